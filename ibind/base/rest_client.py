@@ -1,0 +1,411 @@
+"""RestClient: one HTTP session to the gateway, and the single way requests go in and results come out.
+
+Every request goes through ``RestClient.request``: it waits for a pacing slot, adds headers (signed
+ones under OAuth, built afresh for every attempt), sends with separate connect and read timeouts,
+retries what the retry policy allows, and turns the response into a ``Result`` or an
+``ExternalBrokerError``. Mixins only build paths, queries and bodies.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+import urllib.parse
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Type, Union
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ibind import var
+from ibind.base.pacing import NoPacing
+from ibind.base.responses import check_success_body, decode_body, parse_retry_after, raise_for_failure
+from ibind.base.retry import FailureKind, RetryPolicy
+from ibind.support.errors import (
+    ClientClosedError,
+    ExternalBrokerError,
+    OutcomeUnknownError,
+    RequestTimeoutError,
+    TransportError,
+)
+from ibind.support.logs import project_logger
+from ibind.var import parse_cacert
+
+_LOGGER = project_logger('ibind.rest')
+_KEEP = object()
+USER_AGENT = 'ibind'
+
+
+@dataclass
+class Result:
+    """What an API call returned (``data``) and the request that produced it (``request``).
+
+    ``request`` records the method, URL, query parameters and JSON body; never headers, so no
+    credentials end up in it.
+    """
+
+    data: Optional[Union[list, dict, str, int, float, bool]] = None
+    request: Optional[dict] = field(default_factory=dict)
+
+    def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> 'Result':
+        """A new Result with ``data`` and/or ``request`` replaced (arguments left out are kept)."""
+        return Result(data=self.data if data is _KEEP else data,
+                      request=self.request if request is _KEEP else request)
+
+
+def path_segment(name: str, value: Any) -> str:
+    """Quote one user-supplied path segment, so an id can never change the route (``../``, ``?``, ``/``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f'{name!r} is required: expected a non-empty identifier')
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f'{name!r} must be a str or int identifier, got {type(value).__name__}')
+    return urllib.parse.quote(str(value).strip(), safe='')
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return value
+
+
+def prepare_params(params: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """Drop None values and render booleans as IBKR expects them in a query string (true/false)."""
+    if not params:
+        return None
+    prepared = {key: _query_value(value) for key, value in params.items() if value is not None}
+    return prepared or None
+
+
+def _classify(error: requests.RequestException) -> FailureKind:
+    """Did the server possibly see this request? Only a failure to connect proves it did not."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return FailureKind.NOT_SENT
+    if isinstance(error, requests.exceptions.Timeout):
+        return FailureKind.TIMED_OUT
+    if isinstance(error, requests.exceptions.ConnectionError):
+        reason = error.args[0] if error.args else None
+        reason = getattr(reason, 'reason', reason)  # urllib3 MaxRetryError wraps the cause
+        from urllib3.exceptions import NameResolutionError, NewConnectionError
+        if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
+            return FailureKind.NOT_SENT
+    return FailureKind.CONNECTION_LOST
+
+
+class RestClient:
+    """A thread-safe REST client for one base URL.
+
+    Arguments:
+        url: base URL; request paths are joined to it.
+        cacert: a CA bundle path to verify the server's certificate, or False (also 'False'/'false'/'0')
+            for the gateway's self-signed certificate; True verifies against the system's CAs.
+        timeout: read timeout in seconds; ``connect_timeout`` is the (shorter) time allowed to connect.
+        max_retries: how many times an idempotent request is retried (see ``RetryPolicy``).
+        use_session: keep one pooled ``requests.Session`` (keep-alive); False opens a connection per call.
+        retry_policy: a full ``RetryPolicy`` (overrides ``max_retries``).
+        pacer: where each request waits for its turn (``NoPacing`` by default).
+        verify_always: force certificate verification (OAuth): ``cacert`` is then the CA bundle to use,
+            or the system's when it is False.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        cacert: Union[str, os.PathLike, bool] = False,
+        timeout: float = 10,
+        max_retries: int = 3,
+        use_session: bool = var.IBIND_USE_SESSION,
+        *,
+        connect_timeout: Optional[float] = var.IBIND_CONNECT_TIMEOUT,
+        retry_policy: Optional[RetryPolicy] = None,
+        pacer: Any = None,
+        verify_always: bool = False,
+        pool_maxsize: int = 32,
+    ) -> None:
+        if not url or not isinstance(url, str):
+            raise ValueError(f"'url' is required: expected a base URL like 'https://localhost:5000/v1/api/', got {url!r}")
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme not in ('http', 'https') or not parsed.netloc:
+            raise ValueError(f"'url' must be an http(s) URL like 'https://localhost:5000/v1/api/', got {url!r}")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise ValueError(f"'timeout' must be a positive number of seconds, got {timeout!r}")
+        if connect_timeout is not None and (not isinstance(connect_timeout, (int, float)) or connect_timeout <= 0):
+            raise ValueError(f"'connect_timeout' must be a positive number of seconds, got {connect_timeout!r}")
+
+        self.base_url = url if url.endswith('/') else url + '/'
+        self.cacert = parse_cacert(cacert)
+        if isinstance(self.cacert, str) and not os.path.isfile(self.cacert):
+            raise ValueError(f"'cacert' must be False or the path of a CA bundle file; {self.cacert!r} does not exist")
+        self._verify: Union[str, bool] = self.cacert
+        if verify_always and self._verify is False:
+            self._verify = True
+        self.timeout = float(timeout)
+        self.connect_timeout = float(min(connect_timeout or timeout, timeout))
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries,
+                                                        backoff=var.IBIND_RETRY_BACKOFF,
+                                                        backoff_max=var.IBIND_RETRY_BACKOFF_MAX)
+        self.max_retries = self.retry_policy.max_retries
+        self.use_session = use_session
+        self._pacer = pacer or NoPacing()
+        self._pool_maxsize = pool_maxsize
+        self._sleep: Callable[[float], None] = time.sleep
+        self._rng = random.Random()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._session: Optional[requests.Session] = self._new_session() if use_session else None
+        self._finalizer = weakref.finalize(self, _close_quietly, self._session)
+        self._previous_signal_handlers: Dict[int, Any] = {}
+        if self._verify is False and parsed.scheme == 'https':
+            _warn_unverified(self.base_url)
+
+    # ----------------------------------------------------------------- public verbs
+
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None, **options: Any) -> Result:
+        return self.request('GET', path, params=params, **options)
+
+    def post(self, path: str, json: Any = None, params: Optional[Dict[str, Any]] = None, **options: Any) -> Result:
+        return self.request('POST', path, params=params, json=json, **options)
+
+    def put(self, path: str, json: Any = None, params: Optional[Dict[str, Any]] = None, **options: Any) -> Result:
+        return self.request('PUT', path, params=params, json=json, **options)
+
+    def delete(self, path: str, params: Optional[Dict[str, Any]] = None, json: Any = None, **options: Any) -> Result:
+        return self.request('DELETE', path, params=params, json=json, **options)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Dict[str, Any]] = None,
+        json: Any = None,
+        retry_safe: Optional[bool] = None,
+        error_class: Type[ExternalBrokerError] = ExternalBrokerError,
+        timeout: Optional[float] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Result:
+        """Send one logical request (retrying what may be retried) and return its Result.
+
+        ``retry_safe`` overrides the method's idempotency for the retry policy (True for POSTs that
+        only read, like ``/tickle``); ``error_class`` is raised for a 2xx ``{"error": ...}`` body.
+        """
+        method = method.upper()
+        url = self._url_for(path)
+        query = prepare_params(params)
+        record = {'method': method, 'url': url, 'params': query, 'json': json}
+        attempt = 0
+        while True:
+            self._ensure_open()
+            try:
+                response = self._send_once(method, path, url, query, json, headers, timeout)
+            except requests.RequestException as error:
+                kind = _classify(error)
+                if self._should_retry(kind, method, retry_safe, attempt):
+                    self._back_off(attempt, f'{kind.value}: {type(error).__name__}', method, url)
+                    attempt += 1
+                    continue
+                raise self._transport_error(kind, error, method, url, retry_safe, attempt) from None
+
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get('Retry-After'))
+                self._pacer.penalize(retry_after, method, path)
+                if (self._should_retry(FailureKind.RATE_LIMITED, method, retry_safe, attempt)
+                        and (retry_after or 0) <= self.retry_policy.max_retry_after):
+                    self._back_off(attempt, 'rate limited (429)', method, url, at_least=retry_after)
+                    attempt += 1
+                    continue
+            elif status in self.retry_policy.retry_statuses and self._should_retry(
+                    FailureKind.STATUS, method, retry_safe, attempt, status):
+                self._back_off(attempt, f'HTTP {status}', method, url)
+                attempt += 1
+                continue
+            return self._to_result(response, record, error_class)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Release the connection pool. Idempotent; later requests raise ClientClosedError."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> 'RestClient':
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def register_shutdown_handler(self) -> bool:
+        """On SIGINT/SIGTERM, shut this client down, then let the previous handler run.
+
+        Opt-in only: ibind installs no signal handlers by itself. The previous handlers are chained,
+        and when there was none the signal keeps its default effect, so SIGTERM still ends the process.
+        Signal handlers can only be installed from the main thread; elsewhere this logs a warning and
+        returns False.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            _LOGGER.warning('register_shutdown_handler() must be called from the main thread; no handler installed')
+            return False
+        client_ref = weakref.ref(self)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            self._previous_signal_handlers[signum] = previous
+            signal.signal(signum, _make_shutdown_handler(client_ref, previous))
+        return True
+
+    def _on_shutdown_signal(self) -> None:
+        """What a shutdown signal does to this client; IbkrClient extends it (Tickler, logout)."""
+        self.close()
+
+    # ----------------------------------------------------------------- internals
+
+    def _url_for(self, path: str) -> str:
+        if not isinstance(path, str):
+            raise TypeError(f"'path' must be a str, got {type(path).__name__}")
+        if path.startswith(('http://', 'https://')):
+            return path
+        return self.base_url + path.lstrip('/')
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError('this client is closed; create a new one to send requests')
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_maxsize)
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
+        session.headers['User-Agent'] = USER_AGENT
+        return session
+
+    def _request_headers(self, method: str, url: str, params: Optional[dict], json: Any) -> Dict[str, str]:
+        """Headers for one attempt. IbkrClient adds OAuth signatures here, fresh for every attempt."""
+        return {}
+
+    def _send_once(self, method: str, path: str, url: str, params: Optional[dict], json: Any,
+                   extra_headers: Optional[Dict[str, str]], timeout: Optional[float]) -> requests.Response:
+        headers = self._request_headers(method, url, params, json)
+        if extra_headers:
+            headers.update(extra_headers)
+        if method in ('POST', 'PUT', 'PATCH') and json is None:
+            headers.setdefault('Content-Length', '0')  # IBKR answers 411 to a POST without Content-Length
+        read_timeout = float(timeout) if timeout is not None else self.timeout
+        if _LOGGER.isEnabledFor(10):
+            _LOGGER.debug('%s %s params=%s json=%s headers=%s', method, url, params, json, headers)
+        started = time.monotonic()
+        with self._pacer.slot(method, path):
+            if self._session is not None:
+                response = self._session.request(method, url, params=params, json=json, headers=headers,
+                                                 verify=self._verify,
+                                                 timeout=(min(self.connect_timeout, read_timeout), read_timeout))
+            else:
+                with self._new_session() as session:
+                    response = session.request(method, url, params=params, json=json, headers=headers,
+                                               verify=self._verify,
+                                               timeout=(min(self.connect_timeout, read_timeout), read_timeout))
+                    response.content  # read the body before the session closes
+        if _LOGGER.isEnabledFor(10):
+            _LOGGER.debug('%s %s -> %s in %.0f ms', method, url, response.status_code,
+                          (time.monotonic() - started) * 1000)
+        return response
+
+    def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int,
+                      status: Optional[int] = None) -> bool:
+        if attempt >= self.retry_policy.max_retries or self._closed:
+            return False
+        return self.retry_policy.may_retry(kind, method, retry_safe, status)
+
+    def _back_off(self, attempt: int, reason: str, method: str, url: str, at_least: Optional[float] = None) -> None:
+        delay = self.retry_policy.delay(attempt, self._rng)
+        if at_least is not None:
+            delay = max(delay, at_least)
+        _LOGGER.info('%s %s failed (%s); retry %d/%d in %.2fs', method, url, reason, attempt + 1,
+                     self.retry_policy.max_retries, delay)
+        if delay > 0:
+            self._sleep(delay)
+
+    def _transport_error(self, kind: FailureKind, error: Exception, method: str, url: str,
+                         retry_safe: Optional[bool], attempt: int) -> ExternalBrokerError:
+        tried = f' after {attempt + 1} attempts' if attempt else ''
+        detail = f'{type(error).__name__}: {_short(error)}'
+        if kind is FailureKind.NOT_SENT:
+            return TransportError(f'could not connect to {self.base_url}{tried} ({detail})', method=method, url=url)
+        if self.retry_policy.is_idempotent(method, retry_safe):
+            if kind is FailureKind.TIMED_OUT:
+                return RequestTimeoutError(f'no response within {self.timeout:g}s{tried} ({detail})',
+                                           method=method, url=url)
+            return TransportError(f'connection lost before a complete response{tried} ({detail})',
+                                  method=method, url=url)
+        return OutcomeUnknownError(
+            f'{kind.value} after the request was sent; it may or may not have been carried out, '
+            f'so it was not repeated ({detail})', method=method, url=url)
+
+    def _to_result(self, response: requests.Response, record: dict,
+                   error_class: Type[ExternalBrokerError]) -> Result:
+        method, url = record['method'], record['url']
+        content = response.content
+        status = response.status_code
+        raw_text = content.decode('utf-8', errors='replace') if content else ''
+        try:
+            data = decode_body(content, response.headers.get('Content-Type', ''), status, method, url)
+        except ExternalBrokerError:
+            if status < 400:
+                raise
+            data = None
+        if status >= 400:
+            retry_after = parse_retry_after(response.headers.get('Retry-After')) if status == 429 else None
+            raise_for_failure(status, data, raw_text, method, url, retry_after=retry_after)
+        check_success_body(status, data, raw_text, method, url, error_class=error_class)
+        return Result(data=data, request=record)
+
+
+def _short(error: BaseException, limit: int = 200) -> str:
+    text = str(error)
+    return text if len(text) <= limit else text[: limit - 3] + '...'
+
+
+def _close_quietly(session: Optional[requests.Session]) -> None:
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # closing at interpreter exit must never raise
+            pass
+
+
+def _make_shutdown_handler(client_ref: 'weakref.ref[RestClient]', previous: Any) -> Callable:
+    def handler(signum: int, frame: Any) -> None:
+        client = client_ref()
+        if client is not None:
+            try:
+                client._on_shutdown_signal()
+            except Exception:
+                _LOGGER.exception('shutdown on signal %s failed', signum)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL or previous is None:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    return handler
+
+
+def _warn_unverified(base_url: str) -> None:
+    """Say once per client, clearly, that TLS is not verified, and keep urllib3 from repeating it on every call."""
+    host = urllib.parse.urlparse(base_url).netloc
+    _LOGGER.warning('TLS certificate verification is disabled for %s (cacert=False). This is usual for the '
+                    "gateway's self-signed certificate; pass cacert=<path to its CA> to verify it.", host)
+    from urllib3.exceptions import InsecureRequestWarning
+    warnings.filterwarnings('once', category=InsecureRequestWarning)

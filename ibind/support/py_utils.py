@@ -1,0 +1,167 @@
+"""Small helpers shared by the client: argument normalisation and bounded parallel execution."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypeVar, Union
+
+T = TypeVar('T')
+
+OneOrMany = Union[T, List[T]]
+"""An argument that accepts one value or a list of them; ``ensure_list_arg`` turns it into a list."""
+
+_NOT_A_LIST = (str, bytes, dict)
+
+
+def _as_list(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, _NOT_A_LIST):
+        values = list(value)
+        if not values:
+            raise ValueError(f'{name!r} must not be empty: pass one value or a non-empty list')
+        return values
+    return [value]
+
+
+def ensure_list_arg(*names: str) -> Callable:
+    """Decorator: the named arguments accept one value or many, and the function always receives a list.
+
+    ``None`` is left alone (it means "not given"); an empty list is an error, because it would send a
+    request that asks for nothing.
+    """
+
+    def decorator(func: Callable) -> Callable:
+        signature = inspect.signature(func)
+        unknown = [name for name in names if name not in signature.parameters]
+        if unknown:
+            raise TypeError(f'ensure_list_arg: {func.__qualname__} has no argument(s) {unknown}')
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            for name in names:
+                if name in bound.arguments:
+                    bound.arguments[name] = _as_list(name, bound.arguments[name])
+            return func(*bound.args, **bound.kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def filter_none(obj: Any) -> Any:
+    """Drop ``None`` values from dicts (recursively, also inside lists) so they are not sent at all."""
+    if isinstance(obj, dict):
+        return {key: filter_none(value) for key, value in obj.items() if value is not None}
+    if isinstance(obj, list):
+        return [filter_none(value) for value in obj if value is not None]
+    return obj
+
+
+def require(name: str, value: Any, expected: str) -> Any:
+    """Raise a ValueError naming the argument when a required value is missing or empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f'{name!r} is required: expected {expected}')
+    return value
+
+
+class RateCap:
+    """Spaces out events to at most ``per_second`` per second, sleeping (never spinning) until each is due."""
+
+    def __init__(self, per_second: Optional[float], clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if per_second is not None and per_second <= 0:
+            raise ValueError(f"'max_per_second' must be a positive number or None, got {per_second!r}")
+        self._interval = 1.0 / per_second if per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = self._clock()
+            due = max(now, self._next_at)
+            self._next_at = due + self._interval
+        delay = due - now
+        if delay > 0:
+            self._sleep(delay)
+
+
+def _check_request(request: Any) -> None:
+    if request is None:
+        return
+    if not (isinstance(request, Mapping) and set(request) <= {'args', 'kwargs'}):
+        raise TypeError("each request must be a dict with optional keys 'args' (a list) and 'kwargs' "
+                        f'(a dict), got {request!r}')
+
+
+def _call(func: Callable, request: Any) -> Any:
+    if request is None:
+        return func()
+    return func(*request.get('args', ()), **request.get('kwargs', {}))
+
+
+def execute_in_parallel(
+    func: Callable,
+    requests: Union[List[Mapping], Dict[Any, Mapping]],
+    max_workers: Optional[int] = None,
+    max_per_second: Optional[float] = 20,
+    raise_exceptions: bool = False,
+) -> Union[List[Any], Dict[Any, Any]]:
+    """Call ``func`` once per request on a thread pool and return the results keyed like the input.
+
+    Each request is ``{'args': [...], 'kwargs': {...}}``. A list of requests gives a list of results in
+    the same order; a dict gives a dict with the same keys. ``max_per_second`` caps how fast calls start
+    (None for no cap). An exception raised by a call is returned in that call's place, or re-raised
+    (the first one, in input order) when ``raise_exceptions`` is True.
+    """
+    if not isinstance(requests, (list, tuple, dict)):
+        raise TypeError(f"'requests' must be a list or a dict of requests, got {type(requests).__name__}")
+    if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
+        raise ValueError(f"'max_workers' must be a positive int or None, got {max_workers!r}")
+    keys: Iterable[Any] = list(requests.keys()) if isinstance(requests, dict) else list(range(len(requests)))
+    items = [(key, requests[key]) for key in keys]
+    for _, request in items:
+        _check_request(request)
+    if not items:
+        return {} if isinstance(requests, dict) else []
+
+    cap = RateCap(max_per_second)
+
+    def run(request: Any) -> Any:
+        cap.wait()
+        try:
+            return _call(func, request)
+        except Exception as error:  # returned to the caller in this request's place
+            return _Failure(error)
+
+    workers = max_workers or min(32, len(items))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='ibind-parallel') as pool:
+        futures = [(key, pool.submit(run, request)) for key, request in items]
+        outcomes = [(key, future.result()) for key, future in futures]
+
+    if raise_exceptions:
+        for _, outcome in outcomes:
+            if isinstance(outcome, _Failure):
+                raise outcome.error
+    results = [(key, outcome.error if isinstance(outcome, _Failure) else outcome) for key, outcome in outcomes]
+    if isinstance(requests, dict):
+        return dict(results)
+    return [value for _, value in results]
+
+
+class _Failure:
+    """Marks an exception raised inside a parallel call, so a returned exception object is not mistaken for one."""
+
+    __slots__ = ('error',)
+
+    def __init__(self, error: BaseException):
+        self.error = error

@@ -1,0 +1,86 @@
+"""ensure_list_arg, filter_none, execute_in_parallel, RateCap."""
+
+import threading
+
+import pytest
+
+from ibind.support.py_utils import RateCap, ensure_list_arg, execute_in_parallel, filter_none
+
+
+@ensure_list_arg('conids', 'fields')
+def _snapshot(conids, fields=None, other='x'):
+    return conids, fields, other
+
+
+def test_ensure_list_arg_wraps_single_values_and_keeps_lists():
+    assert _snapshot('265598') == (['265598'], None, 'x')
+    assert _snapshot(['1', '2'], fields='31') == (['1', '2'], ['31'], 'x')
+    assert _snapshot(conids=('1',), fields={'31'}) == (['1'], ['31'], 'x')
+    assert _snapshot({'a': 1}) == ([{'a': 1}], None, 'x')
+
+
+def test_ensure_list_arg_rejects_empty_lists_naming_the_argument():
+    with pytest.raises(ValueError, match="'conids'"):
+        _snapshot([])
+
+
+def test_ensure_list_arg_checks_names_at_decoration():
+    with pytest.raises(TypeError):
+        ensure_list_arg('nope')(lambda a: a)
+
+
+def test_filter_none_recurses():
+    assert filter_none({'a': None, 'b': {'c': None, 'd': 1}, 'e': [None, {'f': None}]}) == {'b': {'d': 1},
+                                                                                            'e': [{}]}
+
+
+def test_execute_in_parallel_keys_results_like_the_input():
+    def double(x, extra=0):
+        return 2 * x + extra
+
+    assert execute_in_parallel(double, [{'args': [1]}, {'args': [2], 'kwargs': {'extra': 1}}]) == [2, 5]
+    assert execute_in_parallel(double, {'a': {'args': [3]}, 'b': {'kwargs': {'x': 4}}}) == {'a': 6, 'b': 8}
+    assert execute_in_parallel(double, {}) == {}
+
+
+def test_execute_in_parallel_returns_or_raises_exceptions():
+    def boom(x):
+        if x == 2:
+            raise KeyError('two')
+        return x
+
+    results = execute_in_parallel(boom, {'one': {'args': [1]}, 'two': {'args': [2]}})
+    assert results['one'] == 1 and isinstance(results['two'], KeyError)
+    with pytest.raises(KeyError):
+        execute_in_parallel(boom, [{'args': [1]}, {'args': [2]}], raise_exceptions=True)
+
+
+def test_execute_in_parallel_really_runs_concurrently():
+    barrier = threading.Barrier(4, timeout=5)
+    assert execute_in_parallel(lambda: barrier.wait() is not None, [{}] * 4, max_workers=4, max_per_second=None) \
+        == [True] * 4
+
+
+def test_execute_in_parallel_validates_its_arguments():
+    with pytest.raises(TypeError, match="'requests'"):
+        execute_in_parallel(print, 'abc')
+    with pytest.raises(ValueError, match="'max_workers'"):
+        execute_in_parallel(print, [{}], max_workers=0)
+    with pytest.raises(TypeError, match="'args'"):
+        execute_in_parallel(print, [{'argz': []}])
+
+
+def test_rate_cap_sleeps_the_right_amounts_without_spinning():
+    now = [100.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    cap = RateCap(4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        cap.wait()
+    assert sleeps == pytest.approx([0.25, 0.25, 0.25, 0.25])
+    with pytest.raises(ValueError, match="'max_per_second'"):
+        RateCap(0)
