@@ -1,6 +1,7 @@
 """ibind: a Python client for the Interactive Brokers Client Portal Web API (Web API 1.0 / CPAPI)."""
 
 from ibind.base.rest_client import RestClient, Result
+from ibind.client.ibkr_client import IbkrClient
 from ibind.base.retry import RetryPolicy
 from ibind.support.errors import (
     AmbiguousSymbolError,
@@ -26,7 +27,7 @@ __version__ = '0.1.0'
 
 __all__ = [
     'AmbiguousSymbolError', 'BadResponseError', 'ClientClosedError', 'CompetingSessionError',
-    'ExternalBrokerError', 'NoBridgeError', 'NotAuthenticatedError', 'OAuthError', 'OneOrMany',
+    'ExternalBrokerError', 'IbkrClient', 'NoBridgeError', 'NotAuthenticatedError', 'OAuthError', 'OneOrMany',
     'OrderQuestionError', 'OrderRejectedError', 'OutcomeUnknownError', 'RateLimitError',
     'RequestTimeoutError', 'RestClient', 'Result', 'RetryPolicy', 'SymbolNotFoundError', 'TransportError',
     'ensure_list_arg', 'execute_in_parallel', 'filter_none', 'ibind_logs_initialize',

@@ -14,3 +14,21 @@ def tls_material(tmp_path_factory):
     from ibind.sim.certs import make_tls_material
 
     return make_tls_material(str(tmp_path_factory.mktemp('tls')))
+
+
+@pytest.fixture
+def sim():
+    """A fresh simulated gateway on a free port (starting one takes milliseconds)."""
+    from ibind.sim import GatewaySimulator
+
+    with GatewaySimulator(port=0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def client(sim):
+    """An IbkrClient talking to the simulator over a real socket."""
+    from ibind import IbkrClient
+
+    with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False) as ibkr:
+        yield ibkr

@@ -1,0 +1,75 @@
+"""IbkrClient: the IBKR Client Portal Web API as Python methods, one mixin per documentation category.
+
+The client owns what is shared by every category: the base URL, the default account, the order
+question/reply lock, and (with OAuth) the signer. Mixins build paths, queries and bodies and call
+``self.get/post/put/delete``; they never touch the HTTP layer themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Optional, Union
+
+from ibind import var
+from ibind.base.rest_client import RestClient
+from ibind.client.ibkr_client_mixins.accounts_mixin import AccountsMixin
+from ibind.client.ibkr_client_mixins.contract_mixin import ContractMixin
+from ibind.client.ibkr_client_mixins.marketdata_mixin import MarketdataMixin
+from ibind.client.ibkr_client_mixins.order_mixin import OrderMixin
+from ibind.client.ibkr_client_mixins.portfolio_mixin import PortfolioMixin
+from ibind.client.ibkr_client_mixins.scanner_mixin import ScannerMixin
+from ibind.client.ibkr_client_mixins.session_mixin import SessionMixin
+from ibind.client.ibkr_client_mixins.watchlist_mixin import WatchlistMixin
+from ibind.support.logs import project_logger
+
+_LOGGER = project_logger('ibind.client')
+
+
+class IbkrClient(RestClient, AccountsMixin, ContractMixin, MarketdataMixin, OrderMixin, PortfolioMixin,
+                 ScannerMixin, SessionMixin, WatchlistMixin):
+    """A client for the IBKR REST API (gateway or OAuth 1.0a), extending RestClient with every endpoint.
+
+    See https://interactivebrokers.github.io/cpwebapi/endpoints. Arguments follow the API reference:
+    ``url`` wins over ``host``/``port``/``base_route``; every default comes from the matching IBIND_*
+    variable (or ``.env``), so ``IbkrClient()`` with no arguments is configured by the environment.
+    """
+
+    def __init__(
+        self,
+        account_id: Optional[str] = var.IBIND_ACCOUNT_ID,
+        url: str = var.IBIND_REST_URL,
+        host: str = 'localhost',
+        port: str = '5000',
+        base_route: str = '/v1/api/',
+        cacert: Union[str, os.PathLike, bool] = var.IBIND_CACERT,
+        timeout: float = var.IBIND_TIMEOUT,
+        max_retries: int = var.IBIND_MAX_RETRIES,
+        use_oauth: bool = var.IBIND_USE_OAUTH,
+        oauth_config: Any = None,
+        **options: Any,
+    ) -> None:
+        if account_id is not None and (not isinstance(account_id, str) or not account_id.strip()):
+            raise ValueError(f"'account_id' must be a non-empty str like 'DU1234567' or None, got {account_id!r}")
+        self.account_id = account_id.strip() if account_id else None
+        self.use_oauth = bool(use_oauth)
+        self.oauth_config = oauth_config
+        self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
+        if url is None:
+            url = f'https://{host}:{port}{base_route if base_route.startswith("/") else "/" + base_route}'
+        super().__init__(url=url, cacert=cacert, timeout=timeout, max_retries=max_retries, **options)
+
+    def _account(self, account_id: Optional[str], argument: str = 'account_id') -> str:
+        """The account to act on: the argument, else the client's; an error before anything is sent if neither."""
+        if account_id is None:
+            account_id = self.account_id
+        if account_id is None:
+            raise ValueError(f"{argument!r} is required: pass it, or create the client with "
+                             "IbkrClient(account_id='DU1234567') or set IBIND_ACCOUNT_ID")
+        if not isinstance(account_id, str) or not account_id.strip():
+            raise ValueError(f'{argument!r} must be a non-empty str like \'DU1234567\', got {account_id!r}')
+        return account_id.strip()
+
+    def __repr__(self) -> str:
+        mode = 'oauth' if self.use_oauth else 'gateway'
+        return f'IbkrClient(url={self.base_url!r}, account_id={self.account_id!r}, mode={mode!r})'

@@ -1,0 +1,1 @@
+"""StockQuery: which of the instruments and contracts /trsrv/stocks returns for a symbol a caller means."""

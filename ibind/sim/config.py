@@ -1,0 +1,66 @@
+"""Everything a simulator run can be configured with. Defaults reproduce the gateway as documented."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, Optional, Tuple
+
+DEFAULT_ACCOUNT = 'DU1234567'
+
+
+@dataclass
+class SimConfig:
+    # --- identity and determinism
+    seed: int = 0
+    accounts: Tuple[str, ...] = (DEFAULT_ACCOUNT,)
+    financial_advisor: bool = False          # FA/multi-account: a master account over the sub-accounts
+    instruments_file: Optional[str] = None   # extra instruments (JSON), see docs/simulator.md
+    username: str = 'simuser1'
+
+    # --- time
+    start_time: Optional[float] = None       # simulated epoch at start (None: now)
+    frozen_clock: bool = False               # time only moves through POST /sim/clock
+
+    # --- sessions
+    brokerage_auto_init: bool = True         # gateway mode: the brokerage session opens at login
+    idle_timeout: Optional[float] = 360.0    # seconds without requests before the brokerage session drops
+    sso_lifetime: float = 24 * 3600.0        # read-only session lifetime (sso/validate EXPIRES)
+
+    # --- documented quirks (each can be switched off)
+    preflight_snapshot: bool = True          # first snapshot of a conid has no market data fields
+    hmds_first_404: bool = True              # the first /hmds/history request answers 404
+    require_accounts_first: bool = True      # /iserver/accounts before snapshot, orders, modify, cancel
+    force_orders_empty: bool = True          # /iserver/account/orders?force=true answers an empty list
+    require_content_length: bool = True      # POST/PUT without Content-Length answers 411
+    secdef_search_first: bool = True         # strikes are empty and secdef/info refuses before secdef/search
+
+    # --- orders
+    order_questions: bool = True             # ask the documented precautionary questions
+    price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163
+    total_value_limit: float = 500_000.0     # order value above this asks o451
+    max_order_rounds: int = 10
+
+    # --- pacing and latency (see docs/simulator.md)
+    pacing: bool = False                     # enforce IBKR's pacing limits with 429s
+    penalty_box: float = 0.0                 # seconds of 429 for every request after a violation (0: off)
+    global_rate: float = 10.0                # requests per second (gateway); 50 for OAuth
+    latency: Dict[str, float] = field(default_factory=dict)  # 'METHOD /template' or '/template' -> seconds
+
+    # --- OAuth 1.0a (see ibind.sim.oauth)
+    oauth: Any = None                        # an OAuthServerConfig, or None for gateway mode
+    lst_lifetime: float = 24 * 3600.0
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> 'SimConfig':
+        known = {f.name for f in fields(cls)}
+        unknown = set(kwargs) - known
+        if unknown:
+            raise TypeError(f'unknown simulator option(s) {sorted(unknown)}; known: {sorted(known)}')
+        if 'accounts' in kwargs and isinstance(kwargs['accounts'], str):
+            kwargs['accounts'] = tuple(a.strip() for a in kwargs['accounts'].split(',') if a.strip())
+        elif 'accounts' in kwargs and kwargs['accounts'] is not None:
+            kwargs['accounts'] = tuple(kwargs['accounts'])
+        config = cls(**{k: v for k, v in kwargs.items() if v is not None})
+        if not config.accounts:
+            raise ValueError('the simulator needs at least one account')
+        return config

@@ -1,0 +1,196 @@
+"""The simulated gateway: one coherent broker state and the dispatch of every request to its route.
+
+``Gateway.handle`` is the whole request path, in order: match the route, let the middlewares look
+at the request (OAuth signatures, pacing, injected faults), account the request as session activity,
+check the session level the route needs, run the handler under the state lock, let the middlewares
+see the response, count it. The HTTP server around it only parses and writes bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import defaultdict
+from typing import Any, Callable, Dict, List, Optional
+
+from ibind.sim.clock import SimClock
+from ibind.sim.config import SimConfig
+from ibind.sim.http import ApiError, SimRequest, SimResponse, html_not_found
+from ibind.sim.ledger import Account
+from ibind.sim.market import Market
+from ibind.sim.router import Route, Router
+from ibind.sim.session import SessionState
+from ibind.sim.universe import default_universe
+
+
+class RequestCounters:
+    """Requests per route and per status, as /sim/state reports them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_route: Dict[str, Dict[str, Any]] = {}
+        self.by_status: Dict[str, int] = defaultdict(int)
+        self.total = 0
+
+    def count(self, route: str, status: int) -> None:
+        with self._lock:
+            entry = self.by_route.setdefault(route, {'count': 0, 'statuses': defaultdict(int)})
+            entry['count'] += 1
+            entry['statuses'][str(status)] += 1
+            self.by_status[str(status)] += 1
+            self.total += 1
+
+    def describe(self) -> Dict[str, Any]:
+        with self._lock:
+            return {'total': self.total, 'by_status': dict(self.by_status),
+                    'by_route': {k: {'count': v['count'], 'statuses': dict(v['statuses'])}
+                                 for k, v in sorted(self.by_route.items())}}
+
+
+class Middleware:
+    """A step around every API request: ``before`` may answer instead of the handler; ``after`` may change the answer."""
+
+    def before(self, gateway: 'Gateway', request: SimRequest, route: Route) -> Optional[SimResponse]:
+        return None
+
+    def after(self, gateway: 'Gateway', request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
+        return response
+
+    def reset(self, gateway: 'Gateway') -> None:
+        """Called when the simulator state is reset."""
+
+    def describe(self) -> Dict[str, Any]:
+        return {}
+
+
+class Gateway:
+    def __init__(self, config: Optional[SimConfig] = None):
+        from ibind.sim.routes import api_tables, control_tables
+
+        self.config = config or SimConfig()
+        self.lock = threading.RLock()
+        self.clock = SimClock(start=self.config.start_time, frozen=self.config.frozen_clock)
+        self.api = Router(api_tables())
+        self.control = Router(control_tables())
+        self.middlewares: List[Middleware] = []
+        self.state_components: Dict[str, Callable[['Gateway'], Any]] = {}
+        self.reset()
+
+    # ----------------------------------------------------------------- state
+
+    def reset(self) -> None:
+        """Back to the initial state of this seed (the clock keeps running)."""
+        from ibind.sim.contract_state import ContractState
+        from ibind.sim.marketdata_state import MarketDataState
+        from ibind.sim.orderbook import OrderBook
+        from ibind.sim.portfolio_state import PortfolioState
+        from ibind.sim.watchlists import WatchlistStore
+
+        with self.lock:
+            config = self.config
+            self.rng = random.Random(config.seed)
+            self.ids = itertools.count(1)
+            self.universe = default_universe()
+            if config.instruments_file:
+                self.universe.load_json(config.instruments_file)
+            self.market = Market(self.universe, config.seed, self.clock)
+            now = self.clock.now()
+            self.accounts: Dict[str, Account] = {
+                account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts}
+            self.selected_account = config.accounts[0]
+            self.session = SessionState(config, self.clock, self.rng)
+            self.contracts = ContractState(self)
+            self.orders = OrderBook(self)
+            self.marketdata = MarketDataState(self)
+            self.portfolio = PortfolioState(self)
+            self.watchlists = WatchlistStore(self)
+            self.counters = RequestCounters()
+            for middleware in self.middlewares:
+                middleware.reset(self)
+
+    def account(self, account_id: Any) -> Account:
+        """An account of this user; an unknown id is the gateway's 400."""
+        account = self.accounts.get(str(account_id))
+        if account is None:
+            raise ApiError(400, f'Bad Request: account {account_id} is not one of this user\'s accounts')
+        return account
+
+    def describe(self) -> Dict[str, Any]:
+        with self.lock:
+            state: Dict[str, Any] = {
+                'clock': self.clock.describe(),
+                'session': self.session.describe(),
+                'accounts': {aid: _describe_account(a) for aid, a in self.accounts.items()},
+                'selected_account': self.selected_account,
+                'orders': self.orders.describe(),
+                'marketdata': self.marketdata.describe(),
+                'watchlists': self.watchlists.describe(),
+                'counters': self.counters.describe(),
+            }
+            for middleware in self.middlewares:
+                extra = middleware.describe()
+                if extra:
+                    state.update(extra)
+            return state
+
+    # ----------------------------------------------------------------- requests
+
+    def handle(self, request: SimRequest) -> SimResponse:
+        """Answer one request below /v1/api."""
+        route, params, other_method = self.api.match(request.method, request.path)
+        if route is None:
+            if other_method:
+                response = ApiError(405, 'Method Not Allowed').to_response()
+            else:
+                response = html_not_found()
+            self.counters.count(f'{request.method} (unknown)', response.status)
+            return response
+        request.path_params = params
+        request.route = route.name
+        response = self._run(route, request)
+        self.counters.count(route.name, response.status)
+        return response
+
+    def handle_control(self, request: SimRequest) -> SimResponse:
+        """Answer one request of the control API below /sim."""
+        route, params, other_method = self.control.match(request.method, request.path)
+        if route is None:
+            return ApiError(405 if other_method else 404, 'no such control endpoint').to_response()
+        request.path_params = params
+        request.route = route.name
+        try:
+            with self.lock:
+                result = route.handler(self, request)
+        except ApiError as error:
+            return error.to_response()
+        return result if isinstance(result, SimResponse) else SimResponse(body=result)
+
+    def _run(self, route: Route, request: SimRequest) -> SimResponse:
+        try:
+            with self.lock:
+                response = None
+                for middleware in self.middlewares:
+                    response = middleware.before(self, request, route)
+                    if response is not None:
+                        break
+                if response is None:
+                    if route.session != 'none':
+                        self.session.observe(self.clock.now())
+                        self.session.require(route.session)
+                    result = route.handler(self, request)
+                    response = result if isinstance(result, SimResponse) else SimResponse(body=result)
+        except ApiError as error:
+            response = error.to_response()
+        for middleware in reversed(self.middlewares):
+            response = middleware.after(self, request, route, response)
+        return response
+
+
+def _describe_account(account: Account) -> Dict[str, Any]:
+    return {
+        'cash': {k: round(v, 2) for k, v in account.cash.items()},
+        'positions': {str(p.conid): {'quantity': p.quantity, 'avg_price': round(p.avg_price, 6),
+                                     'realized_pnl': round(p.realized_pnl, 2)} for p in account.open_positions()},
+        'executions': len(account.executions),
+    }

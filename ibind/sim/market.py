@@ -1,0 +1,121 @@
+"""Deterministic prices: a seeded, multi-scale random path for every instrument.
+
+The log-price of an instrument at time ``t`` is a sum of value-noise layers at scales from seconds to
+months, each scaled like a random walk (amplitude ~ sqrt(scale)). The result looks like a random walk
+at every horizon, yet any instant -- now, a bar a year ago -- is computed directly from
+``(seed, conid, t)`` with no stored history. So prices are reproducible for a seed, history bars agree
+with snapshots, and moving the simulated clock forward moves prices without replaying anything.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, Tuple
+
+SECONDS_PER_YEAR = 365.25 * 86400
+_SCALES = (5.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, 180 * 86400.0)
+_MASK = (1 << 64) - 1
+
+
+def _mix(value: int) -> int:
+    """splitmix64 finaliser: a fast, well-spread integer hash."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def unit_noise(*keys: int) -> float:
+    """A deterministic value in [-1, 1) for a tuple of integers."""
+    state = 0x5DEECE66D
+    for key in keys:
+        state = _mix(state ^ (key & _MASK))
+    return (state >> 11) / float(1 << 52) - 1.0
+
+
+class PricePath:
+    """The price of one instrument as a function of time."""
+
+    def __init__(self, seed: int, conid: int, reference_price: float, volatility: float, tick: float):
+        self.seed = seed
+        self.conid = conid
+        self.reference_price = reference_price
+        self.tick = tick
+        self._amplitudes = [volatility * math.sqrt(scale / SECONDS_PER_YEAR) * 1.7 for scale in _SCALES]
+
+    def log_offset(self, t: float) -> float:
+        total = 0.0
+        for layer, (scale, amplitude) in enumerate(zip(_SCALES, self._amplitudes)):
+            u = t / scale
+            index = math.floor(u)
+            frac = u - index
+            a = unit_noise(self.seed, self.conid, layer, index)
+            b = unit_noise(self.seed, self.conid, layer, index + 1)
+            total += amplitude * (a + (b - a) * frac)
+        return total
+
+    def raw(self, t: float) -> float:
+        return self.reference_price * math.exp(self.log_offset(t))
+
+    def price(self, t: float) -> float:
+        return round_to_tick(self.raw(t), self.tick)
+
+
+def round_to_tick(value: float, tick: float) -> float:
+    if tick <= 0:
+        return value
+    return round(round(value / tick) * tick, 10)
+
+
+class Market:
+    """Prices, quotes and bars for every instrument of the universe, at any simulated time."""
+
+    def __init__(self, universe, seed: int, clock):
+        self.universe = universe
+        self.seed = seed
+        self.clock = clock
+        self._paths: Dict[int, PricePath] = {}
+
+    def path(self, conid: int) -> PricePath:
+        path = self._paths.get(conid)
+        if path is None:
+            instrument = self.universe.get(conid)
+            path = PricePath(self.seed, conid, instrument.price, instrument.volatility, instrument.tick)
+            self._paths[conid] = path
+        return path
+
+    def last(self, conid: int, t: float = None) -> float:
+        return self.path(conid).price(self.clock.now() if t is None else t)
+
+    def quote(self, conid: int, t: float = None) -> Tuple[float, float, float]:
+        """(bid, ask, last) with a spread of about one basis point, at least one tick."""
+        path = self.path(conid)
+        last = self.last(conid, t)
+        half = max(path.tick, round_to_tick(last * 0.0001, path.tick))
+        return round_to_tick(last - half, path.tick), round_to_tick(last + half, path.tick), last
+
+    def ohlc(self, conid: int, start: float, end: float, samples: int = 12) -> Tuple[float, float, float, float]:
+        """Open, high, low, close of the path over [start, end]."""
+        path = self.path(conid)
+        if end <= start:
+            price = path.price(start)
+            return price, price, price, price
+        points = [path.raw(start + (end - start) * i / samples) for i in range(samples + 1)]
+        return (round_to_tick(points[0], path.tick), round_to_tick(max(points), path.tick),
+                round_to_tick(min(points), path.tick), round_to_tick(points[-1], path.tick))
+
+    def volume(self, conid: int, start: float, end: float) -> int:
+        """Shares traded over [start, end]: a seeded rate per instrument with per-bucket variation."""
+        instrument = self.universe.get(conid)
+        seconds = max(0.0, end - start)
+        noise = unit_noise(self.seed, conid, 99, int(start // 60))
+        return int(instrument.daily_volume * seconds / 86400.0 * (1.0 + 0.5 * noise))
+
+    def day_stats(self, conid: int, t: float = None) -> Dict[str, float]:
+        """Open/high/low/prior close of the current (UTC) day, for snapshot fields."""
+        now = self.clock.now() if t is None else t
+        day_start = now - (now % 86400)
+        open_, high, low, _ = self.ohlc(conid, day_start, now, samples=24)
+        prior_close = self.last(conid, day_start - 1)
+        return {'open': open_, 'high': high, 'low': low, 'prior_close': prior_close,
+                'volume': self.volume(conid, day_start, now)}

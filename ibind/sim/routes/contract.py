@@ -1,0 +1,7 @@
+"""Simulated gateway routes: contract."""
+
+from __future__ import annotations
+
+from ibind.sim.router import RouteTable
+
+routes = RouteTable()
