@@ -175,8 +175,10 @@ class Gateway:
                     if response is not None:
                         break
                 if response is None:
+                    now = self.clock.now()
+                    self.orders.sync(now)  # working orders fill as simulated time passes
                     if route.session != 'none':
-                        self.session.observe(self.clock.now())
+                        self.session.observe(now)
                         self.session.require(route.session)
                     result = route.handler(self, request)
                     response = result if isinstance(result, SimResponse) else SimResponse(body=result)

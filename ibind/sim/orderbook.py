@@ -9,5 +9,8 @@ class OrderBook:
     def __init__(self, gateway):
         self.gateway = gateway
 
+    def sync(self, now: float) -> None:
+        """Advance the matching engine to ``now`` (called before every request's handler)."""
+
     def describe(self) -> Dict[str, Any]:
         return {}
