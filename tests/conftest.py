@@ -30,5 +30,5 @@ def client(sim):
     """An IbkrClient talking to the simulator over a real socket."""
     from ibind import IbkrClient
 
-    with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False) as ibkr:
+    with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False) as ibkr:
         yield ibkr

@@ -1,13 +1,297 @@
-"""Request pacing: where every request of a client waits for its turn.
+"""Request pacing: every thread of a client waits for its turn instead of earning a 429.
 
-``RestClient`` asks its pacer for a slot around each HTTP attempt. ``NoPacing`` grants every slot at
-once; the real pacer (token buckets per IBKR's limits) plugs in through the same two methods.
+IBKR limits requests globally (10/s through the gateway, 50/s with OAuth) and per endpoint (seed 003's
+table: snapshots 10/s, live orders 1 per 5 s, scanner params 1 per 15 min, at most 5 concurrent history
+requests, ...). A 429 can put the IP in a penalty box for 10-15 minutes, so the cheapest request is the
+one that waits a little. ``Pacer.slot`` blocks (sleeping on a condition, never spinning) until every
+limit that applies to the request has room; a wait longer than ``max_wait`` raises RateLimitError at
+once rather than blocking the caller for a quarter of an hour. ``penalize`` turns an unexpected 429
+(another process sharing the account) into a pause for every thread.
+
+The limits are data (``IBKR_LIMITS``); the simulator enforces the very same table.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Optional
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ibind.support.errors import RateLimitError
+from ibind.support.logs import project_logger
+
+_LOGGER = project_logger('ibind.pacing')
+_PLACEHOLDER = re.compile(r'\{(\w+)\}')
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One documented limit: ``rate`` requests per ``per`` seconds and/or at most ``concurrency`` at once.
+
+    ``methods`` are the HTTP methods it applies to; ``template`` is a path below /v1/api whose
+    ``{placeholders}`` match one path segment (so ``/fyi/settings/{typecode}`` matches ``/fyi/settings/M8``).
+    """
+
+    methods: Tuple[str, ...]
+    template: str
+    rate: Optional[float] = None
+    per: float = 1.0
+    concurrency: Optional[int] = None
+    pattern: 're.Pattern[str]' = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = _PLACEHOLDER.sub('[^/]+', re.escape(self.template).replace(r'\{', '{').replace(r'\}', '}'))
+        object.__setattr__(self, 'pattern', re.compile('^' + regex + '/?$'))
+
+    @property
+    def name(self) -> str:
+        return f'{"/".join(self.methods)} {self.template}'
+
+    def matches(self, method: str, path: str) -> bool:
+        return method in self.methods and self.pattern.match(path) is not None
+
+    def describe(self) -> str:
+        parts = []
+        if self.rate is not None:
+            parts.append(f'{self.rate:g} per {self.per:g}s')
+        if self.concurrency is not None:
+            parts.append(f'{self.concurrency} concurrent')
+        return f'{self.name} ({", ".join(parts)})'
+
+
+def _limit(method: str, template: str, rate: Optional[float] = None, per: float = 1.0,
+           concurrency: Optional[int] = None) -> Limit:
+    return Limit(tuple(method.split('|')), template, rate, per, concurrency)
+
+
+# Seed 003 "Pacing Limitations" and seed 002's table. /tickle is documented as GET but used as POST too;
+# /iserver/orders and /iserver/trades are 003's spellings of /iserver/account/orders and /trades.
+IBKR_LIMITS: Tuple[Limit, ...] = (
+    _limit('GET', '/iserver/marketdata/snapshot', 10, 1),
+    _limit('GET', '/iserver/marketdata/history', concurrency=5),
+    _limit('GET', '/iserver/scanner/params', 1, 15 * 60),
+    _limit('POST', '/iserver/scanner/run', 1, 1),
+    _limit('GET', '/iserver/account/trades', 1, 5),
+    _limit('GET', '/iserver/trades', 1, 5),
+    _limit('GET', '/iserver/account/orders', 1, 5),
+    _limit('GET', '/iserver/orders', 1, 5),
+    _limit('GET', '/iserver/account/pnl/partitioned', 1, 5),
+    _limit('GET', '/portfolio/accounts', 1, 5),
+    _limit('GET', '/portfolio/subaccounts', 1, 5),
+    _limit('POST', '/pa/performance', 1, 15 * 60),
+    _limit('POST', '/pa/summary', 1, 15 * 60),
+    _limit('POST', '/pa/transactions', 1, 15 * 60),
+    _limit('GET', '/fyi/unreadnumber', 1, 1),
+    _limit('GET', '/fyi/settings', 1, 1),
+    _limit('POST', '/fyi/settings/{typecode}', 1, 1),
+    _limit('GET|PUT', '/fyi/disclaimer/{typecode}', 1, 1),
+    _limit('GET', '/fyi/deliveryoptions', 1, 1),
+    _limit('PUT', '/fyi/deliveryoptions/email', 1, 1),
+    _limit('POST', '/fyi/deliveryoptions/device', 1, 1),
+    _limit('DELETE', '/fyi/deliveryoptions/{deviceId}', 1, 1),
+    _limit('GET', '/fyi/notifications', 1, 1),
+    _limit('GET', '/fyi/notifications/more', 1, 1),
+    _limit('PUT', '/fyi/notifications/{notificationId}', 1, 1),
+    _limit('GET|POST', '/tickle', 1, 1),
+    _limit('GET', '/sso/validate', 1, 60),
+)
+
+GATEWAY_RATE = 10.0
+OAUTH_RATE = 50.0
+
+
+class TokenBucket:
+    """``rate`` tokens per ``per`` seconds, holding at most ``burst`` (at least one) tokens.
+
+    Pure arithmetic over the times it is given, so its behaviour is testable without a real clock.
+    """
+
+    def __init__(self, rate: float, per: float = 1.0, burst: Optional[float] = None, now: float = 0.0):
+        if rate <= 0 or per <= 0:
+            raise ValueError(f'a token bucket needs a positive rate and period, got {rate!r} per {per!r}s')
+        self.refill_per_second = rate / per
+        self.capacity = max(1.0, float(burst if burst is not None else 1.0))
+        self.tokens = self.capacity
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
+            self.updated = now
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a token is available (0 if one is now)."""
+        self._refill(now)
+        if self.tokens >= 1.0 - 1e-9:  # float slack: a wait of exactly 1/rate must be enough
+            return 0.0
+        return (1.0 - self.tokens) / self.refill_per_second
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
+
+class _Window:
+    """The state of one limit: its bucket and its in-flight count."""
+
+    def __init__(self, limit: Limit, now: float, burst: Optional[float]):
+        self.limit = limit
+        self.bucket = TokenBucket(limit.rate, limit.per, burst, now) if limit.rate is not None else None
+        self.in_flight = 0
+
+
+class Pacer:
+    """Paces the requests of one client (all its threads, the Tickler included).
+
+    Arguments:
+        global_rate: requests per second for all endpoints together (10 gateway, 50 OAuth).
+        limits: the per-endpoint limits (IBKR's table by default).
+        max_wait: the longest a request may wait for its slot; beyond it RateLimitError is raised at once,
+            naming the endpoint and the wait.
+        global_burst: how many requests may go back to back before the global rate applies (default 1:
+            evenly spaced, which reaches the full rate and never trips a stricter server-side window).
+        margin: seconds added to every computed wait, so clock jitter between us and the server never makes
+            a request arrive early.
+        clock / wait: injectable time source and condition wait (tests use a fake clock).
+    """
+
+    enabled = True
+
+    def __init__(self, global_rate: Optional[float] = GATEWAY_RATE, limits: Sequence[Limit] = IBKR_LIMITS,
+                 max_wait: float = 30.0, global_burst: Optional[float] = None, margin: float = 0.005,
+                 default_penalty: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 wait: Optional[Callable[[float], object]] = None):
+        if global_rate is not None and global_rate <= 0:
+            raise ValueError(f"'global_rate' must be a positive number of requests per second, got {global_rate!r}")
+        if max_wait < 0:
+            raise ValueError(f"'max_wait' must be >= 0 seconds, got {max_wait!r}")
+        self._clock = clock
+        self._condition = threading.Condition()
+        self._wait = wait or self._condition.wait
+        now = clock()
+        self.max_wait = max_wait
+        self.margin = margin
+        self.default_penalty = default_penalty
+        self.limits = tuple(limits)
+        self._global = TokenBucket(global_rate, 1.0, global_burst, now) if global_rate else None
+        self._windows: Dict[Limit, _Window] = {limit: _Window(limit, now, None) for limit in self.limits}
+        self._paused_until = 0.0
+        self._match_cache: Dict[Tuple[str, str], Tuple[_Window, ...]] = {}
+        self.waits = 0
+        self.waited_seconds = 0.0
+        self.penalties = 0
+
+    # ----------------------------------------------------------------- matching
+
+    def limits_for(self, method: str, path: str) -> List[Limit]:
+        return [window.limit for window in self._windows_for(method.upper(), _normalize(path))]
+
+    def _windows_for(self, method: str, path: str) -> Tuple[_Window, ...]:
+        key = (method, path)
+        cached = self._match_cache.get(key)
+        if cached is None:
+            cached = tuple(w for limit, w in self._windows.items() if limit.matches(method, path))
+            if len(self._match_cache) < 4096:  # ids in paths make keys unbounded; cap the cache
+                self._match_cache[key] = cached
+        return cached
+
+    # ----------------------------------------------------------------- the slot
+
+    @contextlib.contextmanager
+    def slot(self, method: str, path: str) -> Iterator[None]:
+        """Hold a slot for one HTTP exchange: wait for every applicable limit, release concurrency after."""
+        windows = self._windows_for(method.upper(), _normalize(path))
+        self._acquire(method.upper(), path, windows)
+        try:
+            yield
+        finally:
+            if any(w.limit.concurrency for w in windows):
+                with self._condition:
+                    for window in windows:
+                        if window.limit.concurrency:
+                            window.in_flight -= 1
+                    self._condition.notify_all()
+
+    def _acquire(self, method: str, path: str, windows: Tuple[_Window, ...]) -> None:
+        started = self._clock()
+        with self._condition:
+            while True:
+                now = self._clock()
+                elapsed = now - started
+                wait, reason = self._rate_wait(now, windows)
+                full = next((w for w in windows if w.limit.concurrency and w.in_flight >= w.limit.concurrency), None)
+                if wait <= 0 and full is None:
+                    self._take(now, windows)
+                    if elapsed > 0:
+                        self.waits += 1
+                        self.waited_seconds += elapsed
+                    return
+                if wait > 0:
+                    if elapsed + wait > self.max_wait:
+                        raise RateLimitError(
+                            f'pacing: {method} {path} would wait {elapsed + wait:.1f}s for {reason}, more than '
+                            f'max_wait={self.max_wait:g}s; not sent', retry_after=round(wait, 3))
+                    self._wait(wait + self.margin)
+                else:
+                    remaining = self.max_wait - elapsed
+                    if remaining <= 0:
+                        raise RateLimitError(
+                            f'pacing: {method} {path} waited {elapsed:.1f}s for a free slot of '
+                            f'{full.limit.describe()}; not sent')
+                    self._wait(remaining)
+
+    def _rate_wait(self, now: float, windows: Tuple[_Window, ...]) -> Tuple[float, str]:
+        """Seconds until every rate limit that applies has a token, and the limit that needs the longest."""
+        wait, reason = max(0.0, self._paused_until - now), 'a 429 back-off'
+        if self._global is not None:
+            global_wait = self._global.wait_time(now)
+            if global_wait > wait:
+                wait, reason = global_wait, 'the global rate'
+        for window in windows:
+            if window.bucket is not None:
+                window_wait = window.bucket.wait_time(now)
+                if window_wait > wait:
+                    wait, reason = window_wait, window.limit.describe()
+        return wait, reason
+
+    def _take(self, now: float, windows: Tuple[_Window, ...]) -> None:
+        if self._global is not None:
+            self._global.take(now)
+        for window in windows:
+            if window.bucket is not None:
+                window.bucket.take(now)
+            if window.limit.concurrency:
+                window.in_flight += 1
+
+    # ----------------------------------------------------------------- 429s
+
+    def penalize(self, retry_after: Optional[float], method: str = '', path: str = '') -> None:
+        """A 429 arrived anyway: every thread of this client pauses for ``retry_after`` (or a default)."""
+        pause = retry_after if retry_after is not None else self.default_penalty
+        with self._condition:
+            self.penalties += 1
+            self._paused_until = max(self._paused_until, self._clock() + pause)
+            self._condition.notify_all()
+        _LOGGER.warning('429 Too Many Requests for %s %s: pausing requests for %.1fs', method, path, pause)
+
+    def describe(self) -> Dict[str, object]:
+        return {'waits': self.waits, 'waited_seconds': round(self.waited_seconds, 3), 'penalties': self.penalties,
+                'global_rate': self._global.refill_per_second if self._global else None}
+
+
+def _normalize(path: str) -> str:
+    """'iserver/accounts?x' or '/v1/api/iserver/accounts' -> '/iserver/accounts'."""
+    path = path.split('?', 1)[0]
+    if '://' in path:
+        path = '/' + path.split('://', 1)[1].split('/', 1)[-1]
+    if not path.startswith('/'):
+        path = '/' + path
+    if path.startswith('/v1/api/'):
+        path = path[len('/v1/api'):]
+    return path
 
 
 class NoPacing:
@@ -21,3 +305,6 @@ class NoPacing:
 
     def penalize(self, retry_after: Optional[float], method: str = '', path: str = '') -> None:
         """Told about a 429; nothing to slow down here."""
+
+    def describe(self) -> Dict[str, object]:
+        return {}

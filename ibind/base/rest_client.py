@@ -237,6 +237,11 @@ class RestClient:
         self._finalizer()
 
     @property
+    def pacer(self) -> Any:
+        """The pacer every request of this client waits on (NoPacing when pacing is off)."""
+        return self._pacer
+
+    @property
     def closed(self) -> bool:
         return self._closed
 

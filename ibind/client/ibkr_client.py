@@ -12,6 +12,7 @@ import threading
 from typing import Any, Optional, Union
 
 from ibind import var
+from ibind.base.pacing import NoPacing, Pacer
 from ibind.base.rest_client import RestClient
 from ibind.client.ibkr_client_mixins.accounts_mixin import AccountsMixin
 from ibind.client.ibkr_client_mixins.contract_mixin import ContractMixin
@@ -57,7 +58,21 @@ class IbkrClient(RestClient, AccountsMixin, ContractMixin, MarketdataMixin, Orde
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
         if url is None:
             url = f'https://{host}:{port}{base_route if base_route.startswith("/") else "/" + base_route}'
+        options['pacer'] = self._make_pacer(options.pop('pacing', var.IBIND_PACING), options.get('pacer'))
         super().__init__(url=url, cacert=cacert, timeout=timeout, max_retries=max_retries, **options)
+
+    def _make_pacer(self, pacing: Any, pacer: Any) -> Any:
+        """pacing=True paces to IBKR's limits (10 req/s gateway, 50 OAuth); False/None sends at once; a Pacer is used as is."""
+        if pacer is not None:
+            return pacer
+        if pacing is True:
+            rate = var.IBIND_PACING_OAUTH_RATE if self.use_oauth else var.IBIND_PACING_GATEWAY_RATE
+            return Pacer(global_rate=rate, max_wait=var.IBIND_PACING_MAX_WAIT)
+        if pacing is False or pacing is None:
+            return NoPacing()
+        if hasattr(pacing, 'slot') and hasattr(pacing, 'penalize'):
+            return pacing
+        raise TypeError(f"'pacing' must be True, False or a Pacer, got {type(pacing).__name__}")
 
     def _account(self, account_id: Optional[str], argument: str = 'account_id') -> str:
         """The account to act on: the argument, else the client's; an error before anything is sent if neither."""

@@ -73,9 +73,15 @@ class Gateway:
         self.clock = SimClock(start=self.config.start_time, frozen=self.config.frozen_clock)
         self.api = Router(api_tables())
         self.control = Router(control_tables())
-        self.middlewares: List[Middleware] = []
+        self.middlewares: List[Middleware] = self._standard_middlewares()
         self.state_components: Dict[str, Callable[['Gateway'], Any]] = {}
         self.reset()
+
+    @staticmethod
+    def _standard_middlewares() -> List[Middleware]:
+        from ibind.sim.pacing import PacingMiddleware
+
+        return [PacingMiddleware()]
 
     # ----------------------------------------------------------------- state
 
