@@ -40,6 +40,13 @@ class SimConfig:
     total_value_limit: float = 500_000.0     # order value above this asks o451
     max_order_rounds: int = 10
 
+    # --- portfolio and accounts (see docs/simulator/portfolio_accounts.md)
+    initial_positions: Dict[str, Any] = field(default_factory=dict)  # {account: [{conid, quantity, avg_price}]}
+    dynamic_accounts: bool = False           # DYNACCT broker: account search/dynaccount work (else the documented 503)
+    portfolio_accounts_first: bool = True    # /portfolio/accounts or /subaccounts before other /portfolio endpoints
+    portfolio_positions_cache: bool = True   # /portfolio/{id}/positions/{page} shows the state as of the last invalidate
+    position_info_first_call: bool = True    # first /portfolio/{id}/position/{conid} of a conid has no contract info
+
     # --- pacing and latency (see docs/simulator.md)
     pacing: bool = False                     # enforce IBKR's pacing limits with 429s
     penalty_box: float = 0.0                 # seconds of 429 for every request after a violation (0: off)

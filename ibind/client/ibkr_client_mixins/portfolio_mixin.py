@@ -1,7 +1,301 @@
-"""PortfolioMixin: the portfolio category of the IBKR Client Portal Web API."""
+"""PortfolioMixin: the portfolio and PortfolioAnalyst categories of the IBKR Client Portal Web API."""
 
 from __future__ import annotations
 
+import re
+from typing import Any, Dict, List, Optional, Union
+
+from ibind.base.rest_client import Result, path_segment
+from ibind.support.py_utils import OneOrMany, ensure_list_arg
+
+POSITION_PERIODS = ('1D', '7D', '1W', '1M')
+"""Periods of the positions' PnL column: 1D, 7D and 1M are documented; IBKR's own example sends 1W."""
+
+PERFORMANCE_PERIODS = ('1D', '7D', 'MTD', '1M', '3M', '6M', '12M', 'YTD', '1Y')
+"""Periods of /pa/performance: the Client Portal docs list 1D, 7D, MTD, 1M, YTD, 1Y; IBKR's OpenAPI adds 3M, 6M, 12M."""
+
+SORT_DIRECTIONS = ('a', 'd')
+_CURRENCY = re.compile(r'^[A-Za-z]{3}$')
+
+
+def _text(name: str, value: Any, expected: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f'{name!r} is required: expected {expected}')
+    if not isinstance(value, str):
+        raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
+    return value.strip()
+
+
+def _optional_text(name: str, value: Any, expected: str) -> Optional[str]:
+    return None if value is None else _text(name, value, expected)
+
+
+def _choice(name: str, value: Any, allowed: tuple) -> str:
+    if value not in allowed:
+        raise ValueError(f'{name!r} must be one of {", ".join(map(repr, allowed))}, got {value!r}')
+    return value
+
+
+def _count(name: str, value: Any, minimum: int) -> int:
+    """A whole number >= minimum, given as an int or a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f'{name!r} must be an int >= {minimum}, got {type(value).__name__} {value!r}')
+    if value < minimum:
+        raise ValueError(f'{name!r} must be an int >= {minimum}, got {value}')
+    return value
+
+
+def _conid(name: str, value: Any) -> int:
+    """A contract id: a positive int or a string of digits (e.g. 265598 or '265598')."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
+        raise ValueError(f'{name!r} must be a contract id like 265598, got {value!r}')
+    raise TypeError(f'{name!r} must be a contract id (int or str of digits), got {type(value).__name__}')
+
+
+def _account_list(name: str, values: List[Any]) -> List[str]:
+    return [_text(name, value, "account ids like 'DU1234567'") for value in values]
+
 
 class PortfolioMixin:
-    """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#portfolio"""
+    """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#portfolio and #pa
+
+    Positions, balances and allocation of the accounts (these work on a read-only session, without a
+    brokerage session), and PortfolioAnalyst performance and transaction history.
+
+    IBKR requires ``portfolio_accounts()`` (or ``portfolio_subaccounts()`` in tiered structures) before
+    the other /portfolio endpoints of a session.
+    """
+
+    # ----------------------------------------------------------------- accounts
+
+    def portfolio_accounts(self) -> Result:
+        """The accounts whose positions and balances this login may view (non-tiered structures).
+
+        Call it once per session before the other /portfolio methods. For the accounts you may trade
+        see ``receive_brokerage_accounts``; for FA/IBroker sub-accounts see ``portfolio_subaccounts``.
+        """
+        return self.get('portfolio/accounts')
+
+    def portfolio_subaccounts(self) -> Result:
+        """Up to 100 sub-accounts of a tiered structure (Financial Advisor, IBroker) this login may view.
+
+        Call it before the other /portfolio methods for those sub-accounts; with more than 100 use
+        ``large_portfolio_subaccounts``.
+        """
+        return self.get('portfolio/subaccounts')
+
+    def large_portfolio_subaccounts(self, page: int = 0) -> Result:
+        """Sub-accounts of a large tiered structure, 20 per page.
+
+        Arguments:
+            page: the page to return, from 0.
+        """
+        return self.get('portfolio/subaccounts2', params={'page': _count('page', page, 0)})
+
+    def portfolio_account_information(self, account_id: Optional[str] = None) -> Result:
+        """Descriptive information of one account: title, alias, base currency, type, status.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+        """
+        account_id = self._account(account_id)
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/meta')
+
+    def portfolio_account_allocation(self, account_id: Optional[str] = None) -> Result:
+        """How an account's value splits by asset class, sector and industry group, long and short.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+        """
+        account_id = self._account(account_id)
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/allocation')
+
+    @ensure_list_arg('account_ids')
+    def portfolio_account_allocations(self, account_ids: OneOrMany[str]) -> Result:
+        """The allocation of several accounts, consolidated into one view.
+
+        Arguments:
+            account_ids: one account id or a list of them.
+        """
+        if account_ids is None:
+            raise ValueError("'account_ids' is required: expected one account id or a list of them")
+        body = {'acctIds': _account_list('account_ids', account_ids)}
+        return self.post('portfolio/allocation', json=body, retry_safe=True)
+
+    # ----------------------------------------------------------------- positions
+
+    def positions(
+        self,
+        account_id: Optional[str] = None,
+        page: int = 0,
+        model: Optional[str] = None,
+        sort: Optional[str] = None,
+        direction: Optional[str] = None,
+        period: Optional[str] = None,
+    ) -> Result:
+        """One page (up to 100) of an account's positions, with market value and PnL.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+            page: the page of positions, from 0.
+            model: code of a model portfolio to compare against.
+            sort: the column to sort by, e.g. ``'position'`` or ``'mktValue'``.
+            direction: ``'a'`` ascending or ``'d'`` descending.
+            period: period of the PnL column: ``'1D'``, ``'7D'``, ``'1W'`` or ``'1M'``.
+
+        IBKR caches this view: it shows the positions as of the first call or the last
+        ``invalidate_backend_portfolio_cache``. ``positions2`` is near real time.
+        """
+        account_id = self._account(account_id)
+        page = _count('page', page, 0)
+        params = {
+            'model': _optional_text('model', model, 'a model portfolio code'),
+            'sort': _optional_text('sort', sort, "a column name like 'position'"),
+            'direction': None if direction is None else _choice('direction', direction, SORT_DIRECTIONS),
+            'period': None if period is None else _choice('period', period, POSITION_PERIODS),
+        }
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/positions/{page}', params=params)
+
+    def positions2(
+        self,
+        account_id: Optional[str] = None,
+        model: Optional[str] = None,
+        sort: Optional[str] = None,
+        direction: Optional[str] = None,
+    ) -> Result:
+        """An account's positions in near real time (no cache), all at once.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+            model: code of a model portfolio to compare against.
+            sort: the column to sort by, e.g. ``'position'`` or ``'marketValue'``.
+            direction: ``'a'`` ascending or ``'d'`` descending.
+
+        Note the documented differences to ``positions``: ``conid`` is a string and the price and
+        value keys are ``marketPrice``/``marketValue``.
+        """
+        account_id = self._account(account_id)
+        params = {
+            'model': _optional_text('model', model, 'a model portfolio code'),
+            'sort': _optional_text('sort', sort, "a column name like 'position'"),
+            'direction': None if direction is None else _choice('direction', direction, SORT_DIRECTIONS),
+        }
+        return self.get(f'portfolio2/{path_segment("account_id", account_id)}/positions', params=params)
+
+    def positions_by_conid(self, account_id: str, conid: str) -> Result:
+        """An account's position in one contract (a list: empty when there is none).
+
+        Arguments:
+            account_id: the account (the client's ``account_id`` when None).
+            conid: the contract id.
+
+        IBKR's first answer for a contract carries only the position; later ones add the contract's
+        details and rules (name, exchanges, increments, ...).
+        """
+        account_id = self._account(account_id)
+        conid = _conid('conid', conid)
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/position/{conid}')
+
+    def invalidate_backend_portfolio_cache(self, account_id: Optional[str] = None) -> Result:
+        """Drop IBKR's cached positions of an account; the answer is the fresh first page of ``positions``.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+        """
+        account_id = self._account(account_id)
+        return self.post(f'portfolio/{path_segment("account_id", account_id)}/positions/invalidate', json={},
+                         retry_safe=True)
+
+    def position_and_contract_info(self, conid: str) -> Result:
+        """Positions in one contract across all accounts of this login.
+
+        Arguments:
+            conid: the contract id.
+        """
+        conid = _conid('conid', conid)
+        return self.get(f'portfolio/positions/{conid}')
+
+    # ----------------------------------------------------------------- balances
+
+    def portfolio_summary(self, account_id: Optional[str] = None) -> Result:
+        """Balances and margin of an account: net liquidation, cash, available funds, margin requirements.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+
+        Each key maps to ``{amount, currency, isNull, timestamp, value, severity}``; most keys also come
+        with a ``-c`` (commodities segment) and ``-s`` (securities segment) variant.
+        """
+        account_id = self._account(account_id)
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/summary')
+
+    def get_ledger(self, account_id: Optional[str] = None) -> Result:
+        """Cash balances, market values and PnL of an account by currency, and in total under ``'BASE'``.
+
+        Arguments:
+            account_id: the account; the client's ``account_id`` when None.
+        """
+        account_id = self._account(account_id)
+        return self.get(f'portfolio/{path_segment("account_id", account_id)}/ledger')
+
+    # ----------------------------------------------------------------- PortfolioAnalyst
+
+    @ensure_list_arg('account_ids')
+    def account_performance(self, account_ids: OneOrMany[str], period: str) -> Result:
+        """Performance (mark-to-market) of accounts over a period: NAV, cumulative and monthly returns.
+
+        Arguments:
+            account_ids: one account id or a list of them; several are consolidated into one series.
+            period: ``'1D'``, ``'7D'``, ``'MTD'``, ``'1M'``, ``'YTD'`` or ``'1Y'`` (also ``'3M'``, ``'6M'``,
+                ``'12M'``, which IBKR's OpenAPI specification lists).
+
+        IBKR allows one request per 15 minutes.
+        """
+        if account_ids is None:
+            raise ValueError("'account_ids' is required: expected one account id or a list of them")
+        body = {'acctIds': _account_list('account_ids', account_ids),
+                'period': _choice('period', period, PERFORMANCE_PERIODS)}
+        return self.post('pa/performance', json=body, retry_safe=True)
+
+    @ensure_list_arg('account_ids', 'conids')
+    def transaction_history(
+        self,
+        account_ids: OneOrMany[str],
+        conids: OneOrMany[str],
+        currency: str,
+        days: Optional[Union[str, int]] = None,
+    ) -> Result:
+        """Trades (and other transactions) of accounts in one contract, with the realized PnL per day.
+
+        Arguments:
+            account_ids: one account id or a list of them.
+            conids: the contract id (IBKR supports exactly one per request).
+            currency: the currency amounts are shown in, e.g. ``'USD'``.
+            days: how many days back, a positive number; IBKR's default is 90.
+
+        IBKR allows one request per 15 minutes.
+        """
+        if account_ids is None:
+            raise ValueError("'account_ids' is required: expected one account id or a list of them")
+        if conids is None:
+            raise ValueError("'conids' is required: expected one contract id")
+        if len(conids) != 1:
+            raise ValueError(f"'conids' must hold exactly one contract id (IBKR supports one per request), "
+                             f'got {len(conids)}')
+        currency = _text('currency', currency, "a currency code like 'USD'")
+        if not _CURRENCY.match(currency):
+            raise ValueError(f"'currency' must be a three-letter currency code like 'USD', got {currency!r}")
+        body: Dict[str, Any] = {
+            'acctIds': _account_list('account_ids', account_ids),
+            'conids': [_conid('conids', conid) for conid in conids],
+            'currency': currency.upper(),
+        }
+        if days is not None:
+            body['days'] = _count('days', days, 1)
+        return self.post('pa/transactions', json=body, retry_safe=True)
