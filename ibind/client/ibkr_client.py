@@ -22,12 +22,13 @@ from ibind.client.ibkr_client_mixins.portfolio_mixin import PortfolioMixin
 from ibind.client.ibkr_client_mixins.scanner_mixin import ScannerMixin
 from ibind.client.ibkr_client_mixins.session_mixin import SessionMixin
 from ibind.client.ibkr_client_mixins.watchlist_mixin import WatchlistMixin
+from ibind.client.session_lifecycle import SessionLifecycleMixin
 from ibind.support.logs import project_logger
 
 _LOGGER = project_logger('ibind.client')
 
 
-class IbkrClient(RestClient, AccountsMixin, ContractMixin, MarketdataMixin, OrderMixin, PortfolioMixin,
+class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin, MarketdataMixin, OrderMixin, PortfolioMixin,
                  ScannerMixin, SessionMixin, WatchlistMixin):
     """A client for the IBKR REST API (gateway or OAuth 1.0a), extending RestClient with every endpoint.
 
@@ -54,12 +55,26 @@ class IbkrClient(RestClient, AccountsMixin, ContractMixin, MarketdataMixin, Orde
             raise ValueError(f"'account_id' must be a non-empty str like 'DU1234567' or None, got {account_id!r}")
         self.account_id = account_id.strip() if account_id else None
         self.use_oauth = bool(use_oauth)
-        self.oauth_config = oauth_config
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
+        if self.use_oauth:
+            from ibind.oauth.oauth1a import OAuth1aConfig
+
+            self.oauth_config = oauth_config if oauth_config is not None else OAuth1aConfig()
+            self.oauth_config.verify_config()  # everything missing is reported before anything is sent
+            url = self.oauth_config.oauth_rest_url or url
+            options['verify_always'] = True  # OAuth is always TLS-verified (against cacert when one is given)
+        else:
+            self.oauth_config = oauth_config
         if url is None:
             url = f'https://{host}:{port}{base_route if base_route.startswith("/") else "/" + base_route}'
+        auto_recover = options.pop('auto_recover', var.IBIND_AUTO_RECOVER)
         options['pacer'] = self._make_pacer(options.pop('pacing', var.IBIND_PACING), options.get('pacer'))
         super().__init__(url=url, cacert=cacert, timeout=timeout, max_retries=max_retries, **options)
+        self._init_lifecycle(auto_recover=auto_recover)
+        if self.use_oauth and self.oauth_config.init_oauth:
+            self.oauth_init(maintain_oauth=self.oauth_config.maintain_oauth,
+                            shutdown_oauth=self.oauth_config.shutdown_oauth,
+                            init_brokerage_session=self.oauth_config.init_brokerage_session)
 
     def _make_pacer(self, pacing: Any, pacer: Any) -> Any:
         """pacing=True paces to IBKR's limits (10 req/s gateway, 50 OAuth); False/None sends at once; a Pacer is used as is."""

@@ -9,7 +9,6 @@ stays fast.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import ipaddress
@@ -23,69 +22,7 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC
 from Crypto.Signature import DSS
 
-# --------------------------------------------------------------------------- DER encoding
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, 'big')
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + _length(len(content)) + content
-
-
-def _sequence(*items: bytes) -> bytes:
-    return _tlv(0x30, b''.join(items))
-
-
-def _set(*items: bytes) -> bytes:
-    return _tlv(0x31, b''.join(items))
-
-
-def _integer(value: int) -> bytes:
-    body = value.to_bytes(value.bit_length() // 8 + 1, 'big', signed=True)
-    return _tlv(0x02, body)
-
-
-def _oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split('.')]
-    body = bytearray([40 * parts[0] + parts[1]])
-    for part in parts[2:]:
-        chunk = [part & 0x7F]
-        part >>= 7
-        while part:
-            chunk.append(0x80 | (part & 0x7F))
-            part >>= 7
-        body.extend(reversed(chunk))
-    return _tlv(0x06, bytes(body))
-
-
-def _utf8(text: str) -> bytes:
-    return _tlv(0x0C, text.encode('utf-8'))
-
-
-def _bit_string(content: bytes, unused_bits: int = 0) -> bytes:
-    return _tlv(0x03, bytes([unused_bits]) + content)
-
-
-def _octet_string(content: bytes) -> bytes:
-    return _tlv(0x04, content)
-
-
-def _boolean(value: bool) -> bytes:
-    return _tlv(0x01, b'\xff' if value else b'\x00')
-
-
-def _utc_time(moment: datetime.datetime) -> bytes:
-    return _tlv(0x17, moment.strftime('%y%m%d%H%M%SZ').encode('ascii'))
-
-
-def _explicit(number: int, content: bytes) -> bytes:
-    return _tlv(0xA0 | number, content)
-
+from ibind.support import der
 
 OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2'
 OID_COMMON_NAME = '2.5.4.3'
@@ -98,16 +35,20 @@ OID_AUTHORITY_KEY_ID = '2.5.29.35'
 OID_SERVER_AUTH = '1.3.6.1.5.5.7.3.1'
 
 
+def _utc_time(moment: datetime.datetime) -> bytes:
+    return der.tlv(0x17, moment.strftime('%y%m%d%H%M%SZ').encode('ascii'))
+
+
 def _name(common_name: str) -> bytes:
-    return _sequence(_set(_sequence(_oid(OID_COMMON_NAME), _utf8(common_name))))
+    return der.sequence(der.set_of(der.sequence(der.oid(OID_COMMON_NAME), der.utf8(common_name))))
 
 
 def _extension(oid: str, value: bytes, critical: bool = False) -> bytes:
-    parts = [_oid(oid)]
+    parts = [der.oid(oid)]
     if critical:
-        parts.append(_boolean(True))
-    parts.append(_octet_string(value))
-    return _sequence(*parts)
+        parts.append(der.boolean(True))
+    parts.append(der.octet_string(value))
+    return der.sequence(*parts)
 
 
 def _key_id(public_key_der: bytes) -> bytes:
@@ -115,33 +56,27 @@ def _key_id(public_key_der: bytes) -> bytes:
 
 
 def _subject_alt_names(hosts: Iterable[str], ips: Iterable[str]) -> bytes:
-    names: List[bytes] = [_tlv(0x82, host.encode('ascii')) for host in hosts]
-    names += [_tlv(0x87, ipaddress.ip_address(ip).packed) for ip in ips]
-    return _sequence(*names)
+    names: List[bytes] = [der.tlv(0x82, host.encode('ascii')) for host in hosts]
+    names += [der.tlv(0x87, ipaddress.ip_address(ip).packed) for ip in ips]
+    return der.sequence(*names)
 
 
 def _certificate(subject: str, issuer: str, public_key: ECC.EccKey, signing_key: ECC.EccKey,
                  extensions: Sequence[bytes], days: int) -> bytes:
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    algorithm = _sequence(_oid(OID_ECDSA_SHA256))
-    tbs = _sequence(
-        _explicit(0, _integer(2)),
-        _integer(secrets.randbits(63) | 1),
+    algorithm = der.sequence(der.oid(OID_ECDSA_SHA256))
+    tbs = der.sequence(
+        der.explicit(0, der.integer(2)),
+        der.integer(secrets.randbits(63) | 1),
         algorithm,
         _name(issuer),
-        _sequence(_utc_time(now - datetime.timedelta(days=1)), _utc_time(now + datetime.timedelta(days=days))),
+        der.sequence(_utc_time(now - datetime.timedelta(days=1)), _utc_time(now + datetime.timedelta(days=days))),
         _name(subject),
         public_key.export_key(format='DER'),
-        _explicit(3, _sequence(*extensions)),
+        der.explicit(3, der.sequence(*extensions)),
     )
     signature = DSS.new(signing_key, 'fips-186-3', encoding='der').sign(SHA256.new(tbs))
-    return _sequence(tbs, algorithm, _bit_string(signature))
-
-
-def _pem(der: bytes, label: str) -> str:
-    text = base64.b64encode(der).decode('ascii')
-    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
-    return f'-----BEGIN {label}-----\n' + '\n'.join(lines) + f'\n-----END {label}-----\n'
+    return der.sequence(tbs, algorithm, der.bit_string(signature))
 
 
 # --------------------------------------------------------------------------- public API
@@ -173,26 +108,26 @@ def make_tls_material(directory: str, hosts: Sequence[str] = ('localhost',),
     ca_name = 'ibind simulator CA ' + secrets.token_hex(4)
 
     ca_cert = _certificate(ca_name, ca_name, ca_key.public_key(), ca_key, [
-        _extension(OID_BASIC_CONSTRAINTS, _sequence(_boolean(True)), critical=True),
-        _extension(OID_KEY_USAGE, _bit_string(b'\x86', unused_bits=1), critical=True),
-        _extension(OID_SUBJECT_KEY_ID, _octet_string(_key_id(ca_public_der))),
+        _extension(OID_BASIC_CONSTRAINTS, der.sequence(der.boolean(True)), critical=True),
+        _extension(OID_KEY_USAGE, der.bit_string(b'\x86', unused_bits=1), critical=True),
+        _extension(OID_SUBJECT_KEY_ID, der.octet_string(_key_id(ca_public_der))),
     ], days)
     server_cert = _certificate(hosts[0] if hosts else 'localhost', ca_name, server_key.public_key(), ca_key, [
-        _extension(OID_BASIC_CONSTRAINTS, _sequence(), critical=True),
-        _extension(OID_KEY_USAGE, _bit_string(b'\x80', unused_bits=7), critical=True),
-        _extension(OID_EXT_KEY_USAGE, _sequence(_oid(OID_SERVER_AUTH))),
+        _extension(OID_BASIC_CONSTRAINTS, der.sequence(), critical=True),
+        _extension(OID_KEY_USAGE, der.bit_string(b'\x80', unused_bits=7), critical=True),
+        _extension(OID_EXT_KEY_USAGE, der.sequence(der.oid(OID_SERVER_AUTH))),
         _extension(OID_SUBJECT_ALT_NAME, _subject_alt_names(hosts, ips)),
-        _extension(OID_SUBJECT_KEY_ID, _octet_string(_key_id(server_public_der))),
-        _extension(OID_AUTHORITY_KEY_ID, _sequence(_tlv(0x80, _key_id(ca_public_der)))),
+        _extension(OID_SUBJECT_KEY_ID, der.octet_string(_key_id(server_public_der))),
+        _extension(OID_AUTHORITY_KEY_ID, der.sequence(der.tlv(0x80, _key_id(ca_public_der)))),
     ], days)
 
     ca_path = os.path.join(directory, 'ibind-sim-ca.pem')
     cert_path = os.path.join(directory, 'ibind-sim-server.pem')
     key_path = os.path.join(directory, 'ibind-sim-server.key')
     with open(ca_path, 'w', encoding='ascii') as file:
-        file.write(_pem(ca_cert, 'CERTIFICATE'))
+        file.write(der.pem(ca_cert, 'CERTIFICATE'))
     with open(cert_path, 'w', encoding='ascii') as file:
-        file.write(_pem(server_cert, 'CERTIFICATE'))
+        file.write(der.pem(server_cert, 'CERTIFICATE'))
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, 'w', encoding='ascii') as file:
         file.write(server_key.export_key(format='PEM'))

@@ -33,11 +33,13 @@ class SimConfig:
     force_orders_empty: bool = True          # /iserver/account/orders?force=true answers an empty list
     require_content_length: bool = True      # POST/PUT without Content-Length answers 411
     secdef_search_first: bool = True         # strikes are empty and secdef/info refuses before secdef/search
+    watchlist_partial_first: bool = True     # first GET /iserver/watchlist?id= of a list: only C, conid, name
 
     # --- orders
     order_questions: bool = True             # ask the documented precautionary questions
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163
     total_value_limit: float = 500_000.0     # order value above this asks o451
+    order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331')  # rules asked (+'o10151': market orders)
     max_order_rounds: int = 10
 
     # --- portfolio and accounts (see docs/simulator/portfolio_accounts.md)
@@ -67,6 +69,10 @@ class SimConfig:
             kwargs['accounts'] = tuple(a.strip() for a in kwargs['accounts'].split(',') if a.strip())
         elif 'accounts' in kwargs and kwargs['accounts'] is not None:
             kwargs['accounts'] = tuple(kwargs['accounts'])
+        if kwargs.get('oauth') is not None:
+            # IBKR's OAuth: no gateway opens the brokerage session (ssodh/init does), and 50 req/s apply
+            kwargs.setdefault('brokerage_auto_init', False)
+            kwargs.setdefault('global_rate', 50.0)
         config = cls(**{k: v for k, v in kwargs.items() if v is not None})
         if not config.accounts:
             raise ValueError('the simulator needs at least one account')

@@ -69,6 +69,7 @@ class Gateway:
         from ibind.sim.routes import api_tables, control_tables
 
         self.config = config or SimConfig()
+        self.public_scheme = 'http'  # the server sets 'https' when it serves TLS (OAuth signs the scheme)
         self.lock = threading.RLock()
         self.clock = SimClock(start=self.config.start_time, frozen=self.config.frozen_clock)
         self.api = Router(api_tables())
@@ -79,9 +80,17 @@ class Gateway:
 
     @staticmethod
     def _standard_middlewares() -> List[Middleware]:
+        from ibind.sim.oauth import OAuthMiddleware
         from ibind.sim.pacing import PacingMiddleware
 
-        return [PacingMiddleware()]
+        return [OAuthMiddleware(), PacingMiddleware()]
+
+    @property
+    def oauth_state(self):
+        """The live session token and nonce bookkeeping of the OAuth middleware."""
+        from ibind.sim.oauth import OAuthMiddleware
+
+        return next(m for m in self.middlewares if isinstance(m, OAuthMiddleware)).state
 
     # ----------------------------------------------------------------- state
 
@@ -124,6 +133,7 @@ class Gateway:
 
     def describe(self) -> Dict[str, Any]:
         with self.lock:
+            self.orders.sync(self.clock.now())  # state as of now: orders due to fill have filled
             state: Dict[str, Any] = {
                 'clock': self.clock.describe(),
                 'session': self.session.describe(),

@@ -161,6 +161,7 @@ class GatewaySimulator:
         if config is not None and options:
             raise TypeError('pass either config= or simulator options, not both')
         self.gateway = Gateway(self.config)
+        self.gateway.public_scheme = 'https' if tls else 'http'
         self._tls_dir = tls_dir
         self._tls_material = None
         self._server: Optional[_Server] = None

@@ -8,10 +8,11 @@ from ibind.sim.router import RouteTable
 
 
 def api_tables() -> List[RouteTable]:
+    from ibind.sim import oauth
     from ibind.sim.routes import (accounts, contract, marketdata, orders, portfolio, scanner, session,
                                   watchlist)
 
-    return [module.routes for module in (session, accounts, contract, marketdata, orders, portfolio, scanner,
+    return [module.routes for module in (oauth, session, accounts, contract, marketdata, orders, portfolio, scanner,
                                          watchlist)]
 
 

@@ -1,0 +1,297 @@
+"""The simulator's side of OAuth 1.0a: IBKR's role in the live session token exchange and every signature check.
+
+With ``GatewaySimulator(oauth=OAuthServerConfig(...))`` (or ``python -m ibind.sim --oauth server.json``)
+the simulator holds the consumer's public signature key, the access token and its plaintext secret and
+the DH group; it answers ``POST /oauth/live_session_token`` with a real Diffie-Hellman exchange,
+verifies the HMAC-SHA256 signature, timestamp and nonce of every other request (401 with an IBKR-style
+body when they are wrong, stale or replayed), expires live session tokens after ``lst_lifetime``
+seconds of simulated time, and -- as with IBKR's OAuth -- needs ``ssodh/init`` before ``/iserver``.
+
+``make_test_credentials`` creates a throwaway consumer: keys, DH group, access token and encrypted
+secret, for tests, demos and users trying OAuth without an IBKR account.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from ibind.oauth import oauth1a
+from ibind.sim.gateway import Middleware
+from ibind.sim.http import ApiError, SimResponse
+from ibind.sim.router import RouteTable
+from ibind.support import der
+
+# RFC 3526 group 14: the 2048-bit MODP prime, generator 2 (a published constant).
+RFC3526_PRIME_2048 = int(
+    'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD'
+    'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED'
+    'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F'
+    '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B'
+    'E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510'
+    '15728E5A8AACAA68FFFFFFFFFFFFFFFF', 16)
+
+TIMESTAMP_TOLERANCE = 300.0  # seconds a request's oauth_timestamp may differ from the server's clock
+
+
+@dataclass
+class OAuthServerConfig:
+    """What IBKR knows about one OAuth consumer."""
+
+    consumer_key: str
+    access_token: str
+    access_token_secret: bytes          # the plaintext secret (the consumer holds it encrypted)
+    signature_public_key: Any           # Crypto RSA key (public part is enough)
+    dh_prime: int = RFC3526_PRIME_2048
+    dh_generator: int = 2
+    realm: str = 'test_realm'
+
+    def __repr__(self) -> str:
+        return f'OAuthServerConfig(consumer_key={self.consumer_key!r}, realm={self.realm!r})'
+
+    @classmethod
+    def load(cls, path: str) -> 'OAuthServerConfig':
+        """Read the JSON file ``make_test_credentials`` writes (``oauth_server.json``)."""
+        from Crypto.PublicKey import RSA
+
+        with open(path, encoding='utf-8') as file:
+            data = json.load(file)
+        try:
+            key_path = os.path.join(os.path.dirname(os.path.abspath(path)), data['signature_public_key_file'])
+            with open(key_path, encoding='utf-8') as key_file:
+                key = RSA.import_key(key_file.read())
+            return cls(consumer_key=data['consumer_key'], access_token=data['access_token'],
+                       access_token_secret=bytes.fromhex(data['access_token_secret_hex']),
+                       signature_public_key=key, dh_prime=int(data.get('dh_prime_hex', format(RFC3526_PRIME_2048, 'x')), 16),
+                       dh_generator=int(data.get('dh_generator', 2)), realm=data.get('realm', 'test_realm'))
+        except (KeyError, ValueError) as error:
+            raise ValueError(f'{path}: not an ibind.sim OAuth server file ({error})') from None
+
+
+@dataclass
+class TestCredentials:
+    """A throwaway OAuth consumer: the server's view and the client's files."""
+
+    directory: str
+    server: OAuthServerConfig
+    consumer_key: str
+    access_token: str
+    access_token_secret: str            # encrypted, base64: what IBKR's portal gives the user
+    signature_key_fp: str
+    encryption_key_fp: str
+    dh_params_fp: str
+    server_file: str
+    realm: str
+
+    __test__ = False  # not a pytest test class
+
+    def client_config(self, rest_url: str, **overrides: Any) -> 'oauth1a.OAuth1aConfig':
+        values = dict(access_token=self.access_token, access_token_secret=self.access_token_secret,
+                      consumer_key=self.consumer_key, signature_key_fp=self.signature_key_fp,
+                      encryption_key_fp=self.encryption_key_fp, dh_params_fp=self.dh_params_fp, dh_prime=None,
+                      encryption_key=None, signature_key=None, realm=self.realm, oauth_rest_url=rest_url)
+        values.update(overrides)
+        return oauth1a.OAuth1aConfig(**values)
+
+    def env_lines(self, rest_url: str) -> str:
+        return '\n'.join([
+            'IBIND_USE_OAUTH=True', f'IBIND_OAUTH1A_REST_URL={rest_url}',
+            f'IBIND_OAUTH1A_CONSUMER_KEY={self.consumer_key}', f'IBIND_OAUTH1A_ACCESS_TOKEN={self.access_token}',
+            f'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET={self.access_token_secret}',
+            f'IBIND_OAUTH1A_SIGNATURE_KEY_FP={self.signature_key_fp}',
+            f'IBIND_OAUTH1A_ENCRYPTION_KEY_FP={self.encryption_key_fp}',
+            f'IBIND_OAUTH1A_DH_PARAMS_FP={self.dh_params_fp}', f'IBIND_OAUTH1A_REALM={self.realm}', ''])
+
+
+def make_test_credentials(directory: Optional[str] = None, consumer_key: str = 'TESTCONS',
+                          realm: str = 'test_realm') -> TestCredentials:
+    """Create keys, a DH group file, an access token and its encrypted secret in ``directory``.
+
+    Writes signature.pem and encryption.pem (private keys, mode 0600), dhparam.pem, and
+    oauth_server.json (+ signature_public.pem) for ``python -m ibind.sim --oauth oauth_server.json``.
+    """
+    from Crypto.Cipher import PKCS1_v1_5
+    from Crypto.PublicKey import RSA
+
+    directory = directory or tempfile.mkdtemp(prefix='ibind-oauth-')
+    os.makedirs(directory, exist_ok=True)
+    signature_key = RSA.generate(2048)
+    encryption_key = RSA.generate(2048)
+    access_token = secrets.token_hex(10)
+    secret = secrets.token_bytes(32)
+    encrypted = base64.b64encode(PKCS1_v1_5.new(encryption_key.publickey()).encrypt(secret)).decode('ascii')
+
+    def write(name: str, text: str, private: bool = False) -> str:
+        path = os.path.join(directory, name)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, 'w', encoding='utf-8') as file:
+            file.write(text)
+        return path
+
+    signature_fp = write('signature.pem', signature_key.export_key().decode('ascii'), private=True)
+    encryption_fp = write('encryption.pem', encryption_key.export_key().decode('ascii'), private=True)
+    dh_fp = write('dhparam.pem', der.pem(der.sequence(der.integer(RFC3526_PRIME_2048), der.integer(2)),
+                                         'DH PARAMETERS'))
+    write('signature_public.pem', signature_key.publickey().export_key().decode('ascii'))
+    server_file = write('oauth_server.json', json.dumps({
+        'consumer_key': consumer_key, 'access_token': access_token, 'access_token_secret_hex': secret.hex(),
+        'signature_public_key_file': 'signature_public.pem', 'dh_prime_hex': format(RFC3526_PRIME_2048, 'x'),
+        'dh_generator': 2, 'realm': realm}, indent=2))
+    server = OAuthServerConfig(consumer_key=consumer_key, access_token=access_token, access_token_secret=secret,
+                               signature_public_key=signature_key.publickey(), realm=realm)
+    return TestCredentials(directory=directory, server=server, consumer_key=consumer_key, access_token=access_token,
+                           access_token_secret=encrypted, signature_key_fp=signature_fp,
+                           encryption_key_fp=encryption_fp, dh_params_fp=dh_fp, server_file=server_file, realm=realm)
+
+
+# --------------------------------------------------------------------------- verification
+
+def parse_authorization(header: Optional[str]) -> Dict[str, str]:
+    if not header or not header.startswith('OAuth '):
+        raise ApiError(401, 'Unauthorized: missing OAuth Authorization header')
+    params: Dict[str, str] = {}
+    for part in header[len('OAuth '):].split(','):
+        key, sep, value = part.strip().partition('=')
+        if not sep or len(value) < 2 or value[0] != '"' or value[-1] != '"':
+            raise ApiError(401, 'Unauthorized: malformed OAuth Authorization header')
+        params[key] = value[1:-1]
+    return params
+
+
+class OAuthState:
+    """The live session token the simulator issued, and the nonces it has seen."""
+
+    def __init__(self) -> None:
+        self.token: Optional[str] = None
+        self.expires_at: float = 0.0
+        self.issued = 0
+        self.verified = 0
+        self.rejected: Dict[str, int] = {}
+        self._nonces: Dict[str, float] = {}
+
+    def reject(self, reason: str, message: str) -> ApiError:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        return ApiError(401, message)
+
+    def check_common(self, config: OAuthServerConfig, params: Dict[str, str], method: str, now: float) -> None:
+        if params.get('realm') != config.realm:
+            raise self.reject('realm', f'Unauthorized: invalid realm {params.get("realm")!r}')
+        if params.get('oauth_consumer_key') != config.consumer_key:
+            raise self.reject('consumer', 'Unauthorized: invalid consumer')
+        if params.get('oauth_token') != config.access_token:
+            raise self.reject('token', 'Unauthorized: invalid access token')
+        if params.get('oauth_signature_method') != method:
+            raise self.reject('method', f'Unauthorized: expected oauth_signature_method {method}')
+        try:
+            timestamp = int(params.get('oauth_timestamp', ''))
+        except ValueError:
+            raise self.reject('timestamp', 'Unauthorized: invalid oauth_timestamp') from None
+        if abs(now - timestamp) > TIMESTAMP_TOLERANCE:
+            raise self.reject('stale', 'Unauthorized: stale oauth_timestamp')
+        nonce = params.get('oauth_nonce')
+        if not nonce:
+            raise self.reject('nonce', 'Unauthorized: missing oauth_nonce')
+        for old, seen_at in list(self._nonces.items()):
+            if now - seen_at > 2 * TIMESTAMP_TOLERANCE:
+                del self._nonces[old]
+        if nonce in self._nonces:
+            raise self.reject('replay', 'Unauthorized: nonce already used (replayed request)')
+        self._nonces[nonce] = now
+
+    def describe(self) -> Dict[str, Any]:
+        return {'lst_issued': self.issued, 'lst_expires_at': self.expires_at or None, 'verified': self.verified,
+                'rejected': dict(self.rejected)}
+
+
+def _signed_url(gateway, request) -> str:
+    host = request.headers.get('Host', '')
+    path = urllib.parse.urlsplit(request.full_path).path
+    return f'{gateway.public_scheme}://{host}{path}'
+
+
+def _signature_params(params: Dict[str, str]) -> Dict[str, str]:
+    return {k: v for k, v in params.items() if k not in ('oauth_signature', 'realm')}
+
+
+class OAuthMiddleware(Middleware):
+    """Verifies the HMAC-SHA256 signature of every request but the LST exchange itself."""
+
+    def __init__(self) -> None:
+        self.state = OAuthState()
+
+    def reset(self, gateway) -> None:
+        self.state = OAuthState()
+
+    def before(self, gateway, request, route) -> Optional[SimResponse]:
+        config: Optional[OAuthServerConfig] = gateway.config.oauth
+        if config is None or route.template == '/oauth/live_session_token':
+            return None
+        state = self.state
+        params = parse_authorization(request.headers.get('Authorization'))
+        now = gateway.clock.now()
+        state.check_common(config, params, 'HMAC-SHA256', now)
+        if state.token is None:
+            raise state.reject('no_lst', 'Unauthorized: no live session token; request one first')
+        if now >= state.expires_at:
+            raise state.reject('expired', 'Unauthorized: live session token expired')
+        text = oauth1a.base_string(request.method, _signed_url(gateway, request), _signature_params(params))
+        expected = base64.b64encode(hmac.new(base64.b64decode(state.token), text.encode('utf-8'),
+                                             hashlib.sha256).digest()).decode('ascii')
+        given = urllib.parse.unquote(params.get('oauth_signature', ''))
+        if not hmac.compare_digest(expected, given):
+            raise state.reject('signature', 'Unauthorized: invalid signature')
+        state.verified += 1
+        return None
+
+    def describe(self) -> Dict[str, Any]:
+        return {'oauth': self.state.describe()}
+
+
+routes = RouteTable()
+
+
+@routes.post('/oauth/live_session_token', session='none')
+def live_session_token(gw, req):
+    config: Optional[OAuthServerConfig] = gw.config.oauth
+    if config is None:
+        raise ApiError(404, 'OAuth is not enabled on this simulator (start it with oauth=...)')
+    from Crypto.Hash import SHA256
+    from Crypto.Signature import pkcs1_15
+
+    state: OAuthState = gw.oauth_state
+    params = parse_authorization(req.headers.get('Authorization'))
+    now = gw.clock.now()
+    state.check_common(config, params, 'RSA-SHA256', now)
+    challenge = params.get('diffie_hellman_challenge')
+    try:
+        a_public = int(challenge or '', 16)
+    except ValueError:
+        raise state.reject('challenge', 'Unauthorized: invalid diffie_hellman_challenge') from None
+    if not 1 < a_public < config.dh_prime - 1:
+        raise state.reject('challenge', 'Unauthorized: invalid diffie_hellman_challenge')
+    prepend = config.access_token_secret.hex()
+    text = oauth1a.base_string('POST', _signed_url(gw, req), _signature_params(params), prepend)
+    try:
+        signature = base64.b64decode(urllib.parse.unquote(params.get('oauth_signature', '')))
+        pkcs1_15.new(config.signature_public_key).verify(SHA256.new(text.encode('utf-8')), signature)
+    except (ValueError, TypeError):
+        raise state.reject('signature', 'Unauthorized: invalid signature') from None
+    b_private = secrets.randbits(256)
+    b_public = pow(config.dh_generator, b_private, config.dh_prime)
+    k = pow(a_public, b_private, config.dh_prime)
+    token = base64.b64encode(hmac.new(oauth1a.k_to_bytes(k), config.access_token_secret,
+                                      hashlib.sha1).digest()).decode('ascii')
+    state.token = token
+    state.expires_at = now + gw.config.lst_lifetime
+    state.issued += 1
+    return {'diffie_hellman_response': format(b_public, 'x'),
+            'live_session_token_signature': oauth1a.live_session_token_signature(token, config.consumer_key),
+            'live_session_token_expiration': int(state.expires_at * 1000)}
