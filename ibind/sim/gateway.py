@@ -70,6 +70,7 @@ class Gateway:
 
         self.config = config or SimConfig()
         self.public_scheme = 'http'  # the server sets 'https' when it serves TLS (OAuth signs the scheme)
+        self.restart_hook: Optional[Callable[[float], None]] = None  # set by the server: close/reopen its socket
         self.lock = threading.RLock()
         self.clock = SimClock(start=self.config.start_time, frozen=self.config.frozen_clock)
         self.api = Router(api_tables())
@@ -80,10 +81,18 @@ class Gateway:
 
     @staticmethod
     def _standard_middlewares() -> List[Middleware]:
+        from ibind.sim.faults import FaultMiddleware
         from ibind.sim.oauth import OAuthMiddleware
         from ibind.sim.pacing import PacingMiddleware
 
-        return [OAuthMiddleware(), PacingMiddleware()]
+        return [FaultMiddleware(), OAuthMiddleware(), PacingMiddleware()]
+
+    @property
+    def faults(self):
+        """The fault injection rules (see ibind.sim.faults)."""
+        from ibind.sim.faults import FaultMiddleware
+
+        return next(m for m in self.middlewares if isinstance(m, FaultMiddleware))
 
     @property
     def oauth_state(self):

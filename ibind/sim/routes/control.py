@@ -8,6 +8,11 @@ POST /sim/clock     {"advance": seconds} | {"set": epoch seconds} | {"freeze": t
 GET  /sim/routes    every route the simulated gateway serves
 GET  /sim/config    the running configuration
 POST /sim/config    change options at run time, e.g. {"pacing": true, "latency": {"GET /iserver/marketdata/history": 0.2}}
+GET  /sim/faults    the fault injection rules (see ibind.sim.faults)
+POST /sim/faults    add a rule (or a list of rules): {"route": "/iserver/account/*/orders", "method": "POST",
+                    "kind": "drop_after", "times": 1}
+DELETE /sim/faults  remove every rule; DELETE /sim/faults/{id} removes one
+POST /sim/restart   {"down_for": seconds}: close the listening socket and all connections, like a gateway restart
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ _RUNTIME_OPTIONS = {
     'pacing', 'penalty_box', 'global_rate', 'latency', 'idle_timeout', 'preflight_snapshot', 'hmds_first_404',
     'require_accounts_first', 'force_orders_empty', 'require_content_length', 'secdef_search_first',
     'order_questions', 'price_constraint_pct', 'total_value_limit', 'lst_lifetime',
+    'dynamic_accounts', 'portfolio_accounts_first', 'portfolio_positions_cache', 'position_info_first_call',
 }
 
 
@@ -111,3 +117,47 @@ def _fits(name: str, current, value) -> bool:
     if isinstance(current, dict):
         return isinstance(value, dict) and all(isinstance(v, numbers.Real) and v >= 0 for v in value.values())
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= 0
+
+
+@routes.get('/faults', session='none')
+def list_faults(gw, req):
+    return gw.faults.describe()['faults']
+
+
+@routes.post('/faults', session='none')
+def add_faults(gw, req):
+    body = req.body
+    items = body if isinstance(body, list) else [body]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ApiError(400, 'expected a fault rule object (or a list of them), e.g. '
+                            '{"route": "/iserver/account/*/orders", "method": "POST", "kind": "drop_after"}')
+    rules = [gw.faults.add(item) for item in items]
+    return {'added': [rule.to_dict() for rule in rules]}
+
+
+@routes.delete('/faults', session='none')
+def clear_faults(gw, req):
+    return {'removed': gw.faults.remove()}
+
+
+@routes.delete('/faults/{rule_id}', session='none')
+def remove_fault(gw, req):
+    try:
+        rule_id = int(req.path_params['rule_id'])
+    except ValueError:
+        raise ApiError(400, 'a fault id is an integer') from None
+    removed = gw.faults.remove(rule_id)
+    if not removed:
+        raise ApiError(404, f'no fault rule {rule_id}')
+    return {'removed': removed}
+
+
+@routes.post('/restart', session='none')
+def restart(gw, req):
+    down_for = req.body_dict().get('down_for', 0)
+    if not isinstance(down_for, numbers.Real) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
+        raise ApiError(400, '"down_for" must be a number of seconds between 0 and 600')
+    if gw.restart_hook is None:
+        raise ApiError(501, 'this gateway is not served by a GatewaySimulator that can restart')
+    gw.restart_hook(float(down_for))
+    return {'restarting': True, 'down_for': down_for}
