@@ -53,6 +53,11 @@ REFERENCE_USD_RATES: Dict[str, float] = {
 }
 
 
+def amount(value: float, digits: int = 2) -> float:
+    """A money figure as the gateway shows it: always a float (``0.0``, never ``0``), rounded to cents."""
+    return round(float(value), digits)
+
+
 # ----------------------------------------------------------------- time
 
 

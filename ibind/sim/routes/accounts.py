@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 from ibind.sim.http import ApiError
 from ibind.sim.router import RouteTable
 from ibind.sim.session import SERVER_INFO
-from ibind.sim.views import AccountFigures, account_figures, fx_rate
+from ibind.sim.views import AccountFigures, account_figures, amount, fx_rate
 
 routes = RouteTable()
 
@@ -126,11 +126,11 @@ def pnl_partitioned(gw, req):
         figures = account_figures(gw, gw.account(account_id), now)
         rows[f'{account_id}.Core'] = {
             'rowType': row_type,
-            'dpl': round(figures.daily_pnl, 2),
-            'nl': round(figures.net_liquidation, 2),
-            'upl': round(figures.unrealized_pnl, 2),
-            'el': round(figures.excess_liquidity, 2),
-            'mv': round(figures.market_value, 2),
+            'dpl': amount(figures.daily_pnl),
+            'nl': amount(figures.net_liquidation),
+            'upl': amount(figures.unrealized_pnl),
+            'el': amount(figures.excess_liquidity),
+            'mv': amount(figures.market_value),
         }
     return {'upnl': rows}
 
@@ -163,9 +163,9 @@ def _figures(gw, req) -> AccountFigures:
     return account_figures(gw, gw.account(req.path_params['accountId']), gw.clock.now())
 
 
-def _money(amount: float, currency: str = '') -> str:
+def _money(value: float, currency: str = '') -> str:
     """The summary sub-routes' text amounts: whole units with thousands separators, e.g. '1,234 USD'."""
-    text = f'{round(amount):,}'
+    text = f'{round(value):,}'
     return f'{text} {currency}' if currency else text
 
 
@@ -174,27 +174,27 @@ def account_summary(gw, req):
     figures = _figures(gw, req)
     base = figures.base
     balances: List[Dict[str, Any]] = [
-        {'currency': currency, 'balance': round(ledger.cash, 2), 'settledCash': round(ledger.cash, 2)}
+        {'currency': currency, 'balance': amount(ledger.cash), 'settledCash': amount(ledger.cash)}
         for currency, ledger in sorted(figures.currencies.items())]
-    balances.append({'currency': f'Total (in {base})', 'balance': round(figures.total_cash, 2),
-                     'settledCash': round(figures.total_cash, 2)})
+    balances.append({'currency': f'Total (in {base})', 'balance': amount(figures.total_cash),
+                     'settledCash': amount(figures.total_cash)})
     return {
         'accountType': '',
         'status': '',
-        'balance': round(figures.available_funds, 2),
-        'SMA': round(figures.sma, 2),
-        'buyingPower': round(figures.buying_power, 2),
-        'availableFunds': round(figures.available_funds, 2),
-        'excessLiquidity': round(figures.excess_liquidity, 2),
-        'netLiquidationValue': round(figures.net_liquidation, 2),
-        'equityWithLoanValue': round(figures.equity_with_loan, 2),
+        'balance': amount(figures.available_funds),
+        'SMA': amount(figures.sma),
+        'buyingPower': amount(figures.buying_power),
+        'availableFunds': amount(figures.available_funds),
+        'excessLiquidity': amount(figures.excess_liquidity),
+        'netLiquidationValue': amount(figures.net_liquidation),
+        'equityWithLoanValue': amount(figures.equity_with_loan),
         'regTLoan': 0.0,
-        'securitiesGVP': round(figures.securities.gross_position_value, 2),
-        'totalCashValue': round(figures.total_cash, 2),
+        'securitiesGVP': amount(figures.securities.gross_position_value),
+        'totalCashValue': amount(figures.total_cash),
         'accruedInterest': 0.0,
-        'regTMargin': round(figures.reg_t_margin, 2),
-        'initialMargin': round(figures.initial_margin, 2),
-        'maintenanceMargin': round(figures.maintenance_margin, 2),
+        'regTMargin': amount(figures.reg_t_margin),
+        'initialMargin': amount(figures.initial_margin),
+        'maintenanceMargin': amount(figures.maintenance_margin),
         'cashBalances': balances,
     }
 

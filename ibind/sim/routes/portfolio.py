@@ -17,6 +17,7 @@ from ibind.sim.ledger import Account
 from ibind.sim.router import RouteTable
 from ibind.sim.universe import Instrument
 from ibind.sim.views import (
+    amount,
     DERIVATIVE_TYPES,
     LEDGER_BUCKETS,
     Holding,
@@ -181,7 +182,7 @@ def portfolio_meta(gw, req):
 
 
 def _rounded_allocation(data: Dict[str, Dict[str, Dict[str, float]]]) -> Dict[str, Any]:
-    return {view: {side: {key: round(value, 2) for key, value in values.items()} for side, values in sides.items()}
+    return {view: {side: {key: amount(value) for key, value in values.items()} for side, values in sides.items()}
             for view, sides in data.items()}
 
 
@@ -210,12 +211,12 @@ def position_row(holding: Holding) -> Dict[str, Any]:
         'contractDesc': contract_description(instrument),
         'position': holding.quantity,
         'mktPrice': holding.price,
-        'mktValue': round(holding.market_value, 2),
+        'mktValue': amount(holding.market_value),
         'currency': instrument.currency,
         'avgCost': holding.avg_cost,
         'avgPrice': holding.avg_price,
-        'realizedPnl': round(holding.realized_pnl, 2),
-        'unrealizedPnl': round(holding.unrealized_pnl, 2),
+        'realizedPnl': amount(holding.realized_pnl),
+        'unrealizedPnl': amount(holding.unrealized_pnl),
         'exchs': None,
         'expiry': None,
         'putOrCall': None,
@@ -321,11 +322,11 @@ def positions_real_time(gw, req):
             'description': contract_description(instrument),
             'isLastToLoq': False,
             'marketPrice': holding.price,
-            'marketValue': round(holding.market_value, 2),
-            'realizedPnl': round(holding.realized_pnl, 2),
+            'marketValue': amount(holding.market_value),
+            'realizedPnl': amount(holding.realized_pnl),
             'secType': instrument.sec_type,
             'timestamp': timestamp,
-            'unrealizedPnl': round(holding.unrealized_pnl, 2),
+            'unrealizedPnl': amount(holding.unrealized_pnl),
             'assetClass': instrument.asset_class or instrument.sec_type,
             'sector': instrument.sector,
             'group': instrument.industry,
@@ -371,9 +372,9 @@ def combo_positions(gw, req):
 # ----------------------------------------------------------------- summary and ledger
 
 
-def _summary_entry(now_ms: int, amount: float = 0.0, currency: Optional[str] = None,
+def _summary_entry(now_ms: int, number: float = 0.0, currency: Optional[str] = None,
                    value: Optional[str] = None) -> Dict[str, Any]:
-    return {'amount': float(amount), 'currency': currency, 'isNull': False, 'timestamp': now_ms, 'value': value,
+    return {'amount': float(number), 'currency': currency, 'isNull': False, 'timestamp': now_ms, 'value': value,
             'severity': 0}
 
 
@@ -389,11 +390,11 @@ def portfolio_summary(gw, req):
 
     def money(key: str, total: float, securities: Optional[float] = None, commodities: Optional[float] = None,
               segments: str = 'cs') -> None:
-        summary[key] = _summary_entry(now_ms, round(total, 2), base)
+        summary[key] = _summary_entry(now_ms, amount(total), base)
         if 'c' in segments:
-            summary[f'{key}-c'] = _summary_entry(now_ms, round(commodities or 0.0, 2), base)
+            summary[f'{key}-c'] = _summary_entry(now_ms, amount(commodities or 0.0), base)
         if 's' in segments:
-            summary[f'{key}-s'] = _summary_entry(now_ms, round(securities if securities is not None else total, 2),
+            summary[f'{key}-s'] = _summary_entry(now_ms, amount(securities if securities is not None else total),
                                                  base)
 
     def text(key: str, value: str) -> None:
@@ -462,21 +463,21 @@ _LEDGER_ZERO_KEYS = ('commoditymarketvalue', 'interest', 'moneyfunds', 'issuerop
 def _ledger_entry(account_id: str, key: str, timestamp: int, cash: float, net_liquidation: float,
                   unrealized: float, realized: float, buckets: Dict[str, float], rate: float) -> Dict[str, Any]:
     entry: Dict[str, Any] = {name: 0.0 for name in _LEDGER_ZERO_KEYS}
-    entry.update({name: round(buckets.get(name, 0.0), 2) for name in set(LEDGER_BUCKETS.values())})
+    entry.update({name: amount(buckets.get(name, 0.0)) for name in set(LEDGER_BUCKETS.values())})
     entry.update({
-        'settledcash': round(cash, 2),
+        'settledcash': amount(cash),
         'exchangerate': 1 if rate == 1 else rate,
         'sessionid': 1,
-        'cashbalance': round(cash, 2),
-        'netliquidationvalue': round(net_liquidation, 2),
-        'unrealizedpnl': round(unrealized, 2),
+        'cashbalance': amount(cash),
+        'netliquidationvalue': amount(net_liquidation),
+        'unrealizedpnl': amount(unrealized),
         'currency': key,
-        'realizedpnl': round(realized, 2),
+        'realizedpnl': amount(realized),
         'acctcode': account_id,
         'key': 'LedgerList',
         'timestamp': timestamp,
         'severity': 0,
-        'futuresonlypnl': round(buckets.get('futuresonlypnl', 0.0), 2),
+        'futuresonlypnl': amount(buckets.get('futuresonlypnl', 0.0)),
         'secondkey': key,
     })
     return entry
@@ -564,14 +565,14 @@ def pa_performance(gw, req):
     before = start - _dt.timedelta(days=1)
     start_nav = _consolidated_nav(gw, accounts, _day_close(before, now), base)
     navs = [_consolidated_nav(gw, accounts, _day_close(day, now), base) for day in days]
-    returns = [round(nav / start_nav - 1, 4) if start_nav else 0.0 for nav in navs]
+    returns = [amount(nav / start_nav - 1, 4) if start_nav else 0.0 for nav in navs]
 
     months: Dict[str, float] = {}                    # YYYYMM -> NAV at the month's last analysed day
     for day, nav in zip(days, navs):
         months[day.strftime('%Y%m')] = nav
     monthly, previous = [], start_nav
     for nav in months.values():
-        monthly.append(round(nav / previous - 1, 4) if previous else 0.0)
+        monthly.append(amount(nav / previous - 1, 4) if previous else 0.0)
         previous = nav
 
     dates = [day.strftime('%Y%m%d') for day in days]
@@ -580,8 +581,8 @@ def pa_performance(gw, req):
     return {
         'currencyType': 'base',
         'rc': 0,
-        'nav': {'data': [_series_entry(series_id, first, last, base, navs=[round(n, 2) for n in navs],
-                                       startNAV={'date': before.strftime('%Y%m%d'), 'val': round(start_nav, 2)})],
+        'nav': {'data': [_series_entry(series_id, first, last, base, navs=[amount(n) for n in navs],
+                                       startNAV={'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)})],
                 'freq': 'D', 'dates': dates},
         'nd': len(dates),
         'cps': {'data': [_series_entry(series_id, first, last, base, returns=returns)], 'freq': 'D', 'dates': dates},
@@ -643,7 +644,7 @@ def pa_transactions(gw, req):
                 'pr': execution.price,
                 'qty': _number(signed),
                 'acctid': account_id,
-                'amt': round(-signed * execution.price * multiplier * rate, 2),
+                'amt': amount(-signed * execution.price * multiplier * rate),
                 'conid': instrument.conid,
                 'type': 'Buy' if execution.side == 'B' else 'Sell',
                 'desc': instrument.name,
@@ -653,9 +654,9 @@ def pa_transactions(gw, req):
                 key = (day.strftime('%Y%m%d'), account_id)
                 realized[key] = realized.get(key, 0.0) + execution.realized_pnl * rate
     transactions.sort(key=lambda item: item[0])
-    rpnl_rows = [{'date': date, 'cur': currency, 'fxRate': 1, 'side': 'G' if amount >= 0 else 'L',
-                  'acctid': account_id, 'amt': f'{amount:.4f}', 'conid': str(instrument.conid)}
-                 for (date, account_id), amount in sorted(realized.items())]
+    rpnl_rows = [{'date': date, 'cur': currency, 'fxRate': 1, 'side': 'G' if pnl >= 0 else 'L',
+                  'acctid': account_id, 'amt': f'{pnl:.4f}', 'conid': str(instrument.conid)}
+                 for (date, account_id), pnl in sorted(realized.items())]
     return {
         'rc': 0,
         'nd': days + 1,
