@@ -49,6 +49,7 @@ def ensure_list_arg(*names: str) -> Callable:
                     bound.arguments[name] = _as_list(name, bound.arguments[name])
             return func(*bound.args, **bound.kwargs)
 
+        wrapper.ensure_list_args = names  # type: ignore[attr-defined]  # introspectable (API surface tests)
         return wrapper
 
     return decorator
