@@ -69,7 +69,8 @@ class MarketDataState:
 
     def sync_session(self) -> None:
         """Forget feeds and the HMDS initialisation when a new brokerage session has opened."""
-        key = self.gateway.session.brokerage_opened_at
+        session = self.gateway.session
+        key = (getattr(session, 'brokerage_generation', None), session.brokerage_opened_at)
         if key != self._session_key:
             self._session_key = key
             self.feeds.clear()

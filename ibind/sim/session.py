@@ -30,6 +30,7 @@ class SessionState:
         self.started_at = clock.now()
         self.last_activity = self.started_at
         self.brokerage_opened_at: Optional[float] = self.started_at if self.brokerage else None
+        self.brokerage_generation = 1 if self.brokerage else 0  # +1 per brokerage session opened (state scoped to one)
         self.session_id = '%032x' % rng.getrandbits(128)
         self.user_id = 100000000 + rng.randrange(10_000_000)
         self.timeouts = 0
@@ -76,6 +77,7 @@ class SessionState:
             self.brokerage = True
             self.accounts_queried = False
             self.brokerage_opened_at = self.clock.now()
+            self.brokerage_generation += 1
         return True
 
     def apply(self, action: str) -> None:
