@@ -83,7 +83,13 @@ class SessionLifecycleMixin:
             self._signer = OAuthSigner(material, config.lst_refresh_margin)
         url = self.base_url + config.live_session_token_endpoint.lstrip('/')
         exchange = LiveSessionTokenRequest(material, url, self._signer.timestamps)
-        result = super().request('POST', url, headers=exchange.headers, retry_safe=False)  # no re-send: one nonce
+        try:
+            result = super().request('POST', url, headers=exchange.headers, retry_safe=False)  # one nonce: no re-send
+        except NotAuthenticatedError as error:
+            raise OAuthError(f'IBKR refused the live session token request ({error.message}): check the consumer '
+                             'key, access token, access token secret, signature key and realm',
+                             status_code=error.status_code, body=error.body, method=error.method,
+                             url=error.url) from None
         token, expires_ms = exchange.token_from(result.data)
         self._signer.set_token(token, expires_ms)
         _LOGGER.info('New live session token, valid until epoch ms %s', expires_ms)

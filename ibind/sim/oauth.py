@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import tempfile
+import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -181,7 +182,9 @@ class OAuthState:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         return ApiError(401, message)
 
-    def check_common(self, config: OAuthServerConfig, params: Dict[str, str], method: str, now: float) -> None:
+    def check_common(self, config: OAuthServerConfig, params: Dict[str, str], method: str) -> None:
+        """Realm, consumer, token, method and timestamp; the timestamp is checked against real time (the
+        client's clock), not the simulated clock, which tests move forward."""
         if params.get('realm') != config.realm:
             raise self.reject('realm', f'Unauthorized: invalid realm {params.get("realm")!r}')
         if params.get('oauth_consumer_key') != config.consumer_key:
@@ -194,14 +197,19 @@ class OAuthState:
             timestamp = int(params.get('oauth_timestamp', ''))
         except ValueError:
             raise self.reject('timestamp', 'Unauthorized: invalid oauth_timestamp') from None
-        if abs(now - timestamp) > TIMESTAMP_TOLERANCE:
+        if abs(time.time() - timestamp) > TIMESTAMP_TOLERANCE:
             raise self.reject('stale', 'Unauthorized: stale oauth_timestamp')
-        nonce = params.get('oauth_nonce')
-        if not nonce:
+        if not params.get('oauth_nonce'):
             raise self.reject('nonce', 'Unauthorized: missing oauth_nonce')
+
+    def consume_nonce(self, params: Dict[str, str]) -> None:
+        """A correctly signed request's nonce may be used once (checked after the signature, so a forged
+        request cannot burn a genuine one)."""
+        now = time.time()
         for old, seen_at in list(self._nonces.items()):
             if now - seen_at > 2 * TIMESTAMP_TOLERANCE:
                 del self._nonces[old]
+        nonce = params['oauth_nonce']
         if nonce in self._nonces:
             raise self.reject('replay', 'Unauthorized: nonce already used (replayed request)')
         self._nonces[nonce] = now
@@ -237,7 +245,7 @@ class OAuthMiddleware(Middleware):
         state = self.state
         params = parse_authorization(request.headers.get('Authorization'))
         now = gateway.clock.now()
-        state.check_common(config, params, 'HMAC-SHA256', now)
+        state.check_common(config, params, 'HMAC-SHA256')
         if state.token is None:
             raise state.reject('no_lst', 'Unauthorized: no live session token; request one first')
         if now >= state.expires_at:
@@ -248,6 +256,7 @@ class OAuthMiddleware(Middleware):
         given = urllib.parse.unquote(params.get('oauth_signature', ''))
         if not hmac.compare_digest(expected, given):
             raise state.reject('signature', 'Unauthorized: invalid signature')
+        state.consume_nonce(params)
         state.verified += 1
         return None
 
@@ -269,7 +278,7 @@ def live_session_token(gw, req):
     state: OAuthState = gw.oauth_state
     params = parse_authorization(req.headers.get('Authorization'))
     now = gw.clock.now()
-    state.check_common(config, params, 'RSA-SHA256', now)
+    state.check_common(config, params, 'RSA-SHA256')
     challenge = params.get('diffie_hellman_challenge')
     try:
         a_public = int(challenge or '', 16)
@@ -284,6 +293,7 @@ def live_session_token(gw, req):
         pkcs1_15.new(config.signature_public_key).verify(SHA256.new(text.encode('utf-8')), signature)
     except (ValueError, TypeError):
         raise state.reject('signature', 'Unauthorized: invalid signature') from None
+    state.consume_nonce(params)
     b_private = secrets.randbits(256)
     b_public = pow(config.dh_generator, b_private, config.dh_prime)
     k = pow(a_public, b_private, config.dh_prime)
