@@ -99,7 +99,12 @@ def _history_targets(conids: Any) -> Dict[Any, str]:
     if conids is None:
         raise ValueError("'conids' is required: expected a list of conids or a dict {key: conid}")
     if isinstance(conids, Mapping):
-        targets = {key: _conid(f'conids[{key!r}]', conid) for key, conid in conids.items()}
+        targets = {}
+        for key, conid in conids.items():
+            try:
+                targets[key] = _conid('conids', conid)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f'{error} (at key {key!r})') from None
     elif isinstance(conids, (list, tuple, set, frozenset)):
         targets = {conid: _conid('conids', conid) for conid in conids}
     else:
