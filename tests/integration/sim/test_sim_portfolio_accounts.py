@@ -498,7 +498,8 @@ def test_positions_cache_can_be_switched_off(make_sim):
     api.control('POST', 'clock', {'advance': 6 * 3600})
     second = api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')
     assert [r['mktPrice'] for r in second] != [r['mktPrice'] for r in first]
-    assert [r['mktPrice'] for r in second] == [r['marketPrice'] for r in api.ok('GET', f'portfolio2/{ACCOUNT}/positions')]
+    real_time = api.ok('GET', f'portfolio2/{ACCOUNT}/positions')
+    assert [r['mktPrice'] for r in second] == [r['marketPrice'] for r in real_time]
 
 
 def test_first_position_by_conid_has_no_contract_info(portfolio_sim):
