@@ -1,7 +1,338 @@
-"""OrderMixin: the order category of the IBKR Client Portal Web API."""
+"""OrderMixin: the order category of the IBKR Client Portal Web API (order monitoring and orders).
+
+Placing or modifying an order is a conversation: IBKR may answer with a precautionary question that
+must be confirmed through ``/iserver/reply/{id}`` before the order is transmitted, and the answer may be
+another question. ``place_order``/``modify_order`` hold that conversation from the caller's ``answers``
+under the client's order-flow lock, because IBKR invalidates a waiting question as soon as another order
+arrives: two interleaved conversations would fail with "reply id not found".
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+
+from ibind.base.rest_client import Result, path_segment
+from ibind.client.order_request import OrderRequest
+from ibind.client.questions import Answers, QuestionType, decide, validate_answers
+from ibind.support.errors import BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError
+from ibind.support.logs import project_logger
+from ibind.support.py_utils import OneOrMany, ensure_list_arg
+
+_LOGGER = project_logger('ibind.orders')
+
+MAX_QUESTION_ROUNDS = 20          # questions answered for one order before giving up
+MAX_SUPPRESSED_MESSAGES = 51      # IBKR answers a longer list with a system error
+MAX_TRADE_DAYS = 7
+LIVE_ORDER_FILTERS = ('inactive', 'pending_submit', 'pre_submitted', 'submitted', 'filled', 'pending_cancel',
+                      'cancelled', 'warn_state', 'sort_by_time')
+_FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FILTERS}
+_ACCOUNTS_FIRST = 'query /accounts first'
+
+OrderInput = Union[Dict[str, Any], OrderRequest]
+
 
 class OrderMixin:
-    """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#order"""
+    """Order monitoring and orders.
+
+    * https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#order-monitor
+    * https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#orders
+    """
+
+    # ------------------------------------------------------------------ order monitoring
+
+    @ensure_list_arg('filters')
+    def live_orders(self, filters: OneOrMany[str] = None, force: bool = None, account_id: str = None) -> Result:
+        """The account's orders of the day (working, filled, cancelled), optionally filtered by status.
+
+        Arguments:
+            filters: one status or a list: inactive, pending_submit, pre_submitted, submitted, filled,
+                pending_cancel, cancelled, warn_state, sort_by_time (the names 'PreSubmitted', 'SortByTime', ...
+                are accepted too). They are sent comma-separated.
+            force: True clears IBKR's cached order list; that answer itself is an empty list (documented),
+                the next call is fresh. Filtering also pauses websocket order updates until a call with force.
+            account_id: for linked accounts, the (sub-)account to show; the selected account otherwise.
+
+        The list holds at most 1000 orders. ``/iserver/accounts`` must have been called in this session; the
+        client does that once by itself if IBKR asks for it.
+        """
+        params: Dict[str, Any] = {
+            'filters': ','.join(_filter_values(filters)) if filters is not None else None,
+            'force': _optional_bool('force', force),
+        }
+        if account_id is not None:
+            params['accountId'] = self._account(account_id)
+        return self._with_accounts_queried(lambda: self.get('iserver/account/orders', params))
+
+    def order_status(self, order_id: str) -> Result:
+        """The status and details of one order, by the order id of the placement answer or of ``live_orders``.
+
+        IBKR answers 503 for orders filled or cancelled before this session that it has no cache of, and for
+        FA/linked accounts unless the account was selected with ``switch_account`` first.
+        """
+        return self.get(f'iserver/account/order/status/{path_segment("order_id", order_id)}')
+
+    def trades(self, days: str = None, account_id: str = None) -> Result:
+        """Executions of the current day, or of the last ``days`` days (1 to 7), for the selected account.
+
+        IBKR advises calling this once per session (it is paced at 1 request per 5 seconds).
+        """
+        params: Dict[str, Any] = {'days': _trade_days(days)}
+        if account_id is not None:
+            params['accountId'] = self._account(account_id)
+        return self.get('iserver/account/trades', params)
+
+    # ------------------------------------------------------------------ orders
+
+    @ensure_list_arg('order_request')
+    def place_order(self, order_request: OneOrMany[OrderInput], answers: Answers, account_id: str = None) -> Result:
+        """Place one order, or one bracket/OCA group (a list), answering IBKR's questions from ``answers``.
+
+        Arguments:
+            order_request: an ``OrderRequest`` or an IBKR order dict, or a list of them for a bracket (children
+                carry ``parent_id`` = the parent's ``coid``) or an OCA group (``is_single_group=True``). Unrelated
+                orders cannot be placed in bulk.
+            answers: how to answer questions: ``{QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, 'o354': True,
+                'a piece of the question text': False}``. True confirms, False declines (the order is then
+                discarded and ``OrderQuestionError`` is raised). A question no key matches is declined too, and
+                ``OrderQuestionError`` quotes it so you can add an answer.
+            account_id: the account to place the order in; the client's account by default.
+
+        Returns the final acknowledgement, e.g. ``[{"order_id": "1234567890", "order_status": "Submitted",
+        "encrypt_message": "1"}]`` (one entry per order); ``result.request`` is the placement request.
+
+        Raises ``OrderRejectedError`` when IBKR refuses the order and ``OrderQuestionError`` when a question was
+        declined or not answered. A placement that times out is never sent again (``OutcomeUnknownError``):
+        give orders a ``coid`` and look for it in ``live_orders`` before placing again.
+        See https://interactivebrokers.github.io/tws-api/automated_considerations.html#order_placement
+        """
+        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(order_request)]
+        answers = validate_answers(answers)
+        account = self._account(account_id)
+        path = f'iserver/account/{path_segment("account_id", account)}/orders'
+        return self._order_conversation(
+            lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed')
+
+    def reply(self, reply_id, confirmed: bool) -> Result:
+        """Answer one precautionary question: True transmits the order (or brings the next question), False discards it.
+
+        ``reply_id`` is the question's ``id``; it can be used once, and only until the next order request.
+        IBKR answers a declined question with ``{"error": "Order not confirmed"}``, raised as
+        ``OrderRejectedError``. Prefer ``answers`` in ``place_order``, which runs the whole sequence safely.
+        """
+        if not isinstance(confirmed, bool):
+            raise TypeError(f"'confirmed' must be True or False, got {confirmed!r}")
+        return self.post(f'iserver/reply/{path_segment("reply_id", reply_id)}', json={'confirmed': confirmed},
+                         error_class=OrderRejectedError)
+
+    def whatif_order(self, order_request: OneOrMany[OrderInput], account_id: str) -> Result:
+        """Preview an order (or a bracket) without placing it: cost, commission, and equity/margin/position effect.
+
+        The body has the structure of ``place_order``; nothing is placed, so the request is safe to retry.
+        IBKR expects a market data snapshot of the instrument first; without one the answer's ``warn`` says so.
+        ``account_id`` may be None for the client's account.
+        """
+        requests = order_request if isinstance(order_request, (list, tuple)) else [order_request]
+        if not requests:
+            raise ValueError("'order_request' must not be empty: pass one order or a list of them")
+        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
+        account = self._account(account_id)
+        return self.post(f'iserver/account/{path_segment("account_id", account)}/orders/whatif',
+                         json={'orders': orders}, error_class=OrderRejectedError, retry_safe=True)
+
+    def cancel_order(self, order_id: str, account_id: str = None) -> Result:
+        """Cancel an open order; ``order_id='-1'`` cancels every open order of the account.
+
+        The answer (``{"msg": "Request was submitted", "order_id": ..., "conid": ..., "account": ...}``) says the
+        request was received, not that the order is gone: check ``order_status`` or ``live_orders``.
+        ``/iserver/accounts`` must have been called first; the client does that once if IBKR asks for it.
+        """
+        account = self._account(account_id)
+        path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
+        return self._with_accounts_queried(lambda: self.delete(path, error_class=OrderRejectedError))
+
+    def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers, account_id: str = None) -> Result:
+        """Modify an open order, answering IBKR's questions from ``answers`` (as in ``place_order``).
+
+        ``order_request`` must mirror the original order (same conid and side, every field again), with the
+        values to change; it is sent as a single object. Filled or cancelled orders cannot be modified.
+        """
+        body = _order_dict(order_request, 'order_request')
+        answers = validate_answers(answers)
+        account = self._account(account_id)
+        path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
+        return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
+                                        answers, 'modified')
+
+    def suppress_messages(self, message_ids: List[str]) -> Result:
+        """Stop IBKR from asking the given questions (e.g. ``['o163', 'o354']``) for this brokerage session.
+
+        Up to 51 ids per request. Each request replaces the suppressed set, so send the complete list. Only
+        suppress what you have read and accept: a suppressed question is confirmed without asking.
+        """
+        ids = _message_ids(message_ids)
+        return self.post('iserver/questions/suppress', json={'messageIds': ids}, retry_safe=True)
+
+    def reset_suppressed_messages(self) -> Result:
+        """Ask every question again: undo all ``suppress_messages`` of this brokerage session."""
+        return self.post('iserver/questions/suppress/reset', retry_safe=True)
+
+    # ------------------------------------------------------------------ the question/reply conversation
+
+    def _order_conversation(self, send: Callable[[], Result], answers: Mapping[Any, bool], outcome: str) -> Result:
+        """Send an order request and answer every question, all under the order-flow lock."""
+        with self._order_flow_lock:
+            first = self._with_accounts_queried(send)
+            result = first
+            for _ in range(MAX_QUESTION_ROUNDS):
+                question = _question_in(result)
+                if question is None:
+                    return result.copy(request=first.request)
+                result = self._answer(question, answers, outcome)
+            question = _question_in(result)
+            if question is None:
+                return result.copy(request=first.request)
+            if isinstance(question.get('id'), str):
+                self._decline(question['id'])
+            raise OrderQuestionError(
+                f'IBKR asked more than {MAX_QUESTION_ROUNDS} questions in a row; the last one was declined, '
+                f'so the order was not {outcome}: {_quote(question)}', question=question, body=result.data)
+
+    def _answer(self, question: Dict[str, Any], answers: Mapping[Any, bool], outcome: str) -> Result:
+        reply_id = question.get('id')
+        if not isinstance(reply_id, str) or not reply_id.strip():
+            raise BadResponseError('an order question without an "id" to reply to', body=question)
+        decision, unanswered = decide(answers, question)
+        if decision is True:
+            _LOGGER.info('confirming order question %s %s', question.get('messageIds'), _first_line(question))
+            return self.reply(reply_id, True)
+        declined_ok = self._decline(reply_id)
+        note = '' if declined_ok else ' (declining it failed too; it lapses with the next order request)'
+        if decision is False:
+            raise OrderQuestionError(
+                f'declined the question {_quote(question)} as `answers` asked, so the order was not {outcome}{note}',
+                question=question)
+        raise OrderQuestionError(_unanswered_message(unanswered, outcome) + note, question=question)
+
+    def _decline(self, reply_id: str) -> bool:
+        """Say no to a question so the order is discarded at once; True when IBKR confirmed the discard."""
+        try:
+            self.reply(reply_id, False)
+        except OrderRejectedError:
+            return True  # IBKR answers a declined question with {"error": "Order not confirmed"}
+        except ExternalBrokerError as error:
+            _LOGGER.warning('declining order question %s failed: %s', reply_id, error)
+            return False
+        return True
+
+    def _with_accounts_queried(self, send: Callable[[], Result]) -> Result:
+        """Send; if IBKR answers "Please query /accounts first" (nothing was done), query it once and send again."""
+        try:
+            return send()
+        except ExternalBrokerError as error:
+            if error.status_code is None or error.status_code >= 500 or _ACCOUNTS_FIRST not in str(error).lower():
+                raise
+        _LOGGER.info('IBKR asks for /iserver/accounts first; querying it and sending the request again')
+        self.get('iserver/accounts')
+        return send()
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _order_dict(order: Any, argument: str) -> Dict[str, Any]:
+    if isinstance(order, OrderRequest):
+        return order.to_dict()
+    if isinstance(order, Mapping):
+        if not order:
+            raise ValueError(f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
+                             '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}')
+        return dict(order)
+    raise TypeError(f'{argument!r} must be an OrderRequest or an order dict, got {type(order).__name__}')
+
+
+def _question_in(result: Result) -> Optional[Dict[str, Any]]:
+    """The question an order answer asks, or None when it is an acknowledgement."""
+    data = result.data
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        first = data[0]
+        if 'id' in first and 'message' in first:
+            if len(data) > 1:
+                _LOGGER.warning('IBKR asked %d questions at once; answering the first, the rest follow', len(data))
+            return first
+        if 'order_id' in first or 'order_status' in first:
+            return None
+    if isinstance(data, dict) and data.get('prompt'):
+        raise OrderQuestionError(
+            f'IBKR answered with a server prompt ({data.get("messageId")}: {data.get("text")!r}, options '
+            f'{data.get("options")}); answer it with POST /iserver/notification', question=data, body=data)
+    raise BadResponseError('an order answer that is neither an acknowledgement nor a question', body=data)
+
+
+def _first_line(question: Mapping[str, Any]) -> str:
+    messages = question.get('message') or ['']
+    text = messages[0] if isinstance(messages, list) and messages else str(messages)
+    return ' '.join(str(text).split())[:200]
+
+
+def _quote(question: Mapping[str, Any]) -> str:
+    return f'{question.get("messageIds")} "{_first_line(question)}"'
+
+
+def _unanswered_message(unanswered: List[Any], outcome: str) -> str:
+    lines = [f'IBKR asked a question that `answers` does not cover, so it was declined and the order was not '
+             f'{outcome}:']
+    examples = []
+    for text, message_id in unanswered:
+        lines.append(f'  [{message_id or "no id"}] {" ".join(text.split())}')
+        known = QuestionType.by_message_id(message_id) if message_id else None
+        if known is not None:
+            examples.append(f'QuestionType.{known.name}: True')
+        if message_id:
+            examples.append(f"'{message_id}': True")
+    example = ', '.join(dict.fromkeys(examples)) or "'<a piece of the question text>': True"
+    lines.append(f'To confirm it, pass answers={{{example}}} (or a piece of its text as the key) and send the '
+                 f'order again; suppress_messages([...]) stops IBKR from asking it at all.')
+    return '\n'.join(lines)
+
+
+def _filter_values(filters: List[Any]) -> List[str]:
+    values = []
+    for value in filters:
+        if not isinstance(value, str):
+            raise TypeError(f"'filters' must be status filter strings, got {value!r}")
+        known = _FILTERS_BY_LETTERS.get(re.sub(r'[^a-z]', '', value.lower()))
+        if known is None:
+            raise ValueError(f"'filters' has an unknown filter {value!r}: expected any of {', '.join(LIVE_ORDER_FILTERS)}")
+        values.append(known)
+    return list(dict.fromkeys(values))
+
+
+def _optional_bool(name: str, value: Any) -> Optional[bool]:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f'{name!r} must be True, False or None, got {value!r}')
+    return value
+
+
+def _trade_days(days: Any) -> Optional[str]:
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, (int, str)):
+        raise TypeError(f"'days' must be a number of days from 1 to {MAX_TRADE_DAYS}, got {days!r}")
+    text = str(days).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_TRADE_DAYS:
+        raise ValueError(f"'days' must be a number of days from 1 to {MAX_TRADE_DAYS}, got {days!r}")
+    return str(int(text))
+
+
+def _message_ids(message_ids: Any) -> List[str]:
+    if isinstance(message_ids, str) or not isinstance(message_ids, (list, tuple)):
+        raise TypeError(f"'message_ids' must be a list of message ids like ['o163', 'o354'], got {message_ids!r}")
+    if not message_ids:
+        raise ValueError("'message_ids' must not be empty: pass the ids to suppress, like ['o163']")
+    if len(message_ids) > MAX_SUPPRESSED_MESSAGES:
+        raise ValueError(f"'message_ids' may hold at most {MAX_SUPPRESSED_MESSAGES} ids (IBKR answers more with a "
+                         f'system error), got {len(message_ids)}')
+    for message_id in message_ids:
+        if not isinstance(message_id, str) or not message_id.strip():
+            raise ValueError(f"'message_ids' must hold non-empty strings like 'o163', got {message_id!r}")
+    return [message_id.strip() for message_id in message_ids]
