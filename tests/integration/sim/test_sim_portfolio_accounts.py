@@ -13,6 +13,8 @@ import uuid
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ibind.sim import GatewaySimulator
 
@@ -384,6 +386,40 @@ def test_views_follow_prices(portfolio_sim):
     moved = sum(a['marketValue'] - b['marketValue'] for a, b in zip(after, before))
     assert ledger['netliquidationvalue'] - nav_before == pytest.approx(moved, abs=0.05)
     assert after[0]['timestamp'] - before[0]['timestamp'] == pytest.approx(6 * 3600, abs=1)
+
+
+_FILLS = st.lists(st.fixed_dictionaries({
+    'conid': st.sampled_from([AAPL, IBM, MSFT, SPY]),
+    'quantity': st.integers(-300, 300).filter(bool),
+    'avg_price': st.floats(1, 1000).map(lambda p: round(p, 2)),
+}), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fills=_FILLS)
+def test_any_sequence_of_fills_keeps_the_books_consistent(make_sim, fills):
+    api = Api(make_sim(initial_positions={ACCOUNT: fills}, frozen_clock=True))
+    api.ok('GET', 'portfolio/accounts')
+    expected = {}
+    for fill in fills:
+        expected[fill['conid']] = expected.get(fill['conid'], 0) + fill['quantity']
+    cash = STARTING_CASH - sum(f['quantity'] * f['avg_price'] for f in fills)
+    rows = api.ok('GET', f'portfolio2/{ACCOUNT}/positions')
+    assert {int(r['conid']): r['position'] for r in rows} == {c: float(q) for c, q in expected.items() if q}
+    ledger = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')['BASE']
+    summary = api.ok('GET', f'portfolio/{ACCOUNT}/summary')
+    allocation = api.ok('GET', f'portfolio/{ACCOUNT}/allocation')['assetClass']
+    market_value = sum(r['marketValue'] for r in rows)
+    assert ledger['cashbalance'] == pytest.approx(cash, abs=0.01)
+    assert ledger['netliquidationvalue'] == pytest.approx(cash + market_value, abs=0.05)
+    assert summary['netliquidation']['amount'] == pytest.approx(ledger['netliquidationvalue'], abs=0.01)
+    assert summary['grosspositionvalue']['amount'] == pytest.approx(sum(abs(r['marketValue']) for r in rows),
+                                                                    abs=0.05)
+    total = sum(v for side in allocation.values() for v in side.values())
+    assert total == pytest.approx(ledger['netliquidationvalue'], abs=0.05)
+    if all(expected.values()):   # a closed position leaves the positions view, its realized PnL stays in the ledger
+        open_rows = api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')
+        assert sum(r['realizedPnl'] for r in open_rows) == pytest.approx(ledger['realizedpnl'], abs=0.05)
 
 
 # ----------------------------------------------------------------- multi-currency ledger
