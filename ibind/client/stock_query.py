@@ -57,7 +57,7 @@ StockQueries = List[StockQuery]
 
 
 def to_stock_queries(queries: Iterable[Union[str, StockQuery]], argument: str = 'queries') -> List[StockQuery]:
-    """Turn a list of ``str``/``StockQuery`` into StockQuery objects; anything else is a TypeError naming the argument."""
+    """Turn ``str``/``StockQuery`` items into StockQuery objects; anything else is a TypeError naming the argument."""
     normalised = []
     for query in queries:
         if isinstance(query, StockQuery):
@@ -159,7 +159,8 @@ def single_conid(data: Any, query: StockQuery, default_filtering: bool) -> int:
     contracts = [contract for instrument in kept for contract in instrument['contracts']]
     if len(kept) != 1 or len(contracts) != 1:
         raise AmbiguousSymbolError(
-            f'{describe_query(query)} matched {len(kept)} instrument(s) and {len(contracts)} contract(s); expected exactly one. '
+            f'{describe_query(query)} matched {len(kept)} instrument(s) and {len(contracts)} contract(s); '
+            'expected exactly one. '
             f'Narrow it with name_match, instrument_conditions or contract_conditions. '
             f'Candidates: {_candidates(kept)}')
     conid = contracts[0].get('conid')

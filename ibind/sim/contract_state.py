@@ -14,12 +14,23 @@ import datetime as dt
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ibind.sim.http import ApiError
-from ibind.sim.instruments import dated_instruments
+from ibind.sim.instruments import dated_instruments, month_code
 from ibind.sim.universe import Instrument
 
 DERIVATIVE_TYPES = ('OPT', 'FUT', 'FOP', 'WAR')
 STRIKED_TYPES = ('OPT', 'FOP', 'WAR')
 UNDERLYING_TYPES = ('STK', 'IND')
+
+
+def month_of(instrument: Instrument) -> Optional[str]:
+    """The secdef month (``JAN25``) of a derivative: its ``month``, else derived from its ``expiry``."""
+    if instrument.month:
+        return instrument.month.upper()
+    if instrument.expiry and len(instrument.expiry) >= 6 and instrument.expiry[:6].isdigit():
+        year, month = int(instrument.expiry[:4]), int(instrument.expiry[4:6])
+        if 1 <= month <= 12:
+            return month_code(year, month)
+    return None
 
 
 def expiry_order(instrument: Instrument) -> Tuple[str, float, str]:
@@ -101,13 +112,14 @@ class ContractState:
 
     def months(self, underlying_conid: int, sec_type: str) -> List[str]:
         """Expiry months (``JAN25``) of the listed derivatives, in expiry order."""
-        return list(dict.fromkeys(i.month for i in self.derivatives(underlying_conid, sec_type) if i.month))
+        months = (month_of(i) for i in self.derivatives(underlying_conid, sec_type))
+        return list(dict.fromkeys(month for month in months if month))
 
     def strikes(self, underlying_conid: int, sec_type: str, month: str,
                 exchange: str = 'SMART') -> Tuple[List[float], List[float]]:
         """(call strikes, put strikes) listed for one month on one exchange."""
         listed = [i for i in self.derivatives(underlying_conid, sec_type)
-                  if (i.month or '').upper() == month.upper() and trades_on(i, exchange) and i.strike is not None]
+                  if month_of(i) == month.upper() and trades_on(i, exchange) and i.strike is not None]
         calls = sorted({float(i.strike) for i in listed if i.right == 'C'})
         puts = sorted({float(i.strike) for i in listed if i.right == 'P'})
         return calls, puts

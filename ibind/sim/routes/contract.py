@@ -12,7 +12,7 @@ import datetime as dt
 import zlib
 from typing import Any, Dict, List, Optional
 
-from ibind.sim.contract_state import DERIVATIVE_TYPES, STRIKED_TYPES, UNDERLYING_TYPES, trades_on
+from ibind.sim.contract_state import DERIVATIVE_TYPES, STRIKED_TYPES, UNDERLYING_TYPES, month_of, trades_on
 from ibind.sim.http import ApiError
 from ibind.sim.router import RouteTable
 from ibind.sim.universe import Instrument
@@ -673,7 +673,7 @@ def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> Lis
             raise ApiError(400, f'Bad Request: right must be C or P, got {query_any(req, "right")!r}')
     exchange = query_any(req, 'exchange')
     found = [d for d in gw.contracts.derivatives(underlying.conid, sec_type)
-             if (d.month or '').upper() == month.upper()
+             if month_of(d) == month.upper()
              and (strike is None or (d.strike is not None and abs(d.strike - strike) < 1e-9))
              and (right is None or d.right == right)
              and (exchange is None or trades_on(d, exchange))]
@@ -693,13 +693,8 @@ def _bond_info(gw, req, exchange: Optional[str]) -> List[Dict[str, Any]]:
     bonds = gw.contracts.bonds(issuer_id=issuer_id)
     month = (query_any(req, 'month') or '').upper()
     if month:
-        bonds = [b for b in bonds if (b.expiry or '').startswith(month) or _month_of(b) == month]
+        bonds = [b for b in bonds if (b.expiry or '').startswith(month) or month_of(b) == month]
     return [secdef_info(bond, exchange) for bond in bonds]
-
-
-def _month_of(instrument: Instrument) -> Optional[str]:
-    expiry = expiry_date(instrument)
-    return f"{expiry.strftime('%b').upper()}{expiry.year % 100:02d}" if expiry else None
 
 
 @routes.get('/iserver/secdef/bond-filters')
@@ -724,5 +719,6 @@ def bond_filters(gw, req):
             {'text': dt.datetime.strptime(d, '%Y%m%d').strftime('%b %d %Y'), 'value': d} for d in issues]},
         {'displayText': 'Coupon', 'columnId': 25, 'options': [
             {'value': f'{c:g}'} for c in sorted({float(b.extra.get('coupon', 0)) for b in bonds})]},
-        {'displayText': 'Currency', 'columnId': 5, 'options': [{'value': c} for c in sorted({b.currency for b in bonds})]},
+        {'displayText': 'Currency', 'columnId': 5,
+         'options': [{'value': c} for c in sorted({b.currency for b in bonds})]},
     ]}
