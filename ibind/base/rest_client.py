@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from ibind import var
 from ibind.base.pacing import NoPacing
-from ibind.base.responses import check_success_body, decode_body, parse_retry_after, raise_for_failure
+from ibind.base.responses import check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure
 from ibind.base.retry import FailureKind, RetryPolicy
 from ibind.support.errors import (
     ClientClosedError,
@@ -219,8 +219,8 @@ class RestClient:
                     self._back_off(attempt, 'rate limited (429)', method, url, at_least=retry_after)
                     attempt += 1
                     continue
-            elif status in self.retry_policy.retry_statuses and self._should_retry(
-                    FailureKind.STATUS, method, retry_safe, attempt, status):
+            elif status in self.retry_policy.retry_statuses and not _is_broker_answer(response) \
+                    and self._should_retry(FailureKind.STATUS, method, retry_safe, attempt, status):
                 self._back_off(attempt, f'HTTP {status}', method, url)
                 attempt += 1
                 continue
@@ -373,6 +373,17 @@ class RestClient:
             raise_for_failure(status, data, raw_text, method, url, retry_after=retry_after)
         check_success_body(status, data, raw_text, method, url, error_class=error_class)
         return Result(data=data, request=record)
+
+
+def _is_broker_answer(response: requests.Response) -> bool:
+    """A 5xx carrying IBKR's own JSON error (e.g. DYNACCT's 503 "Details currently unavailable") is a definitive
+    answer, not a transient proxy failure: repeating it only delays the error."""
+    if 'json' not in response.headers.get('Content-Type', '').lower():
+        return False
+    try:
+        return error_text(response.json()) is not None
+    except ValueError:
+        return False
 
 
 def _short(error: BaseException, limit: int = 200) -> str:

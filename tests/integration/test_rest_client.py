@@ -136,6 +136,16 @@ def test_get_is_retried_on_502_503_504_then_succeeds(server):
     assert server.count('GET', '/v1/api/flaky') == 4
 
 
+def test_a_5xx_carrying_an_ibkr_error_is_an_answer_not_retried(server):
+    server.script('GET', '/v1/api/iserver/account/search/DU', Reply(status=503, body={
+        'error': 'Details currently unavailable. Please try again later and contact client services if the issue '
+                 'persists.', 'statusCode': 503}), Reply(body={'ok': True}))
+    with pytest.raises(ExternalBrokerError) as info:
+        make_client(server).get('iserver/account/search/DU')
+    assert 'Details currently unavailable' in str(info.value)
+    assert server.count('GET', '/v1/api/iserver/account/search/DU') == 1
+
+
 def test_get_gives_up_after_max_retries(server):
     server.script('GET', '/v1/api/down', *[Reply(status=503)] * 10)
     with pytest.raises(ExternalBrokerError) as info:
