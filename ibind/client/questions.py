@@ -77,7 +77,7 @@ class QuestionType(Enum):
 
 
 Answers = Dict[Union[QuestionType, str], bool]
-"""Answers to order questions: ``{QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, 'o354': True, 'some text': False}``."""
+"""Answers to order questions, e.g. ``{QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, 'o354': True}``."""
 
 
 def normalise_text(text: str) -> str:

@@ -91,7 +91,8 @@ class Ticket:
 
     def describe_order(self, with_price: bool = True) -> str:
         """'BUY 5 AAPL NASDAQ.NMS @ 150.0', the way IBKR's question texts name an order."""
-        text = f'{self.side} {format_quantity(self.quantity)} {self.instrument.symbol} {self.instrument.listing_exchange}'
+        instrument = self.instrument
+        text = f'{self.side} {format_quantity(self.quantity)} {instrument.symbol} {instrument.listing_exchange}'
         if with_price and self.price is not None:
             text += f' @ {float(self.price)!r}'
         return text
@@ -206,7 +207,8 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
         quantity=quantity if quantity is not None else 0.0, order_type=order_type, tif=tif.strip().upper(),
         price=price, aux_price=aux_price, trailing_amt=trailing_amt, trailing_type=trailing_type,
         outside_rth=_flag('outsideRTH', outside, invalid), coid=_text('cOID', raw.get('cOID'), invalid),
-        parent_ref=_text('parentId', parent_ref, invalid), single_group=_flag('isSingleGroup', raw.get('isSingleGroup'), invalid),
+        parent_ref=_text('parentId', parent_ref, invalid),
+        single_group=_flag('isSingleGroup', raw.get('isSingleGroup'), invalid),
         listing_exchange=_text('listingExchange', raw.get('listingExchange'), invalid) or 'SMART',
         cash_qty=cash_qty, raw=raw)
 

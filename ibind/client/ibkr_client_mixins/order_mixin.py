@@ -151,7 +151,8 @@ class OrderMixin:
         path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
         return self._with_accounts_queried(lambda: self.delete(path, error_class=OrderRejectedError))
 
-    def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers, account_id: str = None) -> Result:
+    def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers,
+                     account_id: str = None) -> Result:
         """Modify an open order, answering IBKR's questions from ``answers`` (as in ``place_order``).
 
         ``order_request`` must mirror the original order (same conid and side, every field again), with the
@@ -302,7 +303,8 @@ def _filter_values(filters: List[Any]) -> List[str]:
             raise TypeError(f"'filters' must be status filter strings, got {value!r}")
         known = _FILTERS_BY_LETTERS.get(re.sub(r'[^a-z]', '', value.lower()))
         if known is None:
-            raise ValueError(f"'filters' has an unknown filter {value!r}: expected any of {', '.join(LIVE_ORDER_FILTERS)}")
+            raise ValueError(f"'filters' has an unknown filter {value!r}: expected any of "
+                             f"{', '.join(LIVE_ORDER_FILTERS)}")
         values.append(known)
     return list(dict.fromkeys(values))
 

@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional
 
 from ibind.sim.http import ApiError
 from ibind.sim.ledger import commission_for
-from ibind.sim.orderbook import SimOrder, Ticket, format_quantity, has_market_data, parse_ticket
+from ibind.sim.orderbook import STATUSES, SimOrder, Ticket, format_quantity, has_market_data, parse_ticket
 from ibind.sim.router import RouteTable
 
 routes = RouteTable()
@@ -113,9 +113,9 @@ def live_orders(gw, req):
     now = gw.clock.now()
     day_start = math.floor(now / 86400.0) * 86400.0
     orders = [o for o in gw.orders.orders_of(account) if o.is_open or o.updated_at >= day_start]
-    wanted = {_normalise_status(f) for f in (req.query.get('filters') or '').split(',') if f.strip()}
-    sort_by_time = 'sortbytime' in wanted
-    wanted.discard('sortbytime')
+    requested = {_normalise_status(f) for f in (req.query.get('filters') or '').split(',') if f.strip()}
+    sort_by_time = 'sortbytime' in requested
+    wanted = requested & {_normalise_status(status) for status in STATUSES}  # unknown filters are ignored
     if wanted:
         orders = [o for o in orders if _normalise_status(o.status) in wanted]
     if sort_by_time:

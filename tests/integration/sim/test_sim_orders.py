@@ -787,6 +787,7 @@ def test_live_orders_filters_by_status_values_comma_separated(quiet):
     assert sorted(ids('filled,cancelled')) == sorted([int(filled), int(cancelled)])
     assert ids('Submitted') == [int(working)]  # the status names work too
     assert ids('sort_by_time')[0] == int(working)  # active orders first
+    assert len(ids('no_such_status')) == 3  # unknown filters are ignored
 
 
 def test_live_orders_force_answers_an_empty_list(quiet):
