@@ -175,8 +175,15 @@ class SnapshotFields:
         return self.instrument.volatility * (1.0 + 0.15 * self.noise(_K_HV))
 
     @cached_property
+    def underlying(self):
+        conid = self.instrument.underlying_conid
+        return self.gw.universe.find(conid) if conid else None
+
+    @cached_property
     def implied_volatility(self) -> float:
-        return self.instrument.volatility * (1.05 + 0.1 * self.noise(_K_IV))
+        """About the volatility of the underlying (an option's own price path is far more volatile)."""
+        base = self.underlying.volatility if self.underlying is not None else self.instrument.volatility
+        return base * (1.05 + 0.1 * self.noise(_K_IV))
 
     @cached_property
     def dividend_yield(self) -> float:
@@ -205,7 +212,7 @@ class SnapshotFields:
         instrument = self.instrument
         if self.sec_type not in OPTIONS or not instrument.strike or not instrument.right or not instrument.expiry:
             return None
-        underlying = self.gw.universe.find(instrument.underlying_conid) if instrument.underlying_conid else None
+        underlying = self.underlying
         spot = self.market.last(underlying.conid, self.now) if underlying else instrument.strike
         years = max(0.0, (_expiry_epoch(instrument.expiry) - self.now) / YEAR)
         return black_scholes_greeks(spot, float(instrument.strike), years, self.implied_volatility, instrument.right)

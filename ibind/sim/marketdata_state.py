@@ -127,6 +127,7 @@ class MarketDataState:
     # ----------------------------------------------------------------- /sim/state
 
     def describe(self) -> Dict[str, Any]:
+        self.sync_session()
         return {
             'feeds': {str(conid): {'server_id': feed.server_id, 'opened_at': feed.opened_at,
                                    'exchange': feed.exchange, 'snapshots': feed.snapshots}
