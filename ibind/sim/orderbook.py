@@ -420,6 +420,9 @@ class OrderBook:
     def __init__(self, gateway):
         self.gateway = gateway
         self.orders: Dict[int, SimOrder] = {}
+        self._live: Dict[int, SimOrder] = {}              # not yet Filled/Cancelled: what sync must look at
+        self._by_coid: Dict[str, List[SimOrder]] = {}
+        self._children_of: Dict[int, List[SimOrder]] = {}
         self.pending: Optional[PendingSubmission] = None
         self.finished_reply_ids: Dict[str, str] = {}     # reply id -> 'confirmed' | 'declined' | 'stale'
         self.suppressed: Tuple[str, ...] = ()
@@ -458,7 +461,10 @@ class OrderBook:
         return [o for o in self.orders.values() if o.account == account]
 
     def _children(self, order: SimOrder) -> List[SimOrder]:
-        return [o for o in self.orders.values() if o.parent_id == order.order_id]
+        return list(self._children_of.get(order.order_id, ()))
+
+    def has_children(self, order: SimOrder) -> bool:
+        return bool(self._children_of.get(order.order_id))
 
     # ------------------------------------------------------------------ questions and replies
 
@@ -570,13 +576,16 @@ class OrderBook:
                              '(isSingleGroup: true)')
 
     def _coid_in_use(self, coid: str, now: float) -> bool:
-        return any(o.coid == coid and now - o.created_at < COID_WINDOW for o in self.orders.values())
+        return any(now - o.created_at < COID_WINDOW for o in self._by_coid.get(coid, ()))
 
     def _existing_parent(self, ticket: Ticket) -> Optional[SimOrder]:
         """Sequential brackets: parentId names an existing order of the account by its cOID or order id."""
-        for order in self.orders.values():
-            if order.account == ticket.account and (order.coid == ticket.parent_ref
-                                                    or str(order.order_id) == ticket.parent_ref):
+        candidates = list(self._by_coid.get(ticket.parent_ref, ()))
+        by_id = self.order(ticket.parent_ref)
+        if by_id is not None:
+            candidates.append(by_id)
+        for order in reversed(candidates):
+            if order.account == ticket.account:
                 return order
         return None
 
@@ -599,6 +608,7 @@ class OrderBook:
                 continue
             parent = by_coid.get(ticket.parent_ref) or self._existing_parent(ticket)
             order.parent_id = parent.order_id
+            self._children_of.setdefault(parent.order_id, []).append(order)
             if parent in created or parent.is_open:
                 order.held = True             # works once the parent has filled
                 order.status = 'PreSubmitted'
@@ -622,6 +632,9 @@ class OrderBook:
         if ticket.tif in ('DAY', 'OPG'):
             order.expires_at = (math.floor(now / DAY_SECONDS) + 1) * DAY_SECONDS
         self.orders[order.order_id] = order
+        self._live[order.order_id] = order
+        if order.coid:
+            self._by_coid.setdefault(order.coid, []).append(order)
         return order
 
     def _quantity_of(self, ticket: Ticket) -> float:
@@ -700,6 +713,7 @@ class OrderBook:
                 'account': order.account}
 
     def _cancel(self, order: SimOrder, now: float, reason: str) -> None:
+        self._live.pop(order.order_id, None)
         order.status = 'Cancelled'
         order.cancel_reason = reason
         order.updated_at = now
@@ -774,14 +788,14 @@ class OrderBook:
         if now <= start:
             return
         self.last_sync = now
-        if not any(order.is_open for order in self.orders.values()):
+        if not self._live:
             return
         span = now - start
         step = max(MIN_STEP, span / MAX_STEPS_PER_SYNC)
         t0 = start
         while t0 < now:
             t1 = min(now, t0 + step)
-            for order in list(self.orders.values()):
+            for order in list(self._live.values()):
                 if order.is_open and not order.held and order.working_since < t1:
                     self._work(order, max(t0, order.working_since), t1)
             t0 = t1
@@ -837,10 +851,11 @@ class OrderBook:
         order.avg_price = price
         order.filled = order.quantity
         order.status = 'Filled'
+        self._live.pop(order.order_id, None)
         order.updated_at = order.last_execution_at = now
         self.stats['fills'] += 1
         if order.oca_group:
-            for sibling in self.orders.values():
+            for sibling in list(self._live.values()):
                 if sibling is not order and sibling.oca_group == order.oca_group and sibling.is_open:
                     self._cancel(sibling, now, f'OCA group: order {order.order_id} filled')
         for child in self._children(order):

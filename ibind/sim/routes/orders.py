@@ -201,7 +201,7 @@ def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
     """GET /iserver/account/order/status/{orderId}, with the documented keys and types."""
     instrument = order.instrument
     _, upper_name = ORDER_TYPE_NAMES[order.order_type]
-    has_children = any(o.parent_id == order.order_id for o in gw.orders.orders.values())
+    has_children = gw.orders.has_children(order)
     last = gw.market.last(order.conid)
     view: Dict[str, Any] = {
         'sub_type': None, 'request_id': str(order.request_id), 'server_id': '0', 'order_id': order.order_id,
