@@ -148,6 +148,7 @@ class Gateway:
                 'session': self.session.describe(),
                 'accounts': {aid: _describe_account(a) for aid, a in self.accounts.items()},
                 'selected_account': self.selected_account,
+                'contracts': self.contracts.describe(),
                 'orders': self.orders.describe(),
                 'marketdata': self.marketdata.describe(),
                 'watchlists': self.watchlists.describe(),

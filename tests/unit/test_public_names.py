@@ -1,0 +1,30 @@
+"""The public names of DESIGN.md are importable from ibind, and `import ibind` loads nothing heavy."""
+
+import subprocess
+import sys
+
+import ibind
+
+PUBLIC = ['IbkrClient', 'Result', 'StockQuery', 'OrderRequest', 'make_order_request', 'QuestionType', 'Answers',
+          'ExternalBrokerError', 'OAuth1aConfig', 'Tickler', 'snapshot_keys_to_ids', 'execute_in_parallel',
+          'ibind_logs_initialize', 'RateLimitError', 'OutcomeUnknownError', 'NotAuthenticatedError']
+
+
+def test_every_public_name_resolves():
+    for name in PUBLIC + list(ibind.__all__):
+        assert getattr(ibind, name) is not None, name
+
+
+def test_same_objects_as_in_ibkr_utils():
+    from ibind.client import ibkr_utils
+
+    for name in ('StockQuery', 'OrderRequest', 'make_order_request', 'QuestionType', 'Answers'):
+        assert getattr(ibind, name) is getattr(ibkr_utils, name)
+
+
+def test_import_ibind_loads_nothing_heavy():
+    code = ('import sys, ibind; from ibind import IbkrClient; '
+            'print(sorted(m for m in sys.modules if m.split(".")[0] in '
+            '("Crypto", "pandas", "numpy", "cryptography", "jsonschema") or m.startswith("ibind.sim")))')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr
