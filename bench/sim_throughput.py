@@ -113,7 +113,7 @@ def measure(count: int, path: str, rounds: int, trust_env: bool) -> Dict[str, fl
     threading.Thread(target=trivial.serve_forever, daemon=True).start()
     raw, raw_port = _raw_socket_server()
     try:
-        with GatewaySimulator(port=0, idle_timeout=None) as sim:
+        with GatewaySimulator(port=0, idle_timeout=0) as sim:
             urls: List[Tuple[str, str]] = [
                 ('ibind.sim', sim.url + path),
                 ('stdlib http.server (trivial)', f'http://127.0.0.1:{trivial.server_address[1]}/v1/api/{path}'),

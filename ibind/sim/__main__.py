@@ -51,9 +51,10 @@ NOT_ON_COMMAND_LINE = {'oauth'}  # objects, configured in code: GatewaySimulator
 
 # ----------------------------------------------------------------- value parsers
 
-def _optional_seconds(text: str) -> Optional[float]:
+def _optional_seconds(text: str) -> float:
+    """Seconds, where 'none'/'off'/'never' mean 0: switched off (SimConfig treats a None option as not given)."""
     if text.strip().lower() in ('none', 'off', 'never'):
-        return None
+        return 0.0
     return _non_negative(text)
 
 
