@@ -7,6 +7,7 @@ question/reply lock, and (with OAuth) the signer. Mixins build paths, queries an
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from typing import Any, Optional, Union
@@ -56,6 +57,7 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         self.account_id = account_id.strip() if account_id else None
         self.use_oauth = bool(use_oauth)
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
+        self._coid_sequence = itertools.count(1)  # numbers the cOIDs this client gives orders
         if self.use_oauth:
             from ibind.oauth.oauth1a import OAuth1aConfig
 
@@ -68,6 +70,7 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         if url is None:
             url = f'https://{host}:{port}{base_route if base_route.startswith("/") else "/" + base_route}'
         auto_recover = options.pop('auto_recover', var.IBIND_AUTO_RECOVER)
+        self.order_reconcile_timeout = float(options.pop('order_reconcile_timeout', var.IBIND_ORDER_RECONCILE_TIMEOUT))
         options['pacer'] = self._make_pacer(options.pop('pacing', var.IBIND_PACING), options.get('pacer'))
         super().__init__(url=url, cacert=cacert, timeout=timeout, max_retries=max_retries, **options)
         self._init_lifecycle(auto_recover=auto_recover)

@@ -13,9 +13,12 @@ import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.order_request import OrderRequest
+from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES, assign_coids, find_order,
+                                               modification_applied, reconcile_placement, wait_for)
+from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
-from ibind.support.errors import BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError
+from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
+                                  OutcomeUnknownError)
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
@@ -102,16 +105,32 @@ class OrderMixin:
         "encrypt_message": "1"}]`` (one entry per order); ``result.request`` is the placement request.
 
         Raises ``OrderRejectedError`` when IBKR refuses the order and ``OrderQuestionError`` when a question was
-        declined or not answered. A placement that times out is never sent again (``OutcomeUnknownError``):
-        give orders a ``coid`` and look for it in ``live_orders`` before placing again.
+        declined or not answered. An order without a ``coid`` gets one (``ibind-<time>-<random>-<n>``; bracket
+        children excepted, as IBKR requires). A placement whose answer is lost (timeout, dropped connection) is
+        never sent again: the client looks for its cOID in ``live_orders`` for up to IBIND_ORDER_RECONCILE_TIMEOUT
+        seconds and returns the order it finds (entries marked ``"reconciled": True``), or raises
+        ``OutcomeUnknownError`` whose ``coid`` to check later.
         See https://interactivebrokers.github.io/tws-api/automated_considerations.html#order_placement
         """
         orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(order_request)]
         answers = validate_answers(answers)
         account = self._account(account_id)
+        orders = assign_coids(orders, self._next_coid_sequence)
         path = f'iserver/account/{path_segment("account_id", account)}/orders'
-        return self._order_conversation(
-            lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed')
+        try:
+            return self._order_conversation(
+                lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed')
+        except OutcomeUnknownError as error:
+            _LOGGER.warning('placement of cOID %s got no answer (%s); looking for it in live orders',
+                            orders[0].get('cOID'), error.message)
+            acknowledgements = reconcile_placement(
+                orders, lambda: self.live_orders().data, timeout=self.order_reconcile_timeout,
+                sleep=self._sleep, error=error)
+            record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': {'orders': orders}}
+            return Result(data=acknowledgements, request=record)
+
+    def _next_coid_sequence(self) -> int:
+        return next(self._coid_sequence)
 
     def reply(self, reply_id, confirmed: bool) -> Result:
         """Answer one precautionary question: True transmits the order (or brings the next question), False discards it.
@@ -149,7 +168,36 @@ class OrderMixin:
         """
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
-        return self._with_accounts_queried(lambda: self.delete(path, error_class=OrderRejectedError))
+        send = lambda: self._with_accounts_queried(lambda: self.delete(path, error_class=OrderRejectedError))  # noqa: E731
+        try:
+            return send()
+        except OutcomeUnknownError as error:
+            return self._reconcile_cancel(str(order_id).strip(), send, error)
+
+    def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: OutcomeUnknownError) -> Result:
+        """A cancel that got no answer: report it done if the order is (being) cancelled; if it still works, the
+        cancel never arrived and sending it again is safe -- a cancel cannot act twice."""
+        def check(live_orders: List[Dict[str, Any]]) -> Optional[str]:
+            if order_id == '-1':
+                return 'working' if any(o.get('status') in WORKING_STATES for o in live_orders) else 'cancelled'
+            live = find_order(live_orders, order_id)
+            if live is None:
+                return None
+            return 'cancelled' if live.get('status') in CANCELLED_STATES else str(live.get('status'))
+
+        state = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
+        if state == 'cancelled':
+            return Result(data={'msg': 'Request was submitted', 'order_id': int(order_id), 'reconciled': True},
+                          request={'method': 'DELETE', 'url': error.url, 'params': None, 'json': None})
+        if state in WORKING_STATES or state == 'working':
+            _LOGGER.warning('cancel of order %s got no answer and the order still works; sending the cancel again',
+                            order_id)
+            return send()
+        if state is not None:
+            raise OrderRejectedError(f'order {order_id} is {state}: there is nothing left to cancel', url=error.url)
+        raise OutcomeUnknownError(f'the cancel of order {order_id} got no answer ({error.message}) and the order was '
+                                  'not found in live orders: check order_status() before acting on it',
+                                  method=error.method, url=error.url)
 
     def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers,
                      account_id: str = None) -> Result:
@@ -162,8 +210,26 @@ class OrderMixin:
         answers = validate_answers(answers)
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
-        return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
-                                        answers, 'modified')
+        try:
+            return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
+                                            answers, 'modified')
+        except OutcomeUnknownError as error:
+            return self._reconcile_modification(str(order_id).strip(), body, error)
+
+    def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: OutcomeUnknownError) -> Result:
+        """A modification that got no answer is never sent again; it is reported done once the order shows it."""
+        def check(live_orders: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+            live = find_order(live_orders, order_id)
+            return live if live is not None and modification_applied(body, live) else None
+
+        live = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
+        if live is not None:
+            return Result(data=[{'order_id': order_id, 'order_status': live.get('status'), 'reconciled': True}],
+                          request={'method': 'POST', 'url': error.url, 'params': None, 'json': body})
+        raise OutcomeUnknownError(
+            f'the modification of order {order_id} got no answer ({error.message}) and the order does not show it '
+            f'within {self.order_reconcile_timeout:g}s; it was NOT sent again: check order_status() first',
+            method=error.method, url=error.url)
 
     def suppress_messages(self, message_ids: List[str]) -> Result:
         """Stop IBKR from asking the given questions (e.g. ``['o163', 'o354']``) for this brokerage session.
@@ -247,8 +313,56 @@ def _order_dict(order: Any, argument: str) -> Dict[str, Any]:
         if not order:
             raise ValueError(f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
                              '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}')
+        _check_order_dict(order, argument)
         return dict(order)
     raise TypeError(f'{argument!r} must be an OrderRequest or an order dict, got {type(order).__name__}')
+
+
+def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
+    """The checks IBKR would refuse a raw order dict for, done before anything is sent (keys as IBKR names them)."""
+    def fail(key: str, expected: str, error: type = ValueError) -> None:
+        raise error(f"{argument}[{key!r}] must be {expected}, got {order.get(key)!r}")
+
+    for key in order:
+        if not isinstance(key, str):
+            raise TypeError(f'{argument!r} keys must be IBKR field names (str), got {key!r}')
+    conid, conidex = order.get('conid'), order.get('conidex')
+    if conid is None and conidex is None:
+        raise ValueError(f"{argument!r} needs 'conid' (e.g. 265598) or 'conidex'")
+    if conid is not None and (isinstance(conid, bool) or not str(conid).strip().isdigit() or int(str(conid)) <= 0):
+        fail('conid', 'a positive contract id like 265598', TypeError if not isinstance(conid, (int, str)) else ValueError)
+    if conidex is not None and (not isinstance(conidex, str) or not conidex.strip()):
+        fail('conidex', 'a non-empty str like "265598@SMART"')
+    side = order.get('side')
+    if not isinstance(side, str) or side.strip().upper() not in ('BUY', 'SELL'):
+        fail('side', '"BUY" or "SELL"', ValueError if isinstance(side, str) else TypeError)
+    order_type = order.get('orderType')
+    if not isinstance(order_type, str) or order_type.strip().upper() not in ORDER_TYPES:
+        fail('orderType', f'one of {", ".join(ORDER_TYPES)}', ValueError if isinstance(order_type, str) else TypeError)
+    tif = order.get('tif')
+    if tif is not None and (not isinstance(tif, str) or tif.strip().upper() not in TIFS):
+        fail('tif', f'one of {", ".join(TIFS)}')
+    sized_by_cash = any(order.get(key) is not None for key in ('cashQty', 'fxQty', 'fxQTY'))
+    for key in ('quantity', 'price', 'auxPrice', 'cashQty', 'fxQty', 'trailingAmt'):
+        value = order.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+                float('inf'), float('-inf')):
+            fail(key, 'a finite number', TypeError if not isinstance(value, (int, float)) else ValueError)
+        combo = isinstance(conidex, str) and ';;;' in conidex
+        if value <= 0 and not (combo and key in ('price', 'auxPrice')):
+            fail(key, 'a number greater than 0')
+    if order.get('quantity') is None and not sized_by_cash:
+        raise ValueError(f"{argument!r} needs 'quantity' (a number greater than 0) or 'cashQty'/'fxQty'")
+    if order_type.strip().upper() in ('LMT', 'STOP_LIMIT', 'TRAILLMT') and order.get('price') is None:
+        raise ValueError(f"{argument!r}: orderType {order_type!r} needs 'price' (the limit price)")
+    for key in ('cOID', 'parentId', 'acctId', 'listingExchange', 'secType', 'ticker', 'referrer'):
+        value = order.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            fail(key, 'a str', TypeError)
+        if isinstance(value, str) and not value.strip():
+            fail(key, 'a non-empty str (or leave it out)')
 
 
 def _question_in(result: Result) -> Optional[Dict[str, Any]]:
