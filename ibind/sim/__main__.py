@@ -213,25 +213,50 @@ def build_parser() -> argparse.ArgumentParser:
     hints = typing.get_type_hints(SimConfig)
     groups: Dict[str, argparse._ArgumentGroup] = {}
     for field in dataclasses.fields(SimConfig):
-        if field.name in NOT_ON_COMMAND_LINE:
-            continue
         title = sections.get(field.name, 'simulator options')
         if title not in groups:
             groups[title] = parser.add_argument_group(title)
+        if field.name in NOT_ON_COMMAND_LINE:
+            continue
         _add_config_option(groups[title], field, hints[field.name], comments.get(field.name, ''))
+
+    oauth_group = groups.get(sections.get('oauth', ''), None) or parser.add_argument_group('OAuth 1.0a')
+    oauth = oauth_group.add_mutually_exclusive_group()
+    oauth.add_argument('--oauth', metavar='FILE', dest='oauth_file',
+                       help='serve in OAuth 1.0a mode for the consumer described in FILE (the oauth_server.json '
+                            'that ibind.sim.oauth.make_test_credentials writes); /iserver then needs ssodh/init')
+    oauth.add_argument('--oauth-test-credentials', metavar='DIR', dest='oauth_test_dir',
+                       help='make a throwaway OAuth consumer (keys, DH group, access token) in DIR, serve in '
+                            'OAuth mode for it, and print the IBIND_* settings a client needs')
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> SimConfig:
+def config_from_args(args: argparse.Namespace, oauth: Any = None) -> SimConfig:
     """A SimConfig with every option that was given; the rest keep SimConfig's defaults."""
     names = {field.name for field in dataclasses.fields(SimConfig)}
     given = {name: value for name, value in vars(args).items() if name in names and value is not None}
+    if oauth is not None:
+        given['oauth'] = oauth
     return SimConfig.from_kwargs(**given)
+
+
+def _oauth_from_args(args: argparse.Namespace) -> Tuple[Any, Any]:
+    """(OAuthServerConfig or None, TestCredentials or None) for --oauth / --oauth-test-credentials."""
+    if getattr(args, 'oauth_file', None):
+        from ibind.sim.oauth import OAuthServerConfig
+
+        return OAuthServerConfig.load(args.oauth_file), None
+    if getattr(args, 'oauth_test_dir', None):
+        from ibind.sim.oauth import make_test_credentials
+
+        credentials = make_test_credentials(args.oauth_test_dir)
+        return credentials.server, credentials
+    return None, None
 
 
 # ----------------------------------------------------------------- running
 
-def _banner(sim: Any) -> List[str]:
+def _banner(sim: Any, credentials: Any = None) -> List[str]:
     config = sim.config
     lines = ['ibind.sim: IBKR gateway simulator running',
              f'  REST API:    {sim.url}',
@@ -239,6 +264,11 @@ def _banner(sim: Any) -> List[str]:
     if sim.cacert:
         lines.append(f'  CA file:     {sim.cacert}   (IbkrClient(cacert=...), curl --cacert ...)')
     lines.append(f'  accounts:    {",".join(config.accounts)}   seed: {config.seed}')
+    if config.oauth is not None:
+        lines.append(f'  mode:        OAuth 1.0a, consumer {config.oauth.consumer_key}')
+    if credentials is not None:
+        lines.append(f'  OAuth files: {credentials.directory}; a client needs these settings (.env):')
+        lines.extend('    ' + line for line in credentials.env_lines(sim.url).splitlines() if line)
     lines.append('Press Ctrl-C to stop.')
     return lines
 
@@ -247,8 +277,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = config_from_args(args)
-    except (TypeError, ValueError) as error:
+        oauth, credentials = _oauth_from_args(args)
+        config = config_from_args(args, oauth=oauth)
+    except (TypeError, ValueError, OSError) as error:
         parser.error(str(error))
 
     from ibind.sim.server import GatewaySimulator
@@ -266,7 +297,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except OSError as error:
             print(f'{PROG}: cannot listen on {args.host}:{args.port}: {error}', file=sys.stderr)
             return 1
-        print('\n'.join(_banner(sim)), flush=True)
+        print('\n'.join(_banner(sim, credentials)), flush=True)
         while not stop.wait(0.5):
             pass
         print('ibind.sim: stopping', flush=True)

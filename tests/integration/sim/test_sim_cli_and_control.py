@@ -131,6 +131,34 @@ def test_tls_prints_the_ca_file_that_verifies_the_server(run_cli, tmp_path):
     assert cli.stop()[0] == 0
 
 
+def test_oauth_test_credentials_serve_an_oauth_gateway_a_client_can_use(run_cli, tmp_path):
+    cli = run_cli('--port', '0', '--tls', '--oauth-test-credentials', str(tmp_path / 'oauth'))
+    assert cli.values['mode'].startswith('OAuth')
+    settings = [line.strip() for line in cli.banner if line.strip().startswith('IBIND_')]
+    assert 'IBIND_USE_OAUTH=True' in settings and f'IBIND_OAUTH1A_REST_URL={cli.url}' in settings
+    ca_file = cli.values['CA file']
+    assert requests.post(cli.url + 'tickle', verify=ca_file, timeout=10).status_code == 401   # unsigned
+
+    env_file = tmp_path / 'client.env'     # what a user does: paste the printed settings into .env
+    env_file.write_text('\n'.join(settings + ['IBIND_MAINTAIN_OAUTH=False', 'IBIND_SHUTDOWN_OAUTH=False']) + '\n')
+    script = ('from ibind import IbkrClient\n'
+              f'client = IbkrClient(account_id="DU1234567", cacert={ca_file!r}, pacing=False)\n'
+              'print(client.authentication_status().data["authenticated"], client.check_health())\n'
+              'client.close()\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith('IBIND_')}
+    env.update(IBIND_ENV_FILE=str(env_file), PYTHONPATH=REPO_ROOT)
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, env=env, timeout=60,
+                            cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ['True', 'True']
+    assert cli.stop()[0] == 0
+
+
+def test_oauth_file_must_be_readable():
+    result = run('--oauth', '/nonexistent/oauth_server.json')
+    assert result.returncode == 2 and 'usage:' in result.stderr and 'Traceback' not in result.stderr
+
+
 def test_a_port_in_use_is_a_clear_error_without_traceback():
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
