@@ -92,6 +92,8 @@ class PacingMiddleware(Middleware):
     def _violation(self, gateway, request, route, now: float) -> SimResponse:
         if gateway.config.penalty_box > 0:
             self.penalty_until = now + gateway.config.penalty_box
+            return self._reject(request, route, 'rate limit exceeded; in the penalty box',
+                                retry_after=gateway.config.penalty_box)
         return self._reject(request, route, 'rate limit exceeded')
 
     def _reject(self, request, route, why: str, retry_after: Optional[float] = None) -> SimResponse:
