@@ -17,23 +17,34 @@ _TRUE = {'true', '1', 'yes', 'y', 'on'}
 _FALSE = {'false', '0', 'no', 'n', 'off'}
 
 
+def _find_env_file() -> Optional[str]:
+    """The .env of the working directory or its nearest parent that has one (as python-dotenv searches)."""
+    directory = os.getcwd()
+    while True:
+        candidate = os.path.join(directory, '.env')
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
 def _load_environment() -> Dict[str, str]:
-    """The process environment over the .env file, restricted to IBIND_* names."""
+    """The process environment over the .env file, restricted to IBIND_* names.
+
+    python-dotenv is imported only when there is a file to read: most runs have none, and importing it
+    costs more than the rest of this module.
+    """
     values: Dict[str, str] = {}
     env_file = os.environ.get('IBIND_ENV_FILE')
-    try:
-        from dotenv import dotenv_values, find_dotenv
-    except ImportError:  # python-dotenv is a dependency; tolerate its absence in odd installs
-        dotenv_values = find_dotenv = None  # type: ignore[assignment]
-    if dotenv_values is not None:
-        if env_file:
-            if not os.path.isfile(env_file):
-                raise ValueError(f'IBIND_ENV_FILE names {env_file!r}, which is not a readable file')
-            path = env_file
-        else:
-            path = find_dotenv(usecwd=True)
-        if path:
-            values.update({k: v for k, v in dotenv_values(path).items() if k.startswith('IBIND_') and v is not None})
+    if env_file and not os.path.isfile(env_file):
+        raise ValueError(f'IBIND_ENV_FILE names {env_file!r}, which is not a readable file')
+    path = env_file or _find_env_file()
+    if path:
+        from dotenv import dotenv_values
+
+        values.update({k: v for k, v in dotenv_values(path).items() if k.startswith('IBIND_') and v is not None})
     values.update({k: v for k, v in os.environ.items() if k.startswith('IBIND_')})
     return values
 

@@ -14,17 +14,17 @@ The limits are data (``IBKR_LIMITS``); the simulator enforces the very same tabl
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ibind.support.errors import RateLimitError
 from ibind.support.logs import project_logger
 
 _LOGGER = project_logger('ibind.pacing')
-_PLACEHOLDER = re.compile(r'\{(\w+)\}')
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,10 @@ class Limit:
     rate: Optional[float] = None
     per: float = 1.0
     concurrency: Optional[int] = None
-    pattern: 're.Pattern[str]' = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        regex = _PLACEHOLDER.sub('[^/]+', re.escape(self.template).replace(r'\{', '{').replace(r'\}', '}'))
-        object.__setattr__(self, 'pattern', re.compile('^' + regex + '/?$'))
+    @property
+    def pattern(self) -> 're.Pattern[str]':
+        return _template_pattern(self.template)
 
     @property
     def name(self) -> str:
@@ -60,6 +59,13 @@ class Limit:
         if self.concurrency is not None:
             parts.append(f'{self.concurrency} concurrent')
         return f'{self.name} ({", ".join(parts)})'
+
+
+@functools.lru_cache(maxsize=None)
+def _template_pattern(template: str) -> 're.Pattern[str]':
+    """``/fyi/settings/{typecode}`` -> a regex matching one path segment per placeholder (compiled on first use)."""
+    regex = re.sub(r'\\\{\w+\\\}', '[^/]+', re.escape(template))
+    return re.compile('^' + regex + '/?$')
 
 
 def _limit(method: str, template: str, rate: Optional[float] = None, per: float = 1.0,

@@ -15,7 +15,6 @@ position is never left without its protective orders unnoticed.
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -28,6 +27,8 @@ def new_coid(sequence: int, prefix: str = 'ibind') -> str:
     ``sequence`` is the client's own counter (unique within a client); the time and 24 random bits keep
     clients and processes apart.
     """
+    import secrets  # only needed when placing orders
+
     stamp = time.strftime('%Y%m%dT%H%M%S', time.gmtime())
     return f'{prefix}-{stamp}-{secrets.token_hex(3)}-{sequence}'
 

@@ -9,29 +9,34 @@ calls ``ibind_logs_initialize``.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import os
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from ibind import var
 
 ROOT_LOGGER_NAME = 'ibind'
 REDACTED = '[REDACTED]'
 
-_PEM_BLOCK = re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----', re.DOTALL)
-_PEM_OPEN = re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*', re.DOTALL)
 _SENSITIVE_KEY = (
     r'[\w.-]*(?:authorization|cookie|token|secret|signature|password|passwd|private[_-]?key|'
     r'encryption[_-]?key|signature[_-]?key|api[_-]?key|prepend)[\w.-]*|\bsession'
 )
-_KEY_VALUE = re.compile(
-    r'(?P<key>' + _SENSITIVE_KEY + r')(?P<sep>[\'"]?\s*[:=]\s*)'
-    r'(?P<value>\'[^\']*\'|"[^"]*"|[^\s,;&\'"}\])]+)',
-    re.IGNORECASE,
-)
-_HEADER_LINE = re.compile(r'(?P<key>\b(?:authorization|cookie|set-cookie)\s*:\s*)(?P<value>[^\r\n]+)', re.IGNORECASE)
-_BEARER = re.compile(r'\b(Bearer|OAuth)\s+(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+')
+
+
+@functools.lru_cache(maxsize=None)
+def _patterns() -> Tuple['re.Pattern[str]', ...]:
+    """The redaction patterns, compiled on first use (compiling them at import would slow every import)."""
+    return (
+        re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----', re.DOTALL),
+        re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*', re.DOTALL),
+        re.compile(r'(?P<key>\b(?:authorization|cookie|set-cookie)\s*:\s*)(?P<value>[^\r\n]+)', re.IGNORECASE),
+        re.compile(r'(?P<key>' + _SENSITIVE_KEY + r')(?P<sep>[\'"]?\s*[:=]\s*)'
+                   r'(?P<value>\'[^\']*\'|"[^"]*"|[^\s,;&\'"}\])]+)', re.IGNORECASE),
+        re.compile(r'\b(Bearer|OAuth)\s+(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+'),
+    )
 
 
 def _mask_value(match: re.Match) -> str:
@@ -47,11 +52,12 @@ def redact(text: str) -> str:
     """Replace secret values in ``text``: key material, tokens, signatures, cookies, Authorization headers."""
     if not text:
         return text
-    text = _PEM_BLOCK.sub('[REDACTED PEM]', text)
-    text = _PEM_OPEN.sub('[REDACTED PEM]', text)
-    text = _HEADER_LINE.sub(lambda m: m.group('key') + REDACTED, text)
-    text = _KEY_VALUE.sub(_mask_value, text)
-    text = _BEARER.sub(lambda m: m.group(1) + ' ' + REDACTED, text)
+    pem_block, pem_open, header_line, key_value, bearer = _patterns()
+    text = pem_block.sub('[REDACTED PEM]', text)
+    text = pem_open.sub('[REDACTED PEM]', text)
+    text = header_line.sub(lambda m: m.group('key') + REDACTED, text)
+    text = key_value.sub(_mask_value, text)
+    text = bearer.sub(lambda m: m.group(1) + ' ' + REDACTED, text)
     return text
 
 

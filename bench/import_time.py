@@ -1,0 +1,75 @@
+"""Import cost of ibind next to requests (our floor: ibind depends on it), measured in one run.
+
+Each statement runs in a fresh interpreter with ``python -X importtime``; the figure is the sum of the
+cumulative times of every outermost import the statement caused (start-up imports excluded), the
+median of several runs. Also checks that nothing
+heavy (the simulator, pycryptodome, pandas, numpy) is imported by ``import ibind`` itself.
+
+    python bench/import_time.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+STATEMENTS = ('import requests', 'import ibind', 'from ibind import IbkrClient')
+# Bytecode is cached as after `pip install` (which compiles .pyc files), even where the environment says
+# PYTHONDONTWRITEBYTECODE: otherwise ibind would be compiled from source on every run and requests would not.
+ENV = {key: value for key, value in os.environ.items() if key != 'PYTHONDONTWRITEBYTECODE'}
+HEAVY = ('Crypto', 'ibind.sim', 'pandas', 'numpy', 'cryptography', 'jsonschema')
+
+
+def _top_level_imports(statement: str) -> dict:
+    """{module: cumulative microseconds} of the outermost imports one fresh interpreter makes for ``statement``."""
+    proc = subprocess.run([sys.executable, '-X', 'importtime', '-c', statement], capture_output=True, text=True,
+                          check=True, env=ENV)
+    found = {}
+    for line in proc.stderr.splitlines():
+        if not line.startswith('import time:') or line.count('|') != 2:
+            continue
+        _, cumulative, raw_name = line[len('import time:'):].split('|')
+        if not cumulative.strip().isdigit():
+            continue  # the header line
+        if len(raw_name) - len(raw_name.lstrip()) == 1:  # one space: not nested in another import
+            found[raw_name.strip()] = int(cumulative)
+    return found
+
+
+def cumulative_us(statement: str, startup: set) -> int:
+    """Microseconds of every import the statement caused (interpreter start-up imports excluded)."""
+    return sum(us for name, us in _top_level_imports(statement).items() if name not in startup)
+
+
+def heavy_modules_after(statement: str) -> list:
+    code = f'{statement}; import sys; print(",".join(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))'
+    return [m for m in subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
+                                      env=ENV).stdout.strip().split(',') if m]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--runs', type=int, default=15)
+    args = parser.parse_args()
+    startup = set(_top_level_imports('pass'))
+    for statement in STATEMENTS:  # warm-up: write the bytecode caches
+        _top_level_imports(statement)
+    results = {}
+    for _ in range(args.runs):  # interleaved, so drift on the machine hits every statement alike
+        for statement in STATEMENTS:
+            results.setdefault(statement, []).append(cumulative_us(statement, startup))
+    floor = statistics.median(results['import requests'])
+    print(f'{"statement":<32}{"median ms":>11}{"x requests":>12}')
+    for statement, samples in results.items():
+        median = statistics.median(samples)
+        print(f'{statement:<32}{median / 1000:>11.1f}{median / floor:>12.2f}')
+    heavy = heavy_modules_after('import ibind; from ibind import IbkrClient')
+    print(f'heavy modules imported by ibind: {", ".join(heavy) if heavy else "none"}')
+    print(f'(python {sys.version.split()[0]}, {args.runs} runs each, median)')
+
+
+if __name__ == '__main__':
+    main()
