@@ -155,11 +155,19 @@ def _describe_default(value: Any) -> str:
     return str(value)
 
 
+def _default_of(field: dataclasses.Field) -> Any:
+    return field.default if field.default is not dataclasses.MISSING else field.default_factory()
+
+
+def _type_of_default(field: dataclasses.Field) -> Any:
+    default = _default_of(field)
+    return type(default) if default is not None else Any
+
+
 def _add_config_option(group: argparse._ArgumentGroup, field: dataclasses.Field, hint: Any, comment: str) -> None:
     name = field.name
     flags = list(ALIASES.get(name, ('--' + name.replace('_', '-'),)))
-    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-    shown_default = DEFAULT_TEXT.get(name) or _describe_default(default)
+    shown_default = DEFAULT_TEXT.get(name) or _describe_default(_default_of(field))
     text = HELP_OVERRIDES.get(name, comment or name.replace('_', ' '))
     base, optional = _unwrap_optional(hint)
     common = {'dest': name, 'default': None}
@@ -210,7 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help='directory for the generated CA, certificate and key (default: a new temporary one)')
 
     comments, sections = _field_comments()
-    hints = typing.get_type_hints(SimConfig)
+    try:
+        hints = typing.get_type_hints(SimConfig)
+    except Exception:  # an annotation that cannot be resolved at run time: fall back to the defaults' types
+        hints = {}
     groups: Dict[str, argparse._ArgumentGroup] = {}
     for field in dataclasses.fields(SimConfig):
         title = sections.get(field.name, 'simulator options')
@@ -218,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
             groups[title] = parser.add_argument_group(title)
         if field.name in NOT_ON_COMMAND_LINE:
             continue
-        _add_config_option(groups[title], field, hints[field.name], comments.get(field.name, ''))
+        _add_config_option(groups[title], field, hints.get(field.name) or _type_of_default(field),
+                           comments.get(field.name, ''))
 
     oauth_group = groups.get(sections.get('oauth', ''), None) or parser.add_argument_group('OAuth 1.0a')
     oauth = oauth_group.add_mutually_exclusive_group()
