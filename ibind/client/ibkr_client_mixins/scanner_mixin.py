@@ -21,7 +21,9 @@ class ScannerMixin:
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#scanner"""
 
     def scanner_parameters(self) -> Result:
-        """Every value the iserver scanner accepts: ``scan_type_list``, ``instrument_list``, ``filter_list``, ``location_tree``.
+        """Every value the iserver scanner accepts.
+
+        The answer lists ``scan_type_list``, ``instrument_list``, ``filter_list`` and ``location_tree``.
 
         IBKR allows one such request per 15 minutes: fetch it once and keep it.
         """
@@ -111,7 +113,8 @@ def _code_value_filters(filters: Any) -> List[Dict[str, Any]]:
         if not isinstance(item['code'], str) or not item['code'].strip():
             raise ValueError(f"'filter'[{position}]['code'] must be a non-empty filter code, got {item['code']!r}")
         if not _is_filter_value(item['value']):
-            raise TypeError(f"'filter'[{position}]['value'] must be a finite number, a str or a bool, got {item['value']!r}")
+            raise TypeError(f"'filter'[{position}]['value'] must be a finite number, a str or a bool, "
+                            f"got {item['value']!r}")
         checked.append({'code': item['code'].strip(), 'value': item['value']})
     return checked
 
@@ -131,6 +134,7 @@ def _keyed_filters(filters: Any) -> List[Dict[str, Any]]:
             if not isinstance(code, str) or not code.strip():
                 raise ValueError(f"'filter'[{position}] has an invalid filter code {code!r}")
             if not _is_filter_value(value):
-                raise TypeError(f"'filter'[{position}][{code!r}] must be a finite number, a str or a bool, got {value!r}")
+                raise TypeError(f"'filter'[{position}][{code!r}] must be a finite number, a str or a bool, "
+                                f"got {value!r}")
         checked.append(dict(item))
     return checked

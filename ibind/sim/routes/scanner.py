@@ -201,8 +201,9 @@ HMDS_SCAN_TYPES: Tuple[ScanType, ...] = (
 )
 
 HMDS_INSTRUMENTS: Tuple[InstrumentType, ...] = (
-    InstrumentType('BOND', 'US Corporate Bonds', ('bondAskYieldAbove', 'bondAskYieldBelow', 'priceAbove',
-                                                  'priceBelow'), lambda i: i.sec_type == 'BOND' and i.currency == 'USD'),
+    InstrumentType('BOND', 'US Corporate Bonds',
+                   ('bondAskYieldAbove', 'bondAskYieldBelow', 'priceAbove', 'priceBelow'),
+                   lambda i: i.sec_type == 'BOND' and i.currency == 'USD'),
     InstrumentType('STK', 'US Stocks', _PRICE_VOLUME, lambda i: i.sec_type == 'STK' and i.is_us),
 )
 

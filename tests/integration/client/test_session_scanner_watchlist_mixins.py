@@ -184,6 +184,7 @@ def test_scanner_parameters_list_what_market_scanner_accepts(client):
 
 
 def test_market_scanner_returns_ranked_contracts(client, sim):
+    requests.post(sim.control_url + 'clock', json={'freeze': True}, timeout=10)  # compare with the market read
     result = client.market_scanner(instrument='STK', type='MOST_ACTIVE', location='STK.US.MAJOR',
                                    filter=[{'code': 'priceAbove', 'value': 5}])
     assert result.request['json'] == {'instrument': 'STK', 'type': 'MOST_ACTIVE', 'location': 'STK.US.MAJOR',

@@ -27,6 +27,13 @@ USD_BONDS = {140071502, 140071503, 140078901, 549900501}   # the built-in bonds 
 
 # ----------------------------------------------------------------- helpers
 
+@pytest.fixture
+def frozen_sim():
+    """A simulator whose clock moves only when told, so a test can compare answers with the market it read."""
+    with GatewaySimulator(frozen_clock=True) as simulator:
+        yield simulator
+
+
 def get(sim, path, **params):
     return requests.get(sim.url + path, params=params, timeout=10)
 
@@ -277,26 +284,26 @@ def test_scanner_run_answers_the_documented_keys_and_types(sim):
     assert_openapi_valid(result, '/iserver/scanner/run', 'post')
 
 
-def test_most_active_ranks_by_the_simulated_volume(sim):
-    contracts = scan(sim)['contracts']
+def test_most_active_ranks_by_the_simulated_volume(frozen_sim):
+    contracts = scan(frozen_sim)['contracts']
     volumes = [compact(c['scan_data']) for c in contracts]
     assert volumes == sorted(volumes, reverse=True)
-    market = sim.gateway.market      # the oracle: the same simulated market the snapshot endpoints show
+    market = frozen_sim.gateway.market      # the oracle: the same simulated market the snapshot endpoints show
     by_volume = sorted((-market.day_stats(c['con_id'])['volume'], c['con_id']) for c in contracts)
     assert [conid for _, conid in by_volume] == [c['con_id'] for c in contracts]
     assert {AAPL, MSFT, IBM, SPY} <= {c['con_id'] for c in contracts}
     assert all(c['sec_type'] == 'STK' for c in contracts)
 
 
-def test_gainers_and_losers_split_by_day_change(sim):
-    gainers = scan(sim, type='TOP_PERC_GAIN')['contracts']
-    losers = scan(sim, type='TOP_PERC_LOSE')['contracts']
+def test_gainers_and_losers_split_by_day_change(frozen_sim):
+    gainers = scan(frozen_sim, type='TOP_PERC_GAIN')['contracts']
+    losers = scan(frozen_sim, type='TOP_PERC_LOSE')['contracts']
     gains = [percent(c['scan_data']) for c in gainers]
     losses = [percent(c['scan_data']) for c in losers]
     assert gains == sorted(gains, reverse=True) and all(g > 0 for g in gains)
     assert losses == sorted(losses) and all(loss < 0 for loss in losses)
     assert not {c['con_id'] for c in gainers} & {c['con_id'] for c in losers}
-    market = sim.gateway.market
+    market = frozen_sim.gateway.market
     for contract in gainers[:3] + losers[:3]:
         stats = market.day_stats(contract['con_id'])
         change = (market.last(contract['con_id']) / stats['prior_close'] - 1) * 100
@@ -312,17 +319,17 @@ def test_scan_results_move_with_the_simulated_clock(sim):
     assert before != after
 
 
-def test_filters_narrow_the_scan(sim):
-    everything = scan(sim)['contracts']
-    market = sim.gateway.market
-    above = scan(sim, filter=[{'code': 'priceAbove', 'value': 300}])['contracts']
+def test_filters_narrow_the_scan(frozen_sim):
+    everything = scan(frozen_sim)['contracts']
+    market = frozen_sim.gateway.market
+    above = scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 300}])['contracts']
     assert above and len(above) < len(everything)
     assert all(market.last(c['con_id']) > 300 for c in above)
-    window = scan(sim, filter=[{'code': 'priceAbove', 'value': 100}, {'code': 'priceBelow', 'value': '200'}])
+    window = scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 100}, {'code': 'priceBelow', 'value': '200'}])
     assert all(100 < market.last(c['con_id']) < 200 for c in window['contracts'])
-    gainers = scan(sim, filter=[{'code': 'changePercAbove', 'value': 0}])['contracts']
-    assert {c['con_id'] for c in gainers} == {c['con_id'] for c in scan(sim, type='TOP_PERC_GAIN')['contracts']}
-    assert scan(sim, filter=[{'code': 'priceAbove', 'value': 1e9}])['contracts'] == []
+    gainers = scan(frozen_sim, filter=[{'code': 'changePercAbove', 'value': 0}])['contracts']
+    assert {c['con_id'] for c in gainers} == {c['con_id'] for c in scan(frozen_sim, type='TOP_PERC_GAIN')['contracts']}
+    assert scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 1e9}])['contracts'] == []
 
 
 def test_locations_and_instrument_types_select_the_universe(sim):
@@ -390,25 +397,25 @@ def test_hmds_scanner_run_answers_the_documented_example_shape(sim):
     assert {int(c['contractID']) for c in contracts} == USD_BONDS
 
 
-def test_hmds_bond_scan_ranks_by_ask_yield_and_filters(sim):
-    contracts = hmds_scan(sim)['Contracts']['Contract']
-    market = sim.gateway.market
-    coupons = {c: sim.gateway.universe.get(c).extra['coupon'] for c in USD_BONDS}
+def test_hmds_bond_scan_ranks_by_ask_yield_and_filters(frozen_sim):
+    contracts = hmds_scan(frozen_sim)['Contracts']['Contract']
+    market = frozen_sim.gateway.market
+    coupons = {c: frozen_sim.gateway.universe.get(c).extra['coupon'] for c in USD_BONDS}
     yields = [100 * coupons[int(c['contractID'])] / market.quote(int(c['contractID']))[1] for c in contracts]
     assert yields == sorted(yields, reverse=True)
-    low = hmds_scan(sim, filters=[{'bondAskYieldBelow': 3.0}])['Contracts']['Contract']
+    low = hmds_scan(frozen_sim, filters=[{'bondAskYieldBelow': 3.0}])['Contracts']['Contract']
     assert {int(c['contractID']) for c in low} == {c for c in USD_BONDS if coupons[c] < 3.0}
-    assert hmds_scan(sim, maxItems=1)['size'] == '1'
+    assert hmds_scan(frozen_sim, maxItems=1)['size'] == '1'
 
 
-def test_hmds_scanner_scans_stocks_too(sim):
-    result = hmds_scan(sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK',
+def test_hmds_scanner_scans_stocks_too(frozen_sim):
+    result = hmds_scan(frozen_sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK',
                        maxItems=3)
     assert result['size'] == '3' and int(result['total']) > 3
-    market = sim.gateway.market
+    market = frozen_sim.gateway.market
     volumes = [market.day_stats(int(c['contractID']))['volume'] for c in result['Contracts']['Contract']]
     assert volumes == sorted(volumes, reverse=True)
-    assert all(sim.gateway.universe.get(int(c['contractID'])).sec_type == 'STK'
+    assert all(frozen_sim.gateway.universe.get(int(c['contractID'])).sec_type == 'STK'
                for c in result['Contracts']['Contract'])
 
 
