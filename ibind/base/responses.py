@@ -117,6 +117,24 @@ def raise_for_failure(status: int, data: Any, raw_text: str, method: str, url: s
     raise error_class(message or 'error response', status_code=status, body=body, method=method, url=url)
 
 
+def require_json(status: int, data: Any, raw_text: str, method: str, url: str) -> Any:
+    """The data of a 2xx answer that had to be JSON: an empty or non-JSON body raises BadResponseError.
+
+    A JSON body sent with a non-JSON Content-Type is accepted (the body is what matters); a truncated
+    JSON body never gets here (``decode_body`` raised already).
+    """
+    if not raw_text.strip():
+        raise BadResponseError(f'an empty body (HTTP {status}) where JSON was due', status_code=status, body='',
+                               method=method, url=url)
+    if isinstance(data, str):
+        try:
+            return json.loads(raw_text)
+        except ValueError:
+            raise BadResponseError(f'a non-JSON body (HTTP {status}) where JSON was due', status_code=status,
+                                   body=raw_text, method=method, url=url) from None
+    return data
+
+
 def check_success_body(status: int, data: Any, raw_text: str, method: str, url: str,
                        error_class: Type[ExternalBrokerError] = ExternalBrokerError) -> None:
     """A 2xx can still be a failure: an ``{"error": ...}`` envelope, or an HTML page where data was due."""

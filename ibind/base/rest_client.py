@@ -24,7 +24,8 @@ from requests.adapters import HTTPAdapter
 
 from ibind import var
 from ibind.base.pacing import NoPacing
-from ibind.base.responses import check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure
+from ibind.base.responses import (check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure,
+                                  require_json)
 from ibind.base.retry import FailureKind, RetryPolicy
 from ibind.support.errors import (
     ClientClosedError,
@@ -46,16 +47,18 @@ class Result:
     """What an API call returned (``data``) and the request that produced it (``request``).
 
     ``request`` records the method, URL, query parameters and JSON body; never headers, so no
-    credentials end up in it.
+    credentials end up in it. ``status_code`` is the HTTP status of the answer (None for a Result
+    ibind put together itself), so a helper that cannot use the data can say what answered.
     """
 
     data: Optional[Union[list, dict, str, int, float, bool]] = None
     request: Optional[dict] = field(default_factory=dict)
+    status_code: Optional[int] = None
 
     def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> 'Result':
         """A new Result with ``data`` and/or ``request`` replaced (arguments left out are kept)."""
         return Result(data=self.data if data is _KEEP else data,
-                      request=self.request if request is _KEEP else request)
+                      request=self.request if request is _KEEP else request, status_code=self.status_code)
 
 
 def path_segment(name: str, value: Any) -> str:
@@ -111,6 +114,10 @@ class RestClient:
         verify_always: force certificate verification (OAuth): ``cacert`` is then the CA bundle to use,
             or the system's when it is False.
     """
+
+    expects_json: bool = False
+    """Whether every 2xx answer must be JSON (an empty or non-JSON body is then a BadResponseError);
+    a request's ``expect_json`` overrides it. IbkrClient sets it: every IBKR endpoint it calls answers JSON."""
 
     def __init__(
         self,
@@ -187,11 +194,13 @@ class RestClient:
         error_class: Type[ExternalBrokerError] = ExternalBrokerError,
         timeout: Optional[float] = None,
         headers: Optional[Dict[str, str]] = None,
+        expect_json: Optional[bool] = None,
     ) -> Result:
         """Send one logical request (retrying what may be retried) and return its Result.
 
         ``retry_safe`` overrides the method's idempotency for the retry policy (True for POSTs that
-        only read, like ``/tickle``); ``error_class`` is raised for a 2xx ``{"error": ...}`` body.
+        only read, like ``/tickle``); ``error_class`` is raised for a 2xx ``{"error": ...}`` body;
+        ``expect_json`` overrides ``expects_json`` for this request.
         """
         method = method.upper()
         url = self._url_for(path)
@@ -224,7 +233,7 @@ class RestClient:
                 self._back_off(attempt, f'HTTP {status}', method, url)
                 attempt += 1
                 continue
-            return self._to_result(response, record, error_class)
+            return self._to_result(response, record, error_class, expect_json)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -357,7 +366,7 @@ class RestClient:
             f'so it was not repeated ({detail})', method=method, url=url)
 
     def _to_result(self, response: requests.Response, record: dict,
-                   error_class: Type[ExternalBrokerError]) -> Result:
+                   error_class: Type[ExternalBrokerError], expect_json: Optional[bool] = None) -> Result:
         method, url = record['method'], record['url']
         content = response.content
         status = response.status_code
@@ -372,7 +381,9 @@ class RestClient:
             retry_after = parse_retry_after(response.headers.get('Retry-After')) if status == 429 else None
             raise_for_failure(status, data, raw_text, method, url, retry_after=retry_after)
         check_success_body(status, data, raw_text, method, url, error_class=error_class)
-        return Result(data=data, request=record)
+        if self.expects_json if expect_json is None else expect_json:
+            data = require_json(status, data, raw_text, method, url)
+        return Result(data=data, request=record, status_code=status)
 
 
 def _is_broker_answer(response: requests.Response) -> bool:

@@ -21,6 +21,7 @@ import re
 from numbers import Real
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ibind.client.response_shape import add_response_context
 from ibind.support.errors import BadResponseError, ExternalBrokerError
 
 HISTORY_BARS: Tuple[str, ...] = ('1min', '2min', '3min', '5min', '10min', '15min', '30min',
@@ -199,6 +200,8 @@ def collect_history(outcomes: Mapping[Any, Any], raise_on_error: bool) -> Dict[A
         try:
             cleaned[key] = clean_history(getattr(outcome, 'data', outcome))
         except ExternalBrokerError as error:
+            if hasattr(outcome, 'request'):
+                add_response_context(error, outcome)  # name the request whose bars could not be read
             if raise_on_error:
                 raise
             cleaned[key] = error

@@ -38,6 +38,8 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
     variable (or ``.env``), so ``IbkrClient()`` with no arguments is configured by the environment.
     """
 
+    expects_json = True  # every endpoint of the Client Portal Web API answers JSON: anything else is a BadResponseError
+
     def __init__(
         self,
         account_id: Optional[str] = var.IBIND_ACCOUNT_ID,

@@ -22,8 +22,10 @@ from typing import Any, Optional
 
 from ibind import var
 from ibind.base.rest_client import Result
+from ibind.client.response_shape import expect_object, reading
 from ibind.client.tickler import Tickler
 from ibind.support.errors import (
+    BadResponseError,
     CompetingSessionError,
     ExternalBrokerError,
     NotAuthenticatedError,
@@ -90,7 +92,8 @@ class SessionLifecycleMixin:
                              'key, access token, access token secret, signature key and realm',
                              status_code=error.status_code, body=error.body, method=error.method,
                              url=error.url) from None
-        token, expires_ms = exchange.token_from(result.data)
+        with reading(result, errors=(BadResponseError, OAuthError)) as data:
+            token, expires_ms = exchange.token_from(data)
         self._signer.set_token(token, expires_ms)
         _LOGGER.info('New live session token, valid until epoch ms %s', expires_ms)
 
@@ -199,8 +202,8 @@ class SessionLifecycleMixin:
         with self._recovery_lock:
             if self._session_generation != generation:
                 return
-            status = self.initialize_brokerage_session(compete=False).data
-            status = status if isinstance(status, dict) else {}
+            status = expect_object(self.initialize_brokerage_session(compete=False), 'ssodh/init during recovery',
+                                   required={'authenticated': bool})
             if status.get('competing'):
                 raise CompetingSessionError(
                     'another session (TWS, IBKR Mobile, Client Portal or another gateway) holds the brokerage '
@@ -209,7 +212,8 @@ class SessionLifecycleMixin:
                 raise NotAuthenticatedError(
                     'the brokerage session could not be re-opened (not authenticated); log in to the gateway again',
                     body=status)
-            self.receive_brokerage_accounts()
+            expect_object(self.receive_brokerage_accounts(), '/iserver/accounts during recovery',
+                          required={'accounts': list})
             self._session_generation += 1
             self.recoveries['brokerage_session'] += 1
             _LOGGER.info('brokerage session re-opened')

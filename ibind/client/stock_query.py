@@ -83,9 +83,10 @@ def _matches(item: Mapping[str, Any], conditions: Mapping[str, Any]) -> bool:
 
 def _instruments_of(data: Any, symbol: str) -> List[Dict[str, Any]]:
     """The instruments /trsrv/stocks returned for one symbol, checked for the documented shape."""
-    if not isinstance(data, dict):
-        raise BadResponseError(f'/trsrv/stocks returned {type(data).__name__}, expected an object keyed by symbol',
-                               body=data)
+    if not isinstance(data, dict) or not all(isinstance(value, list) for value in data.values()):
+        got = type(data).__name__ if not isinstance(data, dict) else 'an object whose values are not all lists'
+        raise BadResponseError(f'/trsrv/stocks returned {got}, expected an object keyed by symbol with a list of '
+                               'instruments each', body=data)
     instruments = data.get(symbol) or []
     if not isinstance(instruments, list) or not all(
             isinstance(i, dict) and isinstance(i.get('contracts', []), list) for i in instruments):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Tuple
 
 from ibind import var
-from ibind.support.errors import OAuthError
+from ibind.support.errors import BadResponseError, OAuthError
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 SECRET_FIELDS = ('access_token_secret', 'encryption_key', 'signature_key')
@@ -323,10 +323,13 @@ class LiveSessionTokenRequest:
 
     def token_from(self, data: Any) -> Tuple[str, int]:
         """(LST, expiry in epoch ms) from IBKR's answer; validated, else OAuthError."""
+        expiration = data.get('live_session_token_expiration') if isinstance(data, dict) else None
         if not isinstance(data, dict) or not all(
-                isinstance(data.get(key), (str, int)) for key in
-                ('diffie_hellman_response', 'live_session_token_signature', 'live_session_token_expiration')):
-            raise OAuthError('unexpected answer to the live session token request', body=data)
+                isinstance(data.get(key), str) for key in ('diffie_hellman_response', 'live_session_token_signature')
+        ) or isinstance(expiration, bool) or not (isinstance(expiration, int) or str(expiration).isdecimal()):
+            raise BadResponseError('unexpected answer to the live session token request: expected an object with '
+                                   'diffie_hellman_response, live_session_token_signature and '
+                                   'live_session_token_expiration (epoch ms)', body=data)
         token = compute_live_session_token(str(data['diffie_hellman_response']), self.dh_random,
                                            self.material.dh_prime, self.prepend)
         if not validate_live_session_token(token, str(data['live_session_token_signature']),

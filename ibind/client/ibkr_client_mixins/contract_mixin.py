@@ -11,6 +11,7 @@ import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
+from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery, filter_stocks, single_conid, to_stock_queries
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, filter_none
 
@@ -355,7 +356,8 @@ class ContractMixin:
         """
         stock_queries = _stock_queries(queries, default_filtering)
         result = self._trsrv_stocks(stock_queries)
-        return result.copy(data=filter_stocks(result.data, stock_queries, default_filtering))
+        with reading(result) as data:
+            return result.copy(data=filter_stocks(data, stock_queries, default_filtering))
 
     @ensure_list_arg('queries')
     def stock_conid_by_symbol(self, queries: StockQueries, default_filtering: bool = True,
@@ -382,7 +384,8 @@ class ContractMixin:
                 raise ValueError(f"'queries' has several queries for {duplicates}; with return_type='dict' each "
                                  "symbol can have only one conid: use return_type='list'")
         result = self._trsrv_stocks(stock_queries)
-        conids = [single_conid(result.data, query, default_filtering) for query in stock_queries]
+        with reading(result) as data:
+            conids = [single_conid(data, query, default_filtering) for query in stock_queries]
         if return_type == 'list':
             return result.copy(data=conids)
         return result.copy(data={query.symbol: conid for query, conid in zip(stock_queries, conids)})

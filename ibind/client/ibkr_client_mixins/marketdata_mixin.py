@@ -18,6 +18,7 @@ from ibind.client.history import (collect_history, format_start_time, validate_h
                                   validate_hmds_bar, validate_hmds_bar_type, validate_hmds_direction,
                                   validate_hmds_period)
 from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
+from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
@@ -206,8 +207,13 @@ class MarketdataMixin:
                 self._sleep(delay)
                 delay = min(delay * 2, self.snapshot_backoff_max)
             result = self.live_marketdata_snapshot([str(conid) for conid in conids], field_ids)
-            for entry in _snapshot_entries(result.data):
-                values = collected.get(_entry_conid(entry))
+            with reading(result) as data:
+                entries = [(_entry_conid(entry), entry) for entry in _snapshot_entries(data)]
+                missing = sorted(set(conids) - {conid for conid, _ in entries})
+                if missing:  # IBKR answers one entry per requested conid, even a pre-flight one
+                    raise BadResponseError(f'snapshot answer has no entry for conid(s) {missing}', body=data)
+            for conid, entry in entries:
+                values = collected.get(conid)
                 if values is not None:
                     values.update({field_id: entry[field_id] for field_id in field_ids if field_id in entry})
             if all(wanted <= set(values) for values in collected.values()):
