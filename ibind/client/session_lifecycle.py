@@ -11,6 +11,8 @@ client recover by itself, in both modes:
   repeats the refused call once. That repeat is safe even for an order: a call refused for a missing
   session was never carried out. A request whose outcome is unknown (timeout) is never repeated here.
 - Another session holds the username: CompetingSessionError explains how to take it over.
+- IBKR refuses a call until another was made ("Please query /accounts first", the same for
+  /portfolio/accounts): the client makes that call and repeats the refused one once.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _SESSION_PATHS = ('iserver/auth/ssodh/init', 'iserver/auth/status', 'iserver/rea
 _BROKERAGE_PREFIXES = ('iserver/', 'hmds/', 'md/')
 # Words in a 401 that point at the OAuth signature/token rather than at the brokerage session.
 _BROKERAGE_WORDS = ('no brokerage session', 'not authenticated', 'no bridge')
+# Refusals that name a request IBKR wants first (nothing was done): (text in the error, request to make).
+_PREREQUISITES = (('query /portfolio/accounts', 'portfolio/accounts'), ('query /accounts first', 'iserver/accounts'))
 
 
 def _relative(path: str, base_url: str) -> str:
@@ -185,6 +189,21 @@ class SessionLifecycleMixin:
             else:
                 raise
             return super().request(method, path, **kwargs)
+        except ExternalBrokerError as error:
+            prerequisite = self._prerequisite_for(error)
+            if prerequisite is None or _relative(path, self.base_url) == prerequisite:
+                raise
+            _LOGGER.info('%s %s refused until %s is queried; querying it and sending again', method,
+                         _relative(path, self.base_url), prerequisite)
+            self.get(prerequisite)
+            return super().request(method, path, **kwargs)
+
+    def _prerequisite_for(self, error: ExternalBrokerError) -> Optional[str]:
+        """The request IBKR asks for first ("Please query /accounts first"), when the refusal names one."""
+        if not self.auto_recover or error.status_code is None or not 400 <= error.status_code < 500:
+            return None
+        text = str(error.message).lower()
+        return next((request for words, request in _PREREQUISITES if words in text), None)
 
     def _is_token_problem(self, error: NotAuthenticatedError) -> bool:
         if not self.use_oauth or error.status_code != 401:

@@ -61,9 +61,10 @@ class Tickler:
         thread = self._thread
         if thread is None or thread is threading.current_thread():
             return True
+        was_running = thread.is_alive()
         thread.join(timeout)
         stopped = not thread.is_alive()
-        if stopped:
+        if stopped and was_running:
             _LOGGER.info('Tickler stopped')
         return stopped
 

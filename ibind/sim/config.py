@@ -73,7 +73,9 @@ class SimConfig:
             # IBKR's OAuth: no gateway opens the brokerage session (ssodh/init does), and 50 req/s apply
             kwargs.setdefault('brokerage_auto_init', False)
             kwargs.setdefault('global_rate', 50.0)
-        config = cls(**{k: v for k, v in kwargs.items() if v is not None})
+        # None means "not given" -- except for options where None is a value (idle_timeout=None: never time out)
+        optional = {f.name for f in fields(cls) if 'Optional' in str(f.type) or f.type == 'Any'}
+        config = cls(**{k: v for k, v in kwargs.items() if v is not None or k in optional})
         if not config.accounts:
             raise ValueError('the simulator needs at least one account')
         return config

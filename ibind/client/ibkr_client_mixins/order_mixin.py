@@ -30,7 +30,6 @@ MAX_TRADE_DAYS = 7
 LIVE_ORDER_FILTERS = ('inactive', 'pending_submit', 'pre_submitted', 'submitted', 'filled', 'pending_cancel',
                       'cancelled', 'warn_state', 'sort_by_time')
 _FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FILTERS}
-_ACCOUNTS_FIRST = 'query /accounts first'
 
 OrderInput = Union[Dict[str, Any], OrderRequest]
 
@@ -65,7 +64,7 @@ class OrderMixin:
         }
         if account_id is not None:
             params['accountId'] = self._account(account_id)
-        return self._with_accounts_queried(lambda: self.get('iserver/account/orders', params))
+        return self.get('iserver/account/orders', params)
 
     def order_status(self, order_id: str) -> Result:
         """The status and details of one order, by the order id of the placement answer or of ``live_orders``.
@@ -168,7 +167,7 @@ class OrderMixin:
         """
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
-        send = lambda: self._with_accounts_queried(lambda: self.delete(path, error_class=OrderRejectedError))  # noqa: E731
+        send = lambda: self.delete(path, error_class=OrderRejectedError)  # noqa: E731
         try:
             return send()
         except OutcomeUnknownError as error:
@@ -249,7 +248,7 @@ class OrderMixin:
     def _order_conversation(self, send: Callable[[], Result], answers: Mapping[Any, bool], outcome: str) -> Result:
         """Send an order request and answer every question, all under the order-flow lock."""
         with self._order_flow_lock:
-            first = self._with_accounts_queried(send)
+            first = send()
             result = first
             for _ in range(MAX_QUESTION_ROUNDS):
                 question = _question_in(result)
@@ -291,17 +290,6 @@ class OrderMixin:
             _LOGGER.warning('declining order question %s failed: %s', reply_id, error)
             return False
         return True
-
-    def _with_accounts_queried(self, send: Callable[[], Result]) -> Result:
-        """Send; if IBKR answers "Please query /accounts first" (nothing was done), query it once and send again."""
-        try:
-            return send()
-        except ExternalBrokerError as error:
-            if error.status_code is None or error.status_code >= 500 or _ACCOUNTS_FIRST not in str(error).lower():
-                raise
-        _LOGGER.info('IBKR asks for /iserver/accounts first; querying it and sending the request again')
-        self.get('iserver/accounts')
-        return send()
 
 
 # ---------------------------------------------------------------------- helpers

@@ -212,8 +212,16 @@ def test_invalidate_backend_portfolio_cache(pf, pf_sim):
     assert pf.positions().data == fresh.data
 
 
-def test_portfolio_before_portfolio_accounts_is_refused(pf_sim):
+def test_portfolio_before_portfolio_accounts_is_queried_for_the_caller(pf_sim):
     with _client(pf_sim) as ibkr:
+        assert len(ibkr.positions().data) == 2  # refused at first; the client queried /portfolio/accounts
+    by_route = control(pf_sim, 'GET', 'state')['counters']['by_route']
+    assert by_route['GET /portfolio/{accountId}/positions/{pageId}']['statuses'] == {'400': 1, '200': 1}
+    assert by_route['GET /portfolio/accounts']['count'] == 1
+
+
+def test_portfolio_before_portfolio_accounts_is_refused_without_auto_recovery(pf_sim):
+    with IbkrClient(url=pf_sim.url, account_id=ACCOUNT, pacing=False, auto_recover=False) as ibkr:
         with pytest.raises(ExternalBrokerError, match='/portfolio/accounts') as failure:
             ibkr.positions()
         assert failure.value.status_code == 400
