@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
+from ibind.sim.market import black_scholes
 from ibind.sim.universe import Instrument
 
 # The venues IBKR lists for a US stock (SMART first, the primary exchange added per stock).
@@ -371,21 +371,6 @@ def future_conid(spec: FutureSpec, expiry: dt.date) -> int:
     return _FUTURE_CONID_BASE + spec.slot * 1000 + _month_number(expiry)
 
 
-def _normal_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def option_reference_price(spot: float, strike: float, years: float, volatility: float, right: str) -> float:
-    """Black-Scholes value (no rates, no dividends): a sensible reference price for the option's price path."""
-    years = max(years, 1.0 / 365.0)
-    root = volatility * math.sqrt(years)
-    d1 = (math.log(spot / strike) + 0.5 * root * root) / root
-    d2 = d1 - root
-    if right == 'C':
-        return spot * _normal_cdf(d1) - strike * _normal_cdf(d2)
-    return strike * _normal_cdf(-d2) - spot * _normal_cdf(-d1)
-
-
 def option_chain(underlying: Instrument, spec: OptionChainSpec, today: dt.date,
                  spot: Optional[float] = None) -> List[Instrument]:
     """Calls and puts for the next monthly expiries, strikes centred on ``spot`` (default: the reference price)."""
@@ -397,10 +382,10 @@ def option_chain(underlying: Instrument, spec: OptionChainSpec, today: dt.date,
         years = (expiry - today).days / 365.0
         for strike in strikes:
             for right in ('C', 'P'):
-                value = option_reference_price(spot, strike, years, underlying.volatility, right)
-                price = max(value, spec.tick)
-                # an option's price moves about |delta| * S / P times as much as its underlying
-                leverage = min(max(spot * 0.5 / price, 1.0), 10.0)
+                # the reference price; once listed, the market prices an option from its underlying's path
+                price = max(black_scholes(spot, strike, max(years, 1.0 / 365.0), underlying.volatility, right),
+                            spec.tick)
+                leverage = min(max(spot * 0.5 / price, 1.0), 10.0)  # used only where no underlying is known
                 options.append(Instrument(
                     option_conid(spec, expiry, strike, right), underlying.symbol, sec_type='OPT',
                     name=underlying.name, currency=underlying.currency, exchange=spec.exchange,

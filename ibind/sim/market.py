@@ -61,6 +61,52 @@ class PricePath:
         return round_to_tick(self.raw(t), self.tick)
 
 
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def black_scholes(spot: float, strike: float, years: float, volatility: float, right: str) -> float:
+    """Black-Scholes value without rates or dividends; intrinsic value at and after expiry."""
+    intrinsic = max(0.0, spot - strike) if right == 'C' else max(0.0, strike - spot)
+    if years <= 0 or volatility <= 0 or spot <= 0 or strike <= 0:
+        return intrinsic
+    root = volatility * math.sqrt(years)
+    d1 = (math.log(spot / strike) + 0.5 * root * root) / root
+    d2 = d1 - root
+    if right == 'C':
+        return spot * _normal_cdf(d1) - strike * _normal_cdf(d2)
+    return strike * _normal_cdf(-d2) - spot * _normal_cdf(-d1)
+
+
+class OptionPricePath:
+    """An option priced from its underlying's path at every instant, so the two always agree."""
+
+    def __init__(self, underlying: PricePath, strike: float, right: str, expiry_epoch: float, volatility: float,
+                 tick: float):
+        self.underlying = underlying
+        self.strike = strike
+        self.right = right
+        self.expiry_epoch = expiry_epoch
+        self.volatility = volatility
+        self.tick = tick
+
+    def raw(self, t: float) -> float:
+        years = max(0.0, self.expiry_epoch - t) / SECONDS_PER_YEAR
+        spot = self.underlying.raw(min(t, self.expiry_epoch))
+        return max(self.tick, black_scholes(spot, self.strike, years, self.volatility, self.right))
+
+    def price(self, t: float) -> float:
+        return round_to_tick(self.raw(t), self.tick)
+
+
+def expiry_epoch(expiry: str) -> float:
+    """Options expire at 20:00 UTC (16:00 New York) of their expiry date (YYYYMMDD)."""
+    import datetime
+
+    day = datetime.datetime.strptime(str(expiry)[:8], '%Y%m%d').replace(tzinfo=datetime.timezone.utc)
+    return day.timestamp() + 20 * 3600
+
+
 def round_to_tick(value: float, tick: float) -> float:
     if tick <= 0:
         return value
@@ -76,13 +122,29 @@ class Market:
         self.clock = clock
         self._paths: Dict[int, PricePath] = {}
 
-    def path(self, conid: int) -> PricePath:
+    def path(self, conid: int):
         path = self._paths.get(conid)
         if path is None:
             instrument = self.universe.get(conid)
-            path = PricePath(self.seed, conid, instrument.price, instrument.volatility, instrument.tick)
+            path = self._option_path(instrument) or PricePath(self.seed, conid, instrument.price,
+                                                              instrument.volatility, instrument.tick)
             self._paths[conid] = path
         return path
+
+    def _option_path(self, instrument):
+        """Options with a known underlying follow it (Black-Scholes at the underlying's volatility)."""
+        if instrument.sec_type not in ('OPT', 'FOP') or not (instrument.strike and instrument.right
+                                                               and instrument.expiry and instrument.underlying_conid):
+            return None
+        underlying = self.universe.find(instrument.underlying_conid)
+        if underlying is None:
+            return None
+        try:
+            expires = expiry_epoch(instrument.expiry)
+        except ValueError:
+            return None
+        return OptionPricePath(self.path(underlying.conid), float(instrument.strike), instrument.right.upper()[:1],
+                               expires, underlying.volatility * 1.05, instrument.tick)
 
     def last(self, conid: int, t: float = None) -> float:
         return self.path(conid).price(self.clock.now() if t is None else t)
