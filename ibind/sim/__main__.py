@@ -279,8 +279,10 @@ def _banner(sim: Any, credentials: Any = None) -> List[str]:
     if config.oauth is not None:
         lines.append(f'  mode:        OAuth 1.0a, consumer {config.oauth.consumer_key}')
     if credentials is not None:
-        lines.append(f'  OAuth files: {credentials.directory}; a client needs these settings (.env):')
-        lines.extend('    ' + line for line in credentials.env_lines(sim.url).splitlines() if line)
+        env_file = credentials.write_env_file(sim.url, sim.cacert)
+        lines.append(f'  OAuth files: {credentials.directory}; a client needs these settings, written to')
+        lines.append(f'  {env_file} (export IBIND_ENV_FILE={env_file}):')
+        lines.extend('    ' + line for line in credentials.env_lines(sim.url, sim.cacert).splitlines() if line)
     lines.append('Press Ctrl-C to stop.')
     return lines
 

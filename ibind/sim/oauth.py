@@ -102,14 +102,23 @@ class TestCredentials:
         values.update(overrides)
         return oauth1a.OAuth1aConfig(**values)
 
-    def env_lines(self, rest_url: str) -> str:
-        return '\n'.join([
+    def env_lines(self, rest_url: str, cacert: Optional[str] = None) -> str:
+        """The IBIND_* settings of a client of this consumer (a .env file's content)."""
+        return '\n'.join(([f'IBIND_CACERT={cacert}'] if cacert else []) + [
             'IBIND_USE_OAUTH=True', f'IBIND_OAUTH1A_REST_URL={rest_url}',
             f'IBIND_OAUTH1A_CONSUMER_KEY={self.consumer_key}', f'IBIND_OAUTH1A_ACCESS_TOKEN={self.access_token}',
             f'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET={self.access_token_secret}',
             f'IBIND_OAUTH1A_SIGNATURE_KEY_FP={self.signature_key_fp}',
             f'IBIND_OAUTH1A_ENCRYPTION_KEY_FP={self.encryption_key_fp}',
             f'IBIND_OAUTH1A_DH_PARAMS_FP={self.dh_params_fp}', f'IBIND_OAUTH1A_REALM={self.realm}', ''])
+
+    def write_env_file(self, rest_url: str, cacert: Optional[str] = None) -> str:
+        """Write ``client.env`` next to the keys (for IBIND_ENV_FILE) and return its path."""
+        path = os.path.join(self.directory, 'client.env')
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, 'w', encoding='utf-8') as file:
+            file.write(self.env_lines(rest_url, cacert))
+        return path
 
 
 def make_test_credentials(directory: Optional[str] = None, consumer_key: str = 'TESTCONS',

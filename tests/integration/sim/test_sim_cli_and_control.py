@@ -139,14 +139,15 @@ def test_oauth_test_credentials_serve_an_oauth_gateway_a_client_can_use(run_cli,
     ca_file = cli.values['CA file']
     assert requests.post(cli.url + 'tickle', verify=ca_file, timeout=10).status_code == 401   # unsigned
 
-    env_file = tmp_path / 'client.env'     # what a user does: paste the printed settings into .env
-    env_file.write_text('\n'.join(settings + ['IBIND_MAINTAIN_OAUTH=False', 'IBIND_SHUTDOWN_OAUTH=False']) + '\n')
+    env_file = tmp_path / 'oauth' / 'client.env'  # the printed settings, written for IBIND_ENV_FILE
+    assert f'IBIND_CACERT={ca_file}' in settings and f'IBIND_CACERT={ca_file}' in env_file.read_text()
     script = ('from ibind import IbkrClient\n'
-              f'client = IbkrClient(account_id="DU1234567", cacert={ca_file!r}, pacing=False)\n'
+              'client = IbkrClient(account_id="DU1234567", pacing=False)\n'
               'print(client.authentication_status().data["authenticated"], client.check_health())\n'
               'client.close()\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith('IBIND_')}
-    env.update(IBIND_ENV_FILE=str(env_file), PYTHONPATH=REPO_ROOT)
+    env.update(IBIND_ENV_FILE=str(env_file), PYTHONPATH=REPO_ROOT, IBIND_MAINTAIN_OAUTH='False',
+               IBIND_SHUTDOWN_OAUTH='False')
     result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, env=env, timeout=60,
                             cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr
