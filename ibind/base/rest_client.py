@@ -8,6 +8,7 @@ retries what the retry policy allows, and turns the response into a ``Result`` o
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import signal
@@ -27,6 +28,7 @@ from ibind.base.pacing import NoPacing
 from ibind.base.responses import (check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure,
                                   require_json)
 from ibind.base.retry import FailureKind, RetryPolicy
+from ibind.support.arguments import identifier
 from ibind.support.errors import (
     ClientClosedError,
     ExternalBrokerError,
@@ -62,12 +64,8 @@ class Result:
 
 
 def path_segment(name: str, value: Any) -> str:
-    """Quote one user-supplied path segment, so an id can never change the route (``../``, ``?``, ``/``)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError(f'{name!r} is required: expected a non-empty identifier')
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise TypeError(f'{name!r} must be a str or int identifier, got {type(value).__name__}')
-    return urllib.parse.quote(str(value).strip(), safe='')
+    """One user-supplied path segment: an identifier that can never change the route (no ``/``, ``?``, ``..``)."""
+    return urllib.parse.quote(identifier(name, value, 'an identifier like 1234567 or DU1234567'), safe='')
 
 
 def _query_value(value: Any) -> Any:
@@ -136,12 +134,18 @@ class RestClient:
         if not url or not isinstance(url, str):
             raise ValueError(f"'url' is required: expected a base URL like 'https://localhost:5000/v1/api/', got {url!r}")
         parsed = urllib.parse.urlparse(url)
-        if parsed.scheme not in ('http', 'https') or not parsed.netloc:
+        if parsed.scheme not in ('http', 'https') or not parsed.netloc or not url.isprintable() or ' ' in url:
             raise ValueError(f"'url' must be an http(s) URL like 'https://localhost:5000/v1/api/', got {url!r}")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < math.inf:
             raise ValueError(f"'timeout' must be a positive number of seconds, got {timeout!r}")
-        if connect_timeout is not None and (not isinstance(connect_timeout, (int, float)) or connect_timeout <= 0):
+        if connect_timeout is not None and (not isinstance(connect_timeout, (int, float))
+                                            or isinstance(connect_timeout, bool) or not 0 < connect_timeout < math.inf):
             raise ValueError(f"'connect_timeout' must be a positive number of seconds, got {connect_timeout!r}")
+
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise TypeError(f"'max_retries' must be an int >= 0, got {type(max_retries).__name__} {max_retries!r}")
+        if cacert is not None and not isinstance(cacert, (str, bool, os.PathLike)):
+            raise TypeError(f"'cacert' must be False or the path of a CA bundle file, got {type(cacert).__name__}")
 
         self.base_url = url if url.endswith('/') else url + '/'
         self.cacert = parse_cacert(cacert)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 from typing import Any, Optional, Union
 
@@ -24,6 +25,7 @@ from ibind.client.ibkr_client_mixins.scanner_mixin import ScannerMixin
 from ibind.client.ibkr_client_mixins.session_mixin import SessionMixin
 from ibind.client.ibkr_client_mixins.watchlist_mixin import WatchlistMixin
 from ibind.client.session_lifecycle import SessionLifecycleMixin
+from ibind.support.arguments import identifier, is_digits
 from ibind.support.logs import project_logger
 
 _LOGGER = project_logger('ibind.client')
@@ -54,10 +56,15 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         oauth_config: Any = None,
         **options: Any,
     ) -> None:
-        if account_id is not None and (not isinstance(account_id, str) or not account_id.strip()):
-            raise ValueError(f"'account_id' must be a non-empty str like 'DU1234567' or None, got {account_id!r}")
-        self.account_id = account_id.strip() if account_id else None
-        self.use_oauth = bool(use_oauth)
+        if account_id is not None:
+            account_id = identifier('account_id', account_id, "an account id like 'DU1234567' (or None)",
+                                    allow_int=False)
+        self.account_id = account_id
+        if not isinstance(use_oauth, bool):
+            raise TypeError(f"'use_oauth' must be True or False, got {type(use_oauth).__name__} {use_oauth!r}")
+        self.use_oauth = use_oauth
+        _check_oauth_config(oauth_config)
+        _check_gateway_address(host, port, base_route)
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
         self._coid_sequence = itertools.count(1)  # numbers the cOIDs this client gives orders
         if self.use_oauth:
@@ -101,10 +108,37 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         if account_id is None:
             raise ValueError(f"{argument!r} is required: pass it, or create the client with "
                              "IbkrClient(account_id='DU1234567') or set IBIND_ACCOUNT_ID")
-        if not isinstance(account_id, str) or not account_id.strip():
+        if not isinstance(account_id, str):
             raise ValueError(f'{argument!r} must be a non-empty str like \'DU1234567\', got {account_id!r}')
-        return account_id.strip()
+        return identifier(argument, account_id, "an account id like 'DU1234567'", allow_int=False)
 
     def __repr__(self) -> str:
         mode = 'oauth' if self.use_oauth else 'gateway'
         return f'IbkrClient(url={self.base_url!r}, account_id={self.account_id!r}, mode={mode!r})'
+
+
+_HOST = re.compile(r'[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]')
+
+
+def _check_gateway_address(host: Any, port: Any, base_route: Any) -> None:
+    """host, port and base_route make the URL when no ``url`` is given: each must fit in one."""
+    if not isinstance(host, str) or not _HOST.fullmatch(host):
+        raise (ValueError if isinstance(host, str) else TypeError)(
+            f"'host' must be a host name or IP address like 'localhost' or '127.0.0.1', got {host!r}")
+    text = str(port) if isinstance(port, (str, int)) and not isinstance(port, bool) else None
+    if text is None or not is_digits(text) or not 0 < int(text) < 65536:
+        raise (ValueError if text is not None else TypeError)(
+            f"'port' must be a port number from 1 to 65535 like 5000 or '5000', got {port!r}")
+    if not isinstance(base_route, str):
+        raise TypeError(f"'base_route' must be a str like '/v1/api/', got {type(base_route).__name__}")
+    if not base_route.isprintable() or any(char in base_route for char in ' ?#'):
+        raise ValueError(f"'base_route' must be a URL path like '/v1/api/', got {base_route!r}")
+
+
+def _check_oauth_config(oauth_config: Any) -> None:
+    if oauth_config is None:
+        return
+    from ibind.oauth.oauth1a import OAuth1aConfig
+
+    if not isinstance(oauth_config, OAuth1aConfig):
+        raise TypeError(f"'oauth_config' must be an OAuth1aConfig or None, got {type(oauth_config).__name__}")

@@ -58,7 +58,8 @@ def expect_object(result: Result, what: str, required: Optional[Mapping[str, typ
 
 
 def _kind_name(kind: Optional[type]) -> str:
-    return {dict: 'object', list: 'array', str: 'string', bool: 'boolean'}.get(kind, getattr(kind, '__name__', str(kind)))
+    names = {dict: 'object', list: 'array', str: 'string', bool: 'boolean'}
+    return names.get(kind, getattr(kind, '__name__', str(kind)))
 
 
 def _kind(data: Any) -> str:

@@ -107,6 +107,10 @@ class SessionLifecycleMixin:
         ``shutdown_oauth`` makes ``close()`` (and interpreter exit) log out; signal handlers are only
         installed by an explicit ``register_shutdown_handler()``.
         """
+        for name, value in (('maintain_oauth', maintain_oauth), ('shutdown_oauth', shutdown_oauth),
+                            ('init_brokerage_session', init_brokerage_session)):
+            if not isinstance(value, bool):
+                raise TypeError(f'{name!r} must be True or False, got {type(value).__name__} {value!r}')
         if not self.use_oauth:
             raise OAuthError('oauth_init() needs a client created with use_oauth=True')
         self.generate_live_session_token()
@@ -126,6 +130,10 @@ class SessionLifecycleMixin:
 
     def stop_tickler(self, timeout: Optional[float] = 5.0) -> bool:
         """Stop the Tickler thread if it runs; True once it has stopped (within ``timeout``)."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 <= timeout < float('inf')):
+            raise (TypeError if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) else ValueError)(
+                f"'timeout' must be a number of seconds >= 0 or None (wait until stopped), got {timeout!r}")
         if self._tickler is None:
             return True
         return self._tickler.stop(timeout)

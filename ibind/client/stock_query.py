@@ -38,7 +38,7 @@ class StockQuery:
         symbol = self.symbol.strip()
         if not symbol:
             raise ValueError("StockQuery 'symbol' must be a non-empty ticker like 'AAPL'")
-        if ',' in symbol:
+        if ',' in symbol or not symbol.isprintable():
             raise ValueError(f"StockQuery 'symbol' must be one ticker, got {self.symbol!r}; use one query per symbol")
         self.symbol = symbol
         if self.name_match is not None and not isinstance(self.name_match, str):
@@ -63,7 +63,10 @@ def to_stock_queries(queries: Iterable[Union[str, StockQuery]], argument: str = 
         if isinstance(query, StockQuery):
             normalised.append(query)
         elif isinstance(query, str):
-            normalised.append(StockQuery(query))
+            try:
+                normalised.append(StockQuery(query))
+            except ValueError as error:
+                raise ValueError(f'{argument!r}: {error}') from None
         else:
             raise TypeError(f'{argument!r} must contain StockQuery objects or symbol strings, '
                             f'got {type(query).__name__}: {query!r}')

@@ -26,7 +26,7 @@ class Tickler:
     """
 
     def __init__(self, client: Any, interval: float = var.IBIND_TICKLER_INTERVAL, recover: bool = True):
-        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < float('inf'):
             raise ValueError(f"'interval' must be a positive number of seconds, got {interval!r}")
         self._client = client
         self.interval = float(interval)

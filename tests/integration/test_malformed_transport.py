@@ -26,7 +26,8 @@ AAPL = 265598
 SPX = 416904
 ANSWER_ALL = {QuestionType.MISSING_MARKET_DATA: True, QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
               'o403': True, 'o451': True, 'o10331': True}
-HTML_500 = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>'
+HTML_500 = ('<html><head><title>500 Internal Server Error</title></head>'
+            '<body><h1>Internal Server Error</h1></body></html>')
 
 KINDS = {
     'html 500': dict(kind='status', status=500, body=HTML_500, content_type='text/html'),
@@ -112,7 +113,8 @@ CALLS = [
     Call('hmds_scanner_parameters', lambda c: c.hmds_scanner_parameters(), ('GET /hmds/scanner/params',)),
     Call('info_and_rules_by_conid', lambda c: c.info_and_rules_by_conid(AAPL, True),
          ('GET /iserver/contract/{conid}/info-and-rules',)),
-    Call('initialize_brokerage_session', lambda c: c.initialize_brokerage_session(), ('POST /iserver/auth/ssodh/init',)),
+    Call('initialize_brokerage_session', lambda c: c.initialize_brokerage_session(),
+         ('POST /iserver/auth/ssodh/init',)),
     Call('invalidate_backend_portfolio_cache', lambda c: c.invalidate_backend_portfolio_cache(),
          ('POST /portfolio/{accountId}/positions/invalidate',), PORTFOLIO_FIRST),
     Call('large_portfolio_subaccounts', lambda c: c.large_portfolio_subaccounts(), ('GET /portfolio/subaccounts2',)),

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Optional
 
 from ibind.base.rest_client import Result, path_segment
+from ibind.support.arguments import identifier
 
 
 def _required_text(name: str, value: object, expected: str) -> str:
-    """A required non-empty string argument, stripped; ValueError/TypeError naming it otherwise."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError(f'{name!r} is required: expected {expected}')
-    if not isinstance(value, str):
-        raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
-    return value.strip()
+    """A required account id or id pattern, stripped; ValueError/TypeError naming it otherwise."""
+    return identifier(name, value, expected, allow_int=False)
 
 
 class AccountsMixin:

@@ -7,12 +7,14 @@ trading schedules, plus the ``StockQuery`` helpers that turn a symbol into exact
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery, filter_stocks, single_conid, to_stock_queries
+from ibind.support.arguments import identifier, is_digits, printable
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, filter_none
 
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
@@ -20,6 +22,8 @@ SCHEDULE_ASSET_CLASSES = ('STK', 'OPT', 'FUT', 'CFD', 'WAR', 'SWP', 'FND', 'BND'
 RETURN_TYPES = ('dict', 'list')
 MAX_ALGOS = 8
 _MONTH = re.compile(r'^[A-Z]{3}\d{2}$')
+_CURRENCY = re.compile(r'[A-Za-z]{3}')
+STRIKE_SEC_TYPES = ('OPT', 'WAR')
 _RIGHTS = {'C': 'C', 'CALL': 'C', 'P': 'P', 'PUT': 'P'}
 
 
@@ -30,7 +34,7 @@ def _conid(name: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
     text = str(value).strip()
-    if not text.isdigit() or int(text) <= 0:
+    if not is_digits(text) or int(text) <= 0:
         raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
     return text
 
@@ -42,7 +46,7 @@ def _text(name: str, value: Any, expected: str) -> str:
         raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
     if not value.strip():
         raise ValueError(f'{name!r} must not be empty: expected {expected}')
-    return value.strip()
+    return printable(name, value.strip(), expected)
 
 
 def _optional_text(name: str, value: Any, expected: str) -> Optional[str]:
@@ -82,7 +86,7 @@ def _strike(value: Any) -> Optional[str]:
         number = float(value)
     except ValueError:
         raise ValueError(f"'strike' must be a number like '195' or 187.5, got {value!r}") from None
-    if not number > 0:
+    if not 0 < number < math.inf:
         raise ValueError(f"'strike' must be a positive number, got {value!r}")
     return f'{number:f}'.rstrip('0').rstrip('.')
 
@@ -103,6 +107,22 @@ def _month(value: Any) -> str:
     return month
 
 
+def _currency(name: str, value: Any) -> str:
+    """A three-letter currency code like 'USD', upper-cased."""
+    currency = _text(name, value, 'a three-letter currency code like "USD"')
+    if not _CURRENCY.fullmatch(currency):
+        raise ValueError(f'{name!r} must be a three-letter currency code like "USD", got {value!r}')
+    return currency.upper()
+
+
+def _sec_type(value: Any, expected: str, choices: Optional[tuple] = None) -> str:
+    """A security type: letters only (STK, OPT, FUT, BOND...), one of ``choices`` when the docs enumerate them."""
+    sec_type = _text('sec_type', value, expected).upper()
+    if not sec_type.isascii() or not sec_type.isalpha() or (choices is not None and sec_type not in choices):
+        raise ValueError(f"'sec_type' must be {expected}, got {value!r}")
+    return sec_type
+
+
 def _symbols(name: str, values: Optional[List[Any]]) -> List[str]:
     if values is None:
         raise ValueError(f'{name!r} is required: expected one symbol or a list of symbols like ["ES", "MES"]')
@@ -118,7 +138,7 @@ def _symbols(name: str, values: Optional[List[Any]]) -> List[str]:
 def _order_id(order_id: Any) -> Optional[int]:
     if order_id is None:
         return None
-    if isinstance(order_id, bool) or not isinstance(order_id, (int, str)) or not str(order_id).strip().isdigit():
+    if isinstance(order_id, bool) or not isinstance(order_id, (int, str)) or not is_digits(str(order_id).strip()):
         raise ValueError(f"'order_id' must be an integer order id, got {order_id!r}")
     return int(str(order_id).strip())
 
@@ -168,7 +188,7 @@ class ContractMixin:
         Arguments:
             currency: the currency, e.g. ``'USD'``.
         """
-        return self.get('iserver/currency/pairs', {'currency': _text('currency', currency, 'a currency like "USD"')})
+        return self.get('iserver/currency/pairs', {'currency': _currency('currency', currency)})
 
     def currency_exchange_rate(self, source: str, target: str) -> Result:
         """The current rate to convert ``source`` into ``target`` (``{"rate": float}``).
@@ -177,8 +197,7 @@ class ContractMixin:
             source: the base currency, e.g. ``'AUD'``.
             target: the quote currency, e.g. ``'USD'``.
         """
-        params = {'source': _text('source', source, 'a currency like "AUD"'),
-                  'target': _text('target', target, 'a currency like "USD"')}
+        params = {'source': _currency('source', source), 'target': _currency('target', target)}
         return self.get('iserver/exchangerate', params)
 
     def info_and_rules_by_conid(self, conid: str, is_buy: bool) -> Result:
@@ -228,8 +247,10 @@ class ContractMixin:
             symbol: always ``'BOND'``.
             issuer_id: the issuer id from a BOND search, e.g. ``'e1400715'``.
         """
-        params = {'symbol': _text('symbol', symbol, '"BOND"'),
-                  'issuerId': _text('issuer_id', issuer_id, 'an issuer id like "e1400715"')}
+        if _text('symbol', symbol, '"BOND"').upper() != 'BOND':
+            raise ValueError(f"'symbol' must be 'BOND' (IBKR's docs: always BOND), got {symbol!r}")
+        params = {'symbol': 'BOND', 'issuerId': identifier('issuer_id', issuer_id, 'an issuer id like "e1400715"',
+                                                           allow_int=False)}
         return self.get('iserver/secdef/bond-filters', params)
 
     def search_contract_by_symbol(self, symbol: str, name: Optional[bool] = None,
@@ -302,15 +323,14 @@ class ContractMixin:
         """
         params = {
             'conid': _conid('conid', conid),
-            'sectype': _text('sec_type', sec_type, 'a security type like "OPT"').upper(),
-            'month': _optional_text('month', month, 'a month like "JAN25"'),
+            'sectype': _sec_type(sec_type, 'a security type like "OPT", "FUT" or "BOND"'),
+            'month': None if month is None else _month(month),
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),
             'strike': _strike(strike),
             'right': _right(right),
-            'issuerId': _optional_text('issuer_id', issuer_id, 'an issuer id like "e1234567"'),
+            'issuerId': None if issuer_id is None else identifier('issuer_id', issuer_id,
+                                                                  'an issuer id like "e1234567"', allow_int=False),
         }
-        if params['month'] is not None:
-            params['month'] = params['month'].upper()
         return self.get('iserver/secdef/info', params)
 
     def search_strikes_by_conid(self, conid: str, sec_type: str, month: str, exchange: Optional[str] = None) -> Result:
@@ -326,7 +346,7 @@ class ContractMixin:
         """
         params = {
             'conid': _conid('conid', conid),
-            'sectype': _text('sec_type', sec_type, '"OPT" or "WAR"').upper(),
+            'sectype': _sec_type(sec_type, '"OPT" or "WAR"', STRIKE_SEC_TYPES),
             'month': _month(month),
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),
         }

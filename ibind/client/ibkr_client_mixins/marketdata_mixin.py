@@ -20,6 +20,7 @@ from ibind.client.history import (collect_history, format_start_time, validate_h
 from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery
+from ibind.support.arguments import is_digits, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel
@@ -37,7 +38,7 @@ def _conid(name: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
     text = str(value).strip()
-    if not text.isdigit() or int(text) <= 0:
+    if not is_digits(text) or int(text) <= 0:
         raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
     return text
 
@@ -47,7 +48,7 @@ def _snapshot_conid(value: Any) -> str:
     if isinstance(value, str) and '@' in value:
         conid, _, exchange = value.strip().partition('@')
         exchange = exchange.strip()
-        if not exchange or not exchange.replace('.', '').replace('_', '').isalnum():
+        if not exchange or not exchange.isascii() or not exchange.replace('.', '').replace('_', '').isalnum():
             raise ValueError(f"'conids' entries must look like 265598 or '265598@SMART', got {value!r}")
         return f'{_conid("conids", conid)}@{exchange}'
     return _conid('conids', value)
@@ -81,7 +82,7 @@ def _optional_exchange(value: Any) -> Optional[str]:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"'exchange' must be a non-empty exchange name like 'SMART' or 'NASDAQ', got {value!r}")
-    return value.strip()
+    return printable('exchange', value.strip(), "an exchange name like 'SMART'")
 
 
 def _history_query(bar: Any, exchange: Any, period: Any, outside_rth: Any, start_time: Any) -> Dict[str, Any]:

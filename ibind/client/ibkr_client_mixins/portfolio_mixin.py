@@ -6,6 +6,7 @@ import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
+from ibind.support.arguments import identifier, is_digits, printable
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
@@ -23,7 +24,7 @@ def _text(name: str, value: Any, expected: str) -> str:
         raise ValueError(f'{name!r} is required: expected {expected}')
     if not isinstance(value, str):
         raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
-    return value.strip()
+    return printable(name, value.strip(), expected)
 
 
 def _optional_text(name: str, value: Any, expected: str) -> Optional[str]:
@@ -38,7 +39,7 @@ def _choice(name: str, value: Any, allowed: tuple) -> str:
 
 def _count(name: str, value: Any, minimum: int) -> int:
     """A whole number >= minimum, given as an int or a string of digits."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_digits(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f'{name!r} must be an int >= {minimum}, got {type(value).__name__} {value!r}')
@@ -49,7 +50,7 @@ def _count(name: str, value: Any, minimum: int) -> int:
 
 def _conid(name: str, value: Any) -> int:
     """A contract id: a positive int or a string of digits (e.g. 265598 or '265598')."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_digits(value.strip()) and int(value.strip()) > 0:
         return int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
@@ -59,7 +60,7 @@ def _conid(name: str, value: Any) -> int:
 
 
 def _account_list(name: str, values: List[Any]) -> List[str]:
-    return [_text(name, value, "account ids like 'DU1234567'") for value in values]
+    return [identifier(name, value, "account ids like 'DU1234567'", allow_int=False) for value in values]
 
 
 class PortfolioMixin:

@@ -13,6 +13,7 @@ import numbers
 from typing import Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
+from ibind.support.arguments import printable
 
 HMDS_MAX_ITEMS = 250
 
@@ -91,7 +92,7 @@ def _required_text(name: str, value: Any, expected: str) -> str:
         raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
     if not value.strip():
         raise ValueError(f'{name!r} is required: expected {expected}')
-    return value.strip()
+    return printable(name, value.strip(), expected)
 
 
 def _is_filter_value(value: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result
+from ibind.support.arguments import printable
 
 USER_WATCHLIST = 'USER_WATCHLIST'
 
@@ -69,7 +70,7 @@ def _watchlist_name(value: Any) -> str:
         raise TypeError(f"'name' must be a str (the watchlist's display name), got {type(value).__name__}")
     if not value.strip():
         raise ValueError("'name' is required: expected the watchlist's display name, e.g. 'Tech stocks'")
-    return value
+    return printable('name', value, "the watchlist's display name, e.g. 'Tech stocks'")
 
 
 def _watchlist_rows(rows: Any) -> List[Dict[str, Union[str, int]]]:
