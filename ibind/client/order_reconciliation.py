@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ibind.support.errors import OutcomeUnknownError
+from ibind.support.errors import ExternalBrokerError, OutcomeUnknownError
 
 
 def new_coid(sequence: int, prefix: str = 'ibind') -> str:
@@ -135,23 +135,23 @@ def wait_for(fetch_live_orders: Callable[[], Any], check: Callable[[List[Dict[st
 
 
 def reconcile_placement(orders: Sequence[Dict[str, Any]], fetch_live_orders: Callable[[], Any],
-                        timeout: float, sleep: Callable[[float], None], error: OutcomeUnknownError,
+                        timeout: float, sleep: Callable[[float], None], error: ExternalBrokerError,
                         interval: float = 0.5) -> List[Dict[str, Any]]:
     """Look for a placement whose answer was lost; its acknowledgements, or OutcomeUnknownError with the cOID."""
     coid = next((order.get('cOID') for order in orders if order.get('cOID')), None)
     found = wait_for(fetch_live_orders, lambda live: match_placement(orders, live), timeout, sleep, interval)
     if found is None:
         raise OutcomeUnknownError(
-            f'the placement of cOID {coid!r} got no answer ({error.message}) and the order did not appear in live '
-            f'orders within {timeout:g}s. It was NOT sent again. It may still appear, or it may have stopped at a '
+            f'the placement of cOID {coid!r} got no usable answer ({error.message}) and the order did not appear in '
+            f'live orders within {timeout:g}s. It was NOT sent again. It may still appear, or it may have stopped at a '
             f'question that lapsed: check live_orders() for order_ref {coid!r} before placing it again.',
-            coid=coid, method=error.method, url=error.url)
+            coid=coid, method=error.method, url=error.url, status_code=error.status_code, body=error.body)
     missing = [index for index, live in enumerate(found) if live is None]
     if missing:
         raise OutcomeUnknownError(
             f'the order with cOID {coid!r} was placed (its answer was lost), but bracket order(s) {missing} could '
             'not be found next to it: check live_orders() and make sure the position is protected',
-            coid=coid, method=error.method, url=error.url)
+            coid=coid, method=error.method, url=error.url, status_code=error.status_code, body=error.body)
     return [acknowledgement(live) for live in found]
 
 

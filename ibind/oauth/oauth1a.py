@@ -224,7 +224,10 @@ def calculate_prepend(access_token_secret: str, encryption_key: Any) -> str:
     except (ValueError, TypeError):
         raise OAuthError('the access token secret is not valid base64 (was it copied whole?)') from None
     sentinel = object()
-    plaintext = PKCS1_v1_5.new(encryption_key).decrypt(ciphertext, sentinel)
+    try:
+        plaintext = PKCS1_v1_5.new(encryption_key).decrypt(ciphertext, sentinel)
+    except ValueError:  # e.g. "Ciphertext too large": made for another key
+        plaintext = sentinel
     if plaintext is sentinel:
         raise OAuthError('the access token secret could not be decrypted with the encryption key: '
                          'wrong key, or a damaged secret')

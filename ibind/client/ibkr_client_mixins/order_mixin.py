@@ -17,6 +17,8 @@ from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES,
                                                modification_applied, reconcile_placement, wait_for)
 from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
+from ibind.client.response_shape import reading
+from ibind.support.arguments import identifier, is_digits, printable
 from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
                                   OutcomeUnknownError)
 from ibind.support.logs import project_logger
@@ -27,6 +29,7 @@ _LOGGER = project_logger('ibind.orders')
 MAX_QUESTION_ROUNDS = 20          # questions answered for one order before giving up
 MAX_SUPPRESSED_MESSAGES = 51      # IBKR answers a longer list with a system error
 MAX_TRADE_DAYS = 7
+_MESSAGE_ID = re.compile(r'[A-Za-z]+[0-9]+')
 LIVE_ORDER_FILTERS = ('inactive', 'pending_submit', 'pre_submitted', 'submitted', 'filled', 'pending_cancel',
                       'cancelled', 'warn_state', 'sort_by_time')
 _FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FILTERS}
@@ -72,7 +75,7 @@ class OrderMixin:
         IBKR answers 503 for orders filled or cancelled before this session that it has no cache of, and for
         FA/linked accounts unless the account was selected with ``switch_account`` first.
         """
-        return self.get(f'iserver/account/order/status/{path_segment("order_id", order_id)}')
+        return self.get(f'iserver/account/order/status/{_order_id(order_id)}')
 
     def trades(self, days: str = None, account_id: str = None) -> Result:
         """Executions of the current day, or of the last ``days`` days (1 to 7), for the selected account.
@@ -111,6 +114,8 @@ class OrderMixin:
         ``OutcomeUnknownError`` whose ``coid`` to check later.
         See https://interactivebrokers.github.io/tws-api/automated_considerations.html#order_placement
         """
+        if order_request is None:
+            raise TypeError("'order_request' is required: expected an OrderRequest, an order dict, or a list of them")
         orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(order_request)]
         answers = validate_answers(answers)
         account = self._account(account_id)
@@ -119,8 +124,8 @@ class OrderMixin:
         try:
             return self._order_conversation(
                 lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed')
-        except OutcomeUnknownError as error:
-            _LOGGER.warning('placement of cOID %s got no answer (%s); looking for it in live orders',
+        except (OutcomeUnknownError, BadResponseError) as error:  # no answer, or one that cannot be read
+            _LOGGER.warning('placement of cOID %s got no usable answer (%s); looking for it in live orders',
                             orders[0].get('cOID'), error.message)
             acknowledgements = reconcile_placement(
                 orders, lambda: self.live_orders().data, timeout=self.order_reconcile_timeout,
@@ -140,8 +145,15 @@ class OrderMixin:
         """
         if not isinstance(confirmed, bool):
             raise TypeError(f"'confirmed' must be True or False, got {confirmed!r}")
-        return self.post(f'iserver/reply/{path_segment("reply_id", reply_id)}', json={'confirmed': confirmed},
-                         error_class=OrderRejectedError)
+        reply_id = identifier('reply_id', reply_id, "the question's id, like '07a13a5a-4a48-44a5-bb25-5ab37b79186c'")
+        try:
+            return self.post(f'iserver/reply/{reply_id}', json={'confirmed': confirmed},
+                             error_class=OrderRejectedError)
+        except BadResponseError as error:  # a confirmation may have transmitted the order: not just a bad answer
+            raise OutcomeUnknownError(
+                f'the reply to question {reply_id} got an unreadable answer ({error.message}); it may have transmitted '
+                'the order: check live_orders()', method=error.method, url=error.url, status_code=error.status_code,
+                body=error.body) from None
 
     def whatif_order(self, order_request: OneOrMany[OrderInput], account_id: str) -> Result:
         """Preview an order (or a bracket) without placing it: cost, commission, and equity/margin/position effect.
@@ -166,14 +178,14 @@ class OrderMixin:
         ``/iserver/accounts`` must have been called first; the client does that once if IBKR asks for it.
         """
         account = self._account(account_id)
-        path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
+        path = f'iserver/account/{path_segment("account_id", account)}/order/{_order_id(order_id, cancel_all=True)}'
         send = lambda: self.delete(path, error_class=OrderRejectedError)  # noqa: E731
         try:
             return send()
-        except OutcomeUnknownError as error:
+        except (OutcomeUnknownError, BadResponseError) as error:
             return self._reconcile_cancel(str(order_id).strip(), send, error)
 
-    def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: OutcomeUnknownError) -> Result:
+    def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: ExternalBrokerError) -> Result:
         """A cancel that got no answer: report it done if the order is (being) cancelled; if it still works, the
         cancel never arrived and sending it again is safe -- a cancel cannot act twice."""
         def check(live_orders: List[Dict[str, Any]]) -> Optional[str]:
@@ -189,14 +201,20 @@ class OrderMixin:
             return Result(data={'msg': 'Request was submitted', 'order_id': int(order_id), 'reconciled': True},
                           request={'method': 'DELETE', 'url': error.url, 'params': None, 'json': None})
         if state in WORKING_STATES or state == 'working':
-            _LOGGER.warning('cancel of order %s got no answer and the order still works; sending the cancel again',
-                            order_id)
-            return send()
+            _LOGGER.warning('cancel of order %s got no usable answer and the order still works; sending the cancel '
+                            'again', order_id)
+            try:
+                return send()
+            except (OutcomeUnknownError, BadResponseError) as again:
+                raise OutcomeUnknownError(
+                    f'the cancel of order {order_id} got no usable answer, twice ({again.message}): check '
+                    'order_status() before acting on it', method=again.method, url=again.url,
+                    status_code=again.status_code, body=again.body) from None
         if state is not None:
             raise OrderRejectedError(f'order {order_id} is {state}: there is nothing left to cancel', url=error.url)
-        raise OutcomeUnknownError(f'the cancel of order {order_id} got no answer ({error.message}) and the order was '
-                                  'not found in live orders: check order_status() before acting on it',
-                                  method=error.method, url=error.url)
+        raise OutcomeUnknownError(f'the cancel of order {order_id} got no usable answer ({error.message}) and the '
+                                  'order was not found in live orders: check order_status() before acting on it',
+                                  method=error.method, url=error.url, status_code=error.status_code, body=error.body)
 
     def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers,
                      account_id: str = None) -> Result:
@@ -208,14 +226,14 @@ class OrderMixin:
         body = _order_dict(order_request, 'order_request')
         answers = validate_answers(answers)
         account = self._account(account_id)
-        path = f'iserver/account/{path_segment("account_id", account)}/order/{path_segment("order_id", order_id)}'
+        path = f'iserver/account/{path_segment("account_id", account)}/order/{_order_id(order_id)}'
         try:
             return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
                                             answers, 'modified')
-        except OutcomeUnknownError as error:
+        except (OutcomeUnknownError, BadResponseError) as error:
             return self._reconcile_modification(str(order_id).strip(), body, error)
 
-    def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: OutcomeUnknownError) -> Result:
+    def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: ExternalBrokerError) -> Result:
         """A modification that got no answer is never sent again; it is reported done once the order shows it."""
         def check(live_orders: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
             live = find_order(live_orders, order_id)
@@ -226,9 +244,9 @@ class OrderMixin:
             return Result(data=[{'order_id': order_id, 'order_status': live.get('status'), 'reconciled': True}],
                           request={'method': 'POST', 'url': error.url, 'params': None, 'json': body})
         raise OutcomeUnknownError(
-            f'the modification of order {order_id} got no answer ({error.message}) and the order does not show it '
-            f'within {self.order_reconcile_timeout:g}s; it was NOT sent again: check order_status() first',
-            method=error.method, url=error.url)
+            f'the modification of order {order_id} got no usable answer ({error.message}) and the order does not show '
+            f'it within {self.order_reconcile_timeout:g}s; it was NOT sent again: check order_status() first',
+            method=error.method, url=error.url, status_code=error.status_code, body=error.body)
 
     def suppress_messages(self, message_ids: List[str]) -> Result:
         """Stop IBKR from asking the given questions (e.g. ``['o163', 'o354']``) for this brokerage session.
@@ -251,11 +269,13 @@ class OrderMixin:
             first = send()
             result = first
             for _ in range(MAX_QUESTION_ROUNDS):
-                question = _question_in(result)
+                with reading(result):
+                    question = _question_in(result)
                 if question is None:
                     return result.copy(request=first.request)
                 result = self._answer(question, answers, outcome)
-            question = _question_in(result)
+            with reading(result):
+                question = _question_in(result)
             if question is None:
                 return result.copy(request=first.request)
             if isinstance(question.get('id'), str):
@@ -265,9 +285,7 @@ class OrderMixin:
                 f'so the order was not {outcome}: {_quote(question)}', question=question, body=result.data)
 
     def _answer(self, question: Dict[str, Any], answers: Mapping[Any, bool], outcome: str) -> Result:
-        reply_id = question.get('id')
-        if not isinstance(reply_id, str) or not reply_id.strip():
-            raise BadResponseError('an order question without an "id" to reply to', body=question)
+        reply_id = question['id']
         decision, unanswered = decide(answers, question)
         if decision is True:
             _LOGGER.info('confirming order question %s %s', question.get('messageIds'), _first_line(question))
@@ -317,7 +335,7 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
     conid, conidex = order.get('conid'), order.get('conidex')
     if conid is None and conidex is None:
         raise ValueError(f"{argument!r} needs 'conid' (e.g. 265598) or 'conidex'")
-    if conid is not None and (isinstance(conid, bool) or not str(conid).strip().isdigit() or int(str(conid)) <= 0):
+    if conid is not None and (isinstance(conid, bool) or not is_digits(str(conid).strip()) or int(str(conid)) <= 0):
         fail('conid', 'a positive contract id like 265598', TypeError if not isinstance(conid, (int, str)) else ValueError)
     if conidex is not None and (not isinstance(conidex, str) or not conidex.strip()):
         fail('conidex', 'a non-empty str like "265598@SMART"')
@@ -351,6 +369,10 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
             fail(key, 'a str', TypeError)
         if isinstance(value, str) and not value.strip():
             fail(key, 'a non-empty str (or leave it out)')
+        if isinstance(value, str):
+            printable(f'{argument}[{key!r}]', value, 'one line of text')
+    if order.get('acctId') is not None:
+        identifier(f'{argument}[\'acctId\']', order['acctId'], "an account id like 'DU1234567'")
 
 
 def _question_in(result: Result) -> Optional[Dict[str, Any]]:
@@ -359,6 +381,8 @@ def _question_in(result: Result) -> Optional[Dict[str, Any]]:
     if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
         first = data[0]
         if 'id' in first and 'message' in first:
+            if not isinstance(first['id'], str) or not first['id'].strip():
+                raise BadResponseError('an order question without an "id" to reply to', body=data)
             if len(data) > 1:
                 _LOGGER.warning('IBKR asked %d questions at once; answering the first, the rest follow', len(data))
             return first
@@ -423,7 +447,7 @@ def _trade_days(days: Any) -> Optional[str]:
     if isinstance(days, bool) or not isinstance(days, (int, str)):
         raise TypeError(f"'days' must be a number of days from 1 to {MAX_TRADE_DAYS}, got {days!r}")
     text = str(days).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_TRADE_DAYS:
+    if not is_digits(text) or not 1 <= int(text) <= MAX_TRADE_DAYS:
         raise ValueError(f"'days' must be a number of days from 1 to {MAX_TRADE_DAYS}, got {days!r}")
     return str(int(text))
 
@@ -437,6 +461,19 @@ def _message_ids(message_ids: Any) -> List[str]:
         raise ValueError(f"'message_ids' may hold at most {MAX_SUPPRESSED_MESSAGES} ids (IBKR answers more with a "
                          f'system error), got {len(message_ids)}')
     for message_id in message_ids:
-        if not isinstance(message_id, str) or not message_id.strip():
-            raise ValueError(f"'message_ids' must hold non-empty strings like 'o163', got {message_id!r}")
+        if not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id.strip()):
+            raise ValueError(f"'message_ids' must hold message ids like 'o163' or 'p12', got {message_id!r}")
     return [message_id.strip() for message_id in message_ids]
+
+
+def _order_id(order_id: Any, cancel_all: bool = False) -> str:
+    """An IBKR order id (a whole number; '-1' means every open order where cancelling allows it)."""
+    expected = "an order id like '1234567890'" + (" or '-1' (all open orders)" if cancel_all else '')
+    if order_id is None or (isinstance(order_id, str) and not order_id.strip()):
+        raise ValueError(f"'order_id' is required: expected {expected}")
+    if isinstance(order_id, bool) or not isinstance(order_id, (str, int)):
+        raise TypeError(f"'order_id' must be a str or int ({expected}), got {type(order_id).__name__}")
+    text = str(order_id).strip()
+    if not (is_digits(text) or (cancel_all and text == '-1')):
+        raise ValueError(f"'order_id' must be {expected}, got {order_id!r}")
+    return text
