@@ -25,7 +25,7 @@ from typing import Any, Optional
 from ibind import var
 from ibind.base.rest_client import Result
 from ibind.client.response_shape import expect_object, reading
-from ibind.client.tickler import Tickler
+from ibind.client.tickler import Tickler, checked_interval
 from ibind.support.errors import (
     BadResponseError,
     CompetingSessionError,
@@ -121,10 +121,15 @@ class SessionLifecycleMixin:
             self.start_tickler()
 
     def start_tickler(self, interval: Optional[float] = None) -> Tickler:
-        """Start the Tickler thread (gateway mode too); returns it so its health can be watched."""
+        """Start the Tickler thread (gateway mode too); returns it so its health can be watched.
+
+        Called while it runs, it keeps the running thread and takes the new ``interval`` from its next round.
+        """
+        interval = var.IBIND_TICKLER_INTERVAL if interval is None else interval
         if self._tickler is not None and self._tickler.running:
+            self._tickler.interval = checked_interval(interval)
             return self._tickler
-        self._tickler = Tickler(self, interval=var.IBIND_TICKLER_INTERVAL if interval is None else interval)
+        self._tickler = Tickler(self, interval=interval)
         self._tickler.start()
         return self._tickler
 

@@ -26,10 +26,8 @@ class Tickler:
     """
 
     def __init__(self, client: Any, interval: float = var.IBIND_TICKLER_INTERVAL, recover: bool = True):
-        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < float('inf'):
-            raise ValueError(f"'interval' must be a positive number of seconds, got {interval!r}")
         self._client = client
-        self.interval = float(interval)
+        self.interval = checked_interval(interval)
         self.recover = recover
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -102,6 +100,13 @@ class Tickler:
         return {'running': self.running, 'interval': self.interval, 'ticks': self.ticks,
                 'last_success': self.last_success, 'consecutive_failures': self.consecutive_failures,
                 'total_failures': self.total_failures, 'last_error': self.last_error}
+
+
+def checked_interval(interval: Any) -> float:
+    """A tickle interval in seconds: a positive, finite number (floats welcome)."""
+    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 < interval < float('inf'):
+        raise ValueError(f"'interval' must be a positive number of seconds, got {interval!r}")
+    return float(interval)
 
 
 def _authenticated(data: Any) -> Optional[bool]:
