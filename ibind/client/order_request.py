@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Union
 
+from ibind.support.arguments import conid_arg
+
 ORDER_TYPES = ('LMT', 'MKT', 'STP', 'STOP_LIMIT', 'MIDPRICE', 'TRAIL', 'TRAILLMT')
 TIFS = ('GTC', 'OPG', 'DAY', 'IOC', 'PAX')
 SIDES = ('BUY', 'SELL')
@@ -121,7 +123,7 @@ def make_order_request(
     """
     values = dict(locals())
     is_combo = isinstance(conidex, str) and ';;;' in conidex
-    values['conid'] = _conid(conid)
+    values['conid'] = None if conid is None else int(conid_arg('conid', conid))
     values['conidex'] = _text('conidex', conidex)
     if values['conid'] is None and values['conidex'] is None:
         raise ValueError("'conid' is required: expected a contract id like 265598 (or pass 'conidex')")
@@ -163,17 +165,6 @@ def make_order_request(
     if strategy_parameters is not None:
         values['strategy_parameters'] = dict(strategy_parameters)
     return {key: values[name] for name, key in _KEYS.items() if values[name] is not None}
-
-
-def _conid(value: Any) -> Optional[int]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"'conid' must be an int or a str of digits like 265598, got {type(value).__name__}")
-    text = str(value).strip()
-    if not text.isdigit() or int(text) <= 0:
-        raise ValueError(f"'conid' must be a positive contract id like 265598, got {value!r}")
-    return int(text)
 
 
 def _choice(name: str, value: Any, allowed: tuple, upper: bool = False) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
 
 from ibind.sim.gateway import Middleware

@@ -41,3 +41,15 @@ def printable(name: str, text: str, expected: str) -> str:
 def is_digits(text: str) -> bool:
     """A whole number written in ASCII digits ('265598'); not '²' or '١٢', which str.isdigit() also accepts."""
     return text.isascii() and text.isdigit()
+
+
+def conid_arg(name: str, value: Any) -> str:
+    """A contract id as IBKR takes it -- a positive whole number, given as int or ASCII digits -- as a str."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f'{name!r} is required: expected a contract id like 265598')
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
+    text = str(value).strip()
+    if not is_digits(text) or int(text) <= 0:
+        raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
+    return text

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Union
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery, filter_stocks, single_conid, to_stock_queries
-from ibind.support.arguments import identifier, is_digits, printable
+from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, filter_none
 
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
@@ -28,16 +28,6 @@ _RIGHTS = {'C': 'C', 'CALL': 'C', 'P': 'P', 'PUT': 'P'}
 
 
 # --------------------------------------------------------------------------- argument checks
-
-def _conid(name: str, value: Any) -> str:
-    """A contract id as IBKR takes it: a positive integer, given as int or digit string."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
-    text = str(value).strip()
-    if not is_digits(text) or int(text) <= 0:
-        raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
-    return text
-
 
 def _text(name: str, value: Any, expected: str) -> str:
     if value is None:
@@ -163,7 +153,7 @@ class ContractMixin:
         """
         if conids is None:
             raise ValueError("'conids' is required: expected one conid or a list of conids like [265598, 8314]")
-        joined = ','.join(_conid('conids', conid) for conid in conids)
+        joined = ','.join(conid_arg('conids', conid) for conid in conids)
         return self.get('trsrv/secdef', {'conids': joined})
 
     def all_conids_by_exchange(self, exchange: str) -> Result:
@@ -180,7 +170,7 @@ class ContractMixin:
         Arguments:
             conid: the contract id.
         """
-        return self.get(f"iserver/contract/{path_segment('conid', _conid('conid', conid))}/info")
+        return self.get(f"iserver/contract/{path_segment('conid', conid_arg('conid', conid))}/info")
 
     def currency_pairs(self, currency: str) -> Result:
         """The official forex pairs of a currency, with the conid to trade each (``{currency: [...]}``).
@@ -207,7 +197,7 @@ class ContractMixin:
             conid: the contract id.
             is_buy: True for the rules of buy orders, False for sell orders (None: the gateway's default).
         """
-        path = f"iserver/contract/{path_segment('conid', _conid('conid', conid))}/info-and-rules"
+        path = f"iserver/contract/{path_segment('conid', conid_arg('conid', conid))}/info-and-rules"
         return self.get(path, {'isBuy': _optional_bool('is_buy', is_buy)})
 
     def algo_params_by_conid(
@@ -225,7 +215,7 @@ class ContractMixin:
             add_description: ``'1'`` to add descriptions, ``'0'`` not to.
             add_params: ``'1'`` to add each algo's parameters, ``'0'`` not to.
         """
-        conid = _conid('conid', conid)
+        conid = conid_arg('conid', conid)
         algo_ids = None
         if algos is not None:
             if isinstance(algos, str):
@@ -288,7 +278,7 @@ class ContractMixin:
             order_id: the order to be modified.
         """
         body = {
-            'conid': int(_conid('conid', conid)),
+            'conid': int(conid_arg('conid', conid)),
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),
             'isBuy': _optional_bool('is_buy', is_buy),
             'modifyOrder': _optional_bool('modify_order', modify_order),
@@ -322,7 +312,7 @@ class ContractMixin:
             issuer_id: the bond issuer id (required for bonds), e.g. ``'e1234567'``.
         """
         params = {
-            'conid': _conid('conid', conid),
+            'conid': conid_arg('conid', conid),
             'sectype': _sec_type(sec_type, 'a security type like "OPT", "FUT" or "BOND"'),
             'month': None if month is None else _month(month),
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),
@@ -345,7 +335,7 @@ class ContractMixin:
             exchange: the exchange (IBKR's default: SMART).
         """
         params = {
-            'conid': _conid('conid', conid),
+            'conid': conid_arg('conid', conid),
             'sectype': _sec_type(sec_type, '"OPT" or "WAR"', STRIKE_SEC_TYPES),
             'month': _month(month),
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),

@@ -20,7 +20,7 @@ from ibind.client.history import (collect_history, format_start_time, validate_h
 from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery
-from ibind.support.arguments import is_digits, printable
+from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel
@@ -33,16 +33,6 @@ HISTORY_MAX_CONCURRENT = 5
 
 # --------------------------------------------------------------------------- argument checks
 
-def _conid(name: str, value: Any) -> str:
-    """A contract id: a positive integer given as int or digit string."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
-    text = str(value).strip()
-    if not is_digits(text) or int(text) <= 0:
-        raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
-    return text
-
-
 def _snapshot_conid(value: Any) -> str:
     """A snapshot conid, optionally with an exchange: 265598 or '265598@SMART'."""
     if isinstance(value, str) and '@' in value:
@@ -50,8 +40,8 @@ def _snapshot_conid(value: Any) -> str:
         exchange = exchange.strip()
         if not exchange or not exchange.isascii() or not exchange.replace('.', '').replace('_', '').isalnum():
             raise ValueError(f"'conids' entries must look like 265598 or '265598@SMART', got {value!r}")
-        return f'{_conid("conids", conid)}@{exchange}'
-    return _conid('conids', value)
+        return f'{conid_arg("conids", conid)}@{exchange}'
+    return conid_arg('conids', value)
 
 
 def _field_ids(fields: Optional[List[Any]]) -> List[str]:
@@ -104,13 +94,13 @@ def _history_targets(conids: Any) -> Dict[Any, str]:
         targets = {}
         for key, conid in conids.items():
             try:
-                targets[key] = _conid('conids', conid)
+                targets[key] = conid_arg('conids', conid)
             except (TypeError, ValueError) as error:
                 raise type(error)(f'{error} (at key {key!r})') from None
     elif isinstance(conids, (list, tuple, set, frozenset)):
-        targets = {conid: _conid('conids', conid) for conid in conids}
+        targets = {conid: conid_arg('conids', conid) for conid in conids}
     else:
-        targets = {conids: _conid('conids', conids)}
+        targets = {conids: conid_arg('conids', conids)}
     if not targets:
         raise ValueError("'conids' must not be empty: pass at least one conid")
     return targets
@@ -187,7 +177,7 @@ class MarketdataMixin:
         conids_by_symbol = self.stock_conid_by_symbol(queries).data
         if not isinstance(conids_by_symbol, Mapping):
             raise BadResponseError('stock_conid_by_symbol did not return {symbol: conid}', body=conids_by_symbol)
-        conid_of = {symbol: int(_conid('conid', conid)) for symbol, conid in conids_by_symbol.items()}
+        conid_of = {symbol: int(conid_arg('conid', conid)) for symbol, conid in conids_by_symbol.items()}
         self._query_brokerage_accounts()
 
         collected = self._collect_snapshot_fields(list(dict.fromkeys(conid_of.values())), field_ids)
@@ -238,7 +228,7 @@ class MarketdataMixin:
         Arguments:
             conid: the contract id.
         """
-        return self.get('md/regsnapshot', {'conid': _conid('conid', conid)})
+        return self.get('md/regsnapshot', {'conid': conid_arg('conid', conid)})
 
     # ----------------------------------------------------------------- history
 
@@ -260,7 +250,7 @@ class MarketdataMixin:
         ``marketdata_history_by_conids`` helper keeps to that.
         """
         query = _history_query(bar, exchange, period, outside_rth, start_time)
-        return self.get('iserver/marketdata/history', {'conid': _conid('conid', conid), **query})
+        return self.get('iserver/marketdata/history', {'conid': conid_arg('conid', conid), **query})
 
     def historical_marketdata_beta(self, conid: str, period: str, bar: str, outside_rth: Optional[bool] = None,
                                    start_time: Optional[datetime.datetime] = None, direction: Optional[str] = None,
@@ -280,7 +270,7 @@ class MarketdataMixin:
         method sends the request once more when that happens, so callers get data.
         """
         query = {
-            'conid': _conid('conid', conid),
+            'conid': conid_arg('conid', conid),
             'period': validate_hmds_period(period),
             'bar': validate_hmds_bar(bar),
             'outsideRth': _optional_bool('outside_rth', outside_rth),
@@ -315,7 +305,7 @@ class MarketdataMixin:
         conids = self.stock_conid_by_symbol(symbol).data
         if not isinstance(conids, Mapping) or len(conids) != 1:
             raise BadResponseError(f'expected one conid for {symbol!r}', body=conids)
-        return _conid('conid', next(iter(conids.values())))
+        return conid_arg('conid', next(iter(conids.values())))
 
     def marketdata_history_by_conids(self, conids: Union[List[str], Dict[str, str]], period: str = '1min',
                                      bar: str = '1min', outside_rth: bool = True,
@@ -412,7 +402,7 @@ class MarketdataMixin:
         """
         if conids is None:
             raise ValueError("'conids' is required: expected a conid like '265598' or a list of them")
-        checked = [_conid('conids', conid) for conid in conids]
+        checked = [conid_arg('conids', conid) for conid in conids]
         return [self.post('iserver/marketdata/unsubscribe', json={'conid': int(conid)}) for conid in checked]
 
     def marketdata_unsubscribe_all(self) -> Result:

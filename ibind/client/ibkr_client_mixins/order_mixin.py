@@ -18,7 +18,7 @@ from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES,
 from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
 from ibind.client.response_shape import reading
-from ibind.support.arguments import identifier, is_digits, printable
+from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
                                   OutcomeUnknownError)
 from ibind.support.logs import project_logger
@@ -335,8 +335,8 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
     conid, conidex = order.get('conid'), order.get('conidex')
     if conid is None and conidex is None:
         raise ValueError(f"{argument!r} needs 'conid' (e.g. 265598) or 'conidex'")
-    if conid is not None and (isinstance(conid, bool) or not is_digits(str(conid).strip()) or int(str(conid)) <= 0):
-        fail('conid', 'a positive contract id like 265598', TypeError if not isinstance(conid, (int, str)) else ValueError)
+    if conid is not None:
+        conid_arg(f"{argument}['conid']", conid)
     if conidex is not None and (not isinstance(conidex, str) or not conidex.strip()):
         fail('conidex', 'a non-empty str like "265598@SMART"')
     side = order.get('side')

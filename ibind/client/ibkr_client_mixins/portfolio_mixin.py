@@ -6,7 +6,7 @@ import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.support.arguments import identifier, is_digits, printable
+from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
@@ -46,17 +46,6 @@ def _count(name: str, value: Any, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f'{name!r} must be an int >= {minimum}, got {value}')
     return value
-
-
-def _conid(name: str, value: Any) -> int:
-    """A contract id: a positive int or a string of digits (e.g. 265598 or '265598')."""
-    if isinstance(value, str) and is_digits(value.strip()) and int(value.strip()) > 0:
-        return int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
-        raise ValueError(f'{name!r} must be a contract id like 265598, got {value!r}')
-    raise TypeError(f'{name!r} must be a contract id (int or str of digits), got {type(value).__name__}')
 
 
 def _account_list(name: str, values: List[Any]) -> List[str]:
@@ -200,7 +189,7 @@ class PortfolioMixin:
         details and rules (name, exchanges, increments, ...).
         """
         account_id = self._account(account_id)
-        conid = _conid('conid', conid)
+        conid = int(conid_arg('conid', conid))
         return self.get(f'portfolio/{path_segment("account_id", account_id)}/position/{conid}')
 
     def invalidate_backend_portfolio_cache(self, account_id: Optional[str] = None) -> Result:
@@ -219,7 +208,7 @@ class PortfolioMixin:
         Arguments:
             conid: the contract id.
         """
-        conid = _conid('conid', conid)
+        conid = int(conid_arg('conid', conid))
         return self.get(f'portfolio/positions/{conid}')
 
     # ----------------------------------------------------------------- balances
@@ -294,7 +283,7 @@ class PortfolioMixin:
             raise ValueError(f"'currency' must be a three-letter currency code like 'USD', got {currency!r}")
         body: Dict[str, Any] = {
             'acctIds': _account_list('account_ids', account_ids),
-            'conids': [_conid('conids', conid) for conid in conids],
+            'conids': [int(conid_arg('conids', conid)) for conid in conids],
             'currency': currency.upper(),
         }
         if days is not None:

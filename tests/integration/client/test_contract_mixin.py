@@ -231,7 +231,7 @@ BAD_CALLS = [
     ('all_conids_by_exchange', ('',), {}, ValueError, 'exchange'),
     ('all_conids_by_exchange', (5,), {}, TypeError, 'exchange'),
     ('contract_information_by_conid', ('../iserver/accounts',), {}, ValueError, 'conid'),
-    ('contract_information_by_conid', (None,), {}, TypeError, 'conid'),
+    ('contract_information_by_conid', (None,), {}, ValueError, 'conid'),
     ('currency_pairs', (' ',), {}, ValueError, 'currency'),
     ('currency_exchange_rate', ('USD', None), {}, ValueError, 'target'),
     ('info_and_rules_by_conid', (265598, 'yes'), {}, TypeError, 'is_buy'),

@@ -250,7 +250,7 @@ def test_unsubscribe_all_makes_the_next_snapshot_a_preflight(make):
     (lambda c: c.live_marketdata_snapshot(AAPL, 'last'), 'fields', ValueError),
     (lambda c: c.live_marketdata_snapshot(AAPL, None), 'fields', ValueError),
     (lambda c: c.live_marketdata_snapshot_by_symbol('AAPL', ['bid', 'nope']), 'fields', ValueError),
-    (lambda c: c.regulatory_snapshot(None), 'conid', TypeError),
+    (lambda c: c.regulatory_snapshot(None), 'conid', ValueError),
     (lambda c: c.marketdata_history_by_conid(AAPL, '1H'), 'bar', ValueError),
     (lambda c: c.marketdata_history_by_conid(AAPL, '1h', period='31min'), 'period', ValueError),
     (lambda c: c.marketdata_history_by_conid(AAPL, '1h', exchange=''), 'exchange', ValueError),
