@@ -199,13 +199,18 @@ class RestClient:
         timeout: Optional[float] = None,
         headers: Optional[Dict[str, str]] = None,
         expect_json: Optional[bool] = None,
+        retries: Optional[int] = None,
     ) -> Result:
         """Send one logical request (retrying what may be retried) and return its Result.
 
         ``retry_safe`` overrides the method's idempotency for the retry policy (True for POSTs that
         only read, like ``/tickle``); ``error_class`` is raised for a 2xx ``{"error": ...}`` body;
-        ``expect_json`` overrides ``expects_json`` for this request.
+        ``expect_json`` overrides ``expects_json`` for this request; ``retries`` caps the retries of this
+        request (0: a single attempt, as a health probe wants), the policy's ``max_retries`` by default.
         """
+        if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+            raise ValueError(f"'retries' must be an int >= 0 or None, got {retries!r}")
+        limit = self.retry_policy.max_retries if retries is None else retries
         method = method.upper()
         url = self._url_for(path)
         query = prepare_params(params)
@@ -217,7 +222,7 @@ class RestClient:
                 response = self._send_once(method, path, url, query, json, headers, timeout)
             except requests.RequestException as error:
                 kind = _classify(error)
-                if self._should_retry(kind, method, retry_safe, attempt):
+                if self._should_retry(kind, method, retry_safe, attempt, limit):
                     self._back_off(attempt, f'{kind.value}: {type(error).__name__}', method, url)
                     attempt += 1
                     continue
@@ -227,13 +232,13 @@ class RestClient:
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get('Retry-After'))
                 self._pacer.penalize(retry_after, method, path)
-                if (self._should_retry(FailureKind.RATE_LIMITED, method, retry_safe, attempt)
+                if (self._should_retry(FailureKind.RATE_LIMITED, method, retry_safe, attempt, limit)
                         and (retry_after or 0) <= self.retry_policy.max_retry_after):
                     self._back_off(attempt, 'rate limited (429)', method, url, at_least=retry_after)
                     attempt += 1
                     continue
             elif status in self.retry_policy.retry_statuses and not _is_broker_answer(response) \
-                    and self._should_retry(FailureKind.STATUS, method, retry_safe, attempt, status):
+                    and self._should_retry(FailureKind.STATUS, method, retry_safe, attempt, limit, status):
                 self._back_off(attempt, f'HTTP {status}', method, url)
                 attempt += 1
                 continue
@@ -338,9 +343,9 @@ class RestClient:
                           (time.monotonic() - started) * 1000)
         return response
 
-    def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int,
+    def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int, limit: int,
                       status: Optional[int] = None) -> bool:
-        if attempt >= self.retry_policy.max_retries or self._closed:
+        if attempt >= limit or self._closed:
             return False
         return self.retry_policy.may_retry(kind, method, retry_safe, status)
 

@@ -75,7 +75,7 @@ class SessionMixin:
         of back-offs. With pacing on, the attempt first waits for its ``/tickle`` slot like any request.
         """
         try:
-            result = self._single_attempt('POST', 'tickle')
+            result = self.request('POST', 'tickle', retries=0)
         except Exception as error:  # the contract is a bool, whatever went wrong
             _LOGGER.info('gateway health check failed: %s', _describe_failure(error))
             return False
@@ -91,14 +91,6 @@ class SessionMixin:
                          'message=%r)', auth_status.get('authenticated'), auth_status.get('competing'),
                          auth_status.get('connected'), auth_status.get('message'))
         return healthy
-
-    def _single_attempt(self, method: str, path: str, timeout: Optional[float] = None) -> Result:
-        """Send one request exactly once: no retry, no back-off (what a health probe needs)."""
-        self._ensure_open()
-        url = self._url_for(path)
-        record = {'method': method, 'url': url, 'params': None, 'json': None}
-        response = self._send_once(method, path, url, None, None, None, timeout)
-        return self._to_result(response, record, ExternalBrokerError)
 
 
 def _auth_status_of(data: Any) -> Optional[dict]:
