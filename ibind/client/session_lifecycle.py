@@ -135,10 +135,11 @@ class SessionLifecycleMixin:
 
     def stop_tickler(self, timeout: Optional[float] = 5.0) -> bool:
         """Stop the Tickler thread if it runs; True once it has stopped (within ``timeout``)."""
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                    or not 0 <= timeout < float('inf')):
-            raise (TypeError if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) else ValueError)(
-                f"'timeout' must be a number of seconds >= 0 or None (wait until stopped), got {timeout!r}")
+        expected = "'timeout' must be a number of seconds >= 0 or None (wait until stopped)"
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise TypeError(f'{expected}, got {timeout!r}')
+        if timeout is not None and not 0 <= timeout < float('inf'):
+            raise ValueError(f'{expected}, got {timeout!r}')
         if self._tickler is None:
             return True
         return self._tickler.stop(timeout)
