@@ -33,3 +33,20 @@ def client(sim):
     with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False,
                     order_reconcile_timeout=0.5) as ibkr:
         yield ibkr
+
+
+@pytest.fixture
+def start_simulator():
+    """start_simulator(**options) -> a started simulator on a free port; every one is stopped after the test."""
+    from ibind.sim import GatewaySimulator
+
+    started = []
+
+    def start(**options):
+        simulator = GatewaySimulator(port=0, **options).start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()

@@ -3,12 +3,11 @@
 import datetime
 
 import pytest
-import requests
 
 from ibind import IbkrClient
 from ibind.client.stock_query import StockQuery
-from ibind.sim import GatewaySimulator
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
+from sim_http import state
 
 START = 1736953200.0            # 2025-01-15 15:00:00 UTC
 UTC = datetime.timezone.utc
@@ -17,28 +16,23 @@ HISTORY = 'GET /iserver/marketdata/history'
 
 
 @pytest.fixture
-def make():
+def make(start_simulator):
     """make(**sim_options) -> (simulator, client with recorded sleeps); frozen clock at START by default."""
     opened = []
 
     def start(**options):
         options.setdefault('start_time', START)
         options.setdefault('frozen_clock', True)
-        sim = GatewaySimulator(port=0, **options).start()
+        sim = start_simulator(**options)
         client = IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False)
         client.sleeps = []
         client._sleep = client.sleeps.append
-        opened.append((sim, client))
+        opened.append(client)
         return sim, client
 
     yield start
-    for sim, client in opened:
+    for client in opened:
         client.close()
-        sim.stop()
-
-
-def state(sim):
-    return requests.get(sim.control_url + 'state', timeout=10).json()
 
 
 def received(sim, route):

@@ -5,11 +5,11 @@ every answer can be checked: quantities, prices, cash, and that views of the sam
 """
 
 import pytest
-import requests
 
 from ibind import IbkrClient
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError
+from sim_http import control
 
 ACCOUNT = 'DU1234567'
 AAPL, IBM = 265598, 8314
@@ -37,12 +37,6 @@ def pf(pf_sim):
     with _client(pf_sim) as ibkr:
         ibkr.portfolio_accounts()
         yield ibkr
-
-
-def control(simulator, method, path, body=None):
-    response = requests.request(method, simulator.control_url + path, json=body, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def requests_received(simulator):

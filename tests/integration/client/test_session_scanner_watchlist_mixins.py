@@ -11,14 +11,9 @@ from ibind import IbkrClient
 from ibind.base.rest_client import Result
 from ibind.support.errors import ExternalBrokerError, NotAuthenticatedError
 from scripted_server import Reply
+from sim_http import control
 
 AAPL, IBM, MSFT, SPY = 265598, 8314, 272093, 756733
-
-
-def control(sim, path, body=None):
-    response = requests.post(sim.control_url + path, json=body, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def requests_received(sim) -> int:
@@ -43,7 +38,7 @@ def test_authentication_status_reports_the_brokerage_session(client, sim):
     assert result.data['authenticated'] is True and result.data['competing'] is False
     assert result.data['connected'] is True and result.data['message'] == ''
     assert result.request['method'] == 'POST' and result.request['url'].endswith('/iserver/auth/status')
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     expired = client.authentication_status().data
     assert expired['authenticated'] is False and expired['connected'] is True
 
@@ -57,14 +52,14 @@ def test_tickle_returns_the_session_id_and_auth_status(client):
 
 def test_tickle_keeps_the_brokerage_session_alive_across_simulated_time(client, sim):
     for _ in range(4):
-        control(sim, 'clock', {'advance': 240})
+        control(sim, 'POST', 'clock', {'advance': 240})
         assert client.tickle().data['iserver']['authStatus']['authenticated'] is True
     assert client.authentication_status().data['authenticated'] is True
 
 
 def test_initialize_brokerage_session_reopens_a_timed_out_session(sim):
     with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False, auto_recover=False) as client:
-        control(sim, 'clock', {'advance': 400})
+        control(sim, 'POST', 'clock', {'advance': 400})
         with pytest.raises(NotAuthenticatedError):
             client.get('iserver/accounts')
         data = client.initialize_brokerage_session().data
@@ -73,7 +68,7 @@ def test_initialize_brokerage_session_reopens_a_timed_out_session(sim):
 
 
 def test_initialize_brokerage_session_sends_publish_true_and_the_compete_flag(client, sim):
-    control(sim, 'session', {'action': 'compete'})
+    control(sim, 'POST', 'session', {'action': 'compete'})
     refused = client.initialize_brokerage_session(compete=False)
     assert refused.request['json'] == {'publish': True, 'compete': False}
     assert refused.data['authenticated'] is False and refused.data['competing'] is True
@@ -89,7 +84,7 @@ def test_initialize_brokerage_session_checks_compete_before_sending(client, sim)
 def test_validate_and_reauthenticate(client, sim):
     validated = client.validate().data
     assert validated['RESULT'] is True and validated['USER_NAME'] == 'simuser1'
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     assert client.reauthenticate().data == {'message': 'triggered'}
     assert client.authentication_status().data['authenticated'] is True
 
@@ -111,14 +106,14 @@ def test_check_health_is_true_for_an_authenticated_session(client, sim):
 
 @pytest.mark.parametrize('action', ['expire', 'compete', 'no_bridge', 'deauthenticate'])
 def test_check_health_is_false_for_every_unusable_session(client, sim, action):
-    control(sim, 'session', {'action': action})
+    control(sim, 'POST', 'session', {'action': action})
     assert client.check_health() is False
-    control(sim, 'session', {'action': 'restore'})
+    control(sim, 'POST', 'session', {'action': 'restore'})
     assert client.check_health() is True
 
 
 def test_check_health_is_false_after_the_idle_timeout(client, sim):
-    control(sim, 'clock', {'advance': 361})
+    control(sim, 'POST', 'clock', {'advance': 361})
     assert client.check_health() is False
     client.initialize_brokerage_session()
     assert client.check_health() is True

@@ -5,7 +5,7 @@ path *structure* (placeholder names differ: ``{acctId}`` vs ``{accountid}``; the
 ``/v1/api``). ``sim_route_probes.PROBES`` holds one valid request per route, sent with plain ``requests`` to a
 fresh simulator after the documented prerequisites; the 200 body is validated with jsonschema against the
 operation's response schema, converted from OpenAPI 3.0 (``$ref`` into ``#/components/schemas``,
-``nullable``) to JSON Schema.
+``nullable``) to JSON Schema by ``openapi_spec.to_json_schema``.
 
 Where the seed's documentation (what the real gateway sends) and the spec disagree, the simulator follows the
 seed; each such known deviation is a named entry of ``DEVIATIONS`` (route -> the JSON paths excused -> why),
@@ -17,7 +17,6 @@ longer matches anything (the deviation was fixed: delete the entry). The spec is
 
 from __future__ import annotations
 
-import copy
 import json
 import pathlib
 import re
@@ -26,56 +25,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
+from openapi_spec import response_schema, spec_or_skip, to_json_schema, validation_errors
 from sim_route_probes import PROBES, run_probes
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parents[4] / 'shared' / 'reference' / 'ibkr-openapi.json'
 SIMULATOR_DOC = pathlib.Path(__file__).resolve().parents[3] / 'docs' / 'simulator.md'
 DOC_SECTION = "## Conformance with IBKR's OpenAPI spec"
 HTTP_METHODS = ('get', 'post', 'put', 'delete', 'patch')
-
-
-# =========================================================================== OpenAPI 3.0 -> JSON Schema
-
-_OPENAPI_ONLY = {'nullable', 'example', 'examples', 'discriminator', 'xml', 'externalDocs', 'deprecated',
-                 'readOnly', 'writeOnly'}
-
-
-def to_json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema object as JSON Schema (draft 7).
-
-    ``nullable: true`` becomes a null alternative (``type: [t, 'null']``, and ``None`` in an ``enum``).
-    ``oneOf`` is read as ``anyOf``: IBKR uses it for "one of these shapes" over open objects (no
-    ``additionalProperties: false``, no discriminator), so an answer of one shape often matches another
-    too, which strict ``oneOf`` would reject. ``$ref``s stay references into ``#/components/schemas``
-    (converted alongside, see ``response_schema``), so recursive schemas need no inlining.
-    """
-    if isinstance(node, list):
-        return [to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if '$ref' in node:
-        return {'$ref': node['$ref']}
-    converted = {}
-    for key, value in node.items():
-        if key in _OPENAPI_ONLY:
-            continue
-        if key in ('properties', 'patternProperties'):  # maps of name -> schema (a property may be named "type")
-            converted[key] = {name: to_json_schema(sub) for name, sub in value.items()}
-        elif key == 'oneOf':
-            converted['anyOf'] = to_json_schema(value)
-        elif key in ('default', 'enum', 'required'):
-            converted[key] = copy.deepcopy(value)
-        else:
-            converted[key] = to_json_schema(value)
-    if node.get('nullable') is True:
-        if 'type' in converted:
-            types = converted['type'] if isinstance(converted['type'], list) else [converted['type']]
-            converted['type'] = list(dict.fromkeys(types + ['null']))
-            if 'enum' in converted and None not in converted['enum']:
-                converted['enum'] = converted['enum'] + [None]
-        else:
-            converted = {'anyOf': [converted, {'type': 'null'}]}
-    return converted
 
 
 class Spec:
@@ -97,21 +52,12 @@ class Spec:
         return self.operations.get((method, structure(template)))
 
     def response_schema(self, method: str, path: str) -> Optional[Dict[str, Any]]:
-        """The JSON Schema of the operation's 200 application/json body (None when the spec gives none)."""
-        response = self._resolve(self.document['paths'][path][method.lower()].get('responses', {}).get('200'))
-        content = (response or {}).get('content', {})
-        media = content.get('application/json') or next(iter(content.values()), None)
-        if not media or 'schema' not in media:
-            return None
-        return {'allOf': [to_json_schema(media['schema'])], 'components': self.components}
+        """The JSON Schema of the operation's 200 application/json body (None when the spec gives none).
 
-    def _resolve(self, node: Any) -> Any:
-        while isinstance(node, dict) and '$ref' in node:
-            target: Any = self.document
-            for part in node['$ref'].lstrip('#/').split('/'):
-                target = target[part]
-            node = target
-        return node
+        ``$ref``s stay references into the converted ``components`` beside it: recursive schemas need no inlining.
+        """
+        schema = response_schema(self.document, path, method)
+        return None if schema is None else {'allOf': [to_json_schema(schema)], 'components': self.components}
 
 
 def structure(template: str) -> str:
@@ -121,9 +67,7 @@ def structure(template: str) -> str:
 
 @pytest.fixture(scope='module')
 def spec() -> Spec:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"IBKR's OpenAPI spec is not available at {SPEC_PATH}")
-    return Spec(json.loads(SPEC_PATH.read_text(encoding='utf-8')))
+    return Spec(spec_or_skip())
 
 
 # =========================================================================== validation errors as JSON paths
@@ -134,10 +78,8 @@ def error_locations(schema: Dict[str, Any], data: Any) -> List[Tuple[str, str]]:
     A missing required key is reported at its own path; an ``anyOf`` failure by the errors of its most
     relevant branch, so a deviation inside a one-branch ``oneOf`` is located like any other.
     """
-    import jsonschema
-
     found = set()
-    for error in jsonschema.Draft7Validator(schema).iter_errors(data):
+    for error in validation_errors(schema, data):
         for leaf in _leaf_errors(error):
             path = [str(part) for part in leaf.absolute_path]
             if leaf.validator == 'required':

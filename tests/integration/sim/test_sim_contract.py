@@ -1,32 +1,24 @@
 """The simulator's contract routes, driven with plain requests: documented shapes, quirks, the universe."""
 
-import copy
 import datetime as dt
 import json
-import pathlib
 
 import pytest
 import requests
 
+import openapi_spec
 from ibind.sim import GatewaySimulator
+from openapi_spec import assert_valid
+from sim_http import get, post
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parents[4] / 'shared' / 'reference' / 'ibkr-openapi.json'
 NONE = type(None)
 NUMBER = (int, float)
-
-
-def get(sim, path, **params):
-    return requests.get(sim.url + path, params=params, timeout=10)
 
 
 def ok(sim, path, **params):
     response = get(sim, path, **params)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def post(sim, path, body):
-    return requests.post(sim.url + path, json=body, timeout=10)
 
 
 def control(sim, path, body=None):
@@ -593,49 +585,13 @@ def test_instruments_file_with_an_unknown_field_fails_at_start(tmp_path):
 
 # =========================================================================== OpenAPI conformance
 
-def _spec():
-    if not SPEC_PATH.is_file():
-        pytest.skip(f'IBKR OpenAPI spec not found at {SPEC_PATH}')
-    return json.loads(SPEC_PATH.read_text(encoding='utf-8'))
-
-
-def _to_json_schema(node, spec, nullable=frozenset()):
-    """OpenAPI 3.0 schema -> JSON Schema: resolve $ref, honour 'nullable', allow null for ``nullable`` keys."""
-    if isinstance(node, list):
-        return [_to_json_schema(item, spec, nullable) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if '$ref' in node:
-        name = node['$ref'].rsplit('/', 1)[-1]
-        return _to_json_schema(spec['components']['schemas'][name], spec, nullable)
-    converted = {}
-    for key, value in node.items():
-        if key in ('example', 'examples', 'description', 'format', 'nullable', 'style', 'explode'):
-            continue
-        if key == 'properties':
-            converted[key] = {name: _allow_null(_to_json_schema(sub, spec, nullable), name in nullable)
-                              for name, sub in value.items()}
-        else:
-            converted[key] = _to_json_schema(value, spec, nullable)
-    if node.get('nullable') and 'type' in converted:
-        converted['type'] = [converted['type'], 'null']
-    return converted
-
-
-def _allow_null(schema, allow):
-    if allow and isinstance(schema, dict):
-        schema = dict(schema)
-        schema.pop('enum', None)
-        if 'type' in schema:
-            types = schema['type'] if isinstance(schema['type'], list) else [schema['type']]
-            schema['type'] = list(dict.fromkeys(types + ['null']))
-    return schema
-
-
 def response_schema(spec, method, path, nullable=frozenset()):
-    operation = spec['paths'][path][method]
-    schema = operation['responses']['200']['content']['application/json']['schema']
-    return _to_json_schema(copy.deepcopy(schema), spec, frozenset(nullable))
+    """The operation's 200 schema with $refs inlined, so the test can patch it by path; ``oneOf`` stays strict.
+
+    Properties named in ``nullable`` may also be null (and take values outside the spec's enum).
+    """
+    schema = openapi_spec.response_schema(spec, path, method)
+    return openapi_spec.to_json_schema(schema, spec, one_of_as_any_of=False, null_allowed=frozenset(nullable))
 
 
 # Where seed 002 (what the gateway really sends) and the spec disagree, the seed wins; each such
@@ -650,12 +606,6 @@ SEED_NULLS = {
 }
 
 
-def _validate(schema, data):
-    import jsonschema
-
-    jsonschema.validate(data, schema)
-
-
 def _seeded_sim_requests(sim):
     search_first(sim, 'SPX')
     search_first(sim, 'AAPL', secType='BOND')
@@ -665,56 +615,56 @@ def _seeded_sim_requests(sim):
 
 
 def test_responses_validate_against_the_openapi_spec(sim):
-    spec = _spec()
+    spec = openapi_spec.spec_or_skip()
     month, strike = _seeded_sim_requests(sim)
 
     secdef = response_schema(spec, 'get', '/trsrv/secdef', SEED_NULLS['secdef'])
     secdef['properties']['secdef']['items']['properties']['displayRule'] = {'type': 'object'}  # seed: an object
-    _validate(secdef, ok(sim, 'trsrv/secdef', conids='265598,416904,12087792,140071501'))
+    assert_valid(secdef, ok(sim, 'trsrv/secdef', conids='265598,416904,12087792,140071501'))
 
-    _validate(response_schema(spec, 'get', '/trsrv/all-conids'), ok(sim, 'trsrv/all-conids', exchange='NYSE'))
+    assert_valid(response_schema(spec, 'get', '/trsrv/all-conids'), ok(sim, 'trsrv/all-conids', exchange='NYSE'))
     info_schema = response_schema(spec, 'get', '/iserver/contract/{conid}/info', SEED_NULLS['info'])
-    _validate(info_schema, ok(sim, 'iserver/contract/265598/info'))
-    _validate(response_schema(spec, 'get', '/iserver/currency/pairs'),
-              ok(sim, 'iserver/currency/pairs', currency='USD'))
-    _validate(response_schema(spec, 'get', '/iserver/exchangerate'),
-              ok(sim, 'iserver/exchangerate', source='USD', target='AUD'))
-    _validate(response_schema(spec, 'get', '/iserver/contract/{conid}/info-and-rules', SEED_NULLS['info']),
-              ok(sim, 'iserver/contract/265598/info-and-rules', isBuy='true'))
-    _validate(response_schema(spec, 'post', '/iserver/contract/rules'),
-              post(sim, 'iserver/contract/rules', {'conid': 265598}).json())
+    assert_valid(info_schema, ok(sim, 'iserver/contract/265598/info'))
+    assert_valid(response_schema(spec, 'get', '/iserver/currency/pairs'),
+                 ok(sim, 'iserver/currency/pairs', currency='USD'))
+    assert_valid(response_schema(spec, 'get', '/iserver/exchangerate'),
+                 ok(sim, 'iserver/exchangerate', source='USD', target='AUD'))
+    assert_valid(response_schema(spec, 'get', '/iserver/contract/{conid}/info-and-rules', SEED_NULLS['info']),
+                 ok(sim, 'iserver/contract/265598/info-and-rules', isBuy='true'))
+    assert_valid(response_schema(spec, 'post', '/iserver/contract/rules'),
+                 post(sim, 'iserver/contract/rules', {'conid': 265598}).json())
 
     algos = response_schema(spec, 'get', '/iserver/contract/{conid}/algos')
     algos['properties']['algos']['items']['properties']['parameters']['items']['properties']['required'] = {
         'type': 'string'}  # seed: "required": "true"
-    _validate(algos, ok(sim, 'iserver/contract/265598/algos', addDescription=1, addParams=1))
+    assert_valid(algos, ok(sim, 'iserver/contract/265598/algos', addDescription=1, addParams=1))
 
     filters = response_schema(spec, 'get', '/iserver/secdef/bond-filters')
     filters['properties']['bondFilters']['items']['properties']['displayText'].pop('enum')  # seed adds "Exchange"
-    _validate(filters, ok(sim, 'iserver/secdef/bond-filters', symbol='BOND', issuerId='e1400715'))
+    assert_valid(filters, ok(sim, 'iserver/secdef/bond-filters', symbol='BOND', issuerId='e1400715'))
 
     search = response_schema(spec, 'get', '/iserver/secdef/search', SEED_NULLS['search'])
     search['items']['properties']['restricted'] = {'type': ['string', 'boolean', 'null']}  # seed: "IND" for SPX
     for symbol in ('SPX', 'AAPL', 'IBM', 'ES'):
-        _validate(search, search_first(sim, symbol))
-    _validate(search, search_first(sim, 'Interactive Brokers', name='true'))
+        assert_valid(search, search_first(sim, symbol))
+    assert_valid(search, search_first(sim, 'Interactive Brokers', name='true'))
 
     # seed: a list of the objects the spec describes
     secdef_info = {'type': 'array',
                    'items': response_schema(spec, 'get', '/iserver/secdef/info', SEED_NULLS['secdef_info'])}
     secdef_info['items']['properties']['right'] = {'type': 'string', 'enum': ['P', 'C', '?']}  # spec's own '?' example
-    _validate(secdef_info, ok(sim, 'iserver/secdef/info', conid=416904, sectype='OPT', month=month, strike=strike))
-    _validate(secdef_info, ok(sim, 'iserver/secdef/info', conid=265598, sectype='STK'))
-    _validate(secdef_info, ok(sim, 'iserver/secdef/info', sectype='BOND', issuerId='e1400715'))
+    assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', conid=416904, sectype='OPT', month=month, strike=strike))
+    assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', conid=265598, sectype='STK'))
+    assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', sectype='BOND', issuerId='e1400715'))
 
-    _validate(response_schema(spec, 'get', '/iserver/secdef/strikes'),
-              ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month))
+    assert_valid(response_schema(spec, 'get', '/iserver/secdef/strikes'),
+                 ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month))
 
     futures = response_schema(spec, 'get', '/trsrv/futures')
     futures = {'type': 'object', 'additionalProperties': futures['properties']['symbol']}  # spec keys it 'symbol'
-    _validate(futures, ok(sim, 'trsrv/futures', symbols='ES,MES'))
+    assert_valid(futures, ok(sim, 'trsrv/futures', symbols='ES,MES'))
 
-    _validate(response_schema(spec, 'get', '/trsrv/stocks', SEED_NULLS['stocks']),
-              ok(sim, 'trsrv/stocks', symbols='AAPL,IBM,GOOG'))
-    _validate(response_schema(spec, 'get', '/trsrv/secdef/schedule'),
-              ok(sim, 'trsrv/secdef/schedule', assetClass='STK', symbol='AAPL'))
+    assert_valid(response_schema(spec, 'get', '/trsrv/stocks', SEED_NULLS['stocks']),
+                 ok(sim, 'trsrv/stocks', symbols='AAPL,IBM,GOOG'))
+    assert_valid(response_schema(spec, 'get', '/trsrv/secdef/schedule'),
+                 ok(sim, 'trsrv/secdef/schedule', assetClass='STK', symbol='AAPL'))

@@ -6,18 +6,16 @@ switches, and that snapshots, history and positions tell the same story.
 
 import json
 import math
-import os
 import threading
 
 import pytest
 import requests
 
-from ibind.sim import GatewaySimulator
+from openapi_spec import assert_valid, spec_or_skip, to_json_schema
+from sim_http import get, post, state
 
 START = 1736953200.0            # 2025-01-15 15:00:00 UTC, a Wednesday
 OPTION_CONID = 990000001
-SPEC_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'reference',
-                         'ibkr-openapi.json')
 BARS = ('1min', '2min', '3min', '5min', '10min', '15min', '30min', '1h', '2h', '3h', '4h', '8h', '1d', '1w', '1m')
 # a period each bar is permitted for by the docs' step-size table
 PERIOD_FOR_BAR = {'1min': '1h', '2min': '1d', '3min': '1d', '5min': '1d', '10min': '1w', '15min': '1w',
@@ -30,9 +28,8 @@ HISTORY_KEYS = {'serverId': str, 'symbol': str, 'text': str, 'priceFactor': int,
 
 
 @pytest.fixture
-def start_sim(tmp_path):
+def start_sim(tmp_path, start_simulator):
     """Start a simulator with options; a frozen clock at START and an option on AAPL by default."""
-    started = []
     instruments = tmp_path / 'instruments.json'
     instruments.write_text(json.dumps([{
         'conid': OPTION_CONID, 'symbol': 'AAPL', 'sec_type': 'OPT', 'name': 'AAPL MAR2025 190 C',
@@ -43,25 +40,9 @@ def start_sim(tmp_path):
         options.setdefault('start_time', START)
         options.setdefault('frozen_clock', True)
         options.setdefault('instruments_file', str(instruments))
-        simulator = GatewaySimulator(port=0, **options).start()
-        started.append(simulator)
-        return simulator
+        return start_simulator(**options)
 
-    yield start
-    for simulator in started:
-        simulator.stop()
-
-
-def get(sim, path, **params):
-    return requests.get(sim.url + path, params=params, timeout=10)
-
-
-def post(sim, path, body):
-    return requests.post(sim.url + path, json=body, timeout=10)
-
-
-def state(sim):
-    return requests.get(sim.control_url + 'state', timeout=10).json()
+    return start
 
 
 def query_accounts(sim):
@@ -75,12 +56,12 @@ def snapshot(sim, conids, fields):
 
 
 def openapi_schema(name):
-    """The named component schema of IBKR's OpenAPI spec, resolvable on its own (skips when absent)."""
-    if not os.path.exists(SPEC_PATH):
-        pytest.skip('IBKR OpenAPI spec not available')
-    with open(SPEC_PATH, encoding='utf-8') as file:
-        spec = json.load(file)
-    return {'$ref': f'#/components/schemas/{name}', 'components': spec['components']}
+    """The named component schema of IBKR's OpenAPI spec, standing alone (skips when absent).
+
+    Read as written: ``oneOf`` stays strict and ``nullable`` does not let null through.
+    """
+    spec = spec_or_skip()
+    return to_json_schema({'$ref': f'#/components/schemas/{name}'}, spec, one_of_as_any_of=False, nullable='ignore')
 
 
 # ----------------------------------------------------------------- snapshot
@@ -474,12 +455,13 @@ def test_unsubscribe_all_closes_every_feed(start_sim):
 
 
 def test_responses_validate_against_ibkr_openapi_schemas(start_sim):
-    jsonschema = pytest.importorskip('jsonschema')
+    pytest.importorskip('jsonschema')
     sim = start_sim(preflight_snapshot=False)
     query_accounts(sim)
-    jsonschema.validate(snapshot(sim, '265598,8314', '31,84,86,6509'), openapi_schema('iserverSnapshot'))
+    snapshots = snapshot(sim, '265598,8314', '31,84,86,6509')
+    assert_valid(openapi_schema('iserverSnapshot'), snapshots)
     history = get(sim, 'iserver/marketdata/history', conid='265598', period='1w', bar='1d').json()
-    jsonschema.validate(history, openapi_schema('iserverHistoryLastResponse'))
+    assert_valid(openapi_schema('iserverHistoryLastResponse'), history)
 
 
 def test_bars_are_finite_numbers(start_sim):

@@ -5,9 +5,7 @@ and the simulated time), and tests move time with POST /sim/clock. Prices for li
 chosen from the simulator's own price path, so an order that must fill does, and one that must wait does.
 """
 
-import json
 import math
-import os
 import re
 import threading
 
@@ -15,14 +13,13 @@ import pytest
 import requests
 
 from ibind.sim import GatewaySimulator
+from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
 
 START = 1_704_900_000.0          # 2024-01-10 15:20 UTC
 ACCOUNT = 'DU1234567'
 AAPL = 265598
 IBM = 8314
 UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
-SPEC_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'reference',
-                         'ibkr-openapi.json')
 
 
 # =========================================================================== harness
@@ -154,34 +151,6 @@ def is_question(data):
 
 # =========================================================================== OpenAPI conformance
 
-def _spec():
-    if not os.path.exists(SPEC_PATH):
-        pytest.skip('IBKR OpenAPI spec not available (../shared/reference)')
-    with open(SPEC_PATH, encoding='utf-8') as file:
-        return json.load(file)
-
-
-def _resolve(spec, node):
-    """Inline $refs; OpenAPI 3.0 'nullable' -> a JSON-schema null type; oneOf -> anyOf (the branches overlap)."""
-    if isinstance(node, list):
-        return [_resolve(spec, item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if '$ref' in node:
-        target = spec
-        for part in node['$ref'].lstrip('#/').split('/'):
-            target = target[part]
-        return _resolve(spec, target)
-    out = {key: _resolve(spec, value) for key, value in node.items() if key not in ('example', 'examples')}
-    if out.pop('nullable', False) and 'type' in out:
-        out['type'] = [out['type'], 'null']
-        if 'enum' in out:
-            out['enum'] = list(out['enum']) + [None]
-    if 'oneOf' in out:
-        out['anyOf'] = out.pop('oneOf')
-    return out
-
-
 def _override(schema, overrides):
     """Replace named properties anywhere in the schema: the documented deviations (seed 002 wins over the spec)."""
     if isinstance(schema, list):
@@ -197,12 +166,10 @@ def _override(schema, overrides):
 
 
 def assert_conforms(path, method, data, deviations=None):
-    import jsonschema
-
-    spec = _spec()
-    schema = spec['paths'][path][method]['responses']['200']['content']['application/json']['schema']
-    schema = _override(_resolve(spec, schema), deviations or {})
-    jsonschema.validate(data, schema)
+    """``data`` against the operation's 200 schema ($refs inlined so ``_override`` reaches every property)."""
+    spec = spec_or_skip()
+    schema = to_json_schema(response_schema(spec, path, method), spec)
+    assert_valid(_override(schema, deviations or {}), data)
 
 
 INT = {'type': 'integer'}

@@ -7,7 +7,6 @@ lists. Values are checked against each other: every view is computed from the sa
 
 import json
 import math
-import os
 import re
 import uuid
 
@@ -16,7 +15,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sim_http
 from ibind.sim import GatewaySimulator
+from openapi_spec import response_schema, spec_or_skip, to_json_schema, validation_errors
 
 ACCOUNT = 'DU1234567'
 AAPL, IBM, MSFT, SPY = 265598, 8314, 272093, 756733
@@ -33,18 +34,9 @@ POSITIONS = {ACCOUNT: [{'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
 
 
 @pytest.fixture
-def make_sim():
+def make_sim(start_simulator):
     """Start simulators with options; every one is stopped at the end of the test."""
-    started = []
-
-    def make(**options):
-        simulator = GatewaySimulator(port=0, **options).start()
-        started.append(simulator)
-        return simulator
-
-    yield make
-    for simulator in started:
-        simulator.stop()
+    return start_simulator
 
 
 class Api:
@@ -66,9 +58,7 @@ class Api:
         return response.json()
 
     def control(self, method, path, body=None):
-        response = self.session.request(method, self.sim.control_url + path, json=body, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return sim_http.control(self.sim, method, path, body)
 
     def requests_total(self):
         return self.control('GET', 'state')['counters']['total']
@@ -768,9 +758,6 @@ def test_initial_positions_survive_a_reset_and_default_to_the_market_price(make_
 
 # ----------------------------------------------------------------- OpenAPI conformance (documented deviations only)
 
-SPEC_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'reference',
-                         'ibkr-openapi.json')
-
 # error locations (regex on the JSON path) where we follow seed 002's examples instead of the OpenAPI schema
 _ROW_DEVIATIONS = r'^(\d+/)?(multiplier|putOrCall|strike|lastTradingDay)$'
 SPEC_DEVIATIONS = {
@@ -788,31 +775,13 @@ SPEC_DEVIATIONS = {
 }
 
 
-def _to_json_schema(spec, node):
-    """OpenAPI 3.0 schema -> JSON Schema: $refs resolved, ``nullable`` as a null alternative."""
-    if isinstance(node, list):
-        return [_to_json_schema(spec, item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if '$ref' in node:
-        target = spec
-        for part in node['$ref'].lstrip('#/').split('/'):
-            target = target[part]
-        return _to_json_schema(spec, target)
-    converted = {k: _to_json_schema(spec, v) for k, v in node.items() if k not in ('nullable', 'example', 'examples')}
-    return {'anyOf': [converted, {'type': 'null'}]} if node.get('nullable') else converted
-
-
 @pytest.fixture(scope='module')
 def openapi():
-    if not os.path.exists(SPEC_PATH):
-        pytest.skip('IBKR OpenAPI specification not available (../shared/reference/ibkr-openapi.json)')
-    with open(SPEC_PATH, encoding='utf-8') as file:
-        return json.load(file)
+    return spec_or_skip()
 
 
 def test_responses_match_the_openapi_schemas(portfolio_sim, openapi):
-    jsonschema = pytest.importorskip('jsonschema')
+    pytest.importorskip('jsonschema')
     api = portfolio_sim
     api.control('POST', 'config', {'dynamic_accounts': True})
     checks = [
@@ -849,10 +818,11 @@ def test_responses_match_the_openapi_schemas(portfolio_sim, openapi):
     unexpected = []
     for method, spec_path, url, body in checks:
         data = api.ok(method.upper(), url.split('?')[0], body, **({'page': 0} if '?page' in url else {}))
-        schema = openapi['paths'][spec_path][method]['responses']['200']['content']['application/json']['schema']
-        validator = jsonschema.Draft7Validator(_to_json_schema(openapi, schema))
+        # oneOf as written; a nullable node becomes anyOf [it, null], so errors inside it are located at it
+        schema = to_json_schema(response_schema(openapi, spec_path, method), openapi, one_of_as_any_of=False,
+                                nullable='any_of')
         allowed = re.compile(SPEC_DEVIATIONS.get(spec_path, r'(?!)'))
-        for error in validator.iter_errors(data):
+        for error in validation_errors(schema, data):
             location = '/'.join(str(part) for part in error.absolute_path)
             if not allowed.match(location):
                 unexpected.append((spec_path, location, error.message[:120]))

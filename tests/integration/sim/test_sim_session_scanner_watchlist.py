@@ -7,20 +7,15 @@ validates answers against IBKR's OpenAPI response schemas where the spec has the
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
-import os
 import re
 
-import jsonschema
 import pytest
 import requests
 
 from ibind.sim import GatewaySimulator
+from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
+from sim_http import control, get, post, state
 
-SPEC_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'reference',
-                         'ibkr-openapi.json')
 AAPL, IBM, MSFT, SPY = 265598, 8314, 272093, 756733
 USD_BONDS = {140071502, 140071503, 140078901, 549900501}   # the built-in bonds in USD (two more are in EUR)
 
@@ -34,26 +29,8 @@ def frozen_sim():
         yield simulator
 
 
-def get(sim, path, **params):
-    return requests.get(sim.url + path, params=params, timeout=10)
-
-
-def post(sim, path, body=None):
-    return requests.post(sim.url + path, json=body, timeout=10)
-
-
 def delete(sim, path, **params):
     return requests.delete(sim.url + path, params=params, timeout=10)
-
-
-def control(sim, path, body=None):
-    response = requests.post(sim.control_url + path, json=body, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def state(sim):
-    return requests.get(sim.control_url + 'state', timeout=10).json()
 
 
 def ok(response):
@@ -69,28 +46,14 @@ def error_of(response, status):
     return body['error']
 
 
-def _one_of_to_any_of(node):
-    """The spec's oneOf alternatives are not mutually exclusive (e.g. /tickle: two open objects), so any-of."""
-    if isinstance(node, dict):
-        return {('anyOf' if key == 'oneOf' else key): _one_of_to_any_of(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_one_of_to_any_of(item) for item in node]
-    return node
-
-
-@functools.lru_cache(maxsize=1)
-def _spec():
-    with open(SPEC_PATH, encoding='utf-8') as file:
-        return _one_of_to_any_of(json.load(file))
-
-
 def assert_openapi_valid(data, path, method='get'):
-    """Validate an answer against the 200 schema of the operation in IBKR's OpenAPI spec (skip when absent)."""
-    if not os.path.exists(SPEC_PATH):
-        pytest.skip('IBKR OpenAPI spec not available')
-    spec = _spec()
-    schema = spec['paths'][path][method]['responses']['200']['content']['application/json']['schema']
-    jsonschema.validate(data, dict(copy.deepcopy(schema), components=spec['components']))
+    """Validate an answer against the 200 schema of the operation in IBKR's OpenAPI spec (skip when absent).
+
+    The spec's oneOf alternatives are not mutually exclusive (e.g. /tickle: two open objects), so any-of;
+    ``nullable`` does not let null through.
+    """
+    spec = spec_or_skip()
+    assert_valid(to_json_schema(response_schema(spec, path, method), spec, nullable='ignore'), data)
 
 
 def types_of(data, keys):
@@ -143,7 +106,7 @@ def test_sso_validate_has_the_documented_keys(sim):
 
 def test_idle_timeout_drops_the_brokerage_session_and_ssodh_init_reopens_it(sim):
     assert ok(get(sim, 'iserver/accounts'))['accounts'] == ['DU1234567']
-    control(sim, 'clock', {'advance': 361})          # past the ~6 minute idle timeout, without a request
+    control(sim, 'POST', 'clock', {'advance': 361})  # past the ~6 minute idle timeout, without a request
 
     status = auth_status(sim)
     assert status['connected'] is True and status['authenticated'] is False and status['competing'] is False
@@ -162,7 +125,7 @@ def test_idle_timeout_drops_the_brokerage_session_and_ssodh_init_reopens_it(sim)
 
 def test_a_tickle_within_the_idle_timeout_keeps_the_session(sim):
     for _ in range(6):                                # 6 x 300 s = 30 simulated minutes
-        control(sim, 'clock', {'advance': 300})
+        control(sim, 'POST', 'clock', {'advance': 300})
         assert ok(post(sim, 'tickle'))['iserver']['authStatus']['authenticated'] is True
     assert auth_status(sim)['authenticated'] is True
     assert state(sim)['session']['timeouts'] == 0
@@ -170,15 +133,15 @@ def test_a_tickle_within_the_idle_timeout_keeps_the_session(sim):
 
 def test_the_idle_timeout_is_configurable_and_can_be_switched_off():
     with GatewaySimulator(idle_timeout=60) as sim:
-        control(sim, 'clock', {'advance': 61})
+        control(sim, 'POST', 'clock', {'advance': 61})
         assert auth_status(sim)['authenticated'] is False
     with GatewaySimulator(idle_timeout=0) as sim:    # 0: never (None means "the default" to from_kwargs)
-        control(sim, 'clock', {'advance': 10 * 86400})
+        control(sim, 'POST', 'clock', {'advance': 10 * 86400})
         assert auth_status(sim)['authenticated'] is True
 
 
 def test_competing_session_needs_compete_true_to_take_over(sim):
-    control(sim, 'session', {'action': 'compete'})
+    control(sim, 'POST', 'session', {'action': 'compete'})
     status = auth_status(sim)
     assert status['competing'] is True and status['authenticated'] is False
     error_of(get(sim, 'iserver/accounts'), 401)
@@ -192,7 +155,7 @@ def test_competing_session_needs_compete_true_to_take_over(sim):
 
 
 def test_no_bridge_is_a_400_until_the_session_is_initialised_again(sim):
-    control(sim, 'session', {'action': 'no_bridge'})
+    control(sim, 'POST', 'session', {'action': 'no_bridge'})
     assert error_of(get(sim, 'iserver/accounts'), 400) == 'Bad Request: no bridge'
     status = auth_status(sim)
     assert status['authenticated'] is False and status['message'] == 'no bridge'
@@ -213,12 +176,12 @@ def test_logout_ends_every_session_until_the_next_login(sim):
     error_of(get(sim, 'iserver/accounts'), 401)
     assert state(sim)['session']['logged_in'] is False
 
-    control(sim, 'session', {'action': 'login'})     # as after a browser login
+    control(sim, 'POST', 'session', {'action': 'login'})  # as after a browser login
     assert auth_status(sim)['authenticated'] is True
 
 
 def test_reauthenticate_answers_triggered_and_reopens_an_expired_session(sim):
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     assert ok(post(sim, 'iserver/reauthenticate')) == {'message': 'triggered'}
     assert auth_status(sim)['authenticated'] is True
 
@@ -313,7 +276,7 @@ def test_gainers_and_losers_split_by_day_change(frozen_sim):
 def test_scan_results_move_with_the_simulated_clock(sim):
     before = [(c['con_id'], c['scan_data']) for c in scan(sim, type='TOP_PERC_GAIN')['contracts']]
     for _ in range(12):                               # an hour, tickling within the idle timeout
-        control(sim, 'clock', {'advance': 300})
+        control(sim, 'POST', 'clock', {'advance': 300})
         ok(post(sim, 'tickle'))
     after = [(c['con_id'], c['scan_data']) for c in scan(sim, type='TOP_PERC_GAIN')['contracts']]
     assert before != after
@@ -433,7 +396,7 @@ def test_hmds_scanner_requires_filters_and_bounds_max_items(sim):
 
 
 def test_scanners_need_the_brokerage_session(sim):
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     error_of(get(sim, 'iserver/scanner/params'), 401)
     error_of(post(sim, 'hmds/scanner/run', BOND_SCAN), 401)
 
@@ -484,7 +447,7 @@ def test_mid_counts_list_and_delete_requests_of_the_brokerage_session(sim):
     assert ok(get(sim, 'iserver/watchlists', SC='USER_WATCHLIST'))['MID'] == '1'
     assert ok(get(sim, 'iserver/watchlists', SC='USER_WATCHLIST'))['MID'] == '2'
     assert ok(delete(sim, 'iserver/watchlist', id='1234'))['MID'] == '3'
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     ok(post(sim, 'iserver/auth/ssodh/init', {'publish': True, 'compete': True}))
     assert ok(get(sim, 'iserver/watchlists', SC='USER_WATCHLIST'))['MID'] == '1'
 
@@ -552,7 +515,7 @@ def test_create_watchlist_refuses_malformed_bodies(sim):
 
 def test_watchlists_belong_to_the_user_not_the_session(sim):
     create(sim, id=1234, rows=[{'C': str(IBM)}])     # an int id and a str conid are accepted too
-    control(sim, 'session', {'action': 'expire'})
+    control(sim, 'POST', 'session', {'action': 'expire'})
     error_of(get(sim, 'iserver/watchlist', id='1234'), 401)
     ok(post(sim, 'iserver/auth/ssodh/init', {'publish': True, 'compete': True}))
     assert ok(get(sim, 'iserver/watchlist', id='1234'))['instruments'][0]['conid'] == IBM
@@ -564,5 +527,5 @@ def test_sim_state_shows_the_watchlists_and_reset_clears_them(sim):
     assert described['count'] == 1
     assert described['lists']['1234']['rows'] == [{'C': IBM}, {'H': ''}, {'C': AAPL}]
     assert described['lists']['1234']['name'] == 'Test Watchlist'
-    control(sim, 'reset')
+    control(sim, 'POST', 'reset')
     assert state(sim)['watchlists']['count'] == 0
