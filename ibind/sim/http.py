@@ -63,6 +63,13 @@ class SimRequest:
             raise ApiError(400, f'Bad Request: missing required field(s): {", ".join(missing)}')
         return [body[name] for name in names]
 
+    def query_int(self, name: str, default: Optional[int] = None, minimum: int = 0) -> Optional[int]:
+        """A whole-number query parameter (``default`` when absent); anything else is the gateway's 400."""
+        text = self.query.get(name)
+        if text is None or text == '':
+            return default
+        return whole_number(name, text, minimum)
+
     def query_bool(self, name: str, default: Optional[bool] = None) -> Optional[bool]:
         value = self.query.get(name)
         if value is None or value == '':
@@ -111,6 +118,17 @@ class ApiError(Exception):
     def to_response(self) -> SimResponse:
         body = self.body if self.body is not None else {'error': self.message, 'statusCode': self.status}
         return SimResponse(status=self.status, body=body, headers=dict(self.headers))
+
+
+def whole_number(name: str, text: str, minimum: int = 0) -> int:
+    """A path or query value that must be a whole number >= ``minimum``; a 400 otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(400, f'Bad Request: {name} must be a whole number >= {minimum}, got {text!r}') from None
+    if value < minimum:
+        raise ApiError(400, f'Bad Request: {name} must be a whole number >= {minimum}, got {value}')
+    return value
 
 
 def html_not_found() -> SimResponse:

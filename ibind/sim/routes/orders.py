@@ -136,16 +136,7 @@ def order_status(gw, req):
 
 @routes.get('/iserver/account/trades')
 def trades(gw, req):
-    days_text = req.query.get('days')
-    days = 1
-    if days_text:
-        try:
-            days = int(days_text)
-        except ValueError:
-            raise ApiError(400, f'Bad Request: days must be a whole number of days (1-7), got {days_text!r}') from None
-        if days < 1:
-            raise ApiError(400, f'Bad Request: days must be between 1 and {MAX_TRADE_DAYS}, got {days}')
-        days = min(days, MAX_TRADE_DAYS)
+    days = min(req.query_int('days', default=1, minimum=1), MAX_TRADE_DAYS)
     account_id = req.query.get('accountId') or gw.selected_account
     account = gw.account(account_id)
     now = gw.clock.now()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, List, Optional, Tuple
 
-from ibind.sim.http import ApiError
+from ibind.sim.http import ApiError, whole_number
 from ibind.sim.ledger import Account
 from ibind.sim.router import RouteTable
 from ibind.sim.universe import Instrument
@@ -156,12 +156,7 @@ def portfolio_subaccounts(gw, req):
 @routes.get('/portfolio/subaccounts2', session='readonly')
 def portfolio_subaccounts_large(gw, req):
     (page_text,) = req.require_query('page')
-    try:
-        page = int(page_text)
-    except ValueError:
-        raise ApiError(400, f'Bad Request: page must be an integer >= 0, got {page_text!r}') from None
-    if page < 0:
-        raise ApiError(400, f'Bad Request: page must be an integer >= 0, got {page}')
+    page = whole_number('page', page_text)
     ids = list(gw.portfolio.sub_accounts)
     chosen = ids[page * SUBACCOUNTS_PAGE_SIZE:(page + 1) * SUBACCOUNTS_PAGE_SIZE]
     gw.portfolio.mark_listed(chosen)
@@ -274,14 +269,7 @@ def _position_rows(gw, account: Account) -> List[Dict[str, Any]]:
 
 
 def _page(req, name: str = 'pageId') -> int:
-    text = req.path_params[name]
-    try:
-        page = int(text)
-    except ValueError:
-        raise ApiError(400, f'Bad Request: {name} must be an integer >= 0, got {text!r}') from None
-    if page < 0:
-        raise ApiError(400, f'Bad Request: {name} must be an integer >= 0, got {page}')
-    return page
+    return whole_number(name, req.path_params[name])
 
 
 @routes.get('/portfolio/{accountId}/positions/{pageId}', session='readonly')
