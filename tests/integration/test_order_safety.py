@@ -12,6 +12,7 @@ import pytest
 from ibind import IbkrClient, OrderRequest
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import OrderRejectedError, OutcomeUnknownError
+from threads import run_on_threads
 
 PLACE_ROUTE = '/iserver/account/{accountId}/orders'
 
@@ -55,11 +56,7 @@ def test_200_placements_with_30_percent_of_answers_lost_place_each_order_exactly
                     with lock:
                         outcomes[coid] = outcome
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_on_threads(work, 4)
 
         faults = sim.control.faults()
         orders = sim_orders(sim)

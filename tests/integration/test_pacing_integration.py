@@ -1,12 +1,12 @@
 """The pacer against a simulator that enforces IBKR's limits: many threads, no 429; and 429s that come anyway."""
 
-import threading
 
 import pytest
 
 from ibind import IbkrClient, Pacer
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import RateLimitError
+from threads import run_on_threads
 
 
 def test_twenty_threads_hammering_a_rate_limited_gateway_earn_no_429():
@@ -25,11 +25,7 @@ def test_twenty_threads_hammering_a_rate_limited_gateway_earn_no_429():
                 except Exception as error:  # reported below
                     errors.append(error)
 
-            threads = [threading.Thread(target=hammer, args=(n,)) for n in range(20)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            run_on_threads(hammer, 20)
         state = sim.control.state()
     assert errors == []
     assert state['pacing']['rejected'] == 0

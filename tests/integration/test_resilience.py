@@ -5,6 +5,7 @@ import threading
 import time
 
 from ibind import IbkrClient, Pacer, RetryPolicy
+from threads import run_on_threads
 
 
 def test_gateway_restart_mid_workload_gets_recover_and_the_tickler_carries_on(sim):
@@ -99,11 +100,7 @@ def test_eight_threads_times_500_mixed_calls_each_result_matches_its_request(sim
                     failures.append((worker, n, check.__name__, repr(error)))
                 calls.append(1)
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_on_threads(work, 8)
     state = sim.control.state()
     assert failures == []
     assert len(calls) == 4000

@@ -1,7 +1,6 @@
 """RestClient against a real loopback HTTP(S) server: retries, errors, bodies, TLS, threads."""
 
 import socket
-import threading
 
 import pytest
 
@@ -19,6 +18,7 @@ from ibind.support.errors import (
     TransportError,
 )
 from scripted_server import Reply, ScriptedServer
+from threads import run_on_threads
 
 FAST = RetryPolicy(max_retries=3, backoff=0.01, backoff_max=0.02, jitter=0.0)
 
@@ -290,11 +290,7 @@ def test_eight_threads_times_one_hundred_calls_each_result_matches_its_request(s
             except Exception as error:  # any error fails the test below
                 failures.append((thread_no, call_no, repr(error)))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_on_threads(work, 8)
     assert failures == []
     assert server.count('GET', '/v1/api/echo') == 800
 

@@ -4,7 +4,6 @@ The simulator runs on a frozen clock at a fixed start, so prices are determinist
 with POST /sim/clock. Assertions are on content: what came back and what the simulated broker now holds.
 """
 
-import threading
 
 import pytest
 import requests
@@ -14,6 +13,7 @@ from ibind.client.order_request import OrderRequest
 from ibind.client.questions import QuestionType
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError, OrderQuestionError, OrderRejectedError
+from threads import run_on_threads
 
 START = 1_704_900_000.0          # 2024-01-10 15:20 UTC
 ACCOUNT = 'DU1234567'
@@ -171,11 +171,7 @@ def test_orders_from_eight_threads_are_each_placed_exactly_once(client, sim):
         except Exception as error:  # collected and reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=place, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_on_threads(place, 8)
     assert errors == []
     book = state(sim)['orders']
     assert sorted(o['coid'] for o in book['orders']) == sorted(f'thread-{i}' for i in range(8))

@@ -7,13 +7,13 @@ chosen from the simulator's own price path, so an order that must fill does, and
 
 import math
 import re
-import threading
 
 import pytest
 import requests
 
 from ibind.sim import GatewaySimulator
 from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
+from threads import run_on_threads
 
 START = 1_704_900_000.0          # 2024-01-10 15:20 UTC
 ACCOUNT = 'DU1234567'
@@ -840,11 +840,7 @@ def test_concurrent_submissions_leave_one_coherent_book(quiet):
         except Exception as error:  # collected and reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=place, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_on_threads(place, 8)
     assert not errors
     state = quiet.state()
     assert sorted(o['coid'] for o in state['orders']['orders']) == sorted(f'thread-{i}' for i in range(8))
