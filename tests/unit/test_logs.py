@@ -1,6 +1,8 @@
 """Redaction: no secret reaches a log record, whichever ibind logger it comes from."""
 
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -55,7 +57,11 @@ def test_logs_initialize_replaces_its_own_handlers_only(tmp_path):
 
 
 def test_library_is_silent_by_default():
-    logger = logging.getLogger('ibind')
-    assert any(isinstance(h, logging.NullHandler) for h in logger.handlers)
-    assert logging.getLogger().handlers == [] or all(
-        not getattr(h, '_ibind_handler', False) for h in logging.getLogger().handlers)
+    """In a clean interpreter, using ibind adds no handler anywhere but its NullHandler, and prints nothing."""
+    code = ('import logging; from ibind import IbkrClient; from ibind.support.logs import project_logger; '
+            'IbkrClient(url="http://127.0.0.1:9/v1/api/", pacing=False).close(); '
+            'project_logger("ibind.x").warning("should not be printed"); '
+            'print(logging.getLogger().handlers, [type(h).__name__ for h in logging.getLogger("ibind").handlers])')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[] ['NullHandler']", proc.stdout + proc.stderr
+    assert 'should not be printed' not in proc.stderr
