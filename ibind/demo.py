@@ -32,7 +32,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 from ibind.client.ibkr_client import IbkrClient
 from ibind.client.order_request import OrderRequest
 from ibind.client.questions import Answers, QuestionType, find_answer, question_messages
-from ibind.sim.server import GatewaySimulator
+from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError
 from ibind.support.logs import ibind_logs_initialize
 

@@ -11,7 +11,7 @@ def server():
 
 @pytest.fixture(scope='session')
 def tls_material(tmp_path_factory):
-    from ibind.sim.certs import make_tls_material
+    from ibind.sim.transport.certs import make_tls_material
 
     return make_tls_material(str(tmp_path_factory.mktemp('tls')))
 

@@ -7,6 +7,6 @@ Run it standalone with ``python -m ibind.sim --port 5000``; see docs/simulator.m
 """
 
 from ibind.sim.config import SimConfig
-from ibind.sim.server import GatewaySimulator
+from ibind.sim.transport.server import GatewaySimulator
 
 __all__ = ['GatewaySimulator', 'SimConfig']

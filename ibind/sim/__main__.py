@@ -296,7 +296,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (TypeError, ValueError, OSError) as error:
         parser.error(str(error))
 
-    from ibind.sim.server import GatewaySimulator
+    from ibind.sim.transport.server import GatewaySimulator
 
     try:
         sim = GatewaySimulator(host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir, config=config)

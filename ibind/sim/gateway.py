@@ -14,14 +14,18 @@ import threading
 from collections import defaultdict
 from typing import Any, Callable, Dict, List, Optional
 
-from ibind.sim.clock import SimClock
+from ibind.sim.accounts.ledger import Account
+from ibind.sim.categories import CATEGORIES, api_tables, control_tables
 from ibind.sim.config import SimConfig
-from ibind.sim.http import ApiError, SimRequest, SimResponse, html_not_found
-from ibind.sim.ledger import Account
-from ibind.sim.market import Market
-from ibind.sim.router import Route, Router
-from ibind.sim.session import SessionState
-from ibind.sim.universe import default_universe
+from ibind.sim.engine.clock import SimClock
+from ibind.sim.engine.market import Market
+from ibind.sim.engine.universe import default_universe
+from ibind.sim.faults import FaultMiddleware
+from ibind.sim.middleware import Middleware
+from ibind.sim.oauth import OAuthMiddleware, OAuthState
+from ibind.sim.pacing import PacingMiddleware
+from ibind.sim.transport.http import ApiError, SimRequest, SimResponse, html_not_found
+from ibind.sim.transport.router import Route, Router
 
 
 class RequestCounters:
@@ -48,26 +52,8 @@ class RequestCounters:
                                  for k, v in sorted(self.by_route.items())}}
 
 
-class Middleware:
-    """A step around every API request: ``before`` may answer instead of the handler; ``after`` may change the answer."""
-
-    def before(self, gateway: 'Gateway', request: SimRequest, route: Route) -> Optional[SimResponse]:
-        return None
-
-    def after(self, gateway: 'Gateway', request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
-        return response
-
-    def reset(self, gateway: 'Gateway') -> None:
-        """Called when the simulator state is reset."""
-
-    def describe(self) -> Dict[str, Any]:
-        return {}
-
-
 class Gateway:
     def __init__(self, config: Optional[SimConfig] = None):
-        from ibind.sim.routes import api_tables, control_tables
-
         self.config = config or SimConfig()
         self.public_scheme = 'http'  # the server sets 'https' when it serves TLS (OAuth signs the scheme)
         self.restart_hook: Optional[Callable[[float], None]] = None  # set by the server: close/reopen its socket
@@ -76,41 +62,28 @@ class Gateway:
         self.api = Router(api_tables())
         self.control = Router(control_tables())
         self.middlewares: List[Middleware] = self._standard_middlewares()
-        self.state_components: Dict[str, Callable[['Gateway'], Any]] = {}
         self.reset()
 
     @staticmethod
     def _standard_middlewares() -> List[Middleware]:
-        from ibind.sim.faults import FaultMiddleware
-        from ibind.sim.oauth import OAuthMiddleware
-        from ibind.sim.pacing import PacingMiddleware
-
         return [FaultMiddleware(), OAuthMiddleware(), PacingMiddleware()]
 
     @property
     def faults(self):
-        """The fault injection rules (see ibind.sim.faults)."""
-        from ibind.sim.faults import FaultMiddleware
+        """The fault injection rules (see ibind.sim.faults.middleware)."""
+        from ibind.sim.faults.middleware import FaultMiddleware
 
         return next(m for m in self.middlewares if isinstance(m, FaultMiddleware))
 
     @property
-    def oauth_state(self):
+    def oauth_state(self) -> OAuthState:
         """The live session token and nonce bookkeeping of the OAuth middleware."""
-        from ibind.sim.oauth import OAuthMiddleware
-
         return next(m for m in self.middlewares if isinstance(m, OAuthMiddleware)).state
 
     # ----------------------------------------------------------------- state
 
     def reset(self) -> None:
         """Back to the initial state of this seed (the clock keeps running)."""
-        from ibind.sim.contract_state import ContractState
-        from ibind.sim.marketdata_state import MarketDataState
-        from ibind.sim.orderbook import OrderBook
-        from ibind.sim.portfolio_state import PortfolioState
-        from ibind.sim.watchlists import WatchlistStore
-
         with self.lock:
             config = self.config
             self.rng = random.Random(config.seed)
@@ -123,12 +96,11 @@ class Gateway:
             self.accounts: Dict[str, Account] = {
                 account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts}
             self.selected_account = config.accounts[0]
-            self.session = SessionState(config, self.clock, self.rng)
-            self.contracts = ContractState(self)
-            self.orders = OrderBook(self)
-            self.marketdata = MarketDataState(self)
-            self.portfolio = PortfolioState(self)
-            self.watchlists = WatchlistStore(self)
+            self.states: Dict[str, Any] = {}  # category name -> its state, also reachable as gw.<attribute>
+            for category in CATEGORIES:
+                if category.state is not None:
+                    self.states[category.name] = category.state(self)
+                    setattr(self, category.attribute, self.states[category.name])
             self.counters = RequestCounters()
             for middleware in self.middlewares:
                 middleware.reset(self)
@@ -145,15 +117,13 @@ class Gateway:
             self.orders.sync(self.clock.now())  # state as of now: orders due to fill have filled
             state: Dict[str, Any] = {
                 'clock': self.clock.describe(),
-                'session': self.session.describe(),
                 'accounts': {aid: _describe_account(a) for aid, a in self.accounts.items()},
                 'selected_account': self.selected_account,
-                'contracts': self.contracts.describe(),
-                'orders': self.orders.describe(),
-                'marketdata': self.marketdata.describe(),
-                'watchlists': self.watchlists.describe(),
-                'counters': self.counters.describe(),
             }
+            for category in CATEGORIES:
+                if category.describe_as is not None:
+                    state[category.describe_as] = self.states[category.name].describe()
+            state['counters'] = self.counters.describe()
             for middleware in self.middlewares:
                 extra = middleware.describe()
                 if extra:
