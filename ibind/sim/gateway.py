@@ -18,8 +18,8 @@ from ibind.sim.accounts.ledger import Account
 from ibind.sim.categories import CATEGORIES, api_tables, control_tables
 from ibind.sim.config import SimConfig
 from ibind.sim.engine.clock import SimClock
+from ibind.sim.engine.instruments import default_universe
 from ibind.sim.engine.market import Market
-from ibind.sim.engine.universe import default_universe
 from ibind.sim.faults import FaultMiddleware
 from ibind.sim.middleware import Middleware
 from ibind.sim.oauth import OAuthMiddleware, OAuthState

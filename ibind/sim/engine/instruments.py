@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from ibind.sim.engine.market import black_scholes
-from ibind.sim.engine.universe import Instrument
+from ibind.sim.engine.universe import Instrument, Universe
 
 # The venues IBKR lists for a US stock (SMART first, the primary exchange added per stock).
 US_STOCK_VENUES = ('SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,ISLAND,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,'
@@ -272,6 +272,11 @@ def _bonds() -> List[Instrument]:
 def default_instruments() -> List[Instrument]:
     """The static universe: stocks/ETFs, foreign listings, indices, forex pairs, bonds (no dated derivatives)."""
     return _us_stocks() + _foreign_listings() + _indices() + _forex() + _bonds()
+
+
+def default_universe() -> Universe:
+    """The built-in universe: the instruments listed in this module."""
+    return Universe(default_instruments())
 
 
 # --------------------------------------------------------------------------- dated derivatives

@@ -132,10 +132,3 @@ class Universe:
         for item in items:
             self.add(instrument_from_dict(item))
         return len(items)
-
-
-def default_universe() -> Universe:
-    """The built-in universe (see ibind.sim.engine.instruments for its content)."""
-    from ibind.sim.engine.instruments import default_instruments
-
-    return Universe(default_instruments())
