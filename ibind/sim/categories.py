@@ -9,12 +9,13 @@ reachable to handlers as ``gw.<attribute>``). The categories mirror the client's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from ibind.sim.accounts import routes as accounts_routes
 from ibind.sim.contract import routes as contract_routes
 from ibind.sim.contract.state import ContractState
 from ibind.sim.control import routes as control_routes
+from ibind.sim.interfaces import BrokerageSession, ContractSearches, MarketDataFeeds
 from ibind.sim.marketdata import routes as marketdata_routes
 from ibind.sim.marketdata.state import MarketDataState
 from ibind.sim.oauth import routes as oauth_routes
@@ -39,7 +40,8 @@ class Category:
 
     ``state`` builds the category's state from the gateway on every reset (in ``CATEGORIES`` order, so a
     state may use the states listed before it); the gateway keeps it as ``gw.<attribute>``. With
-    ``describe_as`` the state's ``describe()`` appears under that key of ``GET /sim/state``.
+    ``describe_as`` the state's ``describe()`` appears under that key of ``GET /sim/state``. ``provides``
+    lists the interfaces of ``ibind.sim.interfaces`` other components may use the state through.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Category:
     attribute: Optional[str] = None
     state: Optional[Callable[['Gateway'], Any]] = None
     describe_as: Optional[str] = None
+    provides: Tuple[type, ...] = ()
 
 
 def _session_state(gw: 'Gateway') -> SessionState:
@@ -55,14 +58,18 @@ def _session_state(gw: 'Gateway') -> SessionState:
 
 CATEGORIES: List[Category] = [
     Category('oauth', oauth_routes.routes),
-    Category('session', session_routes.routes, 'session', _session_state, 'session'),
+    Category('session', session_routes.routes, attribute='session', state=_session_state, describe_as='session',
+             provides=(BrokerageSession,)),
     Category('accounts', accounts_routes.routes),
-    Category('contract', contract_routes.routes, 'contracts', ContractState, 'contracts'),
-    Category('marketdata', marketdata_routes.routes, 'marketdata', MarketDataState, 'marketdata'),
-    Category('orders', orders_routes.routes, 'orders', OrderBook, 'orders'),
-    Category('portfolio', portfolio_routes.routes, 'portfolio', PortfolioState),
+    Category('contract', contract_routes.routes, attribute='contracts', state=ContractState, describe_as='contracts',
+             provides=(ContractSearches,)),
+    Category('marketdata', marketdata_routes.routes, attribute='marketdata', state=MarketDataState,
+             describe_as='marketdata', provides=(MarketDataFeeds,)),
+    Category('orders', orders_routes.routes, attribute='orders', state=OrderBook, describe_as='orders'),
+    Category('portfolio', portfolio_routes.routes, attribute='portfolio', state=PortfolioState),
     Category('scanner', scanner_routes.routes),
-    Category('watchlist', watchlist_routes.routes, 'watchlists', WatchlistStore, 'watchlists'),
+    Category('watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore,
+             describe_as='watchlists'),
 ]
 
 CONTROL_TABLES: List[RouteTable] = [control_routes.routes]

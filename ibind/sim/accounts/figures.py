@@ -266,32 +266,29 @@ class AccountFigures:
     def base(self) -> str:
         return self.account.base_currency
 
-    def _total(self, name: str) -> float:
-        return getattr(self.securities, name) + getattr(self.commodities, name)
-
     @property
     def total_cash(self) -> float:
-        return self._total('cash')
+        return self.securities.cash + self.commodities.cash
 
     @property
     def market_value(self) -> float:
-        return self._total('market_value')
+        return self.securities.market_value + self.commodities.market_value
 
     @property
     def net_liquidation(self) -> float:
-        return self._total('net_liquidation')
+        return self.securities.net_liquidation + self.commodities.net_liquidation
 
     @property
     def gross_position_value(self) -> float:
-        return self._total('gross_position_value')
+        return self.securities.gross_position_value + self.commodities.gross_position_value
 
     @property
     def initial_margin(self) -> float:
-        return self._total('initial_margin')
+        return self.securities.initial_margin + self.commodities.initial_margin
 
     @property
     def maintenance_margin(self) -> float:
-        return self._total('maintenance_margin')
+        return self.securities.maintenance_margin + self.commodities.maintenance_margin
 
     @property
     def equity_with_loan(self) -> float:

@@ -133,7 +133,7 @@ class FaultMiddleware(Middleware):
         return SimResponse(status=rule.status, body=rule.body, content_type=rule.content_type)
 
     def after(self, gateway, request, route, response: SimResponse) -> SimResponse:
-        if not self.rules or getattr(request, 'fault_applied', None):
+        if not self.rules or request.fault_applied:
             return response
         rule = self._pick(request, route, 'after')
         if rule is None:

@@ -75,27 +75,10 @@ def _parse_fields(text: str) -> List[str]:
 
 
 def _secdef_searched(gw, instrument) -> bool:
-    """Derivatives need a /iserver/secdef/search of their underlying first, when the contract state tracks it."""
-    if instrument.sec_type not in DERIVATIVES or not gw.config.secdef_search_first:
+    """Derivatives need a /iserver/secdef/search of their underlying first (``ContractSearches``)."""
+    if instrument.sec_type not in DERIVATIVES:
         return True
-    searched = getattr(gw.contracts, 'searched', None)
-    if searched is None:  # the contract routes do not track searches: nothing to check
-        return True
-    if callable(searched):  # ContractState.searched(underlying conid) -> bool
-        try:
-            return bool(searched(instrument.underlying_conid or instrument.conid))
-        except (TypeError, ValueError):
-            return True
-    names: List[Any] = [instrument.symbol, instrument.symbol.upper(), instrument.conid, str(instrument.conid)]
-    if instrument.underlying_conid:
-        names += [instrument.underlying_conid, str(instrument.underlying_conid)]
-        underlying = gw.universe.find(instrument.underlying_conid)
-        if underlying is not None:
-            names += [underlying.symbol, underlying.symbol.upper()]
-    try:
-        return any(name in searched for name in names)
-    except TypeError:
-        return True
+    return gw.contracts.searched(instrument.underlying_conid or instrument.conid)
 
 
 # ----------------------------------------------------------------- snapshot

@@ -24,6 +24,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
+from ibind.sim.transport.http import SimResponse
+
 REGSNAPSHOT_FEE_USD = 0.01
 _HISTORY_WINDOWS_KEPT = 10_000
 
@@ -44,11 +46,11 @@ class _HistoryWindow:
     """One history request: when it reached the handler and the answer it got (whose delay is set later)."""
 
     started: float
-    response: Any
+    response: SimResponse
 
     @property
     def ends(self) -> float:
-        return self.started + float(getattr(self.response, 'delay', 0.0) or 0.0)
+        return self.started + self.response.delay
 
 
 class MarketDataState:
@@ -70,7 +72,7 @@ class MarketDataState:
     def sync_session(self) -> None:
         """Forget feeds and the HMDS initialisation when a new brokerage session has opened."""
         session = self.gateway.session
-        key = (getattr(session, 'brokerage_generation', None), session.brokerage_opened_at)
+        key = (session.brokerage_generation, session.brokerage_opened_at)
         if key != self._session_key:
             self._session_key = key
             self.feeds.clear()
@@ -80,6 +82,11 @@ class MarketDataState:
 
     def feed(self, conid: int) -> Optional[Feed]:
         return self.feeds.get(conid)
+
+    def has_market_data(self, conid: int) -> bool:
+        """Is a feed of ``conid`` open in this brokerage session (a snapshot was taken)? Orders ask this."""
+        self.sync_session()  # feeds of an earlier brokerage session do not count
+        return conid in self.feeds
 
     def open_feed(self, conid: int, exchange: Optional[str]) -> Feed:
         feed = Feed(conid=conid, server_id=f'q{next(self._server_ids)}', opened_at=self.gateway.clock.now(),
@@ -103,7 +110,7 @@ class MarketDataState:
     def next_history_server_id(self) -> str:
         return str(next(self._history_ids))
 
-    def history_started(self, response: Any) -> None:
+    def history_started(self, response: SimResponse) -> None:
         """Record a history request; its answer's ``delay`` (latency) is read when concurrency is measured."""
         self.history_requests += 1
         self._history_windows.append(_HistoryWindow(time.monotonic(), response))

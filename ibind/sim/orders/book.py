@@ -318,33 +318,8 @@ def _stop_of(ticket: Ticket) -> Optional[float]:
 
 
 def has_market_data(gw, conid: int) -> bool:
-    """Did this session take a market data snapshot of ``conid``? (Tolerant of how the market data state keeps it.)"""
-    state = getattr(gw, 'marketdata', None)
-    forget_old_session = getattr(state, 'sync_session', None)
-    if callable(forget_old_session):
-        forget_old_session()           # feeds of an earlier brokerage session do not count
-    feed = getattr(state, 'feed', None)
-    if callable(feed):
-        try:
-            return feed(conid) is not None
-        except Exception:  # another component's helper with another signature: fall through
-            pass
-    for name in ('has_market_data', 'has_snapshot', 'had_snapshot', 'snapshot_taken', 'is_subscribed'):
-        check = getattr(state, name, None)
-        if callable(check):
-            try:
-                return bool(check(conid))
-            except Exception:  # another component's helper with another signature: do not ask
-                return True
-    for name in ('snapshotted', 'preflighted', 'preflight_done', 'subscribed', 'subscriptions', 'feeds',
-                 'open_feeds'):
-        known = getattr(state, name, None)
-        if known is not None:
-            try:
-                return conid in known or str(conid) in known
-            except TypeError:
-                continue
-    return True  # the market data state does not say: assume data, ask nothing
+    """Did this brokerage session take a market data snapshot of ``conid``? (asks ``MarketDataFeeds``)"""
+    return gw.marketdata.has_market_data(conid)
 
 
 def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
@@ -438,7 +413,7 @@ class OrderBook:
     @property
     def _session_epoch(self) -> Any:
         """Identifies the current brokerage session: suppression and pending replies live only as long as it."""
-        return getattr(self.gateway.session, 'brokerage_opened_at', None)
+        return self.gateway.session.brokerage_opened_at
 
     def _new_reply_id(self) -> str:
         return str(uuid.UUID(int=self.gateway.rng.getrandbits(128), version=4))
@@ -472,7 +447,7 @@ class OrderBook:
         config = self.gateway.config
         if not config.order_questions:
             return []
-        enabled = getattr(config, 'order_question_ids', DEFAULT_QUESTION_IDS)
+        enabled = config.order_question_ids
         if isinstance(enabled, str):
             enabled = tuple(part.strip() for part in enabled.split(',') if part.strip())
         suppressed = set(self.active_suppressions())

@@ -80,7 +80,7 @@ class PacingMiddleware(Middleware):
         delay = _latency_for(gateway.config.latency, route)
         if delay:
             response.delay = max(response.delay, delay)
-        held = getattr(request, 'pacing_held', None)
+        held = request.pacing_held
         if held:
             def release() -> None:
                 with gateway.lock:

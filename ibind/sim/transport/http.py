@@ -26,6 +26,9 @@ class SimRequest:
     path_params: Dict[str, str] = field(default_factory=dict)
     route: str = ''                            # 'METHOD /template' of the matched route
     client: str = ''
+    # notes of the gateway's layers between their before() and after() of this request
+    fault_applied: Optional[str] = None        # the fault kind a fault rule answered with (faults)
+    pacing_held: List[Any] = field(default_factory=list)  # concurrency limits this request holds (pacing)
     _body: Any = field(default=None, repr=False)
     _body_parsed: bool = field(default=False, repr=False)
 

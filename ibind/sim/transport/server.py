@@ -110,11 +110,16 @@ def _read_headers(rfile: Any) -> Optional[_Headers]:
     raise _MalformedRequest(431, 'Request Header Fields Too Large')
 
 
+_METHODS = frozenset({'GET', 'POST', 'PUT', 'DELETE', 'PATCH'})  # the methods the gateway answers; others 501
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'ibind-sim'
     sys_version = ''
     timeout = 300  # idle keep-alive connections are closed after this many seconds
+    _date_second = -1  # the second _date_text was formatted for (per connection, see _date_header)
+    _date_text = ''
 
     def setup(self) -> None:
         super().setup()
@@ -157,10 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = 'close' in connection
             if headers.get('expect', '').lower() == '100-continue':
                 self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
-            handler = getattr(self, 'do_' + self.command, None)
-            if handler is None:
+            if self.command not in _METHODS:
                 raise _MalformedRequest(501, f'Not Implemented: {self.command}')
-            handler()
+            self._handle()
         except _MalformedRequest as error:
             self.close_connection = True
             self._write(ApiError(error.status, error.reason).to_response())
@@ -170,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _date_header(self) -> str:
         """The Date header, formatted once per second per connection."""
         second = int(time.time())
-        if second != getattr(self, '_date_second', None):
+        if second != self._date_second:
             self._date_second = second
             self._date_text = email.utils.formatdate(second, usegmt=True)
         return self._date_text
@@ -209,7 +213,6 @@ class _Handler(BaseHTTPRequestHandler):
             response = html_not_found()
         self._deliver(response)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
     def _deliver(self, response: SimResponse) -> None:
         try:
