@@ -9,7 +9,7 @@ reachable to handlers as ``gw.<attribute>``). The categories mirror the client's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from ibind.sim.accounts import routes as accounts_routes
 from ibind.sim.contract import routes as contract_routes
@@ -21,6 +21,7 @@ from ibind.sim.marketdata.state import MarketDataState
 from ibind.sim.oauth import routes as oauth_routes
 from ibind.sim.orders import routes as orders_routes
 from ibind.sim.orders.book import OrderBook
+from ibind.sim.portfolio import analyst as portfolio_analyst_routes
 from ibind.sim.portfolio import routes as portfolio_routes
 from ibind.sim.portfolio.state import PortfolioState
 from ibind.sim.scanner import routes as scanner_routes
@@ -45,11 +46,15 @@ class Category:
     """
 
     name: str
-    routes: RouteTable
+    routes: Union[RouteTable, Tuple[RouteTable, ...]]  # one table, or a few when the category is large
     attribute: Optional[str] = None
     state: Optional[Callable[['Gateway'], Any]] = None
     describe_as: Optional[str] = None
     provides: Tuple[type, ...] = ()
+
+    @property
+    def tables(self) -> Tuple[RouteTable, ...]:
+        return self.routes if isinstance(self.routes, tuple) else (self.routes,)
 
 
 def _session_state(gw: 'Gateway') -> SessionState:
@@ -66,7 +71,8 @@ CATEGORIES: List[Category] = [
     Category('marketdata', marketdata_routes.routes, attribute='marketdata', state=MarketDataState,
              describe_as='marketdata', provides=(MarketDataFeeds,)),
     Category('orders', orders_routes.routes, attribute='orders', state=OrderBook, describe_as='orders'),
-    Category('portfolio', portfolio_routes.routes, attribute='portfolio', state=PortfolioState),
+    Category('portfolio', (portfolio_routes.routes, portfolio_analyst_routes.routes), attribute='portfolio',
+             state=PortfolioState),
     Category('scanner', scanner_routes.routes),
     Category('watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore,
              describe_as='watchlists'),
@@ -77,7 +83,7 @@ CONTROL_TABLES: List[RouteTable] = [control_routes.routes]
 
 def api_tables() -> List[RouteTable]:
     """The route tables below /v1/api, in registration order."""
-    return [category.routes for category in CATEGORIES]
+    return [table for category in CATEGORIES for table in category.tables]
 
 
 def control_tables() -> List[RouteTable]:

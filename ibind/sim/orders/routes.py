@@ -15,7 +15,8 @@ import urllib.parse
 from typing import Any, Dict, Optional
 
 from ibind.sim.accounts.ledger import commission_for
-from ibind.sim.orders.book import STATUSES, SimOrder, Ticket, format_quantity, has_market_data, parse_ticket
+from ibind.sim.orders.questions import has_market_data
+from ibind.sim.orders.tickets import STATUSES, SimOrder, Ticket, format_quantity, parse_ticket
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
