@@ -305,6 +305,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         try:
             sim.start()
+        except ImportError as error:  # --tls without the 'sim' extra (trustme): the message says what to install
+            print(f'{PROG}: cannot serve TLS: {error}', file=sys.stderr)
+            return 2
         except OSError as error:
             print(f'{PROG}: cannot listen on {args.host}:{args.port}: {error}', file=sys.stderr)
             return 1

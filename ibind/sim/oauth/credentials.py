@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ibind.oauth import oauth1a
-from ibind.support import der
 
 # RFC 3526 group 14: the 2048-bit MODP prime, generator 2 (a published constant).
 RFC3526_PRIME_2048 = int(
@@ -113,7 +112,9 @@ def make_test_credentials(directory: Optional[str] = None, consumer_key: str = '
     oauth_server.json (+ signature_public.pem) for ``python -m ibind.sim --oauth oauth_server.json``.
     """
     from Crypto.Cipher import PKCS1_v1_5
+    from Crypto.IO import PEM
     from Crypto.PublicKey import RSA
+    from Crypto.Util.asn1 import DerSequence
 
     directory = directory or tempfile.mkdtemp(prefix='ibind-oauth-')
     os.makedirs(directory, exist_ok=True)
@@ -132,8 +133,7 @@ def make_test_credentials(directory: Optional[str] = None, consumer_key: str = '
 
     signature_fp = write('signature.pem', signature_key.export_key().decode('ascii'), private=True)
     encryption_fp = write('encryption.pem', encryption_key.export_key().decode('ascii'), private=True)
-    dh_fp = write('dhparam.pem', der.pem(der.sequence(der.integer(RFC3526_PRIME_2048), der.integer(2)),
-                                         'DH PARAMETERS'))
+    dh_fp = write('dhparam.pem', PEM.encode(DerSequence([RFC3526_PRIME_2048, 2]).encode(), 'DH PARAMETERS') + '\n')
     write('signature_public.pem', signature_key.publickey().export_key().decode('ascii'))
     server_file = write('oauth_server.json', json.dumps({
         'consumer_key': consumer_key, 'access_token': access_token, 'access_token_secret_hex': secret.hex(),
