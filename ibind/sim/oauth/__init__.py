@@ -9,6 +9,9 @@ seconds of simulated time, and -- as with IBKR's OAuth -- needs ``ssodh/init`` b
 
 ``make_test_credentials`` creates a throwaway consumer: keys, DH group, access token and encrypted
 secret, for tests, demos and users trying OAuth without an IBKR account.
+
+``credentials`` owns the consumer material (``OAuthServerConfig``, ``make_test_credentials``);
+``middleware`` verifies every signed request; ``routes`` answers the live session token exchange.
 """
 
 from ibind.sim.oauth.credentials import RFC3526_PRIME_2048, OAuthServerConfig, TestCredentials, make_test_credentials
