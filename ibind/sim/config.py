@@ -20,6 +20,8 @@ class SimConfig:
     # --- time
     start_time: Optional[float] = None       # simulated epoch at start (None: now)
     frozen_clock: bool = False               # time only moves through POST /sim/clock
+    market_hours: bool = False               # markets close: NYSE hours/holidays, futures/forex sessions
+                                             # (off: every market trades around the clock, as before)
 
     # --- sessions
     brokerage_auto_init: bool = True         # gateway mode: the brokerage session opens at login

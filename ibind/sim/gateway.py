@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.categories import CATEGORIES, api_tables, control_tables
 from ibind.sim.config import SimConfig
+from ibind.sim.engine.calendar import MarketCalendar
 from ibind.sim.engine.clock import SimClock
 from ibind.sim.engine.instruments import default_universe
 from ibind.sim.engine.market import Market
@@ -91,7 +92,8 @@ class Gateway:
             self.universe = default_universe()
             if config.instruments_file:
                 self.universe.load_json(config.instruments_file)
-            self.market = Market(self.universe, config.seed, self.clock)
+            self.calendar = MarketCalendar(enabled=config.market_hours)
+            self.market = Market(self.universe, config.seed, self.clock, self.calendar)
             now = self.clock.now()
             self.accounts: Dict[str, Account] = {
                 account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts}

@@ -2,9 +2,11 @@
 
 Bars are cut from the same seeded price path that snapshots and fills read (``gw.market``), so the
 close of the latest bar is the current last price, and any bar of any size, years back, is computed
-directly. The simulated market trades around the clock (there is no session calendar), so bars are
-aligned to UTC: minutes and hours to multiples of their length, days to midnight, weeks to Monday,
-months to the first of the month.
+directly. Bars are aligned to UTC: minutes and hours to multiples of their length, days to midnight,
+weeks to Monday, months to the first of the month. With market hours on (``SimConfig.market_hours``,
+see ibind.sim.engine.calendar) ``session_bar_windows`` keeps only what trades: intraday bars inside the
+sessions (clipped to them; pre/post-market only with ``outsideRth``), one daily bar per trading day
+from its open to its close, and weeks/months cut to their first open and last close.
 
 Vocabularies (seed 002):
 * ``/iserver/marketdata/history``: bars 1min..1m (``m`` = month), periods {1-30}min, {1-8}h,
@@ -191,6 +193,34 @@ def bar_windows(start: float, end: float, size: BarSize, max_points: int) -> Lis
     return [(bar_start, min(_bar_end(bar_start, size), end)) for bar_start in starts]
 
 
+def session_bar_windows(calendar, instrument, start: float, end: float, size: BarSize, max_points: int,
+                        outside_rth: bool = False) -> List[Tuple[float, float]]:
+    """Like ``bar_windows``, but only the periods in which the instrument trades (see the module docstring)."""
+    if calendar is None or calendar.schedule(instrument) == 'always':
+        return bar_windows(start, end, size, max_points)
+    windows: List[Tuple[float, float]] = []
+    if not size.months and size.seconds < DAY:
+        length = size.seconds
+        for session in calendar.sessions_between(instrument, start, end, outside_rth):
+            bar_start = math.floor(session.start / length) * length
+            while bar_start < session.end:
+                windows.append((max(bar_start, session.start), min(bar_start + length, session.end)))
+                bar_start += length
+    elif not size.months and size.seconds == DAY:
+        for _, open_, close in calendar.trading_days(instrument, start, end):
+            if outside_rth:
+                sessions = calendar.sessions_between(instrument, open_ - DAY / 2, close + DAY / 2, True)
+                same_day = [s for s in sessions if s.end >= open_ and s.start <= close]
+                open_, close = min(s.start for s in same_day), max(s.end for s in same_day)
+            windows.append((open_, min(close, end)))
+    else:
+        for bar_start, bar_end in bar_windows(start, end, size, max_points):
+            days = calendar.trading_days(instrument, bar_start, bar_end)
+            if days:
+                windows.append((max(bar_start, days[0][1]), min(bar_end, days[-1][2])))
+    return windows[-max_points:]
+
+
 def _bar_end(bar_start: float, size: BarSize) -> float:
     if not size.months:
         return bar_start + size.seconds
@@ -219,12 +249,13 @@ def _month_starts(start: float, end: float, months: int) -> List[float]:
 
 
 def make_bars(market, instrument, windows: List[Tuple[float, float]], kind: str = 'Last',
-              seed: int = 0) -> List[Dict[str, Any]]:
+              seed: int = 0, volume_scale: float = 1.0) -> List[Dict[str, Any]]:
     """Bars {t, o, c, h, l, v} over the windows, sampled from the instrument's price path.
 
     ``kind`` is the HMDS bar type: Last and Midpoint are the path itself, Bid and Ask are shifted by the
     half spread of the quotes, FeeRate and Inventory are the borrow fee (%) and the shares available.
     ``v`` is the volume; for US stocks in hundreds of shares, as IBKR reports it; 0 for quote bars.
+    ``volume_scale`` spreads a day's volume over its trading hours (24 h / trading hours) when markets close.
     """
     path = market.path(instrument.conid)
     tick = path.tick
@@ -240,7 +271,7 @@ def make_bars(market, instrument, windows: List[Tuple[float, float]], kind: str 
         points = [first] + inner + [last]
         previous_end, previous_price = bar_end, last
         o, h, l, c = points[0], max(points), min(points), points[-1]
-        volume = market.volume(instrument.conid, bar_start, bar_end)
+        volume = int(market.volume(instrument.conid, bar_start, bar_end) * volume_scale)
         if kind in ('Bid', 'Ask'):
             sign = -1.0 if kind == 'Bid' else 1.0
             o, h, l, c = (value + sign * max(tick, value * 0.0001) for value in (o, h, l, c))

@@ -116,10 +116,11 @@ def round_to_tick(value: float, tick: float) -> float:
 class Market:
     """Prices, quotes and bars for every instrument of the universe, at any simulated time."""
 
-    def __init__(self, universe, seed: int, clock):
+    def __init__(self, universe, seed: int, clock, calendar=None):
         self.universe = universe
         self.seed = seed
         self.clock = clock
+        self.calendar = calendar  # a MarketCalendar: outside every session the last price stays at the close
         self._paths: Dict[int, PricePath] = {}
 
     def path(self, conid: int):
@@ -147,7 +148,20 @@ class Market:
                                expires, underlying.volatility * 1.05, instrument.tick)
 
     def last(self, conid: int, t: float = None) -> float:
-        return self.path(conid).price(self.clock.now() if t is None else t)
+        """The last traded price at ``t`` (default now); while the market is closed, the last session's close."""
+        return self.path(conid).price(self.trade_time(conid, self.clock.now() if t is None else t))
+
+    def trade_time(self, conid: int, t: float) -> float:
+        """The instant whose price is the last trade at ``t``: ``t`` itself while the instrument trades."""
+        if self.calendar is None or not self.calendar.enabled:
+            return t
+        return self.calendar.last_trade_time(self.universe.get(conid), t)
+
+    def volume_scale(self, conid: int) -> float:
+        """24 h over the regular trading hours: a day's volume trades within them when markets close."""
+        if self.calendar is None:
+            return 1.0
+        return 1440.0 / self.calendar.trading_minutes(self.universe.get(conid))
 
     def quote(self, conid: int, t: float = None) -> Tuple[float, float, float]:
         """(bid, ask, last) with a spread of about one basis point, at least one tick."""
@@ -174,10 +188,30 @@ class Market:
         return int(instrument.daily_volume * seconds / 86400.0 * (1.0 + 0.5 * noise))
 
     def day_stats(self, conid: int, t: float = None) -> Dict[str, float]:
-        """Open/high/low/prior close of the current (UTC) day, for snapshot fields."""
+        """Open/high/low/prior close of the current day, for snapshot fields.
+
+        Around the clock the day is the UTC day; with market hours it is the latest regular session
+        (today's once it has opened, else the previous one), and the prior close is the one before it.
+        """
         now = self.clock.now() if t is None else t
+        if self.calendar is not None and self.calendar.schedule(self.universe.get(conid)) != 'always':
+            return self._session_stats(conid, now)
         day_start = now - (now % 86400)
         open_, high, low, _ = self.ohlc(conid, day_start, now, samples=24)
         prior_close = self.last(conid, day_start - 1)
         return {'open': open_, 'high': high, 'low': low, 'prior_close': prior_close,
                 'volume': self.volume(conid, day_start, now)}
+
+    def _session_stats(self, conid: int, now: float) -> Dict[str, float]:
+        instrument = self.universe.get(conid)
+        days = self.calendar.trading_days(instrument, now - 20 * 86400, now + 1)
+        started = [day for day in days if day[1] <= now]
+        if not started:
+            price = self.last(conid, now)
+            return {'open': price, 'high': price, 'low': price, 'prior_close': price, 'volume': 0}
+        _, open_, close = started[-1]
+        until = min(now, close)
+        open_price, high, low, _ = self.ohlc(conid, open_, until, samples=24)
+        prior_close = self.path(conid).price(started[-2][2]) if len(started) > 1 else open_price
+        volume = int(self.volume(conid, open_, until) * self.volume_scale(conid))
+        return {'open': open_price, 'high': high, 'low': low, 'prior_close': prior_close, 'volume': volume}

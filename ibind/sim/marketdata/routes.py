@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ibind.sim.engine.history_bars import (
     HMDS_MAX_POINTS,
     MAX_POINTS,
-    bar_windows,
+    session_bar_windows,
     check_step_size,
     format_time,
     make_bars,
@@ -159,8 +159,10 @@ def history(gw, req):
     now = gw.clock.now()
     anchor = parse_start_time(req.query.get('startTime'))
     end = now if anchor is None else min(anchor, now)
-    data = make_bars(gw.market, instrument, bar_windows(end - period_seconds, end, size, MAX_POINTS),
-                     seed=gw.config.seed)
+    data = make_bars(gw.market, instrument,
+                     session_bar_windows(gw.calendar, instrument, end - period_seconds, end, size, MAX_POINTS,
+                                         outside_rth),
+                     seed=gw.config.seed, volume_scale=gw.market.volume_scale(instrument.conid))
     decimals = price_decimals(instrument.tick)
     price_factor = 10 ** decimals
     hundreds = instrument.sec_type == 'STK' and instrument.is_us
@@ -178,7 +180,7 @@ def history(gw, req):
         'mdAvailability': 'S',
         'mktDataDelay': 0,
         'outsideRth': outside_rth,
-        'tradingDayDuration': 1440,
+        'tradingDayDuration': gw.calendar.trading_minutes(instrument, outside_rth),
         'volumeFactor': 100 if hundreds else 1,
         'priceDisplayRule': 1,
         'priceDisplayValue': str(decimals),
@@ -230,8 +232,10 @@ def hmds_history(gw, req):
     else:                                          # the period up to startTime (default: now)
         end = now if anchor is None else min(anchor, now)
         start = end - period_seconds
-    data = make_bars(gw.market, instrument, bar_windows(start, end, size, HMDS_MAX_POINTS), kind=bar_type,
-                     seed=gw.config.seed)
+    outside_rth = bool(req.query_bool('outsideRth', False))
+    data = make_bars(gw.market, instrument,
+                     session_bar_windows(gw.calendar, instrument, start, end, size, HMDS_MAX_POINTS, outside_rth),
+                     kind=bar_type, seed=gw.config.seed, volume_scale=gw.market.volume_scale(instrument.conid))
     start_ms = data[0]['t'] if data else int(start * 1000)
     end_ms = int(end * 1000)
     return {

@@ -15,18 +15,18 @@ How an order lives:
   cOID) wait, PreSubmitted, until their parent fills, and form one OCA group.
 * ``sync(now)``, called before every request, walks simulated time from the last sync to ``now`` in
   short steps over ``gw.market.ohlc`` bars: limits fill when the bar crosses them, stops trigger, trailing
-  stops follow the price, DAY orders expire at 00:00 UTC. Every fill goes through
+  stops follow the price, DAY orders expire at 00:00 UTC (with market hours: see ``hours``). Every fill goes through
   ``Account.apply_fill`` so positions, cash and executions follow.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ibind.sim.engine.market import round_to_tick
+from ibind.sim.orders import hours
 from ibind.sim.orders.questions import NOT_CONFIRMED, QUESTION_RULES, PendingSubmission, Question, reference_price
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder, Ticket, parse_ticket, reject
 from ibind.sim.transport.http import ApiError
@@ -34,7 +34,6 @@ from ibind.sim.transport.http import ApiError
 COID_WINDOW = 24 * 3600.0          # a cOID must be unique for 24 hours
 MAX_STEPS_PER_SYNC = 120           # bars per sync: bounds the work of a long clock jump
 MIN_STEP = 60.0                    # seconds per bar, unless the jump needs longer bars
-DAY_SECONDS = 86400.0
 
 
 # ============================================================================ the book
@@ -253,7 +252,7 @@ class OrderBook:
             listing_exchange=ticket.listing_exchange, created_at=now, request_id=request_id, body=ticket.raw,
             parent_ref=ticket.parent_ref, updated_at=now)
         if ticket.tif in ('DAY', 'OPG'):
-            order.expires_at = (math.floor(now / DAY_SECONDS) + 1) * DAY_SECONDS
+            order.expires_at = hours.day_expiry(self.gateway, order, now)
         self.orders[order.order_id] = order
         self._live[order.order_id] = order
         if order.coid:
@@ -369,6 +368,10 @@ class OrderBook:
                 offset = self._trail_offset(order, last)
                 order.stop_price = round_to_tick(last - offset if not order.is_buy else last + offset,
                                                  order.instrument.tick)
+        opens = hours.queued_until(self.gateway, order, now)
+        if opens is not None:  # the market is closed: queued until it opens
+            order.status, order.queued_until, order.working_since = 'PreSubmitted', opens, opens
+            return
         order.status = 'PreSubmitted' if order.order_type in STOP_TYPES else 'Submitted'
         self._fill_if_marketable(order, now)
         if order.tif == 'IOC' and order.is_open:
@@ -424,6 +427,21 @@ class OrderBook:
             t0 = t1
 
     def _work(self, order: SimOrder, t0: float, t1: float) -> None:
+        """Let one working order meet the price path over the trading parts of [t0, t1]."""
+        if order.queued_until is not None and order.queued_until <= t0 < t1:
+            if order.expires_at is not None and order.expires_at <= t0:
+                self._cancel(order, order.expires_at, f'{order.tif} order expired')
+                return
+            order.queued_until = None   # the market opened: the queued order goes live at the open
+            order.status = 'PreSubmitted' if order.order_type in STOP_TYPES else 'Submitted'
+            self._fill_if_marketable(order, t0)
+        for start, end in hours.trading_spans(self.gateway, order, t0, t1):
+            if order.is_open:
+                self._work_span(order, start, end)
+        if order.is_open and order.expires_at is not None and t1 >= order.expires_at:
+            self._cancel(order, order.expires_at, f'{order.tif} order expired')
+
+    def _work_span(self, order: SimOrder, t0: float, t1: float) -> None:
         """Let one working order meet the price path over [t0, t1]."""
         if order.expires_at is not None:
             if order.expires_at <= t0:

@@ -216,7 +216,8 @@ class SimOrder:
     limit_price: Optional[float] = None    # working limit (LMT, triggered STOP_LIMIT/TRAILLMT, MIDPRICE cap)
     stop_price: Optional[float] = None     # working stop (STP, STOP_LIMIT, TRAIL, TRAILLMT)
     working_since: float = 0.0
-    expires_at: Optional[float] = None     # DAY/OPG: the next 00:00 UTC after placement
+    expires_at: Optional[float] = None     # DAY/OPG: the next 00:00 UTC after placement (see orders.hours)
+    queued_until: Optional[float] = None   # placed while the market was closed: works from this open
     filled: float = 0.0
     avg_price: Optional[float] = None
     updated_at: float = 0.0
@@ -253,6 +254,7 @@ class SimOrder:
             'filled_quantity': self.filled, 'remaining_quantity': self.remaining, 'avg_fill_price': self.avg_price,
             'created_at': self.created_at, 'updated_at': self.updated_at,
             'last_execution_at': self.last_execution_at, 'expires_at': self.expires_at,
+            'queued_until': self.queued_until,
             'cancel_reason': self.cancel_reason, 'body': self.body, 'modifications': list(self.modifications),
         }
 
