@@ -37,6 +37,10 @@ class SimConfig:
     secdef_search_first: bool = True         # strikes are empty and secdef/info refuses before secdef/search
     watchlist_partial_first: bool = True     # first GET /iserver/watchlist?id= of a list: only C, conid, name
 
+    # --- transport and control API hardening (see docs/simulator/realism.md)
+    max_body_bytes: int = 10 * 1024 * 1024   # a request body above this answers 413, unread
+    control_hosts: Tuple[str, ...] = ()      # Host names the control API accepts besides loopback ones
+
     # --- orders
     order_questions: bool = True             # ask the documented precautionary questions
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163

@@ -9,6 +9,7 @@ see the response, count it. The HTTP server around it only parses and writes byt
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 from collections import defaultdict
@@ -158,6 +159,7 @@ class Gateway:
         request.path_params = params
         request.route = route.name
         try:
+            _refuse_unusable_numbers(request.raw_body)
             with self.lock:
                 result = route.handler(self, request)
         except ApiError as error:
@@ -185,6 +187,20 @@ class Gateway:
         for middleware in reversed(self.middlewares):
             response = middleware.after(self, request, route, response)
         return response
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ApiError(400, f'Bad Request: {name} is not a number the simulator can use')
+
+
+def _refuse_unusable_numbers(raw_body: bytes) -> None:
+    """Control bodies may not hold NaN or Infinity (Python's json reads them) nor nest beyond the parser."""
+    if not raw_body:
+        return
+    try:
+        json.loads(raw_body.decode('utf-8', errors='replace'), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, 'Bad Request: the body is not valid JSON') from None
 
 
 def _describe_account(account: Account) -> Dict[str, Any]:

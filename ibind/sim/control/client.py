@@ -19,6 +19,8 @@ class SimControl:
         self._timeout = timeout
 
     def _call(self, method: str, path: str, json: Any = None) -> Any:
+        if method == 'POST' and json is None:
+            json = {}  # the control API takes only application/json POSTs
         response = self._session.request(method, self.control_url + path, json=json, verify=self._verify,
                                          timeout=self._timeout)
         if response.status_code >= 400:

@@ -18,6 +18,7 @@ POST /sim/restart   {"down_for": seconds}: close the listening socket and all co
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 from ibind.sim.transport.http import ApiError
@@ -57,18 +58,33 @@ def set_clock(gw, req):
     body = req.body_dict()
     if not body or not set(body) <= {'advance', 'set', 'freeze'}:
         raise ApiError(400, 'expected {"advance": seconds}, {"set": epoch seconds} or {"freeze": true|false}')
-    for key in ('advance', 'set'):
-        if key in body and (not isinstance(body[key], numbers.Real) or isinstance(body[key], bool)):
-            raise ApiError(400, f'"{key}" must be a number of seconds')
+    if 'freeze' in body and not isinstance(body['freeze'], bool):
+        raise ApiError(400, '"freeze" must be true or false')
+    if 'set' in body and not (_finite(body['set']) and 0 <= body['set'] <= MAX_EPOCH):
+        raise ApiError(400, f'"set" must be epoch seconds from 0 to {MAX_EPOCH} (9999-12-31)')
+    if 'advance' in body and not (_finite(body['advance']) and 0 <= body['advance'] <= MAX_ADVANCE):
+        raise ApiError(400, f'"advance" must be seconds from 0 to {MAX_ADVANCE}: the simulated clock only moves '
+                            'forward, at most 100 years at a time')
+    if 'set' in body and 'advance' in body and body['set'] + body['advance'] > MAX_EPOCH:
+        raise ApiError(400, f'the clock cannot go past {MAX_EPOCH} (9999-12-31)')
+    if 'advance' in body and gw.clock.now() + body['advance'] > MAX_EPOCH:
+        raise ApiError(400, f'the clock cannot go past {MAX_EPOCH} (9999-12-31)')
     if 'freeze' in body:
-        gw.clock.freeze(bool(body['freeze']))
+        gw.clock.freeze(body['freeze'])
     if 'set' in body:
         gw.clock.set(float(body['set']))
     if 'advance' in body:
-        if body['advance'] < 0:
-            raise ApiError(400, '"advance" must be >= 0: the simulated clock only moves forward')
         gw.clock.advance(float(body['advance']))
     return gw.clock.describe()
+
+
+MAX_EPOCH = 253402300799            # 9999-12-31 23:59:59 UTC: the last instant datetime can show
+MAX_ADVANCE = 100 * 366 * 86400
+
+
+def _finite(value) -> bool:
+    """A finite JSON number; booleans, strings, NaN and infinities are not."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @routes.get('/routes', session='none')
@@ -110,14 +126,24 @@ def set_config(gw, req):
     return _config_view(gw.config)
 
 
+# Largest values of the numeric run-time options (the smallest is 0, except global_rate and lst_lifetime)
+_LIMITS = {'penalty_box': 86400.0, 'global_rate': 1e6, 'idle_timeout': 1e9, 'price_constraint_pct': 1e6,
+           'total_value_limit': 1e15, 'lst_lifetime': 1e9, 'latency': 3600.0}
+_POSITIVE = {'global_rate', 'lst_lifetime'}
+
+
 def _fits(name: str, current, value) -> bool:
     if name == 'idle_timeout' and value is None:
         return True
     if isinstance(current, bool):
         return isinstance(value, bool)
+    limit = _LIMITS.get(name, 1e15)
     if isinstance(current, dict):
-        return isinstance(value, dict) and all(isinstance(v, numbers.Real) and v >= 0 for v in value.values())
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= 0
+        return isinstance(value, dict) and all(isinstance(k, str) and _finite(v) and 0 <= v <= limit
+                                               for k, v in value.items())
+    if not _finite(value) or not 0 <= value <= limit:
+        return False
+    return value > 0 or name not in _POSITIVE
 
 
 @routes.get('/faults', session='none')

@@ -138,7 +138,7 @@ class Market:
                                                                and instrument.expiry and instrument.underlying_conid):
             return None
         underlying = self.universe.find(instrument.underlying_conid)
-        if underlying is None:
+        if underlying is None or underlying.sec_type in ('OPT', 'FOP'):  # no chains of options (nor cycles)
             return None
         try:
             expires = expiry_epoch(instrument.expiry)

@@ -8,6 +8,7 @@ JSON file (see docs/simulator.md for the format).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -68,13 +69,64 @@ class Instrument:
 _FIELD_NAMES = {f.name for f in fields(Instrument)}
 
 
-def instrument_from_dict(data: Dict[str, Any]) -> Instrument:
+_FIELD_KINDS = {f.name: str(f.type).replace('Optional[', '').rstrip(']') for f in fields(Instrument)}
+_OPTIONAL = {f.name for f in fields(Instrument) if str(f.type).startswith('Optional')}
+MAX_CONID = 2**31 - 1               # IBKR's conids are 32-bit integers
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# numeric fields that must be > 0 (the price path divides and takes logarithms), and the rest's upper bounds
+_POSITIVE = {'price', 'tick', 'multiplier'}
+_LIMITS = {'price': 1e9, 'volatility': 10.0, 'tick': 1e6, 'daily_volume': 10**13, 'multiplier': 1e7, 'strike': 1e9}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + '...'
+
+
+def check_instrument_fields(data: Any) -> None:
+    """A ValueError naming the first field of an instrument object that the simulator cannot use."""
+    if not isinstance(data, dict):
+        raise ValueError(f'an instrument must be a JSON object, not {_short(data)}')
     unknown = set(data) - _FIELD_NAMES
     if unknown:
-        raise ValueError(f'unknown instrument field(s) {sorted(unknown)}; known: {sorted(_FIELD_NAMES)}')
+        raise ValueError(f'unknown instrument field(s) {sorted(map(str, unknown))[:5]}; known: {sorted(_FIELD_NAMES)}')
     if 'conid' not in data or 'symbol' not in data:
-        raise ValueError(f'an instrument needs at least "conid" and "symbol": {data!r}')
+        raise ValueError(f'an instrument needs at least "conid" and "symbol": {_short(data)}')
+    for name, value in data.items():
+        kind = _FIELD_KINDS[name]
+        if value is None and name in _OPTIONAL:
+            continue
+        if kind == 'str':
+            ok = isinstance(value, str) and 0 < len(value) <= 200 if name == 'symbol' else isinstance(value, str) \
+                and len(value) <= 10_000
+        elif kind == 'bool':
+            ok = isinstance(value, bool)
+        elif kind in ('int', 'float'):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and (kind == 'float' or float(value).is_integer())
+            if ok and name == 'conid':
+                ok = 1 <= value <= MAX_CONID
+            elif ok:
+                ok = (value > 0 if name in _POSITIVE else value >= 0) and value <= _LIMITS.get(name, 1e15)
+        elif kind.startswith('Dict'):
+            ok = isinstance(value, dict)
+        else:
+            ok = True
+        if not ok:
+            kind = 'a JSON object' if kind.startswith('Dict') else kind
+            raise ValueError(f'instrument field "{name}" cannot be {_short(value)} (expected {kind}'
+                             f'{", > 0" if name in _POSITIVE else ""}) in {_short(data)}')
+
+
+def instrument_from_dict(data: Dict[str, Any]) -> Instrument:
+    check_instrument_fields(data)
+    if data.get('underlying_conid') is not None and data['underlying_conid'] == data['conid']:
+        raise ValueError(f'an instrument cannot be its own underlying: {_short(data)}')
     return Instrument(**data)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f'{name} is not a number')
 
 
 class Universe:
@@ -124,11 +176,30 @@ class Universe:
 
     def load_json(self, path: str) -> int:
         """Add the instruments of a JSON file (a list of objects, or ``{"instruments": [...]}``)."""
-        with open(path, encoding='utf-8') as file:
-            data = json.load(file)
+        with open(path, 'rb') as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ValueError(f'{path}: larger than {MAX_FILE_BYTES} bytes')
+        try:
+            data = json.loads(raw.decode('utf-8'), parse_constant=_no_constant)
+        except UnicodeDecodeError:
+            raise ValueError(f'{path}: not UTF-8 text') from None
+        except RecursionError:
+            raise ValueError(f'{path}: JSON nested too deeply') from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})') \
+                from None
+        except ValueError as error:  # NaN / Infinity
+            raise ValueError(f'{path}: {error}') from None
         items = data.get('instruments') if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise ValueError(f'{path}: expected a JSON list of instruments or {{"instruments": [...]}}')
-        for item in items:
-            self.add(instrument_from_dict(item))
+        instruments = []
+        for index, item in enumerate(items):
+            try:
+                instruments.append(instrument_from_dict(item))
+            except ValueError as error:
+                raise ValueError(f'{path}: instrument {index}: {error}') from None
+        for instrument in instruments:  # all or nothing
+            self.add(instrument)
         return len(items)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import math
 import random
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
@@ -28,6 +29,16 @@ from ibind.sim.transport.http import ApiError, SimResponse
 
 KINDS = ('latency', 'status', 'drop_before', 'drop_after', 'stall_after', 'truncate')
 _BEFORE = ('status', 'drop_before')
+MAX_FAULT_SECONDS = 3600.0   # a longer latency or stall is a mistake (and would overflow a sleep)
+
+
+def _is_number(value: Any, kind: type = float) -> bool:
+    """A finite JSON number (an integer when ``kind`` is int); booleans are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if kind is int:
+        return isinstance(value, int)
+    return math.isfinite(value)
 
 
 @dataclass
@@ -50,12 +61,19 @@ class FaultRule:
             raise ApiError(400, f'unknown fault kind {self.kind!r}: expected one of {", ".join(KINDS)}')
         if not isinstance(self.route, str) or not self.route.startswith('/'):
             raise ApiError(400, '"route" must be a path pattern starting with "/", e.g. "/iserver/account/*/orders"')
+        if not isinstance(self.method, str) or (self.content_type is not None and not isinstance(self.content_type,
+                                                                                                 str)):
+            raise ApiError(400, '"method" and "content_type" must be strings')
         if self.times is None and self.probability is None:
             self.times = 1
-        if self.times is not None and (not isinstance(self.times, int) or self.times < 1):
+        if self.times is not None and (not _is_number(self.times, int) or not 1 <= self.times <= 10**9):
             raise ApiError(400, '"times" must be a positive integer')
-        if self.probability is not None and not 0 < self.probability <= 1:
+        if self.probability is not None and not (_is_number(self.probability) and 0 < self.probability <= 1):
             raise ApiError(400, '"probability" must be in (0, 1]')
+        if not (_is_number(self.seconds) and 0 <= self.seconds <= MAX_FAULT_SECONDS):
+            raise ApiError(400, f'"seconds" must be a number from 0 to {MAX_FAULT_SECONDS}')
+        if not (_is_number(self.status, int) and 100 <= self.status <= 599):
+            raise ApiError(400, '"status" must be an HTTP status from 100 to 599')
         if self.kind in ('latency', 'stall_after') and self.seconds <= 0:
             raise ApiError(400, f'a {self.kind} fault needs "seconds" > 0')
         self.method = self.method.upper()

@@ -41,7 +41,7 @@ class SimRequest:
             if text:
                 try:
                     self._body = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
                     raise ApiError(400, 'Bad Request: the body is not valid JSON') from None
         return self._body
 

@@ -9,6 +9,7 @@ through fields of ``SimResponse`` and carried out here, outside the state lock.
 from __future__ import annotations
 
 import email.utils
+import logging
 import socket
 import tempfile
 import threading
@@ -23,6 +24,8 @@ from ibind.sim.transport.http import ApiError, SimRequest, SimResponse
 
 if TYPE_CHECKING:
     from ibind.sim.control.client import SimControl
+
+_log = logging.getLogger('ibind.sim.server')
 
 API_PREFIX = '/v1/api'
 CONTROL_PREFIX = '/sim'
@@ -110,6 +113,48 @@ def _read_headers(rfile: Any) -> Optional[_Headers]:
     raise _MalformedRequest(431, 'Request Header Fields Too Large')
 
 
+def _content_length(text: Optional[str]) -> int:
+    """The body length a request declares: absent is 0; anything but one whole number >= 0 is a 400.
+
+    A request with a Content-Length that cannot be read cannot be framed: reading it as 0 would run its
+    body as the next request on the connection.
+    """
+    if text is None:
+        return 0
+    values = {value.strip() for value in text.split(',')}  # "10, 10" (a repeated header) is one length
+    if len(values) != 1:
+        raise _MalformedRequest(400, 'Bad Request: conflicting Content-Length values')
+    value = values.pop()
+    if not value.isdigit() or not value.isascii() or len(value) > 18:
+        raise _MalformedRequest(400, f'Bad Request: invalid Content-Length {text[:40]!r}')
+    return int(value)
+
+
+_LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
+
+
+def control_refusal(method: str, headers: Any, extra_hosts: Any = ()) -> Optional[ApiError]:
+    """Why a control request (/sim/...) is refused, or None.
+
+    A web page the user visits can send requests to 127.0.0.1: a form POST (no JSON content type), or
+    any request after DNS rebinding (a foreign ``Host``). Only a loopback Host (or one the user allowed)
+    and, for POST, an ``application/json`` body can drive the simulator; scripts and curl send both.
+    """
+    host = (headers.get('host') or '').strip().lower()
+    if host.startswith('['):
+        name = host[1:].partition(']')[0]
+    else:
+        name = host.rpartition(':')[0] if host.count(':') == 1 else host
+    if name not in _LOOPBACK_HOSTS and name not in {h.lower() for h in extra_hosts}:
+        return ApiError(403, f'Forbidden: the control API answers only a loopback Host, not {host[:60]!r} '
+                             '(see SimConfig.control_hosts)')
+    if method == 'POST':
+        content_type = (headers.get('content-type') or '').split(';')[0].strip().lower()
+        if content_type != 'application/json':
+            return ApiError(415, 'Unsupported Media Type: control API POSTs take an application/json body')
+    return None
+
+
 _METHODS = frozenset({'GET', 'POST', 'PUT', 'DELETE', 'PATCH'})  # the methods the gateway answers; others 501
 
 
@@ -194,24 +239,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(ApiError(411, 'Length Required').to_response())
             self.close_connection = True
             return
-        try:
-            length = int(length_header or 0)
-        except ValueError:
-            length = 0
+        if 'transfer-encoding' in self.headers:  # not read here: its body would be taken for the next request
+            raise _MalformedRequest(411, 'Length Required: send a Content-Length, not Transfer-Encoding')
+        length = _content_length(length_header)
+        if length > gateway.config.max_body_bytes:  # refused unread; the connection closes
+            raise _MalformedRequest(413, f'Payload Too Large: at most {gateway.config.max_body_bytes} bytes')
         raw_body = self.rfile.read(length) if length > 0 else b''
         request = SimRequest(method=self.command, path='', query={k: v[-1] for k, v in query_all.items()},
                              query_all=query_all, raw_body=raw_body, headers=self.headers, full_path=self.path,
                              client=self.client_address[0])
+        try:
+            response = self._dispatch(gateway, request, path)
+        except Exception:  # a bug in a route must not cost the connection its answer, nor the server its thread
+            _log.exception('the simulator failed on %s %s', self.command, path)
+            response = ApiError(500, 'Internal Server Error').to_response()
+            self.close_connection = True
+        self._deliver(response)
+
+    def _dispatch(self, gateway: Gateway, request: SimRequest, path: str) -> SimResponse:
         if path == API_PREFIX or path.startswith(API_PREFIX + '/'):
             request.path = path[len(API_PREFIX):] or '/'
             response = gateway.handle(request)
         elif path.startswith(CONTROL_PREFIX + '/'):
             request.path = path[len(CONTROL_PREFIX):]
-            response = gateway.handle_control(request)
+            refusal = control_refusal(self.command, self.headers, gateway.config.control_hosts)
+            response = refusal.to_response() if refusal else gateway.handle_control(request)
         else:
             from ibind.sim.transport.http import html_not_found
             response = html_not_found()
-        self._deliver(response)
+        return response
 
 
     def _deliver(self, response: SimResponse) -> None:
