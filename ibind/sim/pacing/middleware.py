@@ -73,7 +73,7 @@ class PacingMiddleware(Middleware):
         for limit in held:
             self.in_flight[limit] = self.in_flight.get(limit, 0) + 1
             self.max_in_flight[limit] = max(self.max_in_flight.get(limit, 0), self.in_flight[limit])
-        request.pacing_held = held
+        request.pacing_held = tuple(held)
         return None
 
     def after(self, gateway, request, route, response: SimResponse) -> SimResponse:

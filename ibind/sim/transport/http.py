@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 HTML_NOT_FOUND = '<html><body><h1>Resource not found</h1></body></html>'
 
@@ -28,7 +28,7 @@ class SimRequest:
     client: str = ''
     # notes of the gateway's layers between their before() and after() of this request
     fault_applied: Optional[str] = None        # the fault kind a fault rule answered with (faults)
-    pacing_held: List[Any] = field(default_factory=list)  # concurrency limits this request holds (pacing)
+    pacing_held: Tuple[Any, ...] = ()          # concurrency limits this request holds (pacing)
     _body: Any = field(default=None, repr=False)
     _body_parsed: bool = field(default=False, repr=False)
 
