@@ -41,6 +41,10 @@ class SimConfig:
     max_body_bytes: int = 10 * 1024 * 1024   # a request body above this answers 413, unread
     control_hosts: Tuple[str, ...] = ()      # Host names the control API accepts besides loopback ones
 
+    # --- market data value formats (see docs/simulator/realism.md)
+    display_formats: bool = True             # field 31 with C/H prefixes, sizes as "1,300" (off: plain numbers)
+    halted_conids: Tuple[int, ...] = ()      # instruments shown halted: field 31 starts with H
+
     # --- orders
     order_questions: bool = True             # ask the documented precautionary questions
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163

@@ -96,7 +96,7 @@ def list_routes(gw, req):
 _RUNTIME_OPTIONS = {
     'pacing', 'penalty_box', 'global_rate', 'latency', 'idle_timeout', 'preflight_snapshot', 'hmds_first_404',
     'require_accounts_first', 'force_orders_empty', 'require_content_length', 'secdef_search_first',
-    'watchlist_partial_first',
+    'watchlist_partial_first', 'display_formats', 'halted_conids',
     'order_questions', 'price_constraint_pct', 'total_value_limit', 'lst_lifetime',
     'dynamic_accounts', 'portfolio_accounts_first', 'portfolio_positions_cache', 'position_info_first_call',
 }
@@ -122,7 +122,8 @@ def set_config(gw, req):
         current = getattr(gw.config, name)
         if not _fits(name, current, value):
             raise ApiError(400, f'{name!r}: {value!r} does not fit (current value {current!r})')
-        setattr(gw.config, name, value)
+    for name, value in body.items():  # all or nothing
+        setattr(gw.config, name, tuple(value) if isinstance(value, list) else value)
     return _config_view(gw.config)
 
 
@@ -135,6 +136,8 @@ _POSITIVE = {'global_rate', 'lst_lifetime'}
 def _fits(name: str, current, value) -> bool:
     if name == 'idle_timeout' and value is None:
         return True
+    if name == 'halted_conids':
+        return isinstance(value, list) and all(_finite(v) and isinstance(v, int) and v > 0 for v in value)
     if isinstance(current, bool):
         return isinstance(value, bool)
     limit = _LIMITS.get(name, 1e15)

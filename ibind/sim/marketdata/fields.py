@@ -118,6 +118,24 @@ class SnapshotFields:
     def price(self, value: float) -> str:
         return f'{value:.{self.decimals}f}'
 
+    def last_price_text(self) -> str:
+        """Field 31 with IBKR's prefixes (``display_formats``): ``H`` while the instrument is halted
+        (``halted_conids``), ``C`` (the previous close) while its market is closed (``market_hours``)."""
+        text = self.price(self.last)
+        config = self.gw.config
+        if not config.display_formats:
+            return text
+        if str(self.conid) in {str(conid) for conid in config.halted_conids}:
+            return 'H' + text
+        calendar = getattr(self.gw, 'calendar', None)
+        if calendar is not None and calendar.enabled and calendar.phase(self.instrument, self.now) == 'closed':
+            return 'C' + text
+        return text
+
+    def count(self, value: int) -> str:
+        """A size as the gateway displays it: thousands separated ("1,300"), or plain with display_formats off."""
+        return f'{value:,}' if self.gw.config.display_formats else str(value)
+
     def noise(self, kind: int, period: float = DAY) -> float:
         """A deterministic draw in [-1, 1) for this instrument, changing once per ``period`` seconds."""
         return unit_noise(self.gw.config.seed, self.conid, kind, int(self.now // period))
@@ -335,7 +353,7 @@ def _bond_yield(f: SnapshotFields, price: float) -> str:
 
 
 _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
-    '31': lambda f: f.price(f.last),
+    '31': lambda f: f.last_price_text(),
     '55': lambda f: f.instrument.symbol,
     '70': lambda f: f.price(f.day['high']),
     '71': lambda f: f.price(f.day['low']),
@@ -351,10 +369,10 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '82': lambda f: f.price(f.last - f.day['prior_close']),
     '83': lambda f: f'{100.0 * (f.last - f.day["prior_close"]) / f.day["prior_close"]:.2f}',
     '84': lambda f: f.price(f.bid),
-    '85': lambda f: str(f.size(85)) if f.us_stock else str(f.size(85) * (1 if f.sec_type in DERIVATIVES else 100)),
+    '85': lambda f: f.count(f.size(85) if f.us_stock else f.size(85) * (1 if f.sec_type in DERIVATIVES else 100)),
     '86': lambda f: f.price(f.ask),
     '87': lambda f: format_volume(f.day['volume']),
-    '88': lambda f: str(f.size(88)) if f.us_stock else str(f.size(88) * (1 if f.sec_type in DERIVATIVES else 100)),
+    '88': lambda f: f.count(f.size(88) if f.us_stock else f.size(88) * (1 if f.sec_type in DERIVATIVES else 100)),
     '201': _option(lambda f: f.instrument.right.upper()[:1]),
     '6004': lambda f: f.instrument.exchange,
     '6008': lambda f: f.conid,
@@ -365,7 +383,7 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '7051': lambda f: f.instrument.name,
     '7057': _us_stock(lambda f: exchange_codes(f, 1)),
     '7058': _us_stock(lambda f: exchange_codes(f, 2)),
-    '7059': lambda f: str(f.size(7059) * (100 if f.is_stock else 1)),
+    '7059': lambda f: f.count(f.size(7059) * (100 if f.is_stock else 1)),
     '7068': _us_stock(lambda f: exchange_codes(f, 3)),
     '7084': _stock(lambda f: _percent(100.0 * f.implied_volatility / f.historical_volatility, 1)),
     '7085': _stock(lambda f: f'{0.8 + 0.4 * f.noise(_K_OI):.2f}'),

@@ -153,3 +153,48 @@ def test_a_day_order_during_the_session_fills_at_once_and_expires_at_the_close(s
     assert sim_order(sim, order_id)['expires_at'] == eastern_epoch(dt.date(2025, 1, 15), 16)
     advance_to(sim, eastern_epoch(dt.date(2025, 1, 15), 16, 1))
     assert sim_order(sim, order_id)['status'] == 'Cancelled'
+
+
+# ----------------------------------------------------------------- value formats of snapshots
+
+def snapshot(sim, conid, fields='31,84,86,85,88,87,7059,7762'):
+    for _ in range(2):  # the first snapshot of a conid is the pre-flight
+        response = requests.get(sim.url + 'iserver/marketdata/snapshot', params={'conids': conid, 'fields': fields},
+                                timeout=10)
+        assert response.status_code == 200, response.text
+    return response.json()[0]
+
+
+def test_after_hours_the_last_price_carries_the_c_prefix_of_the_previous_close(start):
+    sim = start()
+    entry = snapshot(sim, AAPL)
+    assert entry['31'].startswith('C')
+    gw = sim.gateway
+    with gw.lock:
+        assert float(entry['31'][1:]) == gw.market.last(AAPL)
+    open_sim = start(at=WEDNESDAY_NOON)
+    assert snapshot(open_sim, AAPL)['31'][0].isdigit()
+
+
+def test_a_halted_instrument_shows_h_and_display_formats_off_shows_plain_numbers(start):
+    sim = start(at=WEDNESDAY_NOON)
+    assert requests.post(sim.control_url + 'config', json={'halted_conids': [AAPL]}, timeout=10).status_code == 200
+    assert snapshot(sim, AAPL)['31'].startswith('H')
+    plain = start(display_formats=False)
+    entry = snapshot(plain, AAPL)
+    assert float(entry['31']) > 0 and entry['85'].isdigit()
+
+
+def test_sizes_and_volumes_look_like_the_gateways(start):
+    import re
+
+    sim = start(at=WEDNESDAY_NOON)
+    gw = sim.gateway
+    foreign = next(i for i in gw.universe.all() if not i.is_us and i.sec_type == 'STK')
+    seen = [snapshot(sim, AAPL), snapshot(sim, foreign.conid)]
+    for entry in seen:
+        assert re.fullmatch(r'\d+(\.\d+)?[KMB]?', entry['87']), entry['87']
+        assert entry['7762'].isdigit()
+        for key in ('85', '88', '7059'):
+            assert re.fullmatch(r'\d{1,3}(,\d{3})*', entry[key]), (key, entry[key])
+    assert any(',' in seen[1][key] for key in ('85', '88', '7059'))   # non-US sizes are in shares: "1,300"
