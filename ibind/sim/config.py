@@ -15,6 +15,8 @@ class SimConfig:
     accounts: Tuple[str, ...] = (DEFAULT_ACCOUNT,)
     financial_advisor: bool = False          # FA/multi-account: a master account over the sub-accounts
     instruments_file: Optional[str] = None   # extra instruments (JSON), see docs/simulator.md
+    broad_universe: bool = True              # S&P 500, Nasdaq-100, top US ETFs (off: only the classic few dozen)
+    strict_universe: bool = False            # unknown tickers are unknown (off: a synthetic stock per ticker)
     username: str = 'simuser1'
 
     # --- time

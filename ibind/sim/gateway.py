@@ -20,8 +20,8 @@ from ibind.sim.categories import CATEGORIES, api_tables, control_tables
 from ibind.sim.config import SimConfig
 from ibind.sim.engine.calendar import MarketCalendar
 from ibind.sim.engine.clock import SimClock
-from ibind.sim.engine.instruments import default_universe
 from ibind.sim.engine.market import Market
+from ibind.sim.engine.synthetic import build_universe
 from ibind.sim.faults import FaultMiddleware
 from ibind.sim.middleware import Middleware
 from ibind.sim.oauth import OAuthMiddleware, OAuthState
@@ -90,7 +90,7 @@ class Gateway:
             config = self.config
             self.rng = random.Random(config.seed)
             self.ids = itertools.count(1)
-            self.universe = default_universe()
+            self.universe = build_universe(broad=config.broad_universe, strict=config.strict_universe)
             if config.instruments_file:
                 self.universe.load_json(config.instruments_file)
             self.calendar = MarketCalendar(enabled=config.market_hours)
@@ -126,6 +126,7 @@ class Gateway:
             for category in CATEGORIES:
                 if category.describe_as is not None:
                     state[category.describe_as] = self.states[category.name].describe()
+            state['universe'] = self.universe.describe()
             state['counters'] = self.counters.describe()
             for middleware in self.middlewares:
                 extra = middleware.describe()

@@ -275,7 +275,8 @@ def default_instruments() -> List[Instrument]:
 
 
 def default_universe() -> Universe:
-    """The built-in universe: the instruments listed in this module."""
+    """The classic built-in universe: the instruments listed in this module (see ibind.sim.engine.synthetic
+    for the broad one the gateway uses by default)."""
     return Universe(default_instruments())
 
 

@@ -132,9 +132,12 @@ def _no_constant(name: str) -> Any:
 class Universe:
     """Instruments indexed by conid and by symbol."""
 
-    def __init__(self, instruments: Iterable[Instrument] = ()):
+    def __init__(self, instruments: Iterable[Instrument] = (), fallback: Any = None):
         self._by_conid: Dict[int, Instrument] = {}
         self._by_symbol: Dict[str, List[Instrument]] = {}
+        # makes instruments nobody listed, on demand: for_symbol(symbol) / for_conid(conid) -> Instrument | None
+        # (see ibind.sim.engine.synthetic); None: only listed instruments exist (--strict-universe)
+        self.fallback = fallback
         for instrument in instruments:
             self.add(instrument)
 
@@ -151,18 +154,32 @@ class Universe:
             key = int(str(conid).split('@')[0])
         except (TypeError, ValueError):
             raise ApiError(400, f'Bad Request: invalid conid {conid!r}') from None
-        instrument = self._by_conid.get(key)
+        instrument = self._by_conid.get(key) or self._made_for_conid(key)
         if instrument is None:
             raise ApiError(400, f'Bad Request: unknown conid {key}')
         return instrument
 
     def find(self, conid: Any) -> Optional[Instrument]:
         try:
-            return self._by_conid.get(int(str(conid).split('@')[0]))
+            key = int(str(conid).split('@')[0])
         except (TypeError, ValueError):
             return None
+        return self._by_conid.get(key) or self._made_for_conid(key)
+
+    def _made_for_conid(self, conid: int) -> Optional[Instrument]:
+        made = self.fallback.for_conid(conid) if self.fallback is not None else None
+        if made is not None and made.symbol.upper() not in self._by_symbol:
+            self.add(made)
+            return made
+        return None
 
     def by_symbol(self, symbol: str, sec_type: Optional[str] = None) -> List[Instrument]:
+        if self.fallback is not None and symbol.upper() not in self._by_symbol and sec_type in (None, 'STK', 'stk'):
+            made = self.fallback.for_symbol(symbol)
+            if made is not None and made.symbol not in self._by_symbol and made.conid not in self._by_conid:
+                self.add(made)
+            if made is not None:
+                symbol = made.symbol
         found = list(self._by_symbol.get(symbol.upper(), []))
         if sec_type:
             found = [i for i in found if i.sec_type == sec_type.upper()]
@@ -170,6 +187,12 @@ class Universe:
 
     def all(self) -> List[Instrument]:
         return list(self._by_conid.values())
+
+    def describe(self) -> Dict[str, Any]:
+        """Size of the universe and the synthetic instruments made so far (for /sim/state)."""
+        synthetic = sorted(i.symbol for i in self._by_conid.values() if i.extra.get('synthetic'))
+        return {'instruments': len(self._by_conid), 'synthetic': synthetic,
+                'strict': self.fallback is None}
 
     def __len__(self) -> int:
         return len(self._by_conid)
