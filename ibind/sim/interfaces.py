@@ -1,7 +1,7 @@
 """What one part of the simulator may ask of another: the interfaces the category states promise.
 
-Components talk through these and nothing else: orders ask the market data state whether a snapshot
-was taken, market data asks the contract state whether the underlying was searched, several states
+Components talk through these and nothing else: orders ask the market data state whether the account
+subscribes to an instrument's data, market data asks the contract state whether the underlying was searched, several states
 scope themselves to the current brokerage session. Each category declares the interfaces its state
 provides in ``ibind.sim.categories.CATEGORIES`` (``provides=``); tests/unit/test_sim_interfaces.py
 checks every state against them (members present, same parameters), so a rename on one side fails a
@@ -24,7 +24,7 @@ class MarketDataFeeds(Protocol):
     """The market data state, as the orders see it (``gw.marketdata``): the o354 "no market data" question."""
 
     def has_market_data(self, conid: int) -> bool:
-        """Was a snapshot of ``conid`` taken in this brokerage session?"""
+        """Does the account hold a market data subscription for ``conid``?"""
 
 
 class ContractSearches(Protocol):

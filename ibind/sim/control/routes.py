@@ -21,6 +21,7 @@ import dataclasses
 import math
 import numbers
 
+from ibind.sim.marketdata.subscriptions import check_subscriptions
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
@@ -96,7 +97,7 @@ def list_routes(gw, req):
 _RUNTIME_OPTIONS = {
     'pacing', 'penalty_box', 'global_rate', 'latency', 'idle_timeout', 'preflight_snapshot', 'hmds_first_404',
     'require_accounts_first', 'force_orders_empty', 'require_content_length', 'secdef_search_first',
-    'watchlist_partial_first', 'display_formats', 'halted_conids',
+    'watchlist_partial_first', 'display_formats', 'halted_conids', 'market_data_subscriptions',
     'order_questions', 'price_constraint_pct', 'total_value_limit', 'lst_lifetime',
     'dynamic_accounts', 'portfolio_accounts_first', 'portfolio_positions_cache', 'position_info_first_call',
 }
@@ -136,6 +137,8 @@ _POSITIVE = {'global_rate', 'lst_lifetime'}
 def _fits(name: str, current, value) -> bool:
     if name == 'idle_timeout' and value is None:
         return True
+    if name == 'market_data_subscriptions':
+        return value is None or check_subscriptions(value)
     if name == 'halted_conids':
         return isinstance(value, list) and all(_finite(v) and isinstance(v, int) and v > 0 for v in value)
     if isinstance(current, bool):

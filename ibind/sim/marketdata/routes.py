@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional, Tuple
 from ibind.sim.engine.history_bars import (
     HMDS_MAX_POINTS,
     MAX_POINTS,
-    session_bar_windows,
     check_step_size,
     format_time,
     make_bars,
@@ -27,6 +26,7 @@ from ibind.sim.engine.history_bars import (
     parse_hmds_period,
     parse_period,
     parse_start_time,
+    session_bar_windows,
 )
 from ibind.sim.marketdata.fields import DERIVATIVES, EXCHANGE_CODES, SnapshotFields, exchange_codes, price_decimals
 from ibind.sim.transport.http import ApiError, SimResponse, html_not_found

@@ -24,6 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
+from ibind.sim.marketdata.subscriptions import is_subscribed
 from ibind.sim.transport.http import SimResponse
 
 REGSNAPSHOT_FEE_USD = 0.01
@@ -84,9 +85,17 @@ class MarketDataState:
         return self.feeds.get(conid)
 
     def has_market_data(self, conid: int) -> bool:
-        """Is a feed of ``conid`` open in this brokerage session (a snapshot was taken)? Orders ask this."""
-        self.sync_session()  # feeds of an earlier brokerage session do not count
-        return conid in self.feeds
+        """Does the account subscribe to live data for ``conid``? Orders ask this (o354), as IBKR does.
+
+        See ibind.sim.marketdata.subscriptions and ``SimConfig.market_data_subscriptions``; with None (the
+        default for now) a snapshot of the conid in this brokerage session stands in for a subscription.
+        """
+        subscriptions = self.gateway.config.market_data_subscriptions
+        if subscriptions is None:  # the simulator's older stand-in: a snapshot in this brokerage session
+            self.sync_session()    # feeds of an earlier brokerage session do not count
+            return conid in self.feeds
+        instrument = self.gateway.universe.find(conid)
+        return instrument is not None and is_subscribed(instrument, subscriptions)
 
     def open_feed(self, conid: int, exchange: Optional[str]) -> Feed:
         feed = Feed(conid=conid, server_id=f'q{next(self._server_ids)}', opened_at=self.gateway.clock.now(),

@@ -1,0 +1,84 @@
+"""o354 as IBKR asks it: by the account's market data subscriptions (``market_data_subscriptions``), not
+by whether the session took a snapshot; and the example every ibind user starts from goes through."""
+
+import pytest
+import requests
+
+from ibind import IbkrClient
+from ibind.client.questions import QuestionType
+from ibind.sim import GatewaySimulator
+
+ACCOUNT = 'DU1234567'
+AAPL = 265598
+EURUSD = 12087792
+
+
+@pytest.fixture
+def start():
+    started = []
+
+    def start_sim(**options):
+        options.setdefault('market_data_subscriptions', ('US_STK',))
+        sim = GatewaySimulator(port=0, **options).start()
+        started.append(sim)
+        assert requests.get(sim.url + 'iserver/accounts', timeout=10).status_code == 200
+        return sim
+
+    yield start_sim
+    for sim in started:
+        sim.stop()
+
+
+def first_answer(sim, conid, **extra):
+    order = {'acctId': ACCOUNT, 'conid': conid, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1, 'tif': 'DAY',
+             **extra}
+    response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()[0]
+
+
+def option_conid(sim):
+    gw = sim.gateway
+    with gw.lock:
+        return next(i.conid for i in gw.universe.all() if i.sec_type == 'OPT' and i.underlying_conid == AAPL)
+
+
+def test_a_subscribed_us_stock_asks_no_o354_without_a_snapshot(start):
+    sim = start()
+    assert first_answer(sim, AAPL)['order_status'] == 'Filled'
+
+
+def test_an_unsubscribed_option_asks_o354_even_after_a_snapshot(start):
+    sim = start()
+    conid = option_conid(sim)
+    requests.get(sim.url + 'iserver/secdef/search', params={'symbol': 'AAPL'}, timeout=10)
+    for _ in range(2):
+        requests.get(sim.url + 'iserver/marketdata/snapshot', params={'conids': conid, 'fields': '31'}, timeout=10)
+    assert first_answer(sim, conid)['messageIds'] == ['o354']
+
+
+def test_subscribing_at_run_time_stops_the_question(start):
+    sim = start(market_data_subscriptions=())
+    assert first_answer(sim, AAPL)['messageIds'] == ['o354']
+    response = requests.post(sim.control_url + 'config', json={'market_data_subscriptions': ['US_STK']}, timeout=10)
+    assert response.status_code == 200
+    assert first_answer(sim, AAPL)['order_status'] == 'Filled'
+    bad = requests.post(sim.control_url + 'config', json={'market_data_subscriptions': ['EVERYTHING']}, timeout=10)
+    assert bad.status_code == 400
+
+
+def test_forex_quotes_are_free(start):
+    sim = start(market_data_subscriptions=())
+    answer = first_answer(sim, EURUSD, quantity=20000, isCcyConv=False)
+    assert 'o354' not in answer.get('messageIds', [])
+
+
+def test_the_readme_order_goes_through(start):
+    """ibind's README places a market order answering the price-percentage and value-limit questions."""
+    sim = start()
+    with IbkrClient(url=sim.url, account_id=ACCOUNT, cacert=False, pacing=False) as client:
+        client.receive_brokerage_accounts()
+        answers = {QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, QuestionType.ORDER_VALUE_LIMIT: True}
+        order = {'conid': AAPL, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1, 'tif': 'DAY'}
+        placed = client.place_order(order, answers).data
+        assert placed[0]['order_status'] == 'Filled'
