@@ -28,6 +28,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ibind.sim.engine.market import round_to_tick
 from ibind.sim.orders import hours
 from ibind.sim.orders.questions import NOT_CONFIRMED, QUESTION_RULES, PendingSubmission, Question, reference_price
+from ibind.sim.orders.risk import margin_rejection
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder, Ticket, parse_ticket, reject
 from ibind.sim.transport.http import ApiError
 
@@ -217,6 +218,10 @@ class OrderBook:
             order = self._apply_modification(target, tickets[0], now)
             return [_ack(order)]
         self._check_submission(tickets, now)  # time passed while the questions were answered
+        rejection = margin_rejection(self.gateway, tickets, now)
+        if rejection:
+            self.stats['rejected'] += 1
+            raise reject(rejection)
         request_id = next(self._request_ids)
         created: List[SimOrder] = []
         by_coid: Dict[str, SimOrder] = {}

@@ -82,3 +82,23 @@ def test_the_readme_order_goes_through(start):
         order = {'conid': AAPL, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1, 'tif': 'DAY'}
         placed = client.place_order(order, answers).data
         assert placed[0]['order_status'] == 'Filled'
+
+
+# ----------------------------------------------------------------- margin
+
+def test_an_order_beyond_the_equity_with_loan_value_is_rejected_with_ibkrs_text(start):
+    sim = start()
+    huge = first_answer(sim, AAPL, quantity=100_000)                 # ~19M USD of AAPL on a 1M account
+    if 'messageIds' in huge:                                         # o451: answer yes, the margin check follows
+        huge = requests.post(sim.url + f'iserver/reply/{huge["id"]}', json={'confirmed': True}, timeout=10).json()
+    assert huge['error'].startswith('YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR '
+                                    'EQUITY WITH LOAN VALUE [')
+    assert 'MUST EXCEED THE INITIAL MARGIN [' in huge['error']
+    state = requests.get(sim.control_url + 'state', timeout=10).json()
+    assert state['accounts'][ACCOUNT]['positions'] == {}
+    assert first_answer(sim, AAPL, quantity=100)['order_status'] == 'Filled'   # within the margin: accepted
+
+
+def test_margin_checks_can_be_switched_off(start):
+    sim = start(margin_checks=False, order_questions=False)
+    assert first_answer(sim, AAPL, quantity=100_000)['order_status'] == 'Filled'
