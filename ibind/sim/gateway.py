@@ -112,7 +112,7 @@ class Gateway:
         """An account of this user; an unknown id is the gateway's 400."""
         account = self.accounts.get(str(account_id))
         if account is None:
-            raise ApiError(400, f'Bad Request: account {account_id} is not one of this user\'s accounts')
+            raise ApiError(400, f'Account {account_id} not found')  # terse; the client adds the advice
         return account
 
     def describe(self) -> Dict[str, Any]:

@@ -48,13 +48,13 @@ class SessionState:
         if level == 'none':
             return
         if not self.logged_in:
-            raise ApiError(401, 'not authenticated: log in to the gateway first')
+            raise ApiError(401, 'not authenticated')
         if level != 'brokerage':
             return
         if self.no_bridge:
             raise ApiError(400, 'Bad Request: no bridge')
         if not self.brokerage:
-            raise ApiError(401, 'not authenticated: no brokerage session; call /iserver/auth/ssodh/init')
+            raise ApiError(401, 'not authenticated')
 
     def require_accounts_queried(self) -> None:
         if self.config.require_accounts_first and not self.accounts_queried:
