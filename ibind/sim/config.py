@@ -57,6 +57,7 @@ class SimConfig:
     order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331')  # rules asked (+'o10151': market orders)
     max_order_rounds: int = 10
     margin_checks: bool = True               # reject orders beyond the equity with loan value, with IBKR's text
+    partial_fills: bool = False              # a fill takes at most the displayed size (refilled every second)
 
     # --- portfolio and accounts (see docs/simulator/portfolio_accounts.md)
     initial_positions: Dict[str, Any] = field(default_factory=dict)  # {account: [{conid, quantity, avg_price}]}

@@ -98,6 +98,7 @@ _RUNTIME_OPTIONS = {
     'pacing', 'penalty_box', 'global_rate', 'latency', 'idle_timeout', 'preflight_snapshot', 'hmds_first_404',
     'require_accounts_first', 'force_orders_empty', 'require_content_length', 'secdef_search_first',
     'watchlist_partial_first', 'display_formats', 'halted_conids', 'market_data_subscriptions', 'margin_checks',
+    'partial_fills',
     'order_questions', 'price_constraint_pct', 'total_value_limit', 'lst_lifetime',
     'dynamic_accounts', 'portfolio_accounts_first', 'portfolio_positions_cache', 'position_info_first_call',
 }

@@ -102,3 +102,31 @@ def test_an_order_beyond_the_equity_with_loan_value_is_rejected_with_ibkrs_text(
 def test_margin_checks_can_be_switched_off(start):
     sim = start(margin_checks=False, order_questions=False)
     assert first_answer(sim, AAPL, quantity=100_000)['order_status'] == 'Filled'
+
+
+# ----------------------------------------------------------------- partial fills
+
+def sim_order(sim, order_id):
+    orders = requests.get(sim.control_url + 'state', timeout=10).json()['orders']['orders']
+    return next(o for o in orders if o['order_id'] == int(order_id))
+
+
+def test_a_large_market_order_fills_in_pieces_of_the_displayed_size(start):
+    sim = start(partial_fills=True, order_questions=False, frozen_clock=True)
+    placed = first_answer(sim, AAPL, quantity=20_000)
+    order = sim_order(sim, placed['order_id'])
+    assert order['status'] == 'Submitted' and 100 <= order['filled_quantity'] <= 4100
+    assert order['filled_quantity'] % 100 == 0
+    assert requests.post(sim.control_url + 'clock', json={'advance': 120}, timeout=10).status_code == 200
+    done = sim_order(sim, placed['order_id'])
+    assert done['status'] == 'Filled' and done['filled_quantity'] == 20_000
+    state = requests.get(sim.control_url + 'state', timeout=10).json()
+    assert state['accounts'][ACCOUNT]['executions'] > 1
+    assert state['accounts'][ACCOUNT]['positions'][str(AAPL)]['quantity'] == 20_000
+
+
+def test_a_small_order_fills_whole_and_partial_fills_are_off_by_default(start):
+    sim = start(partial_fills=True, order_questions=False)
+    assert first_answer(sim, AAPL, quantity=50)['order_status'] == 'Filled'
+    plain = start(order_questions=False)
+    assert first_answer(plain, AAPL, quantity=20_000)['order_status'] == 'Filled'
