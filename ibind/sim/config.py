@@ -54,7 +54,7 @@ class SimConfig:
     market_data_subscriptions: Optional[Tuple[str, ...]] = None
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163
     total_value_limit: float = 500_000.0     # order value above this asks o451
-    order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331')  # rules asked (+'o10151': market orders)
+    order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331', 'o2165')  # (+'o10151': market orders)
     max_order_rounds: int = 10
     margin_checks: bool = True               # reject orders beyond the equity with loan value, with IBKR's text
     partial_fills: bool = False              # a fill takes at most the displayed size (refilled every second)

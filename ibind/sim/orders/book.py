@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ibind.sim.orders import hours
 from ibind.sim.orders.matching import Matching
 from ibind.sim.orders.questions import NOT_CONFIRMED, QUESTION_RULES, PendingSubmission, Question, reference_price
-from ibind.sim.orders.risk import margin_rejection
+from ibind.sim.orders.risk import fraction_rejection, margin_rejection
 from ibind.sim.orders.tickets import SimOrder, Ticket, parse_ticket, reject
 from ibind.sim.transport.http import ApiError
 
@@ -218,7 +218,7 @@ class OrderBook(Matching):
             order = self._apply_modification(target, tickets[0], now)
             return [_ack(order)]
         self._check_submission(tickets, now)  # time passed while the questions were answered
-        rejection = margin_rejection(self.gateway, tickets, now)
+        rejection = fraction_rejection(tickets) or margin_rejection(self.gateway, tickets, now)
         if rejection:
             self.stats['rejected'] += 1
             raise reject(rejection)

@@ -20,6 +20,8 @@ STOP_ORDER_TEXT = ('You are about to submit a stop order. Please be aware of the
 TRIGGER_IMMEDIATELY_TEXT = 'This order will most likely trigger and fill immediately.' + QUESTION_SUFFIX
 MARKET_ORDER_TEXT = ('You are about to submit a market order. A market order executes at the best price available '
                      'when it reaches the market, which may differ from the last traded price.' + QUESTION_SUFFIX)
+FRACTIONS_OUTSIDE_RTH_TEXT = ('This instrument does not support trading in fractions outside regular trading hours.'
+                              + QUESTION_SUFFIX)  # seed 002 describes o2165 without quoting it
 NOT_CONFIRMED = 'Order not confirmed '   # IBKR's OpenAPI example text, trailing space included
 
 
@@ -93,8 +95,12 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
     def market_order(gw, ticket: Ticket) -> Optional[str]:
         return MARKET_ORDER_TEXT if ticket.order_type == 'MKT' else None
 
+    def fractions_outside_rth(gw, ticket: Ticket) -> Optional[str]:
+        fractional = not float(ticket.quantity).is_integer() and ticket.instrument.sec_type == 'STK'
+        return FRACTIONS_OUTSIDE_RTH_TEXT if fractional and ticket.outside_rth else None
+
     return {'o354': missing_market_data, 'o163': price_percentage, 'o403': trigger_immediately,
-            'o451': total_value, 'o10331': stop_order, 'o10151': market_order}
+            'o451': total_value, 'o10331': stop_order, 'o10151': market_order, 'o2165': fractions_outside_rth}
 
 
 QUESTION_RULES = _question_rules()

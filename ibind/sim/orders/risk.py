@@ -1,4 +1,10 @@
-"""Pre-trade margin check (``SimConfig.margin_checks``): an order that would raise the account's initial
+"""Pre-trade checks as the order is transmitted: fractional quantities and margin.
+
+Fractions (``fraction_rejection``): only US stocks and ETFs trade in fractions of a share (IBKR's
+fractional trading); options, futures, bonds and non-US listings take whole units (forex amounts are
+free). IBKR's exact rejection text for this case is not documented; the simulator's is terse.
+
+Margin check (``SimConfig.margin_checks``): an order that would raise the account's initial
 margin above its equity with loan value is rejected with IBKR's text, as the order is transmitted (after
 its questions were answered).
 
@@ -16,6 +22,20 @@ from ibind.sim.orders.questions import reference_price
 # IBKR's rejection, as TWS and the Client Portal show it
 MARGIN_REJECT = ('YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE '
                  '[{equity:.2f} {currency}] MUST EXCEED THE INITIAL MARGIN [{required:.2f} {currency}]')
+
+
+FRACTION_REJECT = 'Fractional-sized order is not supported for this contract'
+
+
+def fraction_rejection(tickets) -> Optional[str]:
+    """The rejection of a fractional quantity for an instrument that only trades whole units."""
+    for ticket in tickets:
+        instrument = ticket.instrument
+        if instrument.sec_type == 'CASH' or float(ticket.quantity).is_integer():
+            continue
+        if instrument.sec_type != 'STK' or not instrument.is_us:
+            return FRACTION_REJECT
+    return None
 
 
 def margin_rejection(gw, tickets, now: float) -> Optional[str]:

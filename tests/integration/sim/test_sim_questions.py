@@ -130,3 +130,19 @@ def test_a_small_order_fills_whole_and_partial_fills_are_off_by_default(start):
     assert first_answer(sim, AAPL, quantity=50)['order_status'] == 'Filled'
     plain = start(order_questions=False)
     assert first_answer(plain, AAPL, quantity=20_000)['order_status'] == 'Filled'
+
+
+# ----------------------------------------------------------------- fractions
+
+def test_fractions_of_us_shares_trade_and_whole_units_elsewhere(start):
+    sim = start(order_questions=False)
+    assert first_answer(sim, AAPL, quantity=0.5)['order_status'] == 'Filled'
+    order = {'acctId': ACCOUNT, 'conid': option_conid(sim), 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1.5,
+             'tif': 'DAY'}
+    response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
+    assert response.json() == {'error': 'Fractional-sized order is not supported for this contract'}
+
+
+def test_fractions_outside_regular_hours_ask_o2165(start):
+    sim = start()
+    assert first_answer(sim, AAPL, quantity=0.5, outsideRTH=True)['messageIds'] == ['o2165']
