@@ -1,8 +1,9 @@
 """The one list of what the simulated gateway serves: each IBKR category's route table and its state.
 
-Adding a category is one line in ``CATEGORIES``: a folder ``ibind/sim/<category>/`` with ``routes.py``
-(a ``RouteTable``) and, if it keeps state, ``state.py`` (a class built from the gateway on every reset,
-reachable to handlers as ``gw.<attribute>``). The categories mirror the client's
+Adding a category is one line in ``CATEGORIES``, e.g. ``Category('alerts', alerts_routes.routes,
+state=AlertState)``: a folder ``ibind/sim/<category>/`` with ``routes.py`` (a ``RouteTable``) and, if it
+keeps state, ``state.py`` (a class built from the gateway on every reset, reachable to handlers as
+``gw.<name>``). The categories mirror the client's
 ``ibind/client/ibkr_client_mixins/<category>_mixin.py``.
 """
 
@@ -40,17 +41,23 @@ class Category:
     """One IBKR category: its routes and, if it keeps state, where the state lives on the gateway.
 
     ``state`` builds the category's state from the gateway on every reset (in ``CATEGORIES`` order, so a
-    state may use the states listed before it); the gateway keeps it as ``gw.<attribute>``. With
-    ``describe_as`` the state's ``describe()`` appears under that key of ``GET /sim/state``. ``provides``
-    lists the interfaces of ``ibind.sim.interfaces`` other components may use the state through.
+    state may use the states listed before it); the gateway keeps it as ``gw.<attribute>`` (by default
+    ``gw.<name>``). With ``describe_as`` the state's ``describe()`` appears under that key of
+    ``GET /sim/state``. ``provides`` lists the interfaces of ``ibind.sim.interfaces`` other components may
+    use the state through.
     """
 
     name: str
     routes: Union[RouteTable, Tuple[RouteTable, ...]]  # one table, or a few when the category is large
-    attribute: Optional[str] = None
+    attribute: Optional[str] = None  # None: the category's name
     state: Optional[Callable[['Gateway'], Any]] = None
     describe_as: Optional[str] = None
     provides: Tuple[type, ...] = ()
+
+    @property
+    def state_attribute(self) -> str:
+        """The gateway attribute of the state: ``attribute``, else the category's name."""
+        return self.attribute or self.name
 
     @property
     def tables(self) -> Tuple[RouteTable, ...]:
@@ -63,16 +70,15 @@ def _session_state(gw: 'Gateway') -> SessionState:
 
 CATEGORIES: List[Category] = [
     Category('oauth', oauth_routes.routes),
-    Category('session', session_routes.routes, attribute='session', state=_session_state, describe_as='session',
+    Category('session', session_routes.routes, state=_session_state, describe_as='session',
              provides=(BrokerageSession,)),
     Category('accounts', accounts_routes.routes),
     Category('contract', contract_routes.routes, attribute='contracts', state=ContractState, describe_as='contracts',
              provides=(ContractSearches,)),
-    Category('marketdata', marketdata_routes.routes, attribute='marketdata', state=MarketDataState,
-             describe_as='marketdata', provides=(MarketDataFeeds,)),
-    Category('orders', orders_routes.routes, attribute='orders', state=OrderBook, describe_as='orders'),
-    Category('portfolio', (portfolio_routes.routes, portfolio_analyst_routes.routes), attribute='portfolio',
-             state=PortfolioState),
+    Category('marketdata', marketdata_routes.routes, state=MarketDataState, describe_as='marketdata',
+             provides=(MarketDataFeeds,)),
+    Category('orders', orders_routes.routes, state=OrderBook, describe_as='orders'),
+    Category('portfolio', (portfolio_routes.routes, portfolio_analyst_routes.routes), state=PortfolioState),
     Category('scanner', scanner_routes.routes),
     Category('watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore,
              describe_as='watchlists'),

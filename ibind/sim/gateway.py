@@ -13,7 +13,7 @@ import json
 import random
 import threading
 from collections import defaultdict
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.categories import CATEGORIES, api_tables, control_tables
@@ -28,6 +28,14 @@ from ibind.sim.oauth import OAuthMiddleware, OAuthState
 from ibind.sim.pacing import PacingMiddleware
 from ibind.sim.transport.http import ApiError, SimRequest, SimResponse, html_not_found
 from ibind.sim.transport.router import Route, Router
+
+if TYPE_CHECKING:
+    from ibind.sim.contract.state import ContractState
+    from ibind.sim.marketdata.state import MarketDataState
+    from ibind.sim.orders.book import OrderBook
+    from ibind.sim.portfolio.state import PortfolioState
+    from ibind.sim.session.state import SessionState
+    from ibind.sim.watchlist.state import WatchlistStore
 
 
 class RequestCounters:
@@ -55,6 +63,19 @@ class RequestCounters:
 
 
 class Gateway:
+    """One simulated gateway: the engine (clock, universe, market), the accounts, each category's state and the layers.
+
+    The category states are built from ``ibind.sim.categories.CATEGORIES`` on every reset, kept in
+    ``self.states`` by category name and as the attributes below (for handlers: ``gw.orders``...).
+    """
+
+    session: 'SessionState'
+    contracts: 'ContractState'
+    marketdata: 'MarketDataState'
+    orders: 'OrderBook'
+    portfolio: 'PortfolioState'
+    watchlists: 'WatchlistStore'
+
     def __init__(self, config: Optional[SimConfig] = None):
         self.config = config or SimConfig()
         self.public_scheme = 'http'  # the server sets 'https' when it serves TLS (OAuth signs the scheme)
@@ -71,10 +92,8 @@ class Gateway:
         return [FaultMiddleware(), OAuthMiddleware(), PacingMiddleware()]
 
     @property
-    def faults(self):
-        """The fault injection rules (see ibind.sim.faults.middleware)."""
-        from ibind.sim.faults.middleware import FaultMiddleware
-
+    def faults(self) -> FaultMiddleware:
+        """The fault injection rules (see ibind.sim.faults)."""
         return next(m for m in self.middlewares if isinstance(m, FaultMiddleware))
 
     @property
@@ -103,7 +122,7 @@ class Gateway:
             for category in CATEGORIES:
                 if category.state is not None:
                     self.states[category.name] = category.state(self)
-                    setattr(self, category.attribute, self.states[category.name])
+                    setattr(self, category.state_attribute, self.states[category.name])
             self.counters = RequestCounters()
             for middleware in self.middlewares:
                 middleware.reset(self)

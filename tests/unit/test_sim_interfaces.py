@@ -81,4 +81,4 @@ def test_a_renamed_method_or_changed_signature_is_caught():
 def test_category_states_are_reachable_as_gateway_attributes(gateway):
     for category in CATEGORIES:
         if category.state is not None:
-            assert getattr(gateway, category.attribute) is gateway.states[category.name]
+            assert getattr(gateway, category.state_attribute) is gateway.states[category.name]

@@ -1,7 +1,7 @@
 """Simulated gateway routes: accounts (brokerage accounts, account switching, DYNACCT, PnL, owners, summary).
 
 Shapes follow the examples of IBKR's "Accounts" documentation; the /iserver/account/{id}/summary family
-(not in that documentation) follows IBKR's OpenAPI specification. Figures come from ibind.sim.views.
+(not in that documentation) follows IBKR's OpenAPI specification. Figures come from ibind.sim.accounts.figures.
 """
 
 from __future__ import annotations
