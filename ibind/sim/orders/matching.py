@@ -45,7 +45,10 @@ class Matching:
                 order.stop_price = round_to_tick(last - offset if not order.is_buy else last + offset,
                                                  order.instrument.tick)
         opens = hours.queued_until(self.gateway, order, now)
-        if opens is not None:  # the market is closed: queued until it opens
+        if opens is not None:  # the market is closed: queued until it opens (an IOC cannot wait)
+            if order.tif == 'IOC':
+                self._cancel(order, now, 'IOC: the market is closed')
+                return
             order.status, order.queued_until, order.working_since = 'PreSubmitted', opens, opens
             return
         order.status = 'PreSubmitted' if order.order_type in STOP_TYPES else 'Submitted'

@@ -198,3 +198,10 @@ def test_sizes_and_volumes_look_like_the_gateways(start):
         for key in ('85', '88', '7059'):
             assert re.fullmatch(r'\d{1,3}(,\d{3})*', entry[key]), (key, entry[key])
     assert any(',' in seen[1][key] for key in ('85', '88', '7059'))   # non-US sizes are in shares: "1,300"
+
+
+def test_an_ioc_order_while_the_market_is_closed_is_cancelled(start):
+    sim = start()
+    order_id = place_day_market_order(sim, tif='IOC')
+    cancelled = sim_order(sim, order_id)
+    assert cancelled['status'] == 'Cancelled' and cancelled['filled_quantity'] == 0
