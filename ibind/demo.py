@@ -53,7 +53,7 @@ LEDGER_ROWS = (('cash', 'cashbalance'), ('stock market value', 'stockmarketvalue
 ANSWERS: Answers = {
     QuestionType.STOP_ORDER_RISKS: True,             # o10331: "You are about to submit a stop order..."
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: limit price more than 3% away from the market
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: not asked here, the snapshot came first
+    QuestionType.MISSING_MARKET_DATA: True,          # o354: asked without a market data subscription
 }
 
 

@@ -49,9 +49,9 @@ class SimConfig:
 
     # --- orders
     order_questions: bool = True             # ask the documented precautionary questions
-    # o354 is asked without a subscription for the instrument: e.g. ('US_STK',) (names: US_STK US_OPT US_IND
-    # US_FUT US_BOND NON_US; forex is free). None: until a snapshot of it was taken in the brokerage session
-    market_data_subscriptions: Optional[Tuple[str, ...]] = None
+    # o354 is asked without a subscription for the instrument (names: US_STK US_OPT US_IND US_FUT US_BOND
+    # NON_US; forex is free). None: the older stand-in, o354 until the session took a snapshot of the conid
+    market_data_subscriptions: Optional[Tuple[str, ...]] = ('US_STK',)
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163
     total_value_limit: float = 500_000.0     # order value above this asks o451
     order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331', 'o2165')  # (+'o10151': market orders)
