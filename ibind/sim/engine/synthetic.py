@@ -91,7 +91,7 @@ def listed_stocks(known_symbols=frozenset()) -> List[Instrument]:
     for line in _listed_lines():
         if not line or line.startswith('#'):
             continue
-        if line.startswith('[ETF]'):
+        if line.strip() == '[ETF]':
             etf = True
             continue
         raw_symbol, code, price, name = line.split(None, 3)

@@ -45,6 +45,9 @@ def test_the_default_universe_covers_the_indices_and_the_most_traded_etfs(start)
     assert found['NVDA'][0]['contracts'][0]['conid'] == 4815747          # instruments.py's conid wins
     assert found['VOO'][0]['name'] == 'VANGUARD S&P 500 ETF'
     assert universe_state(sim)['synthetic'] == []
+    kinds = {i.symbol: i.stock_type for i in sim.gateway.universe.all() if i.sec_type == 'STK' and i.is_us}
+    assert kinds['LLY'] == kinds['XYZ'] == 'COMMON' and kinds['VOO'] == kinds['TQQQ'] == 'ETF'
+    assert 50 <= sum(1 for kind in kinds.values() if kind == 'ETF') <= 80
 
 
 def test_any_well_formed_ticker_is_a_stable_synthetic_stock(start):
