@@ -18,7 +18,9 @@ from typing import FrozenSet, Optional
 class FailureKind(enum.Enum):
     """How a request failed, as far as "did the server see it?" is concerned."""
 
-    NOT_SENT = 'not sent'            # connect refused / DNS / connect timeout: the server never saw it
+    NOT_SENT = 'not sent'            # connect timeout: the server never saw it (retried: it may be busy)
+    UNREACHABLE = 'unreachable'      # connection refused / DNS failure: never saw it, and repeating will not help
+    TLS = 'TLS failure'              # certificate / handshake failure: never saw it, a setup error: never repeated
     TIMED_OUT = 'timed out'          # sent, no answer within the read timeout: it may have acted
     CONNECTION_LOST = 'connection lost'  # sent, connection dropped before a full answer: it may have acted
     STATUS = 'status'                # a complete HTTP response with a retryable status
@@ -63,6 +65,8 @@ class RetryPolicy:
         """Whether a request that failed this way may be sent again (ignoring the attempt count)."""
         if kind is FailureKind.NOT_SENT:
             return True
+        if kind in (FailureKind.UNREACHABLE, FailureKind.TLS):
+            return False  # a setup problem or a gateway that is down: fail at once with a clear message
         if not self.is_idempotent(method, retry_safe):
             return False
         if kind is FailureKind.STATUS:
