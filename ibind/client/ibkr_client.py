@@ -24,6 +24,7 @@ from ibind.client.ibkr_client_mixins.portfolio_mixin import PortfolioMixin
 from ibind.client.ibkr_client_mixins.scanner_mixin import ScannerMixin
 from ibind.client.ibkr_client_mixins.session_mixin import SessionMixin
 from ibind.client.ibkr_client_mixins.watchlist_mixin import WatchlistMixin
+from ibind.client.pending_orders import PendingOrders
 from ibind.client.session_lifecycle import SessionLifecycleMixin
 from ibind.support.arguments import identifier, is_digits
 from ibind.support.logs import project_logger
@@ -67,6 +68,7 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         _check_gateway_address(host, port, base_route)
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
         self._coid_sequence = itertools.count(1)  # numbers the cOIDs this client gives orders
+        self._pending_orders = PendingOrders()  # order requests whose outcome is not known yet
         if self.use_oauth:
             from ibind.oauth.oauth1a import OAuth1aConfig
 

@@ -265,4 +265,9 @@ class SessionLifecycleMixin:
         super().close()
 
     def _on_shutdown_signal(self) -> None:
+        pending = getattr(self, '_pending_orders', None)
+        for entry in pending.list() if pending is not None else ():
+            _LOGGER.warning('shutting down with an order request whose outcome is unknown: %s cOID=%s order_id=%s '
+                            '(%s); check live_orders() before sending it again', entry['action'], entry['coid'],
+                            entry['order_id'], entry['reason'])
         self.close()
