@@ -107,6 +107,10 @@ def _classify(error: requests.RequestException) -> FailureKind:
     return FailureKind.CONNECTION_LOST
 
 
+def _deadline_message(seconds: float) -> str:
+    return f'no complete answer within the whole-request deadline of {seconds:g}s (total_timeout)'
+
+
 def _root_cause(error: BaseException) -> str:
     """The innermost reason of a requests/urllib3 error, as one readable line cut at a word boundary."""
     seen = set()
@@ -374,18 +378,18 @@ class RestClient:
                                            verify=self._verify, timeout=timeouts, allow_redirects=False, stream=True)
                 too_large = read_body(response, self.max_body_bytes)
             except requests.RequestException as error:
-                if time.monotonic() >= deadline:
-                    raise _DeadlinePassed(f'no complete answer within the whole-request deadline of '
-                                          f'{deadline - started:g}s (total_timeout)') from error
+                if watchdog.disarm():
+                    raise _DeadlinePassed(_deadline_message(deadline - started)) from error
                 if _classify(error) in (FailureKind.UNREACHABLE, FailureKind.TLS):
                     refund = getattr(self._pacer, 'refund', None)
                     if refund is not None:
                         refund(method, path)  # nothing reached the server: its pacing slot was not used
                 raise
             finally:
-                watchdog.disarm()
                 if session is not self._session:
                     session.close()
+            if watchdog.disarm():  # cut while reading headers: what arrived is not a whole answer
+                raise _DeadlinePassed(_deadline_message(deadline - started))
         if too_large is not None:
             raise BadResponseError(too_large, status_code=response.status_code, method=method, url=url)
         if 'set-cookie' in response.headers and self._session is not None:

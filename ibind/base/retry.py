@@ -44,6 +44,9 @@ class RetryPolicy:
     retry_statuses: FrozenSet[int] = field(default_factory=lambda: frozenset({502, 503, 504}))
     idempotent_methods: FrozenSet[str] = field(default_factory=lambda: frozenset({'GET', 'HEAD', 'OPTIONS'}))
     max_retry_after: float = 60.0
+    retry_unreachable: bool = False
+    """Retry a refused connection / unknown host too (off by default: a gateway that is down fails at once with
+    GatewayUnreachableError; turn it on with a patient back-off to ride through planned gateway restarts)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
@@ -65,8 +68,10 @@ class RetryPolicy:
         """Whether a request that failed this way may be sent again (ignoring the attempt count)."""
         if kind is FailureKind.NOT_SENT:
             return True
-        if kind in (FailureKind.UNREACHABLE, FailureKind.TLS):
-            return False  # a setup problem or a gateway that is down: fail at once with a clear message
+        if kind is FailureKind.UNREACHABLE:
+            return self.retry_unreachable  # nothing was sent; by default a gateway that is down fails at once
+        if kind is FailureKind.TLS:
+            return False  # a setup problem: repeating cannot fix it
         if not self.is_idempotent(method, retry_safe):
             return False
         if kind is FailureKind.STATUS:

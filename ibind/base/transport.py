@@ -43,6 +43,7 @@ class Watchdog:
         self.tick = tick
         self._local = threading.local()
         self._watched: Dict[int, Tuple[float, Any]] = {}
+        self._cut: set = set()
         self._thread: Optional[threading.Thread] = None
         self._start_lock = threading.Lock()
         self._stopped = threading.Event()
@@ -53,9 +54,15 @@ class Watchdog:
         if self._thread is None:
             self._start()
 
-    def disarm(self) -> None:
+    def disarm(self) -> bool:
+        """End the watch of this thread's request; True when the watchdog cut it (its deadline passed)."""
         self._local.deadline = None
-        self._watched.pop(threading.get_ident(), None)
+        ident = threading.get_ident()
+        self._watched.pop(ident, None)
+        if ident in self._cut:
+            self._cut.discard(ident)
+            return True
+        return False
 
     def watch(self, connection: Any) -> None:
         """Called by a connection about to read an answer on the requesting thread."""
@@ -78,6 +85,7 @@ class Watchdog:
         for ident, (deadline, connection) in list(self._watched.items()):
             if now >= deadline and self._watched.get(ident, (None, None))[1] is connection:
                 self._watched.pop(ident, None)
+                self._cut.add(ident)
                 self.expired += 1
                 sock = getattr(connection, 'sock', None)
                 if sock is not None:
@@ -149,7 +157,6 @@ class GuardedAdapter(HTTPAdapter):
 def new_session(watchdog: Watchdog, quiet_unverified: bool, pool_maxsize: int, user_agent: str) -> requests.Session:
     """A requests Session that never follows redirects and whose connections obey the watchdog."""
     session = requests.Session()
-    session.max_redirects = 0
     adapter = GuardedAdapter(watchdog, quiet_unverified, pool_connections=4, pool_maxsize=pool_maxsize)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
