@@ -41,6 +41,7 @@ from ibind.support.errors import (
     TransportError,
 )
 from ibind.support.logs import project_logger
+from ibind.support.py_utils import parallel_cancelled
 from ibind.var import parse_cacert
 
 _LOGGER = project_logger('ibind.rest')
@@ -403,7 +404,7 @@ class RestClient:
 
     def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int, limit: int,
                       status: Optional[int] = None) -> bool:
-        if attempt >= limit or self._closed:
+        if attempt >= limit or self._closed or parallel_cancelled():
             return False
         return self.retry_policy.may_retry(kind, method, retry_safe, status)
 
