@@ -17,10 +17,10 @@ from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES,
                                                assign_coids, find_order, modification_applied, reconcile_placement,
                                                wait_for)
 from ibind.client.pending_orders import found_in
-from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest
+from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest, check_whole_quantity
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
 from ibind.client.response_shape import reading
-from ibind.support.arguments import conid_arg, identifier, is_digits, printable
+from ibind.support.arguments import conid_arg, identifier, is_digits, plain_number, printable
 from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
                                   OutcomeUnknownError)
 from ibind.support.logs import project_logger
@@ -370,13 +370,15 @@ def _order_dict(order: Any, argument: str) -> Dict[str, Any]:
         if not order:
             raise ValueError(f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
                              '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}')
-        _check_order_dict(order, argument)
-        return dict(order)
+        return _check_order_dict(order, argument)
     raise TypeError(f'{argument!r} must be an OrderRequest or an order dict, got {type(order).__name__}')
 
 
-def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
-    """The checks IBKR would refuse a raw order dict for, done before anything is sent (keys as IBKR names them)."""
+def _check_order_dict(order: Mapping[str, Any], argument: str) -> Dict[str, Any]:
+    """The checks IBKR would refuse a raw order dict for, done before anything is sent (keys as IBKR names them).
+
+    Returns a copy whose numbers are plain int/float (numpy, Decimal and Fraction values converted exactly)."""
+    checked = dict(order)
     def fail(key: str, expected: str, error: type = ValueError) -> None:
         raise error(f"{argument}[{key!r}] must be {expected}, got {order.get(key)!r}")
 
@@ -387,7 +389,8 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
     if conid is None and conidex is None:
         raise ValueError(f"{argument!r} needs 'conid' (e.g. 265598) or 'conidex'")
     if conid is not None:
-        conid_arg(f"{argument}['conid']", conid)
+        text = conid_arg(f"{argument}['conid']", conid)
+        checked['conid'] = text if isinstance(conid, str) else int(text)
     if conidex is not None and (not isinstance(conidex, str) or not conidex.strip()):
         fail('conidex', 'a non-empty str like "265598@SMART"')
     side = order.get('side')
@@ -404,12 +407,16 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
         value = order.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
-                float('inf'), float('-inf')):
-            fail(key, 'a finite number', TypeError if not isinstance(value, (int, float)) else ValueError)
+        try:
+            value = checked[key] = plain_number(f'{argument}[{key!r}]', value)
+        except TypeError:
+            fail(key, 'a finite number', TypeError)
+        if value != value or value in (float('inf'), float('-inf')):
+            fail(key, 'a finite number')
         combo = isinstance(conidex, str) and ';;;' in conidex
         if value <= 0 and not (combo and key in ('price', 'auxPrice')):
             fail(key, 'a number greater than 0')
+    check_whole_quantity(f'{argument}[\'quantity\']', checked.get('quantity'), order.get('secType'), False)
     if order.get('quantity') is None and not sized_by_cash:
         raise ValueError(f"{argument!r} needs 'quantity' (a number greater than 0) or 'cashQty'/'fxQty'")
     if order_type.strip().upper() in ('LMT', 'STOP_LIMIT', 'TRAILLMT') and order.get('price') is None:
@@ -424,6 +431,7 @@ def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
             printable(f'{argument}[{key!r}]', value, 'one line of text')
     if order.get('acctId') is not None:
         identifier(f'{argument}[\'acctId\']', order['acctId'], "an account id like 'DU1234567'")
+    return checked
 
 
 def _question_in(result: Result) -> Optional[Dict[str, Any]]:
