@@ -151,6 +151,7 @@ class RestClient:
     """Whether every 2xx answer must be JSON (an empty or non-JSON body is then a BadResponseError);
     a request's ``expect_json`` overrides it. IbkrClient sets it: every IBKR endpoint it calls answers JSON."""
 
+    @var.from_environment(use_session='IBIND_USE_SESSION', connect_timeout='IBIND_CONNECT_TIMEOUT')
     def __init__(
         self,
         url: str,

@@ -43,6 +43,8 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
 
     expects_json = True  # every endpoint of the Client Portal Web API answers JSON: anything else is a BadResponseError
 
+    @var.from_environment(account_id='IBIND_ACCOUNT_ID', url='IBIND_REST_URL', cacert='IBIND_CACERT',
+                          timeout='IBIND_TIMEOUT', max_retries='IBIND_MAX_RETRIES', use_oauth='IBIND_USE_OAUTH')
     def __init__(
         self,
         account_id: Optional[str] = var.IBIND_ACCOUNT_ID,

@@ -55,7 +55,9 @@ class ExternalBrokerError(Exception):
         excerpt = body_excerpt(self.body)
         if excerpt:
             parts.append(f'body={excerpt}')
-        return ' '.join(parts)
+        from ibind.support.logs import redact  # cookies, tokens and keys never reach exception text
+
+        return redact(' '.join(parts))
 
 
 class NotAuthenticatedError(ExternalBrokerError):
