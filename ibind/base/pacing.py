@@ -223,6 +223,7 @@ class Pacer:
 
     def _acquire(self, method: str, path: str, windows: Tuple[_Window, ...]) -> None:
         started = self._clock()
+        waited_for = 'its turn'
         with self._condition:
             while True:
                 now = self._clock()

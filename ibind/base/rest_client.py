@@ -25,6 +25,7 @@ from ibind import var
 from ibind.base.pacing import NoPacing
 from ibind.base.responses import (check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure,
                                   require_json)
+from ibind.base.failures import DeadlinePassed, classify, deadline_message, transport_error
 from ibind.base.retry import FailureKind, RetryPolicy
 from ibind.base.transport import (DEFAULT_DEADLINE_FACTOR, DEFAULT_MAX_BODY_BYTES, Watchdog, bound_cookies, new_session,
                                   read_body)
@@ -32,13 +33,8 @@ from ibind.support.arguments import identifier
 from ibind.support.errors import (
     BadResponseError,
     ClientClosedError,
-    GatewayUnreachableError,
     RedirectError,
-    TLSError,
     ExternalBrokerError,
-    OutcomeUnknownError,
-    RequestTimeoutError,
-    TransportError,
 )
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import parallel_cancelled
@@ -85,46 +81,6 @@ def prepare_params(params: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]
         return None
     prepared = {key: _query_value(value) for key, value in params.items() if value is not None}
     return prepared or None
-
-
-class _DeadlinePassed(requests.exceptions.Timeout):
-    """The whole-request deadline passed (the watchdog ended the read)."""
-
-
-def _classify(error: requests.RequestException) -> FailureKind:
-    """Did the server possibly see this request? Only a failure to connect or to agree on TLS proves it did not."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return FailureKind.NOT_SENT
-    if isinstance(error, requests.exceptions.Timeout):
-        return FailureKind.TIMED_OUT
-    if isinstance(error, requests.exceptions.SSLError):
-        return FailureKind.TLS
-    if isinstance(error, requests.exceptions.ConnectionError):
-        reason = error.args[0] if error.args else None
-        reason = getattr(reason, 'reason', reason)  # urllib3 MaxRetryError wraps the cause
-        from urllib3.exceptions import NameResolutionError, NewConnectionError
-        if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
-            return FailureKind.UNREACHABLE
-    return FailureKind.CONNECTION_LOST
-
-
-def _deadline_message(seconds: float) -> str:
-    return f'no complete answer within the whole-request deadline of {seconds:g}s (total_timeout)'
-
-
-def _root_cause(error: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 error, as one readable line cut at a word boundary."""
-    seen = set()
-    current: Any = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        inner = getattr(current, 'reason', None)
-        if inner is None and getattr(current, 'args', None) and isinstance(current.args[0], BaseException):
-            inner = current.args[0]
-        if inner is None or not isinstance(inner, BaseException):
-            break
-        current = inner
-    return _short(current if isinstance(current, BaseException) else error)
 
 
 class RestClient:
@@ -268,7 +224,7 @@ class RestClient:
             try:
                 response = self._send_once(method, path, url, query, json, headers, timeout)
             except requests.RequestException as error:
-                kind = _classify(error)
+                kind = classify(error)
                 if self._should_retry(kind, method, retry_safe, attempt, limit):
                     self._back_off(attempt, f'{kind.value}: {type(error).__name__}', method, url)
                     attempt += 1
@@ -381,8 +337,8 @@ class RestClient:
                 too_large = read_body(response, self.max_body_bytes)
             except requests.RequestException as error:
                 if watchdog.disarm():
-                    raise _DeadlinePassed(_deadline_message(deadline - started)) from error
-                if _classify(error) in (FailureKind.UNREACHABLE, FailureKind.TLS):
+                    raise DeadlinePassed(deadline_message(deadline - started)) from error
+                if classify(error) in (FailureKind.UNREACHABLE, FailureKind.TLS):
                     refund = getattr(self._pacer, 'refund', None)
                     if refund is not None:
                         refund(method, path)  # nothing reached the server: its pacing slot was not used
@@ -391,7 +347,7 @@ class RestClient:
                 if session is not self._session:
                     session.close()
             if watchdog.disarm():  # cut while reading headers: what arrived is not a whole answer
-                raise _DeadlinePassed(_deadline_message(deadline - started))
+                raise DeadlinePassed(deadline_message(deadline - started))
         if too_large is not None:
             raise BadResponseError(too_large, status_code=response.status_code, method=method, url=url)
         if 'set-cookie' in response.headers and self._session is not None:
@@ -420,31 +376,8 @@ class RestClient:
 
     def _transport_error(self, kind: FailureKind, error: Exception, method: str, url: str,
                          retry_safe: Optional[bool], attempt: int) -> ExternalBrokerError:
-        tried = f' after {attempt + 1} attempts' if attempt else ''
-        detail = f'{type(error).__name__}: {_root_cause(error)}'
-        if kind is FailureKind.TLS:
-            return TLSError(
-                f'TLS handshake with {self.base_url} failed, nothing was sent ({detail}). Check: cacert (the CA that '
-                "signed the gateway's certificate, or False for its self-signed one), http:// vs https:// in the URL "
-                '(IBIND_REST_URL), and that the host name matches the certificate', method=method, url=url)
-        if kind in (FailureKind.UNREACHABLE, FailureKind.NOT_SENT):
-            return GatewayUnreachableError(
-                f'could not connect to {self.base_url}{tried}, nothing was sent ({detail}). Is the gateway running, '
-                'and are the host and port (IBIND_REST_URL) right?', method=method, url=url)
-        if isinstance(error, _DeadlinePassed):
-            timeout_error = RequestTimeoutError if self.retry_policy.is_idempotent(method, retry_safe) \
-                else OutcomeUnknownError
-            return timeout_error(f'{error}{tried}; the server may have acted on it' if timeout_error is
-                                 OutcomeUnknownError else f'{error}{tried}', method=method, url=url)
-        if self.retry_policy.is_idempotent(method, retry_safe):
-            if kind is FailureKind.TIMED_OUT:
-                return RequestTimeoutError(f'no response within {self.timeout:g}s{tried} ({detail})',
-                                           method=method, url=url)
-            return TransportError(f'connection lost before a complete response{tried} ({detail})',
-                                  method=method, url=url)
-        return OutcomeUnknownError(
-            f'{kind.value} after the request was sent; it may or may not have been carried out, '
-            f'so it was not repeated ({detail})', method=method, url=url)
+        return transport_error(kind, error, method, url, base_url=self.base_url, timeout=self.timeout,
+                               idempotent=self.retry_policy.is_idempotent(method, retry_safe), attempt=attempt)
 
     def _to_result(self, response: requests.Response, record: dict,
                    error_class: Type[ExternalBrokerError], expect_json: Optional[bool] = None) -> Result:
@@ -482,15 +415,6 @@ def _is_broker_answer(response: requests.Response) -> bool:
         return error_text(response.json()) is not None
     except (ValueError, RecursionError):
         return False
-
-
-def _short(error: BaseException, limit: int = 300) -> str:
-    """One line of an error's text, cut at a word boundary when long."""
-    text = ' '.join(str(error).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(' ', 0, limit - 3)
-    return text[: cut if cut > limit // 2 else limit - 3] + '...'
 
 
 def _close_quietly(session: Optional[requests.Session], watchdog: Optional[Watchdog] = None) -> None:
