@@ -44,6 +44,7 @@ class Watchdog:
         self._local = threading.local()
         self._watched: Dict[int, Tuple[float, Any]] = {}
         self._cut: set = set()
+        self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
         self._start_lock = threading.Lock()
         self._stopped = threading.Event()
@@ -58,10 +59,11 @@ class Watchdog:
         """End the watch of this thread's request; True when the watchdog cut it (its deadline passed)."""
         self._local.deadline = None
         ident = threading.get_ident()
-        self._watched.pop(ident, None)
-        if ident in self._cut:
-            self._cut.discard(ident)
-            return True
+        with self._lock:
+            self._watched.pop(ident, None)
+            if ident in self._cut:
+                self._cut.discard(ident)
+                return True
         return False
 
     def watch(self, connection: Any) -> None:
@@ -82,12 +84,16 @@ class Watchdog:
 
     def _expire_overdue(self) -> None:
         now = time.monotonic()
-        for ident, (deadline, connection) in list(self._watched.items()):
-            if now >= deadline and self._watched.get(ident, (None, None))[1] is connection:
+        for ident, entry in list(self._watched.items()):
+            if now < entry[0]:
+                continue
+            with self._lock:
+                if self._watched.get(ident) is not entry:
+                    continue  # finished (or a newer request) since the snapshot
                 self._watched.pop(ident, None)
                 self._cut.add(ident)
                 self.expired += 1
-                sock = getattr(connection, 'sock', None)
+                sock = getattr(entry[1], 'sock', None)
                 if sock is not None:
                     try:
                         sock.shutdown(socket.SHUT_RDWR)

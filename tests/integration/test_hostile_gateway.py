@@ -137,6 +137,17 @@ def test_refused_connection_fails_within_2s_for_orders_gets_and_health():
         assert client.pending_orders() == []
 
 
+def test_pacer_waits_are_logged_as_the_pacers(hostile, caplog):
+    from ibind.base.pacing import Pacer
+
+    with ibkr(hostile.url(), pacing=Pacer(global_rate=1.5, limits=())) as client:
+        with caplog.at_level('INFO', logger='ibind.pacing'):
+            client.portfolio_accounts()
+            client.portfolio_accounts()
+    waits = [r.getMessage() for r in caplog.records if r.name == 'ibind.pacing']
+    assert len(waits) == 1 and 'waited' in waits[0] and 'global rate' in waits[0], waits
+
+
 # --------------------------------------------------------------------------- whole-request deadline, body size
 
 @pytest.mark.parametrize('kind', ['drip_body', 'drip_headers', 'endless'])

@@ -77,6 +77,11 @@ def test_ctrl_c_during_an_order_request_reports_it(action):
                        'pending': [(e['action'], e['coid'], e['order_id']) for e in client.pending_orders()]}}
         live = client.live_orders().data['orders']
         outcome['live_refs'] = [o.get('order_ref') for o in live]
+        time.sleep(0.3)
+        found = client.reconcile_pending_orders()  # what a program does next: look the order up
+        outcome['reconciled'] = [(e['action'], e['live'].get('order_ref'), str(e['live'].get('orderId')))
+                                 for e in found]
+        outcome['pending_after'] = client.pending_orders()
         outcome['expected_order_id'] = order_id
         client.close(); sim.stop()
         print(json.dumps(outcome))
@@ -87,10 +92,13 @@ def test_ctrl_c_during_an_order_request_reports_it(action):
         assert outcome['coid'] == 'interrupted-1'
         assert outcome['pending'] == [['placement', 'interrupted-1', None]]
         assert 'interrupted-1' in outcome['live_refs']  # it was placed: the program knows which one to look up
+        assert [entry[:2] for entry in outcome['reconciled']] == [['placement', 'interrupted-1']]
     else:
         assert outcome['order_id'] == outcome['expected_order_id']
         kind = 'modification' if action == 'modify_order' else 'cancel'
         assert outcome['pending'] == [[kind, None, outcome['expected_order_id']]]
+        assert [(entry[0], entry[2]) for entry in outcome['reconciled']] == [(kind, outcome['expected_order_id'])]
+    assert outcome['pending_after'] == []
     assert 'interrupted while in flight' in proc.stderr  # logged at WARNING (the child logs to stderr)
 
 
