@@ -148,8 +148,8 @@ class GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         watchdog = self._watchdog
-        http_conn = type('IbindHTTPConnection', (_WatchedHTTPConnection,), {'watchdog': watchdog})
-        https_conn = type('IbindHTTPSConnection', (_WatchedHTTPSConnection,), {'watchdog': watchdog})
+        http_conn = type('HTTPConnection', (_WatchedHTTPConnection,), {'watchdog': watchdog})
+        https_conn = type('HTTPSConnection', (_WatchedHTTPSConnection,), {'watchdog': watchdog})
         https_base = _QuietUnverifiedHTTPSPool if self._quiet_unverified else HTTPSConnectionPool
         self.poolmanager.pool_classes_by_scheme = {
             'http': type('IbindHTTPPool', (HTTPConnectionPool,), {'ConnectionCls': http_conn}),
