@@ -160,5 +160,7 @@ def test_ctrl_c_during_bulk_history_stops_within_half_a_second_and_sends_nothing
     assert outcome['interrupted'] and outcome['symbols'] >= 20
     assert outcome['seconds_to_stop'] < 0.5
     assert outcome['after'] == outcome['at_stop'], outcome  # nothing sent once the interrupt was raised
-    assert outcome['after'] - outcome['before_signal'] <= 1, outcome  # at most a request already on its way
+    # Between the signal and the moment Python runs its handler on the main thread (microseconds idle, more on a
+    # loaded machine) a worker may start the request it was about to send: at most one per worker (5).
+    assert outcome['after'] - outcome['before_signal'] <= 5, outcome
     print('bulk history interrupt:', outcome)
