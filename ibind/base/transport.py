@@ -73,7 +73,11 @@ class Watchdog:
             self._watched[threading.get_ident()] = (deadline, connection)
 
     def stop(self) -> None:
+        """Stop the watch thread (a client's close leaves no ibind thread behind)."""
         self._stopped.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1.0)
 
     def _start(self) -> None:
         with self._start_lock:
