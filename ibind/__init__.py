@@ -37,7 +37,8 @@ _EXPORTS = {
     **{name: 'ibind.support.errors' for name in (
         'ExternalBrokerError', 'NotAuthenticatedError', 'NoBridgeError', 'CompetingSessionError', 'RateLimitError',
         'BadResponseError', 'TransportError', 'RequestTimeoutError', 'OutcomeUnknownError', 'OrderRejectedError',
-        'OrderQuestionError', 'AmbiguousSymbolError', 'SymbolNotFoundError', 'OAuthError', 'ClientClosedError')},
+        'OrderQuestionError', 'AmbiguousSymbolError', 'SymbolNotFoundError', 'OAuthError', 'ClientClosedError',
+        'NotSentError', 'GatewayUnreachableError', 'TLSError', 'RedirectError', 'OrderInterruptedError')},
 }
 
 __all__ = sorted(_EXPORTS)
@@ -68,7 +69,8 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from ibind.client.tickler import Tickler
     from ibind.oauth.oauth1a import OAuth1aConfig
     from ibind.support.errors import (AmbiguousSymbolError, BadResponseError, ClientClosedError,
-                                      CompetingSessionError, ExternalBrokerError, NoBridgeError,
+                                      CompetingSessionError, ExternalBrokerError, GatewayUnreachableError,
+                                      NoBridgeError, NotSentError, OrderInterruptedError, RedirectError, TLSError,
                                       NotAuthenticatedError, OAuthError, OrderQuestionError, OrderRejectedError,
                                       OutcomeUnknownError, RateLimitError, RequestTimeoutError,
                                       SymbolNotFoundError, TransportError)

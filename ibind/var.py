@@ -1,17 +1,22 @@
-"""Every IBIND_* setting, read once when ibind is imported.
+"""Every IBIND_* setting, read when ibind is imported and again whenever a client or config is created.
 
 Values come from the process environment, then from a ``.env`` file (the current directory's, or the
 file named by ``IBIND_ENV_FILE``); the environment wins, and ``os.environ`` is never modified.
 Arguments passed to ibind's classes win over all of these. A malformed value raises ``ValueError``
 naming the variable, at import, so a typo never turns silently into a default.
 
+A notebook that sets ``os.environ['IBIND_ACCOUNT_ID']`` after ``import ibind`` still gets it: ``refresh()``
+re-reads the settings, and the classes whose defaults are IBIND_* variables (``from_environment``) call it
+and take every argument they were not given from the fresh values.
+
 This is the only module-level state in ibind.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 _TRUE = {'true', '1', 'yes', 'y', 'on'}
 _FALSE = {'false', '0', 'no', 'n', 'off'}
@@ -183,6 +188,42 @@ def parse(raw: Mapping[str, str]) -> Dict[str, object]:
         'IBIND_OAUTH1A_REALM': r.str('IBIND_OAUTH1A_REALM', 'limited_poa'),
         'IBIND_OAUTH1A_LST_REFRESH_MARGIN': r.number('IBIND_OAUTH1A_LST_REFRESH_MARGIN', 600.0),
     }
+
+
+def refresh() -> None:
+    """Read the IBIND_* settings again (environment over .env) into this module's variables.
+
+    A malformed value raises ValueError naming the variable, as at import.
+    """
+    globals().update(parse(_load_environment()))
+
+
+def from_environment(**variables: str) -> Callable[[Callable], Callable]:
+    """Decorate an ``__init__`` whose defaults are IBIND_* variables: each argument named here that the caller
+    did not pass is taken from the settings as they are now (``refresh()`` first), not as they were at import.
+
+    The signature shown by ``inspect`` stays the original one (defaults included).
+    """
+
+    def decorator(func: Callable) -> Callable:
+        code = func.__code__
+        positions = {name: code.co_varnames.index(name) for name in variables}
+        for name, variable in variables.items():
+            if variable not in globals():
+                raise NameError(f'from_environment: unknown setting {variable}')
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            refresh()
+            settings = globals()
+            for name, variable in variables.items():
+                if positions[name] >= len(args) and name not in kwargs:
+                    kwargs[name] = settings[variable]
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 _settings = parse(_load_environment())

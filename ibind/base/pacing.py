@@ -223,6 +223,7 @@ class Pacer:
 
     def _acquire(self, method: str, path: str, windows: Tuple[_Window, ...]) -> None:
         started = self._clock()
+        waited_for = 'its turn'
         with self._condition:
             while True:
                 now = self._clock()
@@ -234,7 +235,11 @@ class Pacer:
                     if elapsed > 0:
                         self.waits += 1
                         self.waited_seconds += elapsed
+                        if elapsed >= 0.5:  # said here, so a slow call is not blamed on the server
+                            _LOGGER.info('pacing: %s %s waited %.2fs for its slot (%s) before it was sent', method,
+                                         path, elapsed, waited_for)
                     return
+                waited_for = reason if wait > 0 else 'a concurrency limit'
                 if wait > 0:
                     if elapsed + wait > self.max_wait:
                         raise RateLimitError(
@@ -271,6 +276,16 @@ class Pacer:
                 window.bucket.take(now)
             if window.limit.concurrency:
                 window.in_flight += 1
+
+    def refund(self, method: str, path: str) -> None:
+        """Give back the rate tokens of a request that never reached the server (connection refused, TLS failure):
+        a gateway that is down must not make the next attempts wait for slots no request used."""
+        windows = self._windows_for(method.upper(), _normalize(path))
+        with self._condition:
+            for bucket in [self._global] + [window.bucket for window in windows]:
+                if bucket is not None:
+                    bucket.tokens = min(bucket.capacity, bucket.tokens + 1.0)
+            self._condition.notify_all()
 
     # ----------------------------------------------------------------- 429s
 
@@ -311,6 +326,9 @@ class NoPacing:
 
     def penalize(self, retry_after: Optional[float], method: str = '', path: str = '') -> None:
         """Told about a 429; nothing to slow down here."""
+
+    def refund(self, method: str, path: str) -> None:
+        """Told a request never reached the server; nothing to give back here."""
 
     def describe(self) -> Dict[str, object]:
         return {}

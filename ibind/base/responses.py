@@ -50,6 +50,9 @@ def decode_body(content: bytes, content_type: str, status: int, method: str, url
                 f'invalid or truncated JSON ({error.msg} at position {error.pos})',
                 status_code=status, body=text, method=method, url=url,
             ) from None
+        except (RecursionError, MemoryError):
+            raise BadResponseError(f'JSON nested too deeply or too large to decode ({len(content)} bytes)',
+                                   status_code=status, body=text[:300], method=method, url=url) from None
     return text
 
 

@@ -15,28 +15,29 @@ import signal
 import threading
 import time
 import urllib.parse
-import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Type, Union
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ibind import var
 from ibind.base.pacing import NoPacing
 from ibind.base.responses import (check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure,
                                   require_json)
+from ibind.base.failures import DeadlinePassed, classify, deadline_message, transport_error
 from ibind.base.retry import FailureKind, RetryPolicy
+from ibind.base.transport import (DEFAULT_DEADLINE_FACTOR, DEFAULT_MAX_BODY_BYTES, Watchdog, bound_cookies, new_session,
+                                  read_body)
 from ibind.support.arguments import identifier
 from ibind.support.errors import (
+    BadResponseError,
     ClientClosedError,
+    RedirectError,
     ExternalBrokerError,
-    OutcomeUnknownError,
-    RequestTimeoutError,
-    TransportError,
 )
 from ibind.support.logs import project_logger
+from ibind.support.py_utils import parallel_cancelled
 from ibind.var import parse_cacert
 
 _LOGGER = project_logger('ibind.rest')
@@ -82,21 +83,6 @@ def prepare_params(params: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]
     return prepared or None
 
 
-def _classify(error: requests.RequestException) -> FailureKind:
-    """Did the server possibly see this request? Only a failure to connect proves it did not."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return FailureKind.NOT_SENT
-    if isinstance(error, requests.exceptions.Timeout):
-        return FailureKind.TIMED_OUT
-    if isinstance(error, requests.exceptions.ConnectionError):
-        reason = error.args[0] if error.args else None
-        reason = getattr(reason, 'reason', reason)  # urllib3 MaxRetryError wraps the cause
-        from urllib3.exceptions import NameResolutionError, NewConnectionError
-        if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
-            return FailureKind.NOT_SENT
-    return FailureKind.CONNECTION_LOST
-
-
 class RestClient:
     """A thread-safe REST client for one base URL.
 
@@ -105,6 +91,10 @@ class RestClient:
         cacert: a CA bundle path to verify the server's certificate, or False (also 'False'/'false'/'0')
             for the gateway's self-signed certificate; True verifies against the system's CAs.
         timeout: read timeout in seconds; ``connect_timeout`` is the (shorter) time allowed to connect.
+        total_timeout: the whole-request deadline (connect, headers and body) in seconds, 3 x ``timeout`` by
+            default: a server that drips its answer or never ends it raises RequestTimeoutError (or, for a request
+            that may have acted, OutcomeUnknownError) when it passes.
+        max_body_bytes: the largest answer accepted (64 MB by default); a larger one is a BadResponseError.
         max_retries: how many times an idempotent request is retried (see ``RetryPolicy``).
         use_session: keep one pooled ``requests.Session`` (keep-alive); False opens a connection per call.
         retry_policy: a full ``RetryPolicy`` (overrides ``max_retries``).
@@ -117,6 +107,7 @@ class RestClient:
     """Whether every 2xx answer must be JSON (an empty or non-JSON body is then a BadResponseError);
     a request's ``expect_json`` overrides it. IbkrClient sets it: every IBKR endpoint it calls answers JSON."""
 
+    @var.from_environment(use_session='IBIND_USE_SESSION', connect_timeout='IBIND_CONNECT_TIMEOUT')
     def __init__(
         self,
         url: str,
@@ -130,6 +121,8 @@ class RestClient:
         pacer: Any = None,
         verify_always: bool = False,
         pool_maxsize: int = 32,
+        total_timeout: Optional[float] = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not url or not isinstance(url, str):
             raise ValueError(f"'url' is required: expected a base URL like 'https://localhost:5000/v1/api/', got {url!r}")
@@ -155,6 +148,16 @@ class RestClient:
         if verify_always and self._verify is False:
             self._verify = True
         self.timeout = float(timeout)
+        if total_timeout is None:
+            total_timeout = DEFAULT_DEADLINE_FACTOR * self.timeout
+        if isinstance(total_timeout, bool) or not isinstance(total_timeout, (int, float)) \
+                or not 0 < total_timeout < math.inf:
+            raise ValueError(f"'total_timeout' must be a positive number of seconds or None, got {total_timeout!r}")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+            raise ValueError(f"'max_body_bytes' must be a positive int (bytes), got {max_body_bytes!r}")
+        self.total_timeout = float(total_timeout)
+        self.max_body_bytes = max_body_bytes
+        self._watchdog = Watchdog()
         self.connect_timeout = float(min(connect_timeout or timeout, timeout))
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries,
                                                         backoff=var.IBIND_RETRY_BACKOFF,
@@ -168,7 +171,7 @@ class RestClient:
         self._closed = False
         self._lock = threading.Lock()
         self._session: Optional[requests.Session] = self._new_session() if use_session else None
-        self._finalizer = weakref.finalize(self, _close_quietly, self._session)
+        self._finalizer = weakref.finalize(self, _close_quietly, self._session, self._watchdog)
         self._previous_signal_handlers: Dict[int, Any] = {}
         if self._verify is False and parsed.scheme == 'https':
             _warn_unverified(self.base_url)
@@ -221,7 +224,7 @@ class RestClient:
             try:
                 response = self._send_once(method, path, url, query, json, headers, timeout)
             except requests.RequestException as error:
-                kind = _classify(error)
+                kind = classify(error)
                 if self._should_retry(kind, method, retry_safe, attempt, limit):
                     self._back_off(attempt, f'{kind.value}: {type(error).__name__}', method, url)
                     attempt += 1
@@ -305,12 +308,7 @@ class RestClient:
             raise ClientClosedError('this client is closed; create a new one to send requests')
 
     def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_maxsize)
-        session.mount('http://', adapter)
-        session.mount('https://', adapter)
-        session.headers['User-Agent'] = USER_AGENT
-        return session
+        return new_session(self._watchdog, self._verify is False, self._pool_maxsize, USER_AGENT)
 
     def _request_headers(self, method: str, url: str, params: Optional[dict], json: Any) -> Dict[str, str]:
         """Headers for one attempt. IbkrClient adds OAuth signatures here, fresh for every attempt."""
@@ -326,18 +324,36 @@ class RestClient:
         read_timeout = float(timeout) if timeout is not None else self.timeout
         if _LOGGER.isEnabledFor(10):
             _LOGGER.debug('%s %s params=%s json=%s headers=%s', method, url, params, json, headers)
-        started = time.monotonic()
+        timeouts = (min(self.connect_timeout, read_timeout), read_timeout)
         with self._pacer.slot(method, path):
-            if self._session is not None:
-                response = self._session.request(method, url, params=params, json=json, headers=headers,
-                                                 verify=self._verify,
-                                                 timeout=(min(self.connect_timeout, read_timeout), read_timeout))
-            else:
-                with self._new_session() as session:
-                    response = session.request(method, url, params=params, json=json, headers=headers,
-                                               verify=self._verify,
-                                               timeout=(min(self.connect_timeout, read_timeout), read_timeout))
-                    response.content  # read the body before the session closes
+            started = time.monotonic()
+            deadline = started + max(self.total_timeout, read_timeout)
+            watchdog = self._watchdog
+            watchdog.arm(deadline)
+            session = self._session or self._new_session()
+            try:
+                response = session.request(method, url, params=params, json=json, headers=headers,
+                                           verify=self._verify, timeout=timeouts, allow_redirects=False, stream=True)
+                too_large = read_body(response, self.max_body_bytes)
+            except requests.RequestException as error:
+                if watchdog.disarm():
+                    raise DeadlinePassed(deadline_message(deadline - started)) from error
+                if classify(error) in (FailureKind.UNREACHABLE, FailureKind.TLS):
+                    refund = getattr(self._pacer, 'refund', None)
+                    if refund is not None:
+                        refund(method, path)  # nothing reached the server: its pacing slot was not used
+                raise
+            finally:
+                if session is not self._session:
+                    session.close()
+            if watchdog.disarm():  # cut while reading headers: what arrived is not a whole answer
+                raise DeadlinePassed(deadline_message(deadline - started))
+        if too_large is not None:
+            raise BadResponseError(too_large, status_code=response.status_code, method=method, url=url)
+        if 'set-cookie' in response.headers and self._session is not None:
+            dropped = bound_cookies(self._session)
+            if dropped:
+                _LOGGER.warning('%s set too many cookies; dropped %d (kept the session cookies)', url, dropped)
         if _LOGGER.isEnabledFor(10):
             _LOGGER.debug('%s %s -> %s in %.0f ms', method, url, response.status_code,
                           (time.monotonic() - started) * 1000)
@@ -345,7 +361,7 @@ class RestClient:
 
     def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int, limit: int,
                       status: Optional[int] = None) -> bool:
-        if attempt >= limit or self._closed:
+        if attempt >= limit or self._closed or parallel_cancelled():
             return False
         return self.retry_policy.may_retry(kind, method, retry_safe, status)
 
@@ -360,25 +376,20 @@ class RestClient:
 
     def _transport_error(self, kind: FailureKind, error: Exception, method: str, url: str,
                          retry_safe: Optional[bool], attempt: int) -> ExternalBrokerError:
-        tried = f' after {attempt + 1} attempts' if attempt else ''
-        detail = f'{type(error).__name__}: {_short(error)}'
-        if kind is FailureKind.NOT_SENT:
-            return TransportError(f'could not connect to {self.base_url}{tried} ({detail})', method=method, url=url)
-        if self.retry_policy.is_idempotent(method, retry_safe):
-            if kind is FailureKind.TIMED_OUT:
-                return RequestTimeoutError(f'no response within {self.timeout:g}s{tried} ({detail})',
-                                           method=method, url=url)
-            return TransportError(f'connection lost before a complete response{tried} ({detail})',
-                                  method=method, url=url)
-        return OutcomeUnknownError(
-            f'{kind.value} after the request was sent; it may or may not have been carried out, '
-            f'so it was not repeated ({detail})', method=method, url=url)
+        return transport_error(kind, error, method, url, base_url=self.base_url, timeout=self.timeout,
+                               idempotent=self.retry_policy.is_idempotent(method, retry_safe), attempt=attempt)
 
     def _to_result(self, response: requests.Response, record: dict,
                    error_class: Type[ExternalBrokerError], expect_json: Optional[bool] = None) -> Result:
         method, url = record['method'], record['url']
         content = response.content
         status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get('Location')
+            raise RedirectError(
+                f'HTTP {status} redirect to {location!r}; ibind never follows redirects: the redirecting server did '
+                'not act on this request (an order was not placed). Check the URL (IBIND_REST_URL)',
+                location=location, status_code=status, method=method, url=url)
         raw_text = content.decode('utf-8', errors='replace') if content else ''
         try:
             data = decode_body(content, response.headers.get('Content-Type', ''), status, method, url)
@@ -402,16 +413,13 @@ def _is_broker_answer(response: requests.Response) -> bool:
         return False
     try:
         return error_text(response.json()) is not None
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
-def _short(error: BaseException, limit: int = 200) -> str:
-    text = str(error)
-    return text if len(text) <= limit else text[: limit - 3] + '...'
-
-
-def _close_quietly(session: Optional[requests.Session]) -> None:
+def _close_quietly(session: Optional[requests.Session], watchdog: Optional[Watchdog] = None) -> None:
+    if watchdog is not None:
+        watchdog.stop()
     if session is not None:
         try:
             session.close()
@@ -439,9 +447,8 @@ def _make_shutdown_handler(client_ref: 'weakref.ref[RestClient]', previous: Any)
 
 
 def _warn_unverified(base_url: str) -> None:
-    """Say once per client, clearly, that TLS is not verified, and keep urllib3 from repeating it on every call."""
+    """Say once per client, clearly, that TLS is not verified; this client's connections do not make urllib3 repeat
+    it on every call (other sessions in the process keep urllib3's warning)."""
     host = urllib.parse.urlparse(base_url).netloc
     _LOGGER.warning('TLS certificate verification is disabled for %s (cacert=False). This is usual for the '
                     "gateway's self-signed certificate; pass cacert=<path to its CA> to verify it.", host)
-    from urllib3.exceptions import InsecureRequestWarning
-    warnings.filterwarnings('once', category=InsecureRequestWarning)

@@ -18,7 +18,9 @@ from typing import FrozenSet, Optional
 class FailureKind(enum.Enum):
     """How a request failed, as far as "did the server see it?" is concerned."""
 
-    NOT_SENT = 'not sent'            # connect refused / DNS / connect timeout: the server never saw it
+    NOT_SENT = 'not sent'            # connect timeout: the server never saw it (retried: it may be busy)
+    UNREACHABLE = 'unreachable'      # connection refused / DNS failure: never saw it, and repeating will not help
+    TLS = 'TLS failure'              # certificate / handshake failure: never saw it, a setup error: never repeated
     TIMED_OUT = 'timed out'          # sent, no answer within the read timeout: it may have acted
     CONNECTION_LOST = 'connection lost'  # sent, connection dropped before a full answer: it may have acted
     STATUS = 'status'                # a complete HTTP response with a retryable status
@@ -42,6 +44,9 @@ class RetryPolicy:
     retry_statuses: FrozenSet[int] = field(default_factory=lambda: frozenset({502, 503, 504}))
     idempotent_methods: FrozenSet[str] = field(default_factory=lambda: frozenset({'GET', 'HEAD', 'OPTIONS'}))
     max_retry_after: float = 60.0
+    retry_unreachable: bool = False
+    """Retry a refused connection / unknown host too (off by default: a gateway that is down fails at once with
+    GatewayUnreachableError; turn it on with a patient back-off to ride through planned gateway restarts)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
@@ -63,6 +68,10 @@ class RetryPolicy:
         """Whether a request that failed this way may be sent again (ignoring the attempt count)."""
         if kind is FailureKind.NOT_SENT:
             return True
+        if kind is FailureKind.UNREACHABLE:
+            return self.retry_unreachable  # nothing was sent; by default a gateway that is down fails at once
+        if kind is FailureKind.TLS:
+            return False  # a setup problem: repeating cannot fix it
         if not self.is_idempotent(method, retry_safe):
             return False
         if kind is FailureKind.STATUS:

@@ -24,6 +24,7 @@ from ibind.client.ibkr_client_mixins.portfolio_mixin import PortfolioMixin
 from ibind.client.ibkr_client_mixins.scanner_mixin import ScannerMixin
 from ibind.client.ibkr_client_mixins.session_mixin import SessionMixin
 from ibind.client.ibkr_client_mixins.watchlist_mixin import WatchlistMixin
+from ibind.client.pending_orders import PendingOrders
 from ibind.client.session_lifecycle import SessionLifecycleMixin
 from ibind.support.arguments import identifier, is_digits
 from ibind.support.logs import project_logger
@@ -42,6 +43,8 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
 
     expects_json = True  # every endpoint of the Client Portal Web API answers JSON: anything else is a BadResponseError
 
+    @var.from_environment(account_id='IBIND_ACCOUNT_ID', url='IBIND_REST_URL', cacert='IBIND_CACERT',
+                          timeout='IBIND_TIMEOUT', max_retries='IBIND_MAX_RETRIES', use_oauth='IBIND_USE_OAUTH')
     def __init__(
         self,
         account_id: Optional[str] = var.IBIND_ACCOUNT_ID,
@@ -67,6 +70,7 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         _check_gateway_address(host, port, base_route)
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
         self._coid_sequence = itertools.count(1)  # numbers the cOIDs this client gives orders
+        self._pending_orders = PendingOrders()  # order requests whose outcome is not known yet
         if self.use_oauth:
             from ibind.oauth.oauth1a import OAuth1aConfig
 

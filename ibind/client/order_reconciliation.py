@@ -18,7 +18,29 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ibind.support.errors import ExternalBrokerError, OutcomeUnknownError
+from ibind.support.errors import BadResponseError, ExternalBrokerError, OutcomeUnknownError, RedirectError
+
+
+def needs_reconciliation(error: Exception) -> bool:
+    """Whether an order request that failed this way may have acted, so its outcome must be looked up.
+
+    IBKR's own answers (rejected, declined, an HTTP error status), a request never sent and a redirect (the
+    redirecting server did not act) are definite. No answer, an unreadable one, or any unexpected exception
+    while sending or reading it (a bug, a RecursionError, ...) may hide an order that was carried out.
+    """
+    if isinstance(error, RedirectError):
+        return False
+    if isinstance(error, (OutcomeUnknownError, BadResponseError)):
+        return True
+    return not isinstance(error, ExternalBrokerError)
+
+
+def as_broker_error(error: Exception, record: Dict[str, Any]) -> ExternalBrokerError:
+    """The error to reconcile for: an ExternalBrokerError as it is, anything else wrapped (it names what broke)."""
+    if isinstance(error, ExternalBrokerError):
+        return error
+    return BadResponseError(f'{type(error).__name__} while sending or reading the answer: {error}',
+                            method=record.get('method'), url=record.get('url'))
 
 
 def new_coid(sequence: int, prefix: str = 'ibind') -> str:

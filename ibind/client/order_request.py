@@ -12,7 +12,28 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Union
 
-from ibind.support.arguments import conid_arg
+from ibind.support.arguments import conid_arg, plain_number
+
+# Instrument kinds traded in fractions as a matter of course; any other non-whole quantity needs allow_fractional.
+FRACTIONAL_SEC_TYPES = ('CASH', 'CRYPTO')
+
+
+def check_whole_quantity(name: str, quantity: Any, sec_type: Any, allow_fractional: Any) -> None:
+    """A non-whole quantity is refused before sending unless the order says fractions are meant.
+
+    The client cannot know whether an instrument (or the account) allows fractions; a quantity of 0.5 sent by
+    mistake -- from a division, a DataFrame of floats -- should not quietly become a fractional fill. Forex and
+    crypto (``sec_type`` CASH/CRYPTO, also as IBKR's ``'conid:CASH'``) trade in fractions; for fractional shares
+    pass ``allow_fractional=True`` (not sent to IBKR), or size the order with ``cash_qty``.
+    """
+    if quantity is None or allow_fractional is True or float(quantity).is_integer():
+        return
+    kind = sec_type.rsplit(':', 1)[-1].strip().upper() if isinstance(sec_type, str) else ''
+    if kind in FRACTIONAL_SEC_TYPES:
+        return
+    raise ValueError(f'{name!r} is {quantity!r}, not a whole number: fractional quantities are refused unless the '
+                     "order says they are meant (allow_fractional=True, or sec_type 'CASH'/'CRYPTO'); "
+                     'use cash_qty to size by amount')
 
 ORDER_TYPES = ('LMT', 'MKT', 'STP', 'STOP_LIMIT', 'MIDPRICE', 'TRAIL', 'TRAILLMT')
 TIFS = ('GTC', 'OPG', 'DAY', 'IOC', 'PAX')
@@ -76,6 +97,7 @@ class OrderRequest:
     strategy_parameters: Optional[Dict[str, Any]] = None
     manual_indicator: Optional[bool] = None
     ext_operator: Optional[str] = None
+    allow_fractional: bool = False
 
     def __post_init__(self) -> None:
         self.to_dict()  # fail at construction, naming the field, rather than at placement
@@ -114,6 +136,7 @@ def make_order_request(
     strategy_parameters: Optional[Dict[str, Any]] = None,
     manual_indicator: Optional[bool] = None,
     ext_operator: Optional[str] = None,
+    allow_fractional: bool = False,
 ) -> Dict[str, Any]:
     """Build and validate the IBKR order object (the element of ``{"orders": [...]}``); None values are dropped.
 
@@ -131,6 +154,8 @@ def make_order_request(
     values['order_type'] = _choice('order_type', order_type, ORDER_TYPES, upper=True)
     values['tif'] = _choice('tif', tif, TIFS, upper=True)
     values['quantity'] = _number('quantity', quantity, positive=True)
+    _flag('allow_fractional', allow_fractional)
+    check_whole_quantity('quantity', values['quantity'], sec_type, allow_fractional)
     values['cash_qty'] = _number('cash_qty', cash_qty, positive=True)
     values['fx_qty'] = _number('fx_qty', fx_qty, positive=True)
     sized_by_cash = values['cash_qty'] is not None or values['fx_qty'] is not None
@@ -179,8 +204,7 @@ def _choice(name: str, value: Any, allowed: tuple, upper: bool = False) -> str:
 def _number(name: str, value: Any, positive: bool) -> Optional[Number]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
+    value = plain_number(name, value)  # numpy, Decimal, Fraction: as int/float when the value is exact
     if not math.isfinite(value):
         raise ValueError(f'{name!r} must be a finite number, got {value!r}')
     if positive and value <= 0:

@@ -182,35 +182,42 @@ class SessionLifecycleMixin:
     # ----------------------------------------------------------------- recovery
 
     def request(self, method: str, path: str, **kwargs: Any) -> Result:
-        lst_generation = self._lst_generation
-        session_generation = self._session_generation
-        try:
-            return super().request(method, path, **kwargs)
-        except CompetingSessionError:
-            raise
-        except NotAuthenticatedError as error:
-            relative = _relative(path, self.base_url)
-            if not self.auto_recover or relative.startswith(_SESSION_PATHS):
+        """RestClient.request, plus recovery: each kind of recovery (a new LST, the brokerage session, a
+        prerequisite call) at most once per call, in whatever order they are needed -- the morning after, a call
+        first needs a new LST and then a brokerage session, and still succeeds at its first try."""
+        done: set = set()
+        while True:
+            lst_generation = self._lst_generation
+            session_generation = self._session_generation
+            try:
+                return super().request(method, path, **kwargs)
+            except CompetingSessionError:
                 raise
-            if self._is_token_problem(error):
-                _LOGGER.info('%s %s refused (%s); renewing the live session token and repeating once',
-                             method, relative, error.message)
-                self.refresh_live_session_token(seen_generation=lst_generation)
-            elif relative.startswith(_BROKERAGE_PREFIXES):
-                _LOGGER.info('%s %s refused (%s); re-opening the brokerage session and repeating once',
-                             method, relative, error.message)
-                self.recover_brokerage_session(seen_generation=session_generation)
-            else:
-                raise
-            return super().request(method, path, **kwargs)
-        except ExternalBrokerError as error:
-            prerequisite = self._prerequisite_for(error)
-            if prerequisite is None or _relative(path, self.base_url) == prerequisite:
-                raise
-            _LOGGER.info('%s %s refused until %s is queried; querying it and sending again', method,
-                         _relative(path, self.base_url), prerequisite)
-            self.get(prerequisite)
-            return super().request(method, path, **kwargs)
+            except NotAuthenticatedError as error:
+                relative = _relative(path, self.base_url)
+                if not self.auto_recover or relative.startswith('oauth/'):
+                    raise
+                if 'token' not in done and self._is_token_problem(error):
+                    done.add('token')  # tickle and auth/status renew the LST too: the Tickler depends on it
+                    _LOGGER.info('%s %s refused (%s); renewing the live session token and repeating once',
+                                 method, relative, error.message)
+                    self.refresh_live_session_token(seen_generation=lst_generation)
+                elif ('session' not in done and relative.startswith(_BROKERAGE_PREFIXES)
+                      and not relative.startswith(_SESSION_PATHS)):
+                    done.add('session')
+                    _LOGGER.info('%s %s refused (%s); re-opening the brokerage session and repeating once',
+                                 method, relative, error.message)
+                    self.recover_brokerage_session(seen_generation=session_generation)
+                else:
+                    raise
+            except ExternalBrokerError as error:
+                prerequisite = self._prerequisite_for(error)
+                if prerequisite is None or 'prerequisite' in done or _relative(path, self.base_url) == prerequisite:
+                    raise
+                done.add('prerequisite')
+                _LOGGER.info('%s %s refused until %s is queried; querying it and sending again', method,
+                             _relative(path, self.base_url), prerequisite)
+                self.get(prerequisite)
 
     def _prerequisite_for(self, error: ExternalBrokerError) -> Optional[str]:
         """The request IBKR asks for first ("Please query /accounts first"), when the refusal names one."""
@@ -265,4 +272,9 @@ class SessionLifecycleMixin:
         super().close()
 
     def _on_shutdown_signal(self) -> None:
+        pending = getattr(self, '_pending_orders', None)
+        for entry in pending.list() if pending is not None else ():
+            _LOGGER.warning('shutting down with an order request whose outcome is unknown: %s cOID=%s order_id=%s '
+                            '(%s); check live_orders() before sending it again', entry['action'], entry['coid'],
+                            entry['order_id'], entry['reason'])
         self.close()

@@ -30,6 +30,13 @@ from ibind.support.errors import BadResponseError, OAuthError
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 SECRET_FIELDS = ('access_token_secret', 'encryption_key', 'signature_key')
+_PATH_FIELDS = ('encryption_key_fp', 'signature_key_fp', 'dh_params_fp')
+
+
+def _looks_like_path(value: str) -> bool:
+    """A file path can be shown; PEM text, base64 or anything multi-line given where a path was due cannot."""
+    return (len(value) <= 260 and value.isprintable() and '-----' not in value
+            and not (len(value) > 40 and ' ' not in value and os.sep not in value and '.' not in value))
 
 
 # --------------------------------------------------------------------------- configuration
@@ -43,7 +50,7 @@ class OAuth1aConfig:
     dhparam.pem (``dh_params_fp``). The repr never shows a secret.
     """
 
-    access_token: Optional[str] = var.IBIND_OAUTH1A_ACCESS_TOKEN
+    access_token: Optional[str] = var.IBIND_OAUTH1A_ACCESS_TOKEN  # (defaults re-read at creation: see the end)
     access_token_secret: Optional[str] = var.IBIND_OAUTH1A_ACCESS_TOKEN_SECRET
     consumer_key: Optional[str] = var.IBIND_OAUTH1A_CONSUMER_KEY
     dh_prime: Optional[str] = var.IBIND_OAUTH1A_DH_PRIME
@@ -73,6 +80,8 @@ class OAuth1aConfig:
                 value = '***'
             elif item.name == 'access_token' and value:
                 value = value[:4] + '***'
+            elif item.name in _PATH_FIELDS and isinstance(value, str) and not _looks_like_path(value):
+                value = '*** (key material, not a path)'
             shown.append(f'{item.name}={value!r}')
         return f'OAuth1aConfig({", ".join(shown)})'
 
@@ -88,6 +97,19 @@ class OAuth1aConfig:
         if self._material is None:
             self._material = _load_material(self)
         return self._material
+
+
+OAuth1aConfig.__init__ = var.from_environment(  # type: ignore[method-assign]  # defaults as they are now
+    access_token='IBIND_OAUTH1A_ACCESS_TOKEN', access_token_secret='IBIND_OAUTH1A_ACCESS_TOKEN_SECRET',
+    consumer_key='IBIND_OAUTH1A_CONSUMER_KEY', dh_prime='IBIND_OAUTH1A_DH_PRIME',
+    encryption_key_fp='IBIND_OAUTH1A_ENCRYPTION_KEY_FP', signature_key_fp='IBIND_OAUTH1A_SIGNATURE_KEY_FP',
+    encryption_key='IBIND_OAUTH1A_ENCRYPTION_KEY', signature_key='IBIND_OAUTH1A_SIGNATURE_KEY',
+    dh_params_fp='IBIND_OAUTH1A_DH_PARAMS_FP', dh_generator='IBIND_OAUTH1A_DH_GENERATOR',
+    realm='IBIND_OAUTH1A_REALM', oauth_rest_url='IBIND_OAUTH1A_REST_URL',
+    live_session_token_endpoint='IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT', init_oauth='IBIND_INIT_OAUTH',
+    init_brokerage_session='IBIND_INIT_BROKERAGE_SESSION', maintain_oauth='IBIND_MAINTAIN_OAUTH',
+    shutdown_oauth='IBIND_SHUTDOWN_OAUTH', lst_refresh_margin='IBIND_OAUTH1A_LST_REFRESH_MARGIN',
+)(OAuth1aConfig.__init__)
 
 
 @dataclass(frozen=True)
@@ -111,12 +133,16 @@ def _read_text(value: Optional[str], what: str, problems: List[str]) -> Optional
         return None
     if '-----BEGIN' in value:
         return value
+    if not _looks_like_path(value):
+        problems.append(f'{what}: neither PEM text (-----BEGIN ...) nor the path of a readable file (the value is '
+                        'not shown: it may be key material)')
+        return None
     path = os.path.expanduser(value)
     try:
         with open(path, encoding='utf-8') as file:
             return file.read()
-    except OSError as error:
-        problems.append(f'{what}: cannot read {path!r} ({error.strerror})')
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f'{what}: cannot read {path!r} ({getattr(error, "strerror", None) or type(error).__name__})')
         return None
 
 

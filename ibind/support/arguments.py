@@ -8,8 +8,12 @@ text may contain, and what counts as a number written in digits.
 
 from __future__ import annotations
 
+import decimal
+import fractions
+import math
+import numbers
 import re
-from typing import Any
+from typing import Any, Optional, Union
 
 _IDENTIFIER = re.compile(r'[A-Za-z0-9-][A-Za-z0-9_.-]*')
 
@@ -43,10 +47,66 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def plain_number(name: str, value: Any) -> Union[int, float]:
+    """A number as JSON can carry it: a Python int or float holding exactly the value given.
+
+    Accepts what users really pass -- int, float, numpy/pandas scalars, ``Decimal``, ``Fraction`` -- when the
+    value survives the conversion exactly (``Decimal('0.1')`` -> 0.1 is fine, ``Fraction(1, 3)`` is not);
+    a bool, a str or anything else that is not a number is a TypeError naming the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Number) or isinstance(value, numbers.Complex) \
+            and not isinstance(value, numbers.Real):
+        raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
+    if type(value) in (int, float):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, (decimal.Decimal, fractions.Fraction)) or isinstance(value, numbers.Real):
+        try:
+            if isinstance(value, decimal.Decimal) and not value.is_finite():
+                return float(value)  # nan/inf: the caller's finiteness check names it
+            if value == int(value):
+                return int(value) if abs(value) < 2 ** 63 else float(value)
+        except (OverflowError, ValueError):
+            return float(value)
+        converted = float(value)
+        if not isinstance(value, (decimal.Decimal, fractions.Fraction)):  # numpy float32 0.1 -> 0.1, not 0.100000001
+            try:
+                shortest = float(str(value))
+                if type(value)(shortest) == value:
+                    converted = shortest
+            except (TypeError, ValueError):
+                pass
+        exact = decimal.Decimal(repr(converted)) == value if isinstance(value, decimal.Decimal) else \
+            fractions.Fraction(repr(converted)) == value if isinstance(value, fractions.Fraction) else \
+            converted == value
+        if not exact:
+            raise ValueError(f'{name!r} must be a number a float can hold exactly, got {value!r} '
+                             f'(it would be sent as {converted!r})')
+        return converted
+    raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
+
+
+def whole_number(name: str, value: Any) -> Optional[int]:
+    """The int a number holds when it is whole (265598, np.int64(265598), 265598.0, Decimal('265598')), else None."""
+    number = plain_number(name, value)
+    if isinstance(number, float):
+        if not math.isfinite(number) or number != int(number):
+            return None
+        return int(number)
+    return number
+
+
 def conid_arg(name: str, value: Any) -> str:
-    """A contract id as IBKR takes it -- a positive whole number, given as int or ASCII digits -- as a str."""
+    """A contract id as IBKR takes it -- a positive whole number (int, numpy int, whole float/Decimal, or ASCII
+    digits) -- as a str."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(f'{name!r} is required: expected a contract id like 265598')
+    if not isinstance(value, str) and isinstance(value, numbers.Number) and not isinstance(value, bool):
+        whole = whole_number(name, value)
+        if whole is None:
+            raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')
+        value = whole
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f'{name!r} must be a conid (int or digit string like "265598"), got {type(value).__name__}')
     text = str(value).strip()

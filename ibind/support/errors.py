@@ -55,7 +55,9 @@ class ExternalBrokerError(Exception):
         excerpt = body_excerpt(self.body)
         if excerpt:
             parts.append(f'body={excerpt}')
-        return ' '.join(parts)
+        from ibind.support.logs import redact  # cookies, tokens and keys never reach exception text
+
+        return redact(' '.join(parts))
 
 
 class NotAuthenticatedError(ExternalBrokerError):
@@ -90,7 +92,33 @@ class TransportError(ExternalBrokerError):
 
 
 class RequestTimeoutError(TransportError):
-    """The request was sent but no response arrived within the read timeout."""
+    """The request was sent but no complete response arrived in time (the read timeout, or the whole-request
+    deadline ``total_timeout`` for a server that answers too slowly or never stops)."""
+
+
+class NotSentError(TransportError):
+    """The request never reached the server (no connection, or no trusted one): nothing can have been done.
+
+    Raised at once, never retried, never reconciled: what is wrong is the setup or the gateway, and
+    repeating does not fix it.
+    """
+
+
+class GatewayUnreachableError(NotSentError):
+    """The connection was refused or the host name did not resolve: is the gateway running, is the URL right?"""
+
+
+class TLSError(NotSentError):
+    """The TLS handshake failed (unknown CA, wrong host name, https against an http server): nothing was sent."""
+
+
+class RedirectError(BadResponseError):
+    """The server answered with a redirect (3xx). ibind never follows one: the redirecting server did not act on
+    the request (for an order: it was not placed). ``location`` is where it pointed."""
+
+    def __init__(self, message: str, location: Optional[str] = None, **kwargs: Any):
+        self.location = location
+        super().__init__(message, **kwargs)
 
 
 class OutcomeUnknownError(TransportError):
@@ -103,6 +131,22 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, message: str, coid: Optional[str] = None, **kwargs: Any):
         self.coid = coid
         super().__init__(message, **kwargs)
+
+
+class OrderInterruptedError(KeyboardInterrupt):
+    """Ctrl-C (KeyboardInterrupt) arrived while an order request (place, reply, modify, cancel) was in flight.
+
+    It is a KeyboardInterrupt, so the program still stops; ``coid`` (placements), ``order_id`` (modify/cancel)
+    and ``action`` say which order may or may not have been acted on. ``client.pending_orders()`` lists it until
+    it is reconciled. The original interrupt is its ``__cause__``.
+    """
+
+    def __init__(self, message: str, action: str, coid: Optional[str] = None, order_id: Optional[str] = None):
+        self.message = message
+        self.action = action
+        self.coid = coid
+        self.order_id = order_id
+        super().__init__(message)
 
 
 class OrderRejectedError(ExternalBrokerError):

@@ -22,7 +22,7 @@ REDACTED = '[REDACTED]'
 
 _SENSITIVE_KEY = (
     r'[\w.-]*(?:authorization|cookie|token|secret|signature|password|passwd|private[_-]?key|'
-    r'encryption[_-]?key|signature[_-]?key|api[_-]?key|prepend)[\w.-]*|\bsession'
+    r'encryption[_-]?key|signature[_-]?key|api[_-]?key|prepend|jsessionid|x-sess-uuid)[\w.-]*|\bsession'
 )
 
 
@@ -34,7 +34,7 @@ def _patterns() -> Tuple['re.Pattern[str]', ...]:
         re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*', re.DOTALL),
         re.compile(r'(?P<key>\b(?:authorization|cookie|set-cookie)\s*:\s*)(?P<value>[^\r\n]+)', re.IGNORECASE),
         re.compile(r'(?P<key>' + _SENSITIVE_KEY + r')(?P<sep>[\'"]?\s*[:=]\s*)'
-                   r'(?P<value>\'[^\']*\'|"[^"]*"|[^\s,;&\'"}\])]+)', re.IGNORECASE),
+                   r'(?P<value>\'[^\']*\'|"[^"]*"|(?!\[REDACTED)[^\s,;&\'"}\])]+)', re.IGNORECASE),
         re.compile(r'\b(Bearer|OAuth)\s+(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+'),
     )
 

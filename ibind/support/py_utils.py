@@ -119,6 +119,7 @@ def execute_in_parallel(
     max_workers: Optional[int] = None,
     max_per_second: Optional[float] = 20,
     raise_exceptions: bool = False,
+    on_result: Optional[Callable[[Any, Any], None]] = None,
 ) -> Union[List[Any], Dict[Any, Any]]:
     """Call ``func`` once per request on a thread pool and return the results keyed like the input.
 
@@ -126,11 +127,21 @@ def execute_in_parallel(
     the same order; a dict gives a dict with the same keys. ``max_per_second`` caps how fast calls start
     (None for no cap). An exception raised by a call is returned in that call's place, or re-raised
     (the first one, in input order) when ``raise_exceptions`` is True.
+
+    ``on_result(key, value_or_exception)`` is called on the calling thread as each call completes (in
+    completion order; ``key`` is the list index or the dict key), e.g. to advance a progress bar. If it raises,
+    the work stops as on Ctrl-C and its exception propagates.
+
+    Ctrl-C (or any exception on the calling thread) stops the work at once: calls not started are cancelled,
+    calls waiting for the rate cap never start, retries inside running calls are not made (``parallel_cancelled``
+    tells them), and the exception propagates without waiting for the calls still running.
     """
     if not isinstance(requests, (list, tuple, dict)):
         raise TypeError(f"'requests' must be a list or a dict of requests, got {type(requests).__name__}")
     if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
         raise ValueError(f"'max_workers' must be a positive int or None, got {max_workers!r}")
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"'on_result' must be a callable (key, value_or_exception) or None, got {on_result!r}")
     keys: Iterable[Any] = list(requests.keys()) if isinstance(requests, dict) else list(range(len(requests)))
     items = [(key, requests[key]) for key in keys]
     for _, request in items:
@@ -138,21 +149,36 @@ def execute_in_parallel(
     if not items:
         return {} if isinstance(requests, dict) else []
 
-    cap = RateCap(max_per_second)
+    stop = threading.Event()
+    cap = RateCap(max_per_second, sleep=stop.wait)
 
     def run(request: Any) -> Any:
+        threading.current_thread().ibind_stop = stop  # type: ignore[attr-defined]  # read by parallel_cancelled()
         cap.wait()
+        if stop.is_set():
+            return _Failure(_Cancelled())
         try:
             return _call(func, request)
         except Exception as error:  # returned to the caller in this request's place
             return _Failure(error)
 
-    from concurrent.futures import ThreadPoolExecutor  # imported when first needed: it is costly at import
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # imported when first needed: costly at import
 
     workers = max_workers or min(32, len(items))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='ibind-parallel') as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='ibind-parallel')
+    try:
         futures = [(key, pool.submit(run, request)) for key, request in items]
+        if on_result is not None:
+            key_of = {future: key for key, future in futures}
+            for future in as_completed(key_of):
+                outcome = future.result()
+                on_result(key_of[future], outcome.error if isinstance(outcome, _Failure) else outcome)
         outcomes = [(key, future.result()) for key, future in futures]
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
     if raise_exceptions:
         for _, outcome in outcomes:
@@ -162,6 +188,19 @@ def execute_in_parallel(
     if isinstance(requests, dict):
         return dict(results)
     return [value for _, value in results]
+
+
+def parallel_cancelled() -> bool:
+    """True on an ``execute_in_parallel`` worker whose work was stopped (Ctrl-C): do not start another request.
+
+    Cheap, and only asked on failure paths (before a retry), so the request path pays nothing for it.
+    """
+    stop = getattr(threading.current_thread(), 'ibind_stop', None)
+    return stop is not None and stop.is_set()
+
+
+class _Cancelled(Exception):
+    """The work stopped before this call started (it is never seen by callers: the stop propagates first)."""
 
 
 class _Failure:

@@ -74,9 +74,12 @@ def bad_account_ids(*, required: bool = False) -> st.SearchStrategy:
 
 
 def bad_conids() -> st.SearchStrategy:
-    """Not a positive integer conid: zero, negative, fractional, non-ASCII digits, text, other types."""
+    """Not a positive integer conid: zero, negative, fractional, non-ASCII digits, text, other types.
+
+    (A float holding a positive whole number, like 265598.0 from a DataFrame, is a conid: it is accepted.)"""
     return st.one_of(
-        st.none(), st.integers(max_value=0), st.floats(), st.booleans(),
+        st.none(), st.integers(max_value=0),
+        st.floats().filter(lambda f: not (math.isfinite(f) and f >= 1 and f == int(f))), st.booleans(),
         st.sampled_from(['', ' ', 'abc', '12a', '-5', '1.5', '1e3', '0', '00', '\u00b2', '\u0661\u0662',
                          '\uff11\uff12', '265598/..', '265598?x=1', '265598#', '265598\x00', '265598\n1']),
         with_dangerous_character(), wrong_types(bools=False, floats=False, lists=False))

@@ -9,7 +9,7 @@ from threads import run_on_threads
 
 
 def test_gateway_restart_mid_workload_gets_recover_and_the_tickler_carries_on(sim):
-    patient = RetryPolicy(max_retries=10, backoff=0.05, backoff_max=0.4, jitter=0.1)
+    patient = RetryPolicy(max_retries=10, backoff=0.05, backoff_max=0.4, jitter=0.1, retry_unreachable=True)
     with IbkrClient(url=sim.url, account_id='DU1234567', pacing=False, retry_policy=patient) as client:
         client.receive_brokerage_accounts()
         sim.control.config(order_questions=False)

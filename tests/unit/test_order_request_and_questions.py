@@ -124,7 +124,7 @@ def test_order_request_is_validated_when_created_and_when_sent():
 @given(quantity=st.floats(min_value=0.0001, max_value=1e9), price=st.floats(min_value=0.0001, max_value=1e6))
 def test_valid_limit_orders_round_trip(quantity, price):
     order = OrderRequest(conid=AAPL, side='SELL', quantity=quantity, order_type='LMT', acct_id='DU1',
-                         price=price).to_dict()
+                         price=price, allow_fractional=True).to_dict()
     assert order['quantity'] == quantity and order['price'] == price and order['side'] == 'SELL'
 
 

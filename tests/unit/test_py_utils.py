@@ -84,3 +84,60 @@ def test_rate_cap_sleeps_the_right_amounts_without_spinning():
     assert sleeps == pytest.approx([0.25, 0.25, 0.25, 0.25])
     with pytest.raises(ValueError, match="'max_per_second'"):
         RateCap(0)
+
+
+def test_on_result_is_called_as_each_call_completes_with_value_or_exception():
+    import threading
+    import time
+
+    from ibind.support.py_utils import execute_in_parallel
+
+    seen = []
+    caller = threading.current_thread()
+
+    def work(n):
+        if n == 2:
+            raise ValueError('two')
+        time.sleep(0.05 * (3 - n))
+        return n * 10
+
+    def on_result(key, value):
+        assert threading.current_thread() is caller  # on the calling thread: safe for a progress bar
+        seen.append((key, value if not isinstance(value, Exception) else repr(value)))
+
+    results = execute_in_parallel(work, {f'k{n}': {'args': [n]} for n in range(4)}, on_result=on_result)
+    assert sorted(seen) == [('k0', 0), ('k1', 10), ('k2', "ValueError('two')"), ('k3', 30)]
+    assert seen[0][0] in ('k2', 'k3')  # completion order, not input order
+    assert results['k1'] == 10 and isinstance(results['k2'], ValueError)
+
+
+def test_an_exception_in_on_result_stops_the_work_without_waiting_for_queued_calls():
+    import time
+
+    import pytest
+
+    from ibind.support.py_utils import execute_in_parallel
+
+    started = []
+
+    def work(n):
+        started.append(n)
+        time.sleep(0.05)
+        return n
+
+    def on_result(key, value):
+        raise RuntimeError('stop')
+
+    with pytest.raises(RuntimeError):
+        execute_in_parallel(work, [{'args': [n]} for n in range(50)], max_workers=2, on_result=on_result)
+    time.sleep(0.3)
+    assert len(started) <= 4  # the 46 queued calls never ran
+
+
+def test_on_result_must_be_callable():
+    import pytest
+
+    from ibind.support.py_utils import execute_in_parallel
+
+    with pytest.raises(TypeError, match='on_result'):
+        execute_in_parallel(lambda: 1, [None], on_result='progress')

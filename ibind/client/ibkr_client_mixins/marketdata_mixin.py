@@ -23,7 +23,7 @@ from ibind.client.stock_query import StockQueries, StockQuery
 from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
-from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel
+from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
 
 _LOGGER = project_logger('ibind.marketdata')
 
@@ -380,13 +380,13 @@ class MarketdataMixin:
                 return self.get('iserver/marketdata/history', params)
             except RateLimitError as error:
                 wait = max(self.history_rate_limit_backoff, error.retry_after or 0.0)
-                if retried_rate_limit or wait > self.history_max_retry_after:
+                if retried_rate_limit or wait > self.history_max_retry_after or parallel_cancelled():
                     raise
                 retried_rate_limit = True
                 _LOGGER.info('history of conid %s rate limited (429); retrying once in %.1fs', conid, wait)
                 self._sleep(wait)
             except ExternalBrokerError as error:
-                if error.status_code != 404 or retried_not_found:
+                if error.status_code != 404 or retried_not_found or parallel_cancelled():
                     raise
                 retried_not_found = True
                 _LOGGER.info('history of conid %s answered 404; retrying once', conid)

@@ -13,12 +13,15 @@ import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES, assign_coids, find_order,
-                                               modification_applied, reconcile_placement, wait_for)
-from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest
+from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES, as_broker_error, needs_reconciliation,
+                                               assign_coids, find_order, modification_applied, reconcile_placement,
+                                               wait_for)
+from ibind.client.pending_orders import found_in
+from ibind.client.order_dicts import order_dict as _order_dict
+from ibind.client.order_request import OrderRequest
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
 from ibind.client.response_shape import reading
-from ibind.support.arguments import conid_arg, identifier, is_digits, printable
+from ibind.support.arguments import identifier, is_digits
 from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
                                   OutcomeUnknownError)
 from ibind.support.logs import project_logger
@@ -121,20 +124,55 @@ class OrderMixin:
         account = self._account(account_id)
         orders = assign_coids(orders, self._next_coid_sequence)
         path = f'iserver/account/{path_segment("account_id", account)}/orders'
-        try:
-            return self._order_conversation(
-                lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed')
-        except (OutcomeUnknownError, BadResponseError) as error:  # no answer, or one that cannot be read
-            _LOGGER.warning('placement of cOID %s got no usable answer (%s); looking for it in live orders',
-                            orders[0].get('cOID'), error.message)
-            acknowledgements = reconcile_placement(
-                orders, lambda: self.live_orders().data, timeout=self.order_reconcile_timeout,
-                sleep=self._sleep, error=error)
-            record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': {'orders': orders}}
-            return Result(data=acknowledgements, request=record)
+        record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': {'orders': orders}}
+        coid = next((order.get('cOID') for order in orders if order.get('cOID')), None)
+        with self._pending_orders.track('placement', coid=coid, request=record):
+            try:
+                return self._order_conversation(
+                    lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers,
+                    'placed')
+            except Exception as error:  # no answer, one that cannot be read, or anything unexpected while reading it
+                if not needs_reconciliation(error):
+                    raise
+                error = as_broker_error(error, record)
+                _LOGGER.warning('placement of cOID %s got no usable answer (%s); looking for it in live orders',
+                                coid, error.message)
+                acknowledgements = reconcile_placement(
+                    orders, lambda: self.live_orders().data, timeout=self.order_reconcile_timeout,
+                    sleep=self._sleep, error=error)
+                return Result(data=acknowledgements, request=record)
 
     def _next_coid_sequence(self) -> int:
         return next(self._coid_sequence)
+
+    def pending_orders(self) -> List[Dict[str, Any]]:
+        """The order requests of this client whose outcome is not known: interrupted, or without a usable answer.
+
+        Each entry: ``action`` ('placement', 'reply', 'modification', 'cancel'), ``coid`` (placements),
+        ``order_id`` (modify/cancel; the reply id for a reply), ``since`` (epoch seconds), ``reason`` and
+        ``request`` (method, URL, body). Requests in flight on other threads are listed too ('in flight').
+        Look them up with ``reconcile_pending_orders()`` or ``live_orders()`` before sending them again; a
+        program that restarts should keep the cOIDs (they are in the exceptions and in the WARNING log).
+        """
+        return self._pending_orders.list()
+
+    def reconcile_pending_orders(self) -> List[Dict[str, Any]]:
+        """Look every pending order request up in ``live_orders()`` once; forget the ones found.
+
+        Returns the entries found, each with ``live`` (the live order). What is not found stays pending.
+        """
+        entries = [entry for entry in self._pending_orders.list() if entry['reason'] != 'in flight']
+        if not entries:
+            return []
+        data = self.live_orders().data
+        live_orders = data.get('orders') if isinstance(data, dict) else None
+        live_orders = live_orders if isinstance(live_orders, list) else []
+        found = []
+        for entry in entries:
+            live = found_in(entry, live_orders)
+            if live is not None and self._pending_orders.forget(entry['key']):
+                found.append(dict(entry, live=live))
+        return found
 
     def reply(self, reply_id, confirmed: bool) -> Result:
         """Answer one precautionary question: True transmits the order (or brings the next question), False discards it.
@@ -146,6 +184,12 @@ class OrderMixin:
         if not isinstance(confirmed, bool):
             raise TypeError(f"'confirmed' must be True or False, got {confirmed!r}")
         reply_id = identifier('reply_id', reply_id, "the question's id, like '07a13a5a-4a48-44a5-bb25-5ab37b79186c'")
+        with self._pending_orders.track('reply', order_id=reply_id,
+                                        request={'method': 'POST', 'path': f'iserver/reply/{reply_id}'}):
+            return self._reply(reply_id, confirmed)
+
+    def _reply(self, reply_id: str, confirmed: bool) -> Result:
+        """``reply`` without its own pending-order record (inside a conversation the order's record covers it)."""
         try:
             return self.post(f'iserver/reply/{reply_id}', json={'confirmed': confirmed},
                              error_class=OrderRejectedError)
@@ -180,10 +224,14 @@ class OrderMixin:
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{_order_id(order_id, cancel_all=True)}'
         send = lambda: self.delete(path, error_class=OrderRejectedError)  # noqa: E731
-        try:
-            return send()
-        except (OutcomeUnknownError, BadResponseError) as error:
-            return self._reconcile_cancel(str(order_id).strip(), send, error)
+        record = {'method': 'DELETE', 'url': self.base_url + path, 'params': None, 'json': None}
+        with self._pending_orders.track('cancel', order_id=str(order_id).strip(), request=record):
+            try:
+                return send()
+            except Exception as error:
+                if not needs_reconciliation(error):
+                    raise
+                return self._reconcile_cancel(str(order_id).strip(), send, as_broker_error(error, record))
 
     def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: ExternalBrokerError) -> Result:
         """A cancel that got no answer: report it done if the order is (being) cancelled; if it still works, the
@@ -227,11 +275,15 @@ class OrderMixin:
         answers = validate_answers(answers)
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{_order_id(order_id)}'
-        try:
-            return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
-                                            answers, 'modified')
-        except (OutcomeUnknownError, BadResponseError) as error:
-            return self._reconcile_modification(str(order_id).strip(), body, error)
+        record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': body}
+        with self._pending_orders.track('modification', order_id=str(order_id).strip(), request=record):
+            try:
+                return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
+                                                answers, 'modified')
+            except Exception as error:
+                if not needs_reconciliation(error):
+                    raise
+                return self._reconcile_modification(str(order_id).strip(), body, as_broker_error(error, record))
 
     def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: ExternalBrokerError) -> Result:
         """A modification that got no answer is never sent again; it is reported done once the order shows it."""
@@ -289,7 +341,7 @@ class OrderMixin:
         decision, unanswered = decide(answers, question)
         if decision is True:
             _LOGGER.info('confirming order question %s %s', question.get('messageIds'), _first_line(question))
-            return self.reply(reply_id, True)
+            return self._reply(reply_id, True)
         declined_ok = self._decline(reply_id)
         note = '' if declined_ok else ' (declining it failed too; it lapses with the next order request)'
         if decision is False:
@@ -301,7 +353,7 @@ class OrderMixin:
     def _decline(self, reply_id: str) -> bool:
         """Say no to a question so the order is discarded at once; True when IBKR confirmed the discard."""
         try:
-            self.reply(reply_id, False)
+            self._reply(reply_id, False)
         except OrderRejectedError:
             return True  # IBKR answers a declined question with {"error": "Order not confirmed"}
         except ExternalBrokerError as error:
@@ -311,69 +363,6 @@ class OrderMixin:
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _order_dict(order: Any, argument: str) -> Dict[str, Any]:
-    if isinstance(order, OrderRequest):
-        return order.to_dict()
-    if isinstance(order, Mapping):
-        if not order:
-            raise ValueError(f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
-                             '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}')
-        _check_order_dict(order, argument)
-        return dict(order)
-    raise TypeError(f'{argument!r} must be an OrderRequest or an order dict, got {type(order).__name__}')
-
-
-def _check_order_dict(order: Mapping[str, Any], argument: str) -> None:
-    """The checks IBKR would refuse a raw order dict for, done before anything is sent (keys as IBKR names them)."""
-    def fail(key: str, expected: str, error: type = ValueError) -> None:
-        raise error(f"{argument}[{key!r}] must be {expected}, got {order.get(key)!r}")
-
-    for key in order:
-        if not isinstance(key, str):
-            raise TypeError(f'{argument!r} keys must be IBKR field names (str), got {key!r}')
-    conid, conidex = order.get('conid'), order.get('conidex')
-    if conid is None and conidex is None:
-        raise ValueError(f"{argument!r} needs 'conid' (e.g. 265598) or 'conidex'")
-    if conid is not None:
-        conid_arg(f"{argument}['conid']", conid)
-    if conidex is not None and (not isinstance(conidex, str) or not conidex.strip()):
-        fail('conidex', 'a non-empty str like "265598@SMART"')
-    side = order.get('side')
-    if not isinstance(side, str) or side.strip().upper() not in ('BUY', 'SELL'):
-        fail('side', '"BUY" or "SELL"', ValueError if isinstance(side, str) else TypeError)
-    order_type = order.get('orderType')
-    if not isinstance(order_type, str) or order_type.strip().upper() not in ORDER_TYPES:
-        fail('orderType', f'one of {", ".join(ORDER_TYPES)}', ValueError if isinstance(order_type, str) else TypeError)
-    tif = order.get('tif')
-    if tif is not None and (not isinstance(tif, str) or tif.strip().upper() not in TIFS):
-        fail('tif', f'one of {", ".join(TIFS)}')
-    sized_by_cash = any(order.get(key) is not None for key in ('cashQty', 'fxQty', 'fxQTY'))
-    for key in ('quantity', 'price', 'auxPrice', 'cashQty', 'fxQty', 'trailingAmt'):
-        value = order.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
-                float('inf'), float('-inf')):
-            fail(key, 'a finite number', TypeError if not isinstance(value, (int, float)) else ValueError)
-        combo = isinstance(conidex, str) and ';;;' in conidex
-        if value <= 0 and not (combo and key in ('price', 'auxPrice')):
-            fail(key, 'a number greater than 0')
-    if order.get('quantity') is None and not sized_by_cash:
-        raise ValueError(f"{argument!r} needs 'quantity' (a number greater than 0) or 'cashQty'/'fxQty'")
-    if order_type.strip().upper() in ('LMT', 'STOP_LIMIT', 'TRAILLMT') and order.get('price') is None:
-        raise ValueError(f"{argument!r}: orderType {order_type!r} needs 'price' (the limit price)")
-    for key in ('cOID', 'parentId', 'acctId', 'listingExchange', 'secType', 'ticker', 'referrer'):
-        value = order.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-            fail(key, 'a str', TypeError)
-        if isinstance(value, str) and not value.strip():
-            fail(key, 'a non-empty str (or leave it out)')
-        if isinstance(value, str):
-            printable(f'{argument}[{key!r}]', value, 'one line of text')
-    if order.get('acctId') is not None:
-        identifier(f'{argument}[\'acctId\']', order['acctId'], "an account id like 'DU1234567'")
-
 
 def _question_in(result: Result) -> Optional[Dict[str, Any]]:
     """The question an order answer asks, or None when it is an acknowledgement."""

@@ -226,7 +226,7 @@ BAD_CALLS = [
     ('security_definition_by_conid', ([],), {}, ValueError, 'conids'),
     ('security_definition_by_conid', (None,), {}, ValueError, 'conids'),
     ('security_definition_by_conid', ('AAPL',), {}, ValueError, 'conids'),
-    ('security_definition_by_conid', ([265598, 1.5],), {}, TypeError, 'conids'),
+    ('security_definition_by_conid', ([265598, 1.5],), {}, ValueError, 'conids'),
     ('security_definition_by_conid', (True,), {}, TypeError, 'conids'),
     ('all_conids_by_exchange', ('',), {}, ValueError, 'exchange'),
     ('all_conids_by_exchange', (5,), {}, TypeError, 'exchange'),

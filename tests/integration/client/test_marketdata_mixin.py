@@ -239,7 +239,7 @@ def test_unsubscribe_all_makes_the_next_snapshot_a_preflight(make):
     (lambda c: c.live_marketdata_snapshot([], '31'), 'conids', ValueError),
     (lambda c: c.live_marketdata_snapshot('AAPL', '31'), 'conids', ValueError),
     (lambda c: c.live_marketdata_snapshot('265598,8314', '31'), 'conids', ValueError),
-    (lambda c: c.live_marketdata_snapshot(265598.0, '31'), 'conids', TypeError),
+    (lambda c: c.live_marketdata_snapshot(265598.5, '31'), 'conids', ValueError),
     (lambda c: c.live_marketdata_snapshot('265598@', '31'), 'conids', ValueError),
     (lambda c: c.live_marketdata_snapshot(AAPL, 'last'), 'fields', ValueError),
     (lambda c: c.live_marketdata_snapshot(AAPL, None), 'fields', ValueError),

@@ -316,7 +316,7 @@ BAD_ARGUMENTS = [
     (lambda c: c.positions_by_conid(ACCOUNT, 'AAPL'), ValueError, "'conid'"),
     (lambda c: c.positions_by_conid(ACCOUNT, None), ValueError, "'conid'"),
     (lambda c: c.position_and_contract_info(-5), ValueError, "'conid'"),
-    (lambda c: c.position_and_contract_info(2.5), TypeError, "'conid'"),
+    (lambda c: c.position_and_contract_info(2.5), ValueError, "'conid'"),
     (lambda c: c.large_portfolio_subaccounts(page=-1), ValueError, "'page'"),
     (lambda c: c.portfolio_account_allocations([]), ValueError, "'account_ids'"),
     (lambda c: c.portfolio_account_allocations(['']), ValueError, "'account_ids'"),
