@@ -1,0 +1,80 @@
+"""Progress of bulk work (history of many symbols, every page of positions): a bar or your callback.
+
+The bulk helpers take ``progress=``:
+
+* ``None``/``False`` (default): nothing is shown;
+* ``True``: a tqdm bar (``pip install "ibind[progress]"``), the notebook widget in Jupyter and a text bar in
+  a terminal (``tqdm.auto`` picks);
+* a callable ``progress(key, outcome, done, total)``: called from worker threads as each piece finishes, with
+  its key (a symbol, a page number), its outcome (the result, or the exception it raised), how many are done
+  and how many there are (None when not known in advance, as for pages). Use it to show progress your way
+  or to handle results as they arrive. An exception raised by the callback is logged, never propagated into
+  the bulk work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Optional, Union
+
+_LOGGER = logging.getLogger('ibind.progress')
+
+ProgressCallback = Callable[[Any, Any, int, Optional[int]], None]
+ProgressOption = Union[None, bool, ProgressCallback]
+
+
+class Progress:
+    """Counts finished pieces of one bulk job and reports each one; safe to call from many threads."""
+
+    def __init__(self, progress: ProgressOption, total: Optional[int], description: str, unit: str = 'it'):
+        if progress is not None and not isinstance(progress, bool) and not callable(progress):
+            raise TypeError("'progress' must be True, False/None, or a callable(key, outcome, done, total), "
+                            f'got {type(progress).__name__}')
+        self.total = total
+        self.done = 0
+        self._lock = threading.Lock()
+        self._callback: Optional[ProgressCallback] = progress if callable(progress) else None
+        self._bar: Any = _tqdm_bar(total, description, unit) if progress is True else None
+
+    def update(self, key: Any, outcome: Any) -> None:
+        """One piece finished with ``outcome`` (its result or exception)."""
+        with self._lock:
+            self.done += 1
+            done = self.done
+            if self._bar is not None:
+                self._bar.update(1)
+        if self._callback is not None:
+            try:
+                self._callback(key, outcome, done, self.total)
+            except Exception:  # a broken callback must not break the job it watches
+                _LOGGER.exception('progress callback failed for %r', key)
+
+    def call(self, key: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)``, reporting its result or exception as piece ``key`` (and re-raising)."""
+        try:
+            result = func(*args, **kwargs)
+        except Exception as error:
+            self.update(key, error)
+            raise
+        self.update(key, result)
+        return result
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self) -> 'Progress':
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _tqdm_bar(total: Optional[int], description: str, unit: str) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as error:
+        raise ImportError('progress=True needs tqdm, an optional extra: pip install "ibind[progress]" '
+                          '(or pass a callable as progress=)') from error
+    return tqdm(total=total, desc=description, unit=unit)
