@@ -46,7 +46,7 @@ def require_pandas() -> Any:
 
 # ----------------------------------------------------------------- history
 
-def history_frame(history: Any, symbol: Optional[str] = None, tz: str = 'UTC') -> 'pd.DataFrame':
+def history_frame(history: Any, symbol: Optional[str] = None, tz: str = 'UTC') -> pd.DataFrame:
     """Bars of one or many instruments as a tidy frame indexed by ``(time, symbol)``.
 
     Arguments:
@@ -69,13 +69,13 @@ def history_frame(history: Any, symbol: Optional[str] = None, tz: str = 'UTC') -
     frame = pd.DataFrame(rows, columns=['time', 'symbol', *HISTORY_COLUMNS])
     frame['time'] = pd.to_datetime(frame['time'], utc=True).dt.tz_convert(tz)
     frame['symbol'] = frame['symbol'].astype('string')
-    frame = frame.astype({name: 'float64' for name in HISTORY_COLUMNS})
+    frame = frame.astype(dict.fromkeys(HISTORY_COLUMNS, 'float64'))
     frame = frame.sort_values(['time', 'symbol'], kind='stable').set_index(['time', 'symbol'])
     frame.attrs['errors'] = errors
     return frame
 
 
-def closes_frame(history: Any, tz: str = 'UTC') -> 'pd.DataFrame':
+def closes_frame(history: Any, tz: str = 'UTC') -> pd.DataFrame:
     """Closing prices as a wide frame: one row per time, one column per symbol (NaN where a symbol has no bar)."""
     tidy = history_frame(history, tz=tz)
     wide = tidy['close'].unstack('symbol')
@@ -114,7 +114,7 @@ def _bars(bars: Any) -> List[Dict[str, Any]]:
 
 # ----------------------------------------------------------------- snapshots
 
-def snapshot_frame(snapshot: Any) -> 'pd.DataFrame':
+def snapshot_frame(snapshot: Any) -> pd.DataFrame:
     """Market data snapshots, one row per instrument, values as numbers and columns named by field.
 
     ``snapshot`` is ``live_marketdata_snapshot_by_symbol(...)`` (rows indexed by ``symbol``) or
@@ -140,13 +140,13 @@ def snapshot_frame(snapshot: Any) -> 'pd.DataFrame':
 
 # ----------------------------------------------------------------- account data
 
-def positions_frame(positions: Any) -> 'pd.DataFrame':
+def positions_frame(positions: Any) -> pd.DataFrame:
     """Positions (``positions``, ``all_positions``, ``positions2``), one row per contract, indexed by ``conid``."""
     records = _records(positions, 'positions')
     return _indexed(_typed(_frame(records), numbers=_POSITION_NUMBERS), 'conid')
 
 
-def orders_frame(orders: Any, tz: str = 'UTC') -> 'pd.DataFrame':
+def orders_frame(orders: Any, tz: str = 'UTC') -> pd.DataFrame:
     """Live orders (``live_orders()``: ``{'orders': [...]}`` or the list), indexed by ``orderId``.
 
     ``lastExecutionTime_r`` (epoch ms) becomes the tz-aware ``lastExecutionTime`` column; prices and sizes
@@ -160,13 +160,13 @@ def orders_frame(orders: Any, tz: str = 'UTC') -> 'pd.DataFrame':
     return _indexed(frame, 'orderId')
 
 
-def trades_frame(trades: Any, tz: str = 'UTC') -> 'pd.DataFrame':
+def trades_frame(trades: Any, tz: str = 'UTC') -> pd.DataFrame:
     """Executions (``trades()``), indexed by ``execution_id``; ``trade_time_r`` becomes the tz-aware ``trade_time``."""
     frame = _typed(_frame(_records(trades, 'trades')), numbers=_TRADE_NUMBERS, times_ms=('trade_time_r',), tz=tz)
     return _indexed(frame, 'execution_id')
 
 
-def ledger_frame(ledger: Any, tz: str = 'UTC') -> 'pd.DataFrame':
+def ledger_frame(ledger: Any, tz: str = 'UTC') -> pd.DataFrame:
     """The account ledger (``get_ledger()``: ``{currency: {...}}``), one row per currency incl. ``BASE``."""
     data = getattr(ledger, 'data', ledger)
     if not isinstance(data, Mapping):
@@ -188,17 +188,17 @@ def _records(data: Any, what: str) -> List[Mapping[str, Any]]:
     return data
 
 
-def _frame(records: Sequence[Mapping[str, Any]]) -> 'pd.DataFrame':
+def _frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     pd = require_pandas()
     return pd.DataFrame.from_records([dict(record) for record in records])
 
 
-def _indexed(frame: 'pd.DataFrame', column: str) -> 'pd.DataFrame':
+def _indexed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.set_index(column) if column in frame.columns else frame
 
 
-def _typed(frame: 'pd.DataFrame', numbers: Iterable[str] = (), times_ms: Iterable[str] = (),
-           times_s: Iterable[str] = (), tz: str = 'UTC') -> 'pd.DataFrame':
+def _typed(frame: pd.DataFrame, numbers: Iterable[str] = (), times_ms: Iterable[str] = (),
+           times_s: Iterable[str] = (), tz: str = 'UTC') -> pd.DataFrame:
     """Give every column the narrowest honest dtype; listed text columns are read as numbers or times."""
     pd = require_pandas()
     frame = frame.copy()
@@ -220,7 +220,7 @@ def _number_or_none(value: Any) -> Any:
     return value if isinstance(value, numbers.Number) and not isinstance(value, bool) else None
 
 
-def _typed_column(pd: Any, column: 'pd.Series') -> 'pd.Series':
+def _typed_column(pd: Any, column: pd.Series) -> pd.Series:
     if column.dtype != object:
         return column
     present = [v for v in column if v is not None and not (isinstance(v, float) and v != v)]
