@@ -72,13 +72,18 @@ def history_frame(history: Any, symbol: Optional[str] = None, tz: str = 'UTC') -
     frame = frame.astype(dict.fromkeys(HISTORY_COLUMNS, 'float64'))
     frame = frame.sort_values(['time', 'symbol'], kind='stable').set_index(['time', 'symbol'])
     frame.attrs['errors'] = errors
+    frame.attrs['symbols'] = [str(key) for key in by_symbol]  # the order they were asked for
     return frame
 
 
 def closes_frame(history: Any, tz: str = 'UTC') -> pd.DataFrame:
-    """Closing prices as a wide frame: one row per time, one column per symbol (NaN where a symbol has no bar)."""
+    """Closing prices as a wide frame: one row per time, one column per symbol in the order asked for.
+
+    NaN where a symbol has no bar at that time; a symbol whose request failed has no column (see
+    ``attrs['errors']``).
+    """
     tidy = history_frame(history, tz=tz)
-    wide = tidy['close'].unstack('symbol')
+    wide = tidy['close'].unstack('symbol').reindex(columns=tidy.attrs['symbols'])
     wide.columns = wide.columns.astype(object)
     wide.columns.name = 'symbol'
     wide.attrs['errors'] = tidy.attrs['errors']
@@ -221,6 +226,8 @@ def _number_or_none(value: Any) -> Any:
 
 
 def _typed_column(pd: Any, column: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(column.dtype) and not isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return column.astype('Int64')  # the same dtype whether or not a value is missing
     if column.dtype != object:
         return column
     present = [v for v in column if v is not None and not (isinstance(v, float) and v != v)]

@@ -165,7 +165,7 @@ def _client(args: argparse.Namespace, cacert: Any) -> Any:
 
 
 def _diagnose(args: argparse.Namespace, cacert: Any) -> int:
-    from ibind.diagnose import diagnose
+    from ibind.diagnosis import diagnose
 
     kwargs = {'timeout': args.timeout} if args.timeout is not None else {}
     result = diagnose(url=args.url, account_id=args.account, cacert=cacert, conid=args.conid, **kwargs)
