@@ -6,8 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from ibind import IbkrClient
-from ibind import frames
+from ibind import IbkrClient, frames
 
 ACCOUNT = 'DU1234567'
 ANSWERS = {'o354': True, 'o163': True, 'o403': True, 'o451': True, 'o10331': True}

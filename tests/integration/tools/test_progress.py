@@ -34,8 +34,12 @@ def test_a_failing_request_is_reported_with_its_exception(client, sim):
     control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/history', 'kind': 'status', 'status': 400,
                                     'body': {'error': 'boom'}, 'times': 1})
     seen = {}
+
+    def progress(key, outcome, done, total):
+        seen[key] = outcome
+
     history = client.marketdata_history_by_symbols(['AAPL', 'MSFT'], period='2d', bar='1d', run_in_parallel=False,
-                                                   progress=lambda key, outcome, done, total: seen.update({key: outcome}))
+                                                   progress=progress)
     assert isinstance(seen['AAPL'], ExternalBrokerError) and seen['AAPL'] is history['AAPL']
     assert not isinstance(seen['MSFT'], Exception)
 
