@@ -238,7 +238,7 @@ class _Diagnoser:
         if response.status_code == 401:
             return self.add('authenticated', FAIL, 'nobody is logged in (HTTP 401)',
                             f'open {login} in a browser and log in (with 2FA); it lasts until the daily reset')
-        message = _error_message(body)
+        message = _error_message(body) or (str(body.get('message') or '') if isinstance(body, dict) else '')
         if 'no bridge' in message.lower():
             return self.add('authenticated', FAIL, 'no bridge: the brokerage session is gone (the nightly reset)',
                             'open a new one: client.initialize_brokerage_session() '
