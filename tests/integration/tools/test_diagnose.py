@@ -6,6 +6,7 @@ import pytest
 
 from ibind import diagnose
 from ibind.diagnosis import Diagnosis
+
 from sim_http import control
 
 ACCOUNT = 'DU1234567'
