@@ -10,17 +10,22 @@ The bulk helpers take ``progress=``:
   and how many there are (None when not known in advance, as for pages). Use it to show progress your way
   or to handle results as they arrive. An exception raised by the callback is logged, never propagated into
   the bulk work.
+
+**Cancelling.** A callback that returns ``False`` cancels the job: pieces not yet started are skipped, the
+ones running finish, and the bulk call raises ``concurrent.futures.CancelledError``. The results that did
+arrive were handed to the callback, so a caller that wants them keeps them there.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import CancelledError
 from typing import Any, Callable, Optional, Union
 
 _LOGGER = logging.getLogger('ibind.progress')
 
-ProgressCallback = Callable[[Any, Any, int, Optional[int]], None]
+ProgressCallback = Callable[[Any, Any, int, Optional[int]], Optional[bool]]
 ProgressOption = Union[None, bool, ProgressCallback]
 
 
@@ -36,6 +41,7 @@ class Progress:
         self._lock = threading.Lock()
         self._callback: Optional[ProgressCallback] = progress if callable(progress) else None
         self._bar: Any = _tqdm_bar(total, description, unit) if progress is True else None
+        self.cancelled = False
 
     def update(self, key: Any, outcome: Any) -> None:
         """One piece finished with ``outcome`` (its result or exception)."""
@@ -46,12 +52,26 @@ class Progress:
                 self._bar.update(1)
         if self._callback is not None:
             try:
-                self._callback(key, outcome, done, self.total)
+                answer = self._callback(key, outcome, done, self.total)
             except Exception:  # a broken callback must not break the job it watches
                 _LOGGER.exception('progress callback failed for %r', key)
+                return
+            if answer is False:
+                self.cancel()
+
+    def cancel(self) -> None:
+        """Skip every piece not started yet; the job raises CancelledError once the running ones are done."""
+        if not self.cancelled:
+            _LOGGER.info('bulk job cancelled after %d piece(s)', self.done)
+        self.cancelled = True
 
     def call(self, key: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``func(*args, **kwargs)``, reporting its result or exception as piece ``key`` (and re-raising)."""
+        """``func(*args, **kwargs)``, reporting its result or exception as piece ``key`` (and re-raising).
+
+        Once the job is cancelled, raises CancelledError without calling ``func``.
+        """
+        if self.cancelled:
+            raise CancelledError(f'bulk job cancelled before {key!r}')
         try:
             result = func(*args, **kwargs)
         except Exception as error:
@@ -59,6 +79,10 @@ class Progress:
             raise
         self.update(key, result)
         return result
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise CancelledError(f'bulk job cancelled after {self.done} of {self.total or "?"} piece(s)')
 
     def close(self) -> None:
         if self._bar is not None:

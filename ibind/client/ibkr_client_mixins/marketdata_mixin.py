@@ -323,8 +323,8 @@ class MarketdataMixin:
                 so check ``isinstance(value, Exception)``.
             run_in_parallel: True sends up to five requests at once (IBKR's limit); False one by one.
             progress: True shows a progress bar (needs ``ibind[progress]``); a callable
-                ``progress(key, result_or_exception, done, total)`` is called as each request finishes
-                (see ``ibind.support.progress``).
+                ``progress(key, result_or_exception, done, total)`` is called as each request finishes;
+                returning False cancels the rest (see ``ibind.support.progress``).
 
         ``date`` is the bar's start as a timezone-aware UTC datetime; ``volume`` is as IBKR reports it
         (US stocks: hundreds of shares). A request answered 404 is retried once at once, one answered
@@ -336,6 +336,7 @@ class MarketdataMixin:
         _bool('run_in_parallel', run_in_parallel)
         with Progress(progress, len(targets), 'history', unit='symbol') as tracker:
             outcomes = self._fetch_histories(targets, query, run_in_parallel, raise_on_error, tracker)
+            tracker.raise_if_cancelled()
         return collect_history(outcomes, raise_on_error)
 
     @ensure_list_arg('queries')

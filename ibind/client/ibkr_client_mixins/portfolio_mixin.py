@@ -185,6 +185,7 @@ class PortfolioMixin:
                 positions.extend(rows)
                 if len(rows) < POSITIONS_PAGE_SIZE:
                     break
+                tracker.raise_if_cancelled()
         return result.copy(data=positions)
 
     def positions2(

@@ -8,6 +8,8 @@ from ibind import IbkrClient
 from ibind.support.errors import ExternalBrokerError
 from ibind.support.progress import Progress
 
+from sim_http import control
+
 ACCOUNT = 'DU1234567'
 
 
@@ -29,8 +31,6 @@ def test_history_progress_callback_sees_each_symbol_once(client):
 
 
 def test_a_failing_request_is_reported_with_its_exception(client, sim):
-    from sim_http import control
-
     control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/history', 'kind': 'status', 'status': 400,
                                     'body': {'error': 'boom'}, 'times': 1})
     seen = {}
@@ -88,3 +88,27 @@ def test_all_positions_reads_every_page(start_simulator):
 def test_all_positions_checks_max_pages(client):
     with pytest.raises(ValueError, match='max_pages'):
         client.all_positions(max_pages=0)
+
+
+@pytest.mark.parametrize('run_in_parallel', [False, True])
+def test_a_callback_returning_false_cancels_the_rest(client, sim, run_in_parallel):
+    from concurrent.futures import CancelledError
+
+    symbols = ['AAPL', 'MSFT', 'IBM', 'KO', 'JPM', 'XOM', 'T', 'PFE', 'BAC', 'WMT', 'INTC', 'CSCO']
+    client.stock_conid_by_symbol(symbols)  # look the symbols up before counting history requests
+    before = control(sim, 'GET', 'state')['counters']['by_route'].get('GET /iserver/marketdata/history',
+                                                                       {'count': 0})['count']
+    received = []
+
+    def stop_after_two(key, outcome, done, total):
+        received.append(key)
+        return done < 2
+
+    with pytest.raises(CancelledError):
+        client.marketdata_history_by_symbols(symbols, period='2d', bar='1d', run_in_parallel=run_in_parallel,
+                                             progress=stop_after_two)
+    sent = control(sim, 'GET', 'state')['counters']['by_route']['GET /iserver/marketdata/history']['count'] - before
+    assert len(received) >= 2
+    assert sent < len(symbols)  # the pieces not started were never sent
+    if not run_in_parallel:
+        assert sent == 2 and len(received) == 2
