@@ -159,20 +159,16 @@ def test_logged_out_gateway_reports_not_authenticated(sim):
     assert 'NotAuthenticatedError' in proc.stderr
 
 
-def test_other_broker_error_exits_1(sim):
-    control(sim, 'POST', 'faults', {'route': '/portfolio/accounts', 'kind': 'status', 'status': 400,
-                                    'body': {'error': 'Bad Request: account disabled'}, 'times': 5})
+@pytest.mark.parametrize('status, error, code, shown', [
+    (400, 'Bad Request: account disabled', 1, 'account disabled'),  # any other broker error
+    (429, 'Too many requests', 5, 'RateLimitError'),
+])
+def test_broker_errors_exit_with_their_code(sim, status, error, code, shown):
+    control(sim, 'POST', 'faults', {'route': '/portfolio/accounts', 'kind': 'status', 'status': status,
+                                    'body': {'error': error}, 'times': 20})
     proc = at(sim, 'accounts')
-    assert proc.returncode == 1
-    assert 'account disabled' in proc.stderr
-
-
-def test_rate_limited_exits_5(sim):
-    control(sim, 'POST', 'faults', {'route': '/portfolio/accounts', 'kind': 'status', 'status': 429,
-                                    'body': {'error': 'Too many requests'}, 'times': 20})
-    proc = at(sim, 'accounts')
-    assert proc.returncode == 5, proc.stdout + proc.stderr
-    assert 'RateLimitError' in proc.stderr
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert shown in proc.stderr
 
 
 def test_configured_by_environment_and_dot_env(sim, tmp_path):
