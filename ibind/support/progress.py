@@ -29,13 +29,19 @@ ProgressCallback = Callable[[Any, Any, int, Optional[int]], Optional[bool]]
 ProgressOption = Union[None, bool, ProgressCallback]
 
 
+def check_progress(progress: Any, argument: str = 'progress') -> ProgressOption:
+    """``progress`` if it is None, a bool or a callable; else a TypeError naming the argument (nothing is sent)."""
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise TypeError(f"{argument!r} must be True, False/None, or a callable(key, outcome, done, total), "
+                        f'got {type(progress).__name__}')
+    return progress
+
+
 class Progress:
     """Counts finished pieces of one bulk job and reports each one; safe to call from many threads."""
 
     def __init__(self, progress: ProgressOption, total: Optional[int], description: str, unit: str = 'it'):
-        if progress is not None and not isinstance(progress, bool) and not callable(progress):
-            raise TypeError("'progress' must be True, False/None, or a callable(key, outcome, done, total), "
-                            f'got {type(progress).__name__}')
+        check_progress(progress)
         self.total = total
         self.done = 0
         self._lock = threading.Lock()

@@ -23,7 +23,7 @@ from ibind.client.stock_query import StockQueries, StockQuery
 from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
-from ibind.support.progress import Progress, ProgressOption
+from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel
 
 _LOGGER = project_logger('ibind.marketdata')
@@ -353,6 +353,7 @@ class MarketdataMixin:
         _history_query(bar, None, period, outside_rth, start_time)
         _bool('raise_on_error', raise_on_error)
         _bool('run_in_parallel', run_in_parallel)
+        check_progress(progress)
         if queries is None:
             raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
         conids = self.stock_conid_by_symbol(queries).data

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Union
 from ibind.base.rest_client import Result, path_segment
 from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.errors import BadResponseError
-from ibind.support.progress import Progress, ProgressOption
+from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
@@ -174,6 +174,7 @@ class PortfolioMixin:
         list of every position and whose ``request`` is the last page's.
         """
         max_pages = _count('max_pages', max_pages, 1)
+        check_progress(progress)
         positions: List[Any] = []
         result = Result(data=[])
         with Progress(progress, None, 'positions', unit='page') as tracker:
