@@ -34,6 +34,9 @@ _EXPORTS = {
     'ensure_list_arg': 'ibind.support.py_utils',
     'execute_in_parallel': 'ibind.support.py_utils',
     'filter_none': 'ibind.support.py_utils',
+    'parse_snapshot': 'ibind.support.values',
+    'parse_value': 'ibind.support.values',
+    'diagnose': 'ibind.diagnosis',
     **{name: 'ibind.support.errors' for name in (
         'ExternalBrokerError', 'NotAuthenticatedError', 'NoBridgeError', 'CompetingSessionError', 'RateLimitError',
         'BadResponseError', 'TransportError', 'RequestTimeoutError', 'OutcomeUnknownError', 'OrderRejectedError',
@@ -67,6 +70,7 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from ibind.client.questions import Answers, QuestionType
     from ibind.client.stock_query import StockQueries, StockQuery
     from ibind.client.tickler import Tickler
+    from ibind.diagnosis import diagnose
     from ibind.oauth.oauth1a import OAuth1aConfig
     from ibind.support.errors import (AmbiguousSymbolError, BadResponseError, ClientClosedError,
                                       CompetingSessionError, ExternalBrokerError, GatewayUnreachableError,
@@ -76,3 +80,4 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
                                       SymbolNotFoundError, TransportError)
     from ibind.support.logs import ibind_logs_initialize
     from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, filter_none
+    from ibind.support.values import parse_snapshot, parse_value

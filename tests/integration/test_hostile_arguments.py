@@ -123,6 +123,12 @@ def not_bool(*, required: bool = False) -> st.SearchStrategy:
     return st.one_of(options)
 
 
+def bad_progress() -> st.SearchStrategy:
+    """Not None, a bool or a callable: text, numbers, containers (a progress= option)."""
+    return st.one_of(st.integers(), st.sampled_from(['true', 'yes', 'tqdm', '']),
+                     wrong_types(bools=False).filter(lambda value: not callable(value)))
+
+
 def bad_counts(minimum: int, maximum: float = math.inf) -> st.SearchStrategy:
     """Not an int in [minimum, maximum]: out of range, fractional, text that is no number, other types."""
     out_of_range = st.integers(max_value=minimum - 1)
@@ -349,12 +355,12 @@ METHODS: Dict[str, Tuple[Dict[str, Any], Dict[str, st.SearchStrategy]]] = {
          'period': bad_history_periods(), 'outside_rth': not_bool(), 'start_time': bad_start_times()}),
     'marketdata_history_by_conids': (
         {'conids': [AAPL], 'period': '1w', 'bar': '1d', 'outside_rth': True, 'start_time': None,
-         'raise_on_error': False, 'run_in_parallel': True},
+         'raise_on_error': False, 'run_in_parallel': True, 'progress': None},
         {'conids': st.one_of(bad_conid_lists(), st.just({}), st.builds(lambda bad: {'AAPL': AAPL, 'X': bad},
                                                                         bad_conids())),
          'period': bad_history_periods(), 'bar': bad_history_bars(), 'outside_rth': not_bool(),
          'start_time': bad_start_times(), 'raise_on_error': not_bool(required=True),
-         'run_in_parallel': not_bool(required=True)}),
+         'run_in_parallel': not_bool(required=True), 'progress': bad_progress()}),
     'marketdata_history_by_symbol': (
         {'symbol': 'AAPL', 'bar': '1d', 'exchange': None, 'period': '1w', 'outside_rth': None, 'start_time': None},
         {'symbol': st.one_of(bad_queries(), st.just(['AAPL'])), 'bar': bad_history_bars(),
@@ -362,10 +368,10 @@ METHODS: Dict[str, Tuple[Dict[str, Any], Dict[str, st.SearchStrategy]]] = {
          'start_time': bad_start_times()}),
     'marketdata_history_by_symbols': (
         {'queries': ['AAPL'], 'period': '1w', 'bar': '1d', 'outside_rth': True, 'start_time': None,
-         'raise_on_error': False, 'run_in_parallel': True},
+         'raise_on_error': False, 'run_in_parallel': True, 'progress': None},
         {'queries': bad_queries(), 'period': bad_history_periods(), 'bar': bad_history_bars(),
          'outside_rth': not_bool(), 'start_time': bad_start_times(), 'raise_on_error': not_bool(required=True),
-         'run_in_parallel': not_bool(required=True)}),
+         'run_in_parallel': not_bool(required=True), 'progress': bad_progress()}),
     'marketdata_unsubscribe': ({'conids': [AAPL]}, {'conids': bad_conid_lists()}),
     'marketdata_unsubscribe_all': ({}, {}),
     'modify_order': ({'order_id': '1234', 'order_request': {'conid': AAPL, 'side': 'BUY', 'orderType': 'LMT',

@@ -23,6 +23,7 @@ from ibind.client.stock_query import StockQueries, StockQuery
 from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
+from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
 
 _LOGGER = project_logger('ibind.marketdata')
@@ -310,7 +311,7 @@ class MarketdataMixin:
     def marketdata_history_by_conids(self, conids: Union[List[str], Dict[str, str]], period: str = '1min',
                                      bar: str = '1min', outside_rth: bool = True,
                                      start_time: Optional[datetime.datetime] = None, raise_on_error: bool = False,
-                                     run_in_parallel: bool = True) -> dict:
+                                     run_in_parallel: bool = True, progress: ProgressOption = None) -> dict:
         """Historical bars of many conids, cleaned up: ``{key: [{open, high, low, close, volume, date}, ...]}``.
 
         Arguments:
@@ -321,6 +322,9 @@ class MarketdataMixin:
                 False (default) puts the exception (an ExternalBrokerError) in place of that key's bars,
                 so check ``isinstance(value, Exception)``.
             run_in_parallel: True sends up to five requests at once (IBKR's limit); False one by one.
+            progress: True shows a progress bar (needs ``ibind[progress]``); a callable
+                ``progress(key, result_or_exception, done, total)`` is called as each request finishes;
+                returning False cancels the rest (see ``ibind.support.progress``).
 
         ``date`` is the bar's start as a timezone-aware UTC datetime; ``volume`` is as IBKR reports it
         (US stocks: hundreds of shares). A request answered 404 is retried once at once, one answered
@@ -330,13 +334,16 @@ class MarketdataMixin:
         query = _history_query(bar, None, period, outside_rth, start_time)
         _bool('raise_on_error', raise_on_error)
         _bool('run_in_parallel', run_in_parallel)
-        outcomes = self._fetch_histories(targets, query, run_in_parallel, raise_on_error)
+        with Progress(progress, len(targets), 'history', unit='symbol') as tracker:
+            outcomes = self._fetch_histories(targets, query, run_in_parallel, raise_on_error, tracker)
+            tracker.raise_if_cancelled()
         return collect_history(outcomes, raise_on_error)
 
     @ensure_list_arg('queries')
     def marketdata_history_by_symbols(self, queries: StockQueries, period: str = '1min', bar: str = '1min',
                                       outside_rth: bool = True, start_time: Optional[datetime.datetime] = None,
-                                      raise_on_error: bool = False, run_in_parallel: bool = True) -> dict:
+                                      raise_on_error: bool = False, run_in_parallel: bool = True,
+                                      progress: ProgressOption = None) -> dict:
         """``marketdata_history_by_conids`` for stocks given by symbol: ``{symbol: [bars...]}``.
 
         Each query must select exactly one US stock contract; a symbol that does not raises
@@ -346,25 +353,27 @@ class MarketdataMixin:
         _history_query(bar, None, period, outside_rth, start_time)
         _bool('raise_on_error', raise_on_error)
         _bool('run_in_parallel', run_in_parallel)
+        check_progress(progress)
         if queries is None:
             raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
         conids = self.stock_conid_by_symbol(queries).data
         if not isinstance(conids, Mapping):
             raise BadResponseError('stock_conid_by_symbol did not return {symbol: conid}', body=conids)
         return self.marketdata_history_by_conids(dict(conids), period, bar, outside_rth, start_time,
-                                                 raise_on_error, run_in_parallel)
+                                                 raise_on_error, run_in_parallel, progress)
 
     def _fetch_histories(self, targets: Dict[Any, str], query: Dict[str, Any], run_in_parallel: bool,
-                         raise_on_error: bool) -> Dict[Any, Any]:
+                         raise_on_error: bool, tracker: Progress) -> Dict[Any, Any]:
         """{key: Result or the ExternalBrokerError its request ended with}, at most five requests at once."""
         if run_in_parallel and len(targets) > 1:
-            requests = {key: {'args': [conid, query]} for key, conid in targets.items()}
-            return execute_in_parallel(self._history_with_retries, requests,
+            requests = {key: {'args': [key, self._history_with_retries, conid, query]}
+                        for key, conid in targets.items()}
+            return execute_in_parallel(tracker.call, requests,
                                        max_workers=min(HISTORY_MAX_CONCURRENT, len(targets)), max_per_second=None)
         outcomes: Dict[Any, Any] = {}
         for key, conid in targets.items():
             try:
-                outcomes[key] = self._history_with_retries(conid, query)
+                outcomes[key] = tracker.call(key, self._history_with_retries, conid, query)
             except ExternalBrokerError as error:
                 if raise_on_error:
                     raise

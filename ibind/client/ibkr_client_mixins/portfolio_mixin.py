@@ -7,6 +7,8 @@ from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.support.arguments import conid_arg, identifier, is_digits, printable
+from ibind.support.errors import BadResponseError
+from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
@@ -16,6 +18,8 @@ PERFORMANCE_PERIODS = ('1D', '7D', 'MTD', '1M', '3M', '6M', '12M', 'YTD', '1Y')
 """Periods of /pa/performance: the Client Portal docs list 1D, 7D, MTD, 1M, YTD, 1Y; IBKR's OpenAPI adds 3M, 6M, 12M."""
 
 SORT_DIRECTIONS = ('a', 'd')
+POSITIONS_PAGE_SIZE = 100
+"""Positions per page of /portfolio/{accountId}/positions/{pageId}: a shorter page is the last one."""
 _CURRENCY = re.compile(r'^[A-Za-z]{3}$')
 
 
@@ -151,6 +155,39 @@ class PortfolioMixin:
             'period': None if period is None else _choice('period', period, POSITION_PERIODS),
         }
         return self.get(f'portfolio/{path_segment("account_id", account_id)}/positions/{page}', params=params)
+
+    def all_positions(
+        self,
+        account_id: Optional[str] = None,
+        model: Optional[str] = None,
+        sort: Optional[str] = None,
+        direction: Optional[str] = None,
+        period: Optional[str] = None,
+        progress: ProgressOption = None,
+        max_pages: int = 1000,
+    ) -> Result:
+        """Every page of ``positions`` in one list: pages 0, 1, 2, ... until a page has fewer than 100.
+
+        Arguments are those of ``positions``, plus ``progress`` (True for a bar, needs ``ibind[progress]``;
+        or a callable ``progress(page, result, done, None)`` called after each page) and ``max_pages``, a
+        bound that stops a gateway that keeps answering full pages. Returns a Result whose ``data`` is the
+        list of every position and whose ``request`` is the last page's.
+        """
+        max_pages = _count('max_pages', max_pages, 1)
+        check_progress(progress)
+        positions: List[Any] = []
+        result = Result(data=[])
+        with Progress(progress, None, 'positions', unit='page') as tracker:
+            for page in range(max_pages):
+                result = tracker.call(page, self.positions, account_id, page, model, sort, direction, period)
+                rows = result.data
+                if not isinstance(rows, list):
+                    raise BadResponseError(f'positions page {page} is not a list', body=rows)
+                positions.extend(rows)
+                if len(rows) < POSITIONS_PAGE_SIZE:
+                    break
+                tracker.raise_if_cancelled()
+        return result.copy(data=positions)
 
     def positions2(
         self,

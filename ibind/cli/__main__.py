@@ -1,0 +1,5 @@
+"""``python -m ibind.cli``: the same as the ``ibind`` command."""
+
+from ibind.cli import main
+
+raise SystemExit(main())
