@@ -17,7 +17,7 @@ from hostile_server import HostileServer, refused_port
 from ibind import IbkrClient
 from ibind.base.rest_client import RestClient
 from ibind.base.retry import RetryPolicy
-from ibind.sim.certs import make_tls_material
+from ibind.sim.transport.certs import make_tls_material
 from ibind.support.errors import (BadResponseError, GatewayUnreachableError, OutcomeUnknownError, RedirectError,
                                   RequestTimeoutError, TLSError)
 

@@ -123,7 +123,7 @@ def test_sigterm_during_a_placement_logs_the_coid_before_exiting():
 
 def test_ctrl_c_during_bulk_history_stops_within_half_a_second_and_sends_nothing_new():
     proc = run_child(f'''
-        from ibind.sim.universe import default_universe
+        from ibind.sim.engine.instruments import default_universe
         sim = GatewaySimulator(port=0).start()
         client = IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False)
         client.receive_brokerage_accounts()
