@@ -134,7 +134,7 @@ def test_unreachable_gateway_exits_3_and_points_to_diagnose():
     started = time.monotonic()
     proc = run_cli('--url', f'http://127.0.0.1:{closed_port()}/v1/api/', 'health')
     assert proc.returncode == 3, proc.stderr
-    assert 'TransportError' in proc.stderr and "ibind diagnose" in proc.stderr
+    assert 'GatewayUnreachableError' in proc.stderr and "ibind diagnose" in proc.stderr
     assert proc.stdout == ''
     assert time.monotonic() - started < 30
 
