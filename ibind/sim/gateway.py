@@ -76,6 +76,12 @@ class Gateway:
         self.api = Router(api_tables())
         self.control = Router(control_tables())
         self.middlewares: List[Middleware] = self._standard_middlewares()
+        # --- streaming (ibind.sim.streaming): the /v1/api/ws endpoint; a middleware for reset and /sim/state
+        from ibind.sim.streaming import StreamingHub
+
+        self.streaming = StreamingHub(self)
+        self.middlewares.append(self.streaming)
+        # --- end streaming
         self.state_components: Dict[str, Callable[['Gateway'], Any]] = {}
         self.reset()
 

@@ -198,6 +198,14 @@ class _Handler(BaseHTTPRequestHandler):
         request = SimRequest(method=self.command, path='', query={k: v[-1] for k, v in query_all.items()},
                              query_all=query_all, raw_body=raw_body, headers=self.headers, full_path=self.path,
                              client=self.client_address[0])
+        # --- streaming hook: /v1/api/ws upgrades to a WebSocket (ibind.sim.transport.websocket)
+        if path == API_PREFIX + '/ws' and self.command == 'GET':
+            from ibind.sim.transport.websocket import is_websocket_upgrade, serve_websocket
+
+            if is_websocket_upgrade(self.headers):
+                serve_websocket(self, gateway, request)
+                return
+        # --- end streaming hook
         if path == API_PREFIX or path.startswith(API_PREFIX + '/'):
             request.path = path[len(API_PREFIX):] or '/'
             response = gateway.handle(request)

@@ -18,5 +18,6 @@ def api_tables() -> List[RouteTable]:
 
 def control_tables() -> List[RouteTable]:
     from ibind.sim.routes import control
+    from ibind.sim.streaming import control as streaming_control  # /sim/ws
 
-    return [control.routes]
+    return [control.routes, streaming_control.routes]
