@@ -187,14 +187,13 @@ class WsClient:
         attempt = 0
         while not self._stop.is_set():
             self._set_state(CONNECTING if self.stats['connects'] == 0 else RECONNECTING)
-            connection = self._connect()
-            if connection is None:
+            outcome = self._connect_and_serve()
+            if outcome is None:  # no connection
                 self.stats['failed_attempts'] += 1
-                delay = backoff_delay(attempt, self.reconnect_backoff, self.reconnect_backoff_max, self._rng)
+                self._stop.wait(backoff_delay(attempt, self.reconnect_backoff, self.reconnect_backoff_max, self._rng))
                 attempt += 1
-                self._stop.wait(delay)
                 continue
-            reason, healthy = self._serve(connection)
+            reason, healthy = outcome
             if healthy:
                 attempt = 0  # the connection carried messages: the next failure starts the back-off again
             if self._on_close is not None:
@@ -208,31 +207,36 @@ class WsClient:
                     attempt += 1
         self._set_state(CLOSED)
 
-    def _connect(self) -> Any:
+    def _connect_and_serve(self) -> Optional[tuple]:
+        """One connection from handshake to end: (why it ended, whether it carried messages), None if none opened."""
         try:
             if self._before_connect is not None:
                 self._before_connect()
-            url = self._url_factory()
-            connection = self._client_module.connect(
-                url, ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
+            opener = self._client_module.connect(
+                self._url_factory(), ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
                 open_timeout=self.open_timeout, close_timeout=self.close_timeout, ping_interval=None,
                 max_size=None, compression=None)
         except Exception as error:
             if not self._stop.is_set():
                 _LOGGER.warning('%s: could not connect (%s: %s)', self.name, type(error).__name__, error)
             return None
-        with self._connection_lock:
-            if self._stop.is_set():
-                connection.close()
-                return None
-            self._connection = connection
-        self._reset_reason = None
-        self.stats['connects'] += 1
-        self.last_received = time.monotonic()
-        self._set_state(OPEN)
-        if self._on_open is not None:
-            self._call(self._on_open)
-        return connection
+        try:
+            with opener as connection:
+                with self._connection_lock:
+                    if self._stop.is_set():
+                        return 'closed by the client', False
+                    self._connection = connection
+                self._reset_reason = None
+                self.stats['connects'] += 1
+                self.last_received = time.monotonic()
+                self._set_state(OPEN)
+                if self._on_open is not None:
+                    self._call(self._on_open)
+                return self._serve(connection)
+        except Exception as error:  # the handshake failed (refused, timed out) or the close did
+            if not self._stop.is_set():
+                _LOGGER.warning('%s: connection failed (%s: %s)', self.name, type(error).__name__, error)
+            return None
 
     def _serve(self, connection: Any) -> tuple:
         """Receive until the connection ends; (why it ended, whether it carried any message)."""
