@@ -361,6 +361,8 @@ class IbkrWsClient:
             if not subscription.channel.startswith('md+') or subscription.sent_at == 0.0 \
                     or subscription.state not in (SubscriptionState.ACTIVE, SubscriptionState.PENDING):
                 continue
+            if subscription.sent_at_server is None:
+                subscription.sent_at_server = server
             if _older_than(self.smd_renew_interval, now, subscription.sent_at, server, subscription.sent_at_server):
                 subscription.renewals += 1
                 self.stats['smd_renewals'] += 1
@@ -460,6 +462,8 @@ class IbkrWsClient:
                 subscription.last_server_time = message['_updated']
             elif self.server_time is not None:
                 subscription.last_server_time = self.server_time
+            if subscription.sent_at_server is None:  # sent before the server's clock was known: its first message
+                subscription.sent_at_server = subscription.last_server_time
             if key == IbkrWsKey.MARKET_HISTORY and message.get('serverId') is not None:
                 subscription.server_id = str(message['serverId'])
             if subscription.state == SubscriptionState.PENDING:
