@@ -16,7 +16,6 @@ the client's thread; an exception in one is logged and does not end the connecti
 from __future__ import annotations
 
 import random
-import socket
 import ssl
 import threading
 import time
@@ -79,7 +78,7 @@ class WsClient:
                  on_idle: Optional[Callable[[], None]] = None,
                  on_state: Optional[Callable[[str], None]] = None,
                  silence_timeout: float = 30.0, reconnect_backoff: float = 0.5, reconnect_backoff_max: float = 30.0,
-                 open_timeout: float = 10.0, close_timeout: float = 2.0, poll_interval: float = 0.1,
+                 open_timeout: float = 10.0, close_timeout: float = 1.0, poll_interval: float = 0.1,
                  name: str = 'ibind-ws'):
         for argument, value in (('silence_timeout', silence_timeout), ('reconnect_backoff', reconnect_backoff),
                                 ('reconnect_backoff_max', reconnect_backoff_max), ('open_timeout', open_timeout),
@@ -280,12 +279,8 @@ class WsClient:
             self._shutdown(connection, graceful=False)
 
     def _shutdown(self, connection: Any, graceful: bool) -> None:
-        """End a connection; a dead or silent peer cannot answer a close frame, so its socket is shut down first."""
-        if not graceful:
-            try:
-                connection.socket.shutdown(socket.SHUT_RDWR)
-            except (OSError, AttributeError):
-                pass
+        """End a connection with a close frame; a peer that does not answer gets ``close_timeout`` seconds, then
+        the library closes the socket. (Shutting the socket down under the library's reader thread races it.)"""
         try:
             connection.close()
         except Exception:

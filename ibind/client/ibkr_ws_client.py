@@ -367,6 +367,8 @@ class IbkrWsClient:
                 subscription.renewals += 1
                 self.stats['smd_renewals'] += 1
                 self._send_subscription(subscription)
+        if self._last_tic[1] is None:
+            self._last_tic = (self._last_tic[0], server)
         if _older_than(self.tic_interval, now, self._last_tic[0], server, self._last_tic[1]):
             if self._transport.send('tic'):
                 self.stats['tic'] += 1
