@@ -16,7 +16,9 @@ the client's thread; an exception in one is logged and does not end the connecti
 from __future__ import annotations
 
 import random
+import socket
 import ssl
+import urllib.parse
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Union
@@ -103,6 +105,7 @@ class WsClient:
         self._stop = threading.Event()
         self._reset_reason: Optional[str] = None
         self._connection: Any = None
+        self._abort_handle: Optional[socket.socket] = None  # a duplicate of the TCP socket, to cut it off
         self._connection_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
@@ -161,8 +164,11 @@ class WsClient:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-            if thread.is_alive():
-                self._abort_connection()
+            if thread.is_alive():  # a close handshake that hangs: cut the TCP connection
+                with self._connection_lock:
+                    handle = self._abort_handle
+                if handle is not None:
+                    _shut(handle)
                 thread.join(timeout)
         self._set_state(CLOSED)
         return thread is None or not thread.is_alive()
@@ -207,17 +213,34 @@ class WsClient:
         self._set_state(CLOSED)
 
     def _connect_and_serve(self) -> Optional[tuple]:
-        """One connection from handshake to end: (why it ended, whether it carried messages), None if none opened."""
+        """One connection from handshake to end: (why it ended, whether it carried messages), None if none opened.
+
+        The TCP socket is opened here and a duplicate of it kept, so a handshake that hangs (a server that
+        accepted the connection but never answers) is cut off after ``open_timeout`` by shutting it down:
+        the attempt fails and the back-off continues, instead of the thread waiting forever.
+        """
+        abort_handle = None
         try:
             if self._before_connect is not None:
                 self._before_connect()
-            opener = self._client_module.connect(
-                self._url_factory(), ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
-                open_timeout=self.open_timeout, close_timeout=self.close_timeout, ping_interval=None,
-                max_size=None, compression=None)
+            url = self._url_factory()
+            raw = _open_socket(url, self.open_timeout)
+            abort_handle = raw.dup()
+            watchdog = threading.Timer(self.open_timeout + 1.0, _shut, args=(abort_handle,))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                opener = self._client_module.connect(
+                    url, sock=raw, ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
+                    open_timeout=self.open_timeout, close_timeout=self.close_timeout, ping_interval=None,
+                    max_size=None, compression=None)
+            finally:
+                watchdog.cancel()
+                watchdog.join()
         except Exception as error:
             if not self._stop.is_set():
                 _LOGGER.warning('%s: could not connect (%s: %s)', self.name, type(error).__name__, error)
+            _close_quietly(abort_handle)
             return None
         try:
             with opener as connection:
@@ -225,6 +248,7 @@ class WsClient:
                     if self._stop.is_set():
                         return 'closed by the client', False
                     self._connection = connection
+                    self._abort_handle = abort_handle
                 self._reset_reason = None
                 self.stats['connects'] += 1
                 self.last_received = time.monotonic()
@@ -232,10 +256,14 @@ class WsClient:
                 if self._on_open is not None:
                     self._call(self._on_open)
                 return self._serve(connection)
-        except Exception as error:  # the handshake failed (refused, timed out) or the close did
+        except Exception as error:  # the close failed
             if not self._stop.is_set():
                 _LOGGER.warning('%s: connection failed (%s: %s)', self.name, type(error).__name__, error)
             return None
+        finally:
+            with self._connection_lock:
+                self._abort_handle = None
+            _close_quietly(abort_handle)
 
     def _serve(self, connection: Any) -> tuple:
         """Receive until the connection ends; (why it ended, whether it carried any message)."""
@@ -284,4 +312,30 @@ class WsClient:
         try:
             connection.close()
         except Exception:
+            pass
+
+
+def _open_socket(url: str, timeout: float) -> socket.socket:
+    """The TCP connection for ``url`` (ws:// or wss://), connected within ``timeout`` seconds."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ('ws', 'wss') or not parts.hostname:
+        raise ValueError(f'a WebSocket URL must look like wss://host:port/path, got {url!r}')
+    port = parts.port or (443 if parts.scheme == 'wss' else 80)
+    sock = socket.create_connection((parts.hostname, port), timeout=timeout)
+    sock.settimeout(None)
+    return sock
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _close_quietly(sock: Optional[socket.socket]) -> None:
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
             pass

@@ -48,7 +48,7 @@ def test_a_night_of_streaming_in_simulated_time():
         rest.receive_brokerage_accounts()
         threads_before = set(threading.enumerate())
         ws = rest.websocket(silence_timeout=1.0, reconnect_backoff=0.02, reconnect_backoff_max=0.2,
-                            poll_interval=0.01)
+                            poll_interval=0.01, open_timeout=2.0)
         ws.start()
         assert ws.wait_ready(5)
         updates = collections.defaultdict(list)   # channel -> server times (ms) of its updates
