@@ -201,7 +201,10 @@ class StreamingHub:
         connections = self._each()
         updated = int(self.gw.clock.now() * 1000)
         for connection in connections:
-            connection.burst = {'left': count, 'conid': conid, 'sequence': 0, 'updated': updated}
+            if connection.burst is not None:  # still sending the last one: add to it
+                connection.burst['left'] += count
+            else:
+                connection.burst = {'left': count, 'conid': conid, 'sequence': 0, 'updated': updated}
         return len(connections)
 
     # ----------------------------------------------------------------- middleware interface
