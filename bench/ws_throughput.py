@@ -29,8 +29,8 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-from ibind import IbkrClient, IbkrWsKey  # noqa: E402  (after the path tweak, to run from a checkout)
-from ibind.sim import GatewaySimulator  # noqa: E402
+from ibind import IbkrClient, IbkrWsKey
+from ibind.sim import GatewaySimulator
 
 CONID = 265598
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import random
 import socket
 import ssl
-import urllib.parse
 import threading
 import time
+import urllib.parse
 from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from ibind.support.logs import project_logger

@@ -33,8 +33,9 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from ibind import var
 from ibind.base.ws_client import CLOSED, CONNECTING, OPEN, RECONNECTING, WsClient, make_ssl_context
-from ibind.client.ibkr_ws_definitions import (IbkrWsKey, channel_of_topic, is_brokerage_channel, market_data_fields,
-                                              normalise_channel, subscribe_message, unsubscribe_message)
+from ibind.client.ibkr_ws_definitions import (IbkrWsKey, channel_of_topic, is_brokerage_channel, normalise_channel,
+                                              subscribe_message, unsubscribe_message)
+from ibind.client.ws_parsing import TopicParser
 from ibind.client.ws_subscriptions import KeyedQueues, QueueAccessor, Subscription, SubscriptionState, WsMessage
 from ibind.support.errors import CompetingSessionError
 from ibind.support.logs import project_logger
@@ -109,14 +110,13 @@ class IbkrWsClient:
         self._subscriptions: Dict[str, Subscription] = {}
         self._queues = KeyedQueues(queue_size)
         self._callbacks: Dict[IbkrWsKey, List[Callable[[WsMessage], None]]] = {key: [] for key in IbkrWsKey}
-        self._order_states: Dict[Any, Tuple[Any, ...]] = {}
-        self._execution_ids: set = set()
+        self._parser = TopicParser()
         self._state = IDLE
         self._state_changed = threading.Condition()
         self._brokerage: Optional[bool] = None
         self._recovery_needed = False
         self._session_cookie: Optional[str] = None
-        self._last_tic = (time.monotonic(), None)
+        self._last_tic: Tuple[float, Optional[int]] = (time.monotonic(), None)
         self.server_time: Optional[int] = None   # the server's clock (ms) as last seen in a message
         self.events: Deque[Tuple[float, str, Any]] = collections.deque(maxlen=1000)
         self.stats: Dict[str, int] = collections.defaultdict(int)
@@ -399,7 +399,8 @@ class IbkrWsClient:
             else:
                 self._deliver(IbkrWsKey.SYSTEM, topic, message, message)
         elif topic == 'sts':
-            args = message.get('args') if isinstance(message.get('args'), dict) else {}
+            args = message.get('args')
+            args = args if isinstance(args, dict) else {}
             self._on_auth_status(args)
             self._deliver(IbkrWsKey.AUTHENTICATION_STATUS, topic, args, message)
         elif topic in _UNSOLICITED:
@@ -470,45 +471,11 @@ class IbkrWsClient:
                 subscription.server_id = str(message['serverId'])
             if subscription.state == SubscriptionState.PENDING:
                 subscription._set(SubscriptionState.ACTIVE)
-        data = self._parse(key, message)
+        data = self._parser.parse(key, message)
+        self.stats['fills'] = self._parser.fills
         if data is None:
             return
         self._deliver(key, topic, data, message, subscription)
-
-    def _parse(self, key: IbkrWsKey, message: Dict[str, Any]) -> Any:
-        if key == IbkrWsKey.MARKET_DATA:
-            return market_data_fields(message)
-        if key == IbkrWsKey.ORDERS:
-            return self._new_order_states(message.get('args') or [])
-        if key == IbkrWsKey.TRADES:
-            trades = [t for t in message.get('args') or [] if isinstance(t, dict)
-                      and t.get('execution_id') not in self._execution_ids]
-            self._execution_ids.update(t.get('execution_id') for t in trades)
-            return trades or None
-        if key in (IbkrWsKey.ACCOUNT_SUMMARY, IbkrWsKey.ACCOUNT_LEDGER):
-            return message.get('result')
-        if key == IbkrWsKey.PNL:
-            return message.get('args')
-        if key == IbkrWsKey.PRICE_LADDER:
-            return message.get('data')
-        return message
-
-    def _new_order_states(self, orders: List[Any]) -> Optional[List[Dict[str, Any]]]:
-        """The orders whose state changed since last delivered (a re-subscription replays the whole day)."""
-        changed = []
-        for order in orders:
-            if not isinstance(order, dict):
-                continue
-            state = tuple(order.get(name) for name in ('status', 'filledQuantity', 'remainingQuantity', 'totalSize',
-                                                        'price', 'auxPrice'))
-            order_id = order.get('orderId')
-            if self._order_states.get(order_id) == state:
-                continue
-            if order.get('status') == 'Filled' and (self._order_states.get(order_id) or (None,))[0] != 'Filled':
-                self.stats['fills'] += 1
-            self._order_states[order_id] = state
-            changed.append(order)
-        return changed or None
 
     def _deliver(self, key: IbkrWsKey, topic: str, data: Any, raw: Dict[str, Any],
                  subscription: Optional[Subscription] = None) -> None:

@@ -93,7 +93,7 @@ class QueueAccessor:
 
     def get_all(self) -> List[WsMessage]:
         """Every message queued now, oldest first, without waiting."""
-        items = []
+        items: List[WsMessage] = []
         while True:
             item = self.get()
             if item is None:

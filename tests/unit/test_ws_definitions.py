@@ -9,9 +9,15 @@ import pytest
 from ibind import IbkrWsKey
 from ibind.base.ws_client import backoff_delay
 from ibind.client.ibkr_ws_client import _older_than, _websocket_url
-from ibind.client.ibkr_ws_definitions import (channel_of_topic, is_brokerage_channel, market_data_fields,
-                                              normalise_channel, parse_field_value, subscribe_message,
-                                              unsubscribe_message)
+from ibind.client.ibkr_ws_definitions import (
+    channel_of_topic,
+    is_brokerage_channel,
+    market_data_fields,
+    normalise_channel,
+    parse_field_value,
+    subscribe_message,
+    unsubscribe_message,
+)
 from ibind.sim.streaming.session import parse_command
 
 
@@ -25,7 +31,7 @@ from ibind.sim.streaming.session import parse_command
 def test_subscribe_messages_follow_the_documented_format(channel, message):
     data = {'fields': ['31']} if 'md' in channel else None
     assert subscribe_message(channel, data) == message
-    topic, targets, params = parse_command(message)  # and the simulator reads them back
+    topic, _, _ = parse_command(message)  # and the simulator reads them back
     assert topic == 's' + normalise_channel(channel).split('+')[0]
 
 

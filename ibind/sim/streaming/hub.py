@@ -141,6 +141,8 @@ class StreamingHub:
     def _send_burst(self, connection: _Connection) -> None:
         """Benchmark traffic: smd-shaped messages as fast as the socket takes them, stamped with the wall time."""
         burst = connection.burst
+        if burst is None:
+            return
         count = min(BURST_CHUNK, burst['left'])
         conid = burst['conid']
         for _ in range(count):

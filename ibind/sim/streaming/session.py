@@ -193,7 +193,7 @@ class StreamSession:
 
     def _cmd_sor(self, targets, params):
         self.orders = {}
-        return [self._order_update(initial=True)]
+        return [self._order_update()]
 
     def _cmd_uor(self, targets, params):
         self.orders = None
@@ -293,7 +293,7 @@ class StreamSession:
         return out
 
     def _market_data_ticks(self, now: float) -> List[Dict[str, Any]]:
-        out = []
+        out: List[Dict[str, Any]] = []
         expiry = self.hub.smd_expiry
         for conid_ex, sub in list(self.market_data.items()):
             if expiry and now - sub.renewed_at >= expiry:
@@ -314,7 +314,7 @@ class StreamSession:
         return out
 
     def _ladder_updates(self, now: float) -> List[Dict[str, Any]]:
-        out = []
+        out: List[Dict[str, Any]] = []
         for ladder in self.ladders.values():
             if now < ladder.next_at:
                 continue
@@ -326,7 +326,7 @@ class StreamSession:
         return out
 
     def _account_updates(self, now: float) -> List[Dict[str, Any]]:
-        out = []
+        out: List[Dict[str, Any]] = []
         if self.pnl is not None and now >= self.pnl.next_at:
             self.pnl.next_at = now + PNL_INTERVAL
             args = messages.profit_and_loss(self.gw)
@@ -369,12 +369,13 @@ class StreamSession:
         return [order for order in self.gw.orders.orders.values()
                 if order.account in accounts and (order.is_open or order.updated_at >= day_start)]
 
-    def _order_update(self, initial: bool = False) -> Dict[str, Any]:
+    def _order_update(self) -> Dict[str, Any]:
+        sent = self.orders if self.orders is not None else {}
         changed = []
         for order in self._user_orders():
             state = (order.status, order.filled, order.price, order.aux_price, order.quantity)
-            if self.orders.get(order.order_id) != state:
-                self.orders[order.order_id] = state
+            if sent.get(order.order_id) != state:
+                sent[order.order_id] = state
                 changed.append(order)
         return {'topic': 'sor', 'args': messages.order_args(changed)}
 
@@ -382,8 +383,9 @@ class StreamSession:
         return [execution for account in self.gw.accounts.values() for execution in account.executions]
 
     def _trade_update(self) -> Dict[str, Any]:
-        new = [e for e in self._executions() if e.execution_id not in self.trades]
-        self.trades.update(e.execution_id for e in new)
+        sent = self.trades if self.trades is not None else set()
+        new = [e for e in self._executions() if e.execution_id not in sent]
+        sent.update(e.execution_id for e in new)
         return {'topic': 'str', 'args': messages.trade_args(self.gw, new)}
 
     def describe(self) -> Dict[str, Any]:

@@ -10,7 +10,15 @@ import threading
 import time
 
 import pytest
-from conftest import AAPL, ACCOUNT, advance, control, raw_connect, wait_until, ws_threads
+from conftest import (
+    AAPL,
+    ACCOUNT,
+    advance,
+    control,
+    raw_connect,
+    wait_until,
+    ws_threads,
+)
 
 from ibind import IbkrClient, IbkrWsClient, IbkrWsKey
 from ibind.client.ws_subscriptions import SubscriptionState

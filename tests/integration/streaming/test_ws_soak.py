@@ -90,9 +90,9 @@ def test_a_night_of_streaming_in_simulated_time():
             if fault is not None:
                 assert fault.status_code == 200, fault.text
                 # every fault here ends in a new connection: wait for it, as a user would see the stream resume
-                wait_until(lambda: ws.stats['event_connected'] > connects and ws.state == 'connected'
+                wait_until(lambda before=connects: ws.stats['event_connected'] > before and ws.state == 'connected'
                            and _all_active(subscriptions), timeout=15)
-            wait_until(lambda: ws.server_time is not None and ws.server_time >= now_ms, timeout=15)
+            wait_until(lambda step_ms=now_ms: ws.server_time is not None and ws.server_time >= step_ms, timeout=15)
         wall = time.monotonic() - started
         end_ms = now_ms
         time.sleep(0.2)  # the last step's messages

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import AAPL, ACCOUNT, Reader, advance, control, raw_connect, session_value, wait_until, ws_url
+from conftest import (
+    AAPL,
+    ACCOUNT,
+    Reader,
+    advance,
+    control,
+    raw_connect,
+    session_value,
+    wait_until,
+    ws_url,
+)
 
 from ibind import IbkrWsKey, snapshot_keys_to_ids
 from ibind.client.ws_subscriptions import SubscriptionState
@@ -160,7 +170,7 @@ def test_sor_shows_an_order_placed_over_rest_with_its_coid_until_filled(tls_sim,
     ws = make_ws()
     orders = ws.subscribe('or')
     assert orders.wait_active(5)
-    last = rest.live_marketdata_snapshot(AAPL, ['31']).data  # pre-flight
+    rest.live_marketdata_snapshot(AAPL, ['31'])  # pre-flight
     price = float(rest.live_marketdata_snapshot(AAPL, ['31']).data[0]['31']) * 0.99
     _place(rest, 'ws-sor-1', price=round(price, 2))
     placed = ws.get(IbkrWsKey.ORDERS, timeout=5).data[0]
