@@ -152,19 +152,24 @@ class ServerWebSocket:
     # ----------------------------------------------------------------- ending
 
     def close(self, code: int = 1000, reason: str = '') -> None:
-        """A clean close: send a close frame (the client answers and the loop sees the connection end)."""
-        with self._send_lock:
+        """A clean close: send a close frame (the client answers and the loop sees the connection end). A
+        connection busy sending for more than a second (a client that does not read) is dropped instead."""
+        if not self._send_lock.acquire(timeout=1.0):
+            self.abort()
+            return
+        try:
             if self.closed or not self.open:
                 return
-            try:
-                self._write(self.protocol.send(self._events.CloseConnection(code=code, reason=reason)))
-            except Exception:
-                self.closed = True
+            self._write(self.protocol.send(self._events.CloseConnection(code=code, reason=reason)))
+        except Exception:
+            self.closed = True
+        finally:
+            self._send_lock.release()
 
     def abort(self) -> None:
-        """Drop the TCP connection without a close frame."""
-        with self._send_lock:
-            self.closed = True
+        """Drop the TCP connection without a close frame. No lock: a send blocked on a client that does not
+        read must not hold this up (the shutdown ends that send)."""
+        self.closed = True
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
