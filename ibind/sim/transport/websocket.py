@@ -40,9 +40,9 @@ class ServerWebSocket:
     """
 
     def __init__(self, sock: socket.socket):
+        self._events = _wsproto()
         from wsproto import ConnectionType, WSConnection
 
-        self._events = _wsproto()
         self.sock = sock
         self.protocol = WSConnection(ConnectionType.SERVER)
         self._send_lock = threading.Lock()
@@ -196,7 +196,13 @@ def serve_websocket(handler: Any, gateway: Any, request: Any) -> None:
     if refusal is not None:
         handler._write(refusal)
         return
-    websocket = ServerWebSocket(handler.connection)
+    try:
+        websocket = ServerWebSocket(handler.connection)
+    except ImportError as error:  # the simulator runs without its 'sim' extra: REST works, streaming does not
+        from ibind.sim.http import ApiError
+
+        handler._write(ApiError(501, str(error)).to_response())
+        return
     head = request_head(handler.command, handler.path, handler.request_version, handler.headers)
     try:
         if not websocket.accept(head):

@@ -241,3 +241,18 @@ def test_without_websockets_installed_the_error_names_the_extra(tmp_path):
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert 'IbkrClient' in result.stdout and "pip install 'ibind[websocket]'" in result.stdout
+
+
+def test_simulator_without_wsproto_serves_rest_and_answers_the_upgrade_with_501(tmp_path):
+    code = ('import sys; sys.modules["wsproto"] = None\n'
+            'import requests\n'
+            'from ibind.sim import GatewaySimulator\n'
+            'with GatewaySimulator(port=0) as sim:\n'
+            '    session = requests.get(sim.url + "tickle").json()["session"]\n'
+            '    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",\n'
+            '               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Cookie": "api=" + session}\n'
+            '    answer = requests.get(sim.base_url + "/v1/api/ws", headers=headers)\n'
+            '    print(answer.status_code, answer.json()["error"])\n')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('501') and "pip install 'ibind[sim]'" in result.stdout
