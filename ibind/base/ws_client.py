@@ -26,6 +26,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Union
 from ibind.support.logs import project_logger
 
 _LOGGER = project_logger('ibind.ws')
+# the library's own log (handshake headers at DEBUG) goes through ibind's redaction: the api cookie never shows
+_PROTOCOL_LOGGER = project_logger('ibind.ws.protocol')
 
 IDLE, CONNECTING, OPEN, RECONNECTING, CLOSED = 'idle', 'connecting', 'open', 'reconnecting', 'closed'
 
@@ -233,7 +235,7 @@ class WsClient:
                 opener = self._client_module.connect(
                     url, sock=raw, ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
                     open_timeout=self.open_timeout, close_timeout=self.close_timeout, ping_interval=None,
-                    max_size=None, compression=None)
+                    max_size=None, compression=None, logger=_PROTOCOL_LOGGER)
             finally:
                 watchdog.cancel()
                 watchdog.join()

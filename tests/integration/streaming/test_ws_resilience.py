@@ -256,3 +256,20 @@ def test_simulator_without_wsproto_serves_rest_and_answers_the_upgrade_with_501(
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('501') and "pip install 'ibind[sim]'" in result.stdout
+
+
+def test_the_session_cookie_never_reaches_the_log(tls_sim, make_ws, caplog):
+    import logging
+
+    from conftest import session_value
+
+    caplog.set_level(logging.DEBUG, logger='ibind')
+    caplog.set_level(logging.DEBUG, logger='websockets')
+    ws = make_ws()
+    assert ws.subscribe(f'md+{AAPL}', {'fields': ['31']}).wait_active(5)
+    control(tls_sim, 'ws', {'fault': 'drop'})
+    control(tls_sim, 'session', {'action': 'expire'})
+    wait_until(lambda: ws.stats['event_recovered'] == 1, timeout=10)
+    assert 'resetting' in caplog.text or 'reconnecting' in caplog.text  # the log says what happened ...
+    assert 'Cookie:' in caplog.text                                      # the handshake's headers are there ...
+    assert session_value(tls_sim) not in caplog.text                     # ... without the cookie's value
