@@ -121,6 +121,7 @@ def make_ws(rest):
         options.setdefault('reconnect_backoff', 0.05)
         options.setdefault('reconnect_backoff_max', 0.5)
         options.setdefault('poll_interval', 0.02)
+        options.setdefault('open_timeout', 3.0)
         ws = rest.websocket(**options)
         clients.append(ws)
         ws.start()
