@@ -32,6 +32,7 @@ import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from ibind import var
+from ibind.base.rest_client import RestClient
 from ibind.base.ws_client import CLOSED, CONNECTING, OPEN, RECONNECTING, WsClient, make_ssl_context
 from ibind.client.ibkr_ws_definitions import (IbkrWsKey, channel_of_topic, is_brokerage_channel, normalise_channel,
                                               subscribe_message, unsubscribe_message)
@@ -61,8 +62,9 @@ class IbkrWsClient:
 
     Arguments:
         ibkr_client: the IbkrClient whose session the stream uses (cookie from /tickle, OAuth token, TLS
-            settings, recovery). Without one, an IbkrClient is made from ``rest_url``/``cacert``/IBIND_* and
-            closed with this client.
+            settings, recovery); ``client.websocket()`` passes itself. The stream never closes it. (It is
+            required: the REST client knows how to make a stream, so the stream does not make REST clients,
+            which keeps the two modules from importing each other.)
         url: the WebSocket URL; default: the REST URL's ``.../v1/api/ws`` (``IBIND_WS_URL`` overrides).
         silence_timeout: seconds without any message (IBKR sends a heartbeat every 10 s) before a reset.
         smd_renew_interval: seconds after which an ``smd`` subscription is renewed (IBKR ends it at 15 min).
@@ -73,8 +75,8 @@ class IbkrWsClient:
         start: connect now (else call ``start()``).
     """
 
-    def __init__(self, ibkr_client: Any = None, *, url: Optional[str] = var.IBIND_WS_URL,
-                 rest_url: Optional[str] = None, account_id: Optional[str] = None, cacert: Any = None,
+    def __init__(self, ibkr_client: Any, *, url: Optional[str] = var.IBIND_WS_URL,
+                 account_id: Optional[str] = None, cacert: Any = None,
                  silence_timeout: float = var.IBIND_WS_SILENCE_TIMEOUT,
                  reconnect_backoff: float = var.IBIND_WS_RECONNECT_BACKOFF,
                  reconnect_backoff_max: float = var.IBIND_WS_RECONNECT_BACKOFF_MAX,
@@ -88,16 +90,8 @@ class IbkrWsClient:
             raise ValueError(f"'queue_size' must be a whole number >= 0 (0: unbounded), got {queue_size!r}")
         if on_event is not None and not callable(on_event):
             raise TypeError("'on_event' must be a callable on_event(name, detail) or None")
-        self._owns_rest = ibkr_client is None
-        if ibkr_client is None:
-            from ibind.client.ibkr_client import IbkrClient
-
-            options: Dict[str, Any] = {'account_id': account_id}
-            if rest_url is not None:
-                options['url'] = rest_url
-            if cacert is not None:
-                options['cacert'] = cacert
-            ibkr_client = IbkrClient(**options)
+        if not isinstance(ibkr_client, RestClient):
+            raise TypeError(f"'ibkr_client' must be an IbkrClient (or use client.websocket()), got {ibkr_client!r}")
         self.ibkr_client = ibkr_client
         self.account_id = account_id or getattr(ibkr_client, 'account_id', None)
         self.auto_recover = bool(auto_recover)
@@ -138,15 +132,13 @@ class IbkrWsClient:
         return self
 
     def close(self, timeout: float = 5.0) -> bool:
-        """Close the stream and stop its thread (and the IbkrClient this client made). Idempotent."""
+        """Close the stream and stop its thread (the IbkrClient stays open: it is the caller's). Idempotent."""
         ended = self._transport.close(timeout)
         with self._lock:
             for subscription in self._subscriptions.values():
                 if subscription.state in (SubscriptionState.PENDING, SubscriptionState.ACTIVE):
                     subscription._set(SubscriptionState.UNSUBSCRIBED)
         self._set_state(CLOSED_STATE)
-        if self._owns_rest:
-            self.ibkr_client.close()
         return ended
 
     shutdown = close  # the established ibind's name

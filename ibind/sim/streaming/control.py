@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numbers
 
-from ibind.sim.http import ApiError
-from ibind.sim.router import RouteTable
+from ibind.sim.transport.http import ApiError
+from ibind.sim.transport.router import RouteTable
 from ibind.sim.streaming import messages
 
 routes = RouteTable()

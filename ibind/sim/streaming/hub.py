@@ -18,7 +18,9 @@ import time
 from collections import defaultdict
 from typing import Any, Dict, List, Optional
 
+from ibind.sim.middleware import Middleware
 from ibind.sim.streaming.session import StreamSession
+from ibind.sim.transport.http import ApiError
 
 MALFORMED_TEXT = '{"topic":"smd+265598","31":"19'   # a message cut in the middle
 MALFORMED_BYTES = b'\xff\xfe\x00{"topic":'           # a binary frame that is not UTF-8
@@ -36,7 +38,7 @@ class _Connection:
         self.opened_at = time.time()
 
 
-class StreamingHub:
+class StreamingHub(Middleware):
     """Every WebSocket of one gateway. Also a gateway middleware: ``reset`` closes the streams, ``describe``
     adds ``websocket`` to /sim/state."""
 
@@ -73,8 +75,6 @@ class StreamingHub:
         """None if the upgrade may proceed, else the gateway's refusal (a SimResponse): as for REST, the portal
         session must be logged in; gateway mode needs the ``api`` cookie with /tickle's session value, OAuth
         mode the ``oauth_token`` query parameter with the access token."""
-        from ibind.sim.http import ApiError
-
         gw = self.gw
         with gw.lock:
             session = gw.session
@@ -211,11 +211,7 @@ class StreamingHub:
 
     # ----------------------------------------------------------------- middleware interface
 
-    def before(self, gateway: Any, request: Any, route: Any) -> None:
-        return None
-
-    def after(self, gateway: Any, request: Any, route: Any, response: Any) -> Any:
-        return response
+    # (before/after: the base class's pass-through; the stream does not touch REST requests)
 
     def reset(self, gateway: Any) -> None:
         """A simulator reset ends every stream (their subscriptions belonged to the old state)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
-from ibind.sim.http import SimRequest
+from ibind.sim.transport.http import SimRequest
 
 SERVER_INFO = {'serverName': 'JifN19053', 'serverVersion': 'Build 10.25.0p, Dec 5, 2023 5:48:12 PM'}
 
@@ -78,7 +78,7 @@ def notification(notification_id: str, text: str, title: str = '', url: str = ''
 
 def market_data_values(gw, instrument, field_ids: Iterable[str]) -> Dict[str, Any]:
     """Field values now, from the same producers (and so the same price paths) as /iserver/marketdata/snapshot."""
-    from ibind.sim.marketdata_fields import SnapshotFields
+    from ibind.sim.marketdata.fields import SnapshotFields
 
     return SnapshotFields(gw, instrument).values(field_ids)
 
@@ -95,7 +95,7 @@ def market_data(topic: str, conid: int, conid_ex: str, server_id: str, now_ms: i
 
 def history(gw, conid_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
     """The smh answer: /iserver/marketdata/history's body for the same conid, period and bar."""
-    from ibind.sim.routes.marketdata import history as rest_history
+    from ibind.sim.marketdata.routes import history as rest_history
 
     query = {'conid': conid_text, 'bar': str(params.get('bar') or '1min'), 'period': str(params.get('period') or '1d')}
     if params.get('outsideRth') is not None:
@@ -108,7 +108,7 @@ def history(gw, conid_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
 
 def price_ladder(gw, instrument, rows: int = 10) -> List[Dict[str, Any]]:
     """BookTrader rows around the last price: asks above, bids below, sizes from the price path's noise."""
-    from ibind.sim.market import round_to_tick, unit_noise
+    from ibind.sim.engine.market import round_to_tick, unit_noise
 
     bid, ask, last = gw.market.quote(instrument.conid)
     tick = instrument.tick
@@ -135,14 +135,14 @@ def price_ladder(gw, instrument, rows: int = 10) -> List[Dict[str, Any]]:
 
 def order_args(orders: Iterable[Any]) -> List[Dict[str, Any]]:
     """sor "args": the /iserver/account/orders view of each order (cOID in order_ref)."""
-    from ibind.sim.routes.orders import live_order_view
+    from ibind.sim.orders.routes import live_order_view
 
     return [live_order_view(order) for order in orders]
 
 
 def trade_args(gw, executions: Iterable[Any]) -> List[Dict[str, Any]]:
     """str "args": the /iserver/account/trades view of each execution."""
-    from ibind.sim.routes.orders import trade_view
+    from ibind.sim.orders.routes import trade_view
 
     orders = gw.orders.orders
     return [trade_view(gw, execution.account, execution, orders.get(execution.order_id)) for execution in executions]
@@ -153,7 +153,7 @@ def trade_args(gw, executions: Iterable[Any]) -> List[Dict[str, Any]]:
 
 def profit_and_loss(gw) -> Dict[str, Any]:
     """spl "args": /iserver/account/pnl/partitioned's rows, with "uel" as the websocket names excess liquidity."""
-    from ibind.sim.routes.accounts import pnl_partitioned
+    from ibind.sim.accounts.routes import pnl_partitioned
 
     rows = pnl_partitioned(gw, _request())['upnl']
     args = {}
@@ -166,7 +166,7 @@ def profit_and_loss(gw) -> Dict[str, Any]:
 
 def account_summary(gw, account_id: str, keys: List[str], fields: List[str]) -> List[Dict[str, Any]]:
     """ssd "result": /portfolio/{id}/summary as a list of {key, currency, monetaryValue|value, severity, timestamp}."""
-    from ibind.sim.routes.portfolio import portfolio_summary
+    from ibind.sim.portfolio.routes import portfolio_summary
 
     summary = portfolio_summary(gw, _request(path_params={'accountId': account_id}))
     wanted = {key.lower() for key in keys}
@@ -202,7 +202,7 @@ _LEDGER_NAMES = {
 
 def ledger(gw, account_id: str, keys: List[str], fields: List[str]) -> Dict[str, Dict[str, Any]]:
     """sld entries by key ("LedgerListUSD", "LedgerListBASE"), full (the caller blanks the unchanged ones)."""
-    from ibind.sim.routes.portfolio import portfolio_ledger
+    from ibind.sim.portfolio.routes import portfolio_ledger
 
     rest = portfolio_ledger(gw, _request(path_params={'accountId': account_id}))
     wanted = set(keys)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from ibind.sim.http import ApiError
+from ibind.sim.transport.http import ApiError
 from ibind.sim.streaming import messages
 
 BROKERAGE_TOPICS = ('smd', 'smh', 'sbd', 'sor', 'str')

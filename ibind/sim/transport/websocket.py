@@ -13,6 +13,8 @@ import socket
 import threading
 from typing import Any, List, Mapping, Optional
 
+from ibind.sim.transport.http import ApiError
+
 _RECEIVE_BYTES = 65536
 
 
@@ -188,10 +190,8 @@ def serve_websocket(handler: Any, gateway: Any, request: Any) -> None:
     ``handler`` is the HTTP server's request handler (its socket and its ``_write`` for refusals).
     The streaming hub authorises the upgrade like the gateway (``api`` cookie, ``oauth_token``).
     """
-    from ibind.sim.streaming import hub_of
-
     handler.close_connection = True  # the socket is the WebSocket's now, whatever happens
-    hub = hub_of(gateway)
+    hub = gateway.streaming  # the gateway's StreamingHub (ibind.sim.streaming)
     refusal = hub.authorize(request)
     if refusal is not None:
         handler._write(refusal)
@@ -199,20 +199,14 @@ def serve_websocket(handler: Any, gateway: Any, request: Any) -> None:
     try:
         websocket = ServerWebSocket(handler.connection)
     except ImportError as error:  # the simulator runs without its 'sim' extra: REST works, streaming does not
-        from ibind.sim.http import ApiError
-
         handler._write(ApiError(501, str(error)).to_response())
         return
     head = request_head(handler.command, handler.path, handler.request_version, handler.headers)
     try:
         if not websocket.accept(head):
-            from ibind.sim.http import ApiError
-
             handler._write(ApiError(400, 'Bad Request: not a valid WebSocket upgrade').to_response())
             return
     except Exception:
-        from ibind.sim.http import ApiError
-
         handler._write(ApiError(400, 'Bad Request: not a valid WebSocket upgrade').to_response())
         return
     hub.run_connection(websocket)

@@ -170,14 +170,20 @@ def test_close_leaves_no_thread_behind(tls_sim, rest):
         ws.subscribe('or')
 
 
-def test_standalone_client_makes_and_closes_its_own_rest_client(tls_sim):
-    ws = IbkrWsClient(rest_url=tls_sim.url, cacert=tls_sim.cacert, account_id=ACCOUNT, start=True)
-    try:
-        assert ws.wait_ready(5)
-        assert ws.subscribe('pl').wait_active(5)
-    finally:
-        assert ws.close()
-    assert ws.ibkr_client.closed
+def test_the_stream_needs_a_rest_client_and_leaves_it_open(tls_sim):
+    with pytest.raises(TypeError, match='ibkr_client'):
+        IbkrWsClient(None)
+    with pytest.raises(TypeError, match='ibkr_client'):
+        IbkrWsClient(tls_sim.url)
+    with IbkrClient(url=tls_sim.url, cacert=tls_sim.cacert, account_id=ACCOUNT, pacing=False) as rest:
+        ws = IbkrWsClient(rest, account_id=ACCOUNT, start=True)
+        try:
+            assert ws.wait_ready(5)
+            assert ws.subscribe('pl').wait_active(5)
+        finally:
+            assert ws.close()
+        assert not rest.closed
+        assert rest.tickle().status_code == 200  # still usable after the stream closed
 
 
 def test_oauth_stream_carries_the_access_token(tmp_path):
@@ -235,7 +241,7 @@ def test_without_websockets_installed_the_error_names_the_extra(tmp_path):
             'import ibind\n'
             'print(ibind.IbkrClient.__name__)\n'
             'try:\n'
-            '    ibind.IbkrWsClient(rest_url="http://127.0.0.1:9/v1/api/")\n'
+            '    ibind.IbkrClient(url="http://127.0.0.1:9/v1/api/").websocket()\n'
             'except ImportError as error:\n'
             '    print(error)\n')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
