@@ -27,6 +27,12 @@ _EXPORTS = {
     'QuestionType': 'ibind.client.questions',
     'Answers': 'ibind.client.questions',
     'Tickler': 'ibind.client.tickler',
+    'IbkrWsClient': 'ibind.client.ibkr_ws_client',
+    'IbkrWsKey': 'ibind.client.ibkr_ws_definitions',
+    'Subscription': 'ibind.client.ws_subscriptions',
+    'SubscriptionState': 'ibind.client.ws_subscriptions',
+    'QueueAccessor': 'ibind.client.ws_subscriptions',
+    'WsMessage': 'ibind.client.ws_subscriptions',
     'snapshot_keys_to_ids': 'ibind.client.ibkr_definitions',
     'OAuth1aConfig': 'ibind.oauth.oauth1a',
     'ibind_logs_initialize': 'ibind.support.logs',
@@ -71,6 +77,9 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from ibind.client.stock_query import StockQueries, StockQuery
     from ibind.client.tickler import Tickler
     from ibind.diagnosis import diagnose
+    from ibind.client.ibkr_ws_client import IbkrWsClient
+    from ibind.client.ibkr_ws_definitions import IbkrWsKey
+    from ibind.client.ws_subscriptions import QueueAccessor, Subscription, SubscriptionState, WsMessage
     from ibind.oauth.oauth1a import OAuth1aConfig
     from ibind.support.errors import (AmbiguousSymbolError, BadResponseError, ClientClosedError,
                                       CompetingSessionError, ExternalBrokerError, GatewayUnreachableError,

@@ -166,6 +166,13 @@ def parse(raw: Mapping[str, str]) -> Dict[str, object]:
         'IBIND_TICKLER_INTERVAL': r.number('IBIND_TICKLER_INTERVAL', 60.0, minimum=0.001),
         'IBIND_AUTO_RECOVER': r.bool('IBIND_AUTO_RECOVER', True),
         'IBIND_ORDER_RECONCILE_TIMEOUT': r.number('IBIND_ORDER_RECONCILE_TIMEOUT', 10.0),
+        # streaming (IbkrWsClient)
+        'IBIND_WS_URL': r.str('IBIND_WS_URL'),
+        'IBIND_WS_SILENCE_TIMEOUT': r.number('IBIND_WS_SILENCE_TIMEOUT', 30.0, minimum=0.001),
+        'IBIND_WS_RECONNECT_BACKOFF': r.number('IBIND_WS_RECONNECT_BACKOFF', 0.5, minimum=0.001),
+        'IBIND_WS_RECONNECT_BACKOFF_MAX': r.number('IBIND_WS_RECONNECT_BACKOFF_MAX', 30.0, minimum=0.001),
+        'IBIND_WS_SMD_RENEW_INTERVAL': r.number('IBIND_WS_SMD_RENEW_INTERVAL', 600.0, minimum=0.001),
+        'IBIND_WS_TIC_INTERVAL': r.number('IBIND_WS_TIC_INTERVAL', 60.0, minimum=0.001),
         # OAuth 1.0a
         'IBIND_USE_OAUTH': r.bool('IBIND_USE_OAUTH', False),
         'IBIND_INIT_OAUTH': r.bool('IBIND_INIT_OAUTH', True),
@@ -249,6 +256,12 @@ IBIND_LOGS_DIR: str = _settings['IBIND_LOGS_DIR']  # type: ignore[assignment]
 IBIND_TICKLER_INTERVAL: float = _settings['IBIND_TICKLER_INTERVAL']  # type: ignore[assignment]
 IBIND_AUTO_RECOVER: bool = _settings['IBIND_AUTO_RECOVER']  # type: ignore[assignment]
 IBIND_ORDER_RECONCILE_TIMEOUT: float = _settings['IBIND_ORDER_RECONCILE_TIMEOUT']  # type: ignore[assignment]
+IBIND_WS_URL: Optional[str] = _settings['IBIND_WS_URL']  # type: ignore[assignment]
+IBIND_WS_SILENCE_TIMEOUT: float = _settings['IBIND_WS_SILENCE_TIMEOUT']  # type: ignore[assignment]
+IBIND_WS_RECONNECT_BACKOFF: float = _settings['IBIND_WS_RECONNECT_BACKOFF']  # type: ignore[assignment]
+IBIND_WS_RECONNECT_BACKOFF_MAX: float = _settings['IBIND_WS_RECONNECT_BACKOFF_MAX']  # type: ignore[assignment]
+IBIND_WS_SMD_RENEW_INTERVAL: float = _settings['IBIND_WS_SMD_RENEW_INTERVAL']  # type: ignore[assignment]
+IBIND_WS_TIC_INTERVAL: float = _settings['IBIND_WS_TIC_INTERVAL']  # type: ignore[assignment]
 IBIND_USE_OAUTH: bool = _settings['IBIND_USE_OAUTH']  # type: ignore[assignment]
 IBIND_INIT_OAUTH: bool = _settings['IBIND_INIT_OAUTH']  # type: ignore[assignment]
 IBIND_INIT_BROKERAGE_SESSION: bool = _settings['IBIND_INIT_BROKERAGE_SESSION']  # type: ignore[assignment]

@@ -116,6 +116,12 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
             raise ValueError(f'{argument!r} must be a non-empty str like \'DU1234567\', got {account_id!r}')
         return identifier(argument, account_id, "an account id like 'DU1234567'", allow_int=False)
 
+    def websocket(self, **options: Any) -> Any:
+        """An IbkrWsClient on this client's session (cookie, OAuth token, TLS, recovery); see docs/websocket.md."""
+        from ibind.client.ibkr_ws_client import IbkrWsClient
+
+        return IbkrWsClient(ibkr_client=self, **options)
+
     def __repr__(self) -> str:
         mode = 'oauth' if self.use_oauth else 'gateway'
         return f'IbkrClient(url={self.base_url!r}, account_id={self.account_id!r}, mode={mode!r})'

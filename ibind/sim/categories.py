@@ -28,6 +28,7 @@ from ibind.sim.portfolio.state import PortfolioState
 from ibind.sim.scanner import routes as scanner_routes
 from ibind.sim.session import routes as session_routes
 from ibind.sim.session.state import SessionState
+from ibind.sim.streaming import control as streaming_control
 from ibind.sim.transport.router import RouteTable
 from ibind.sim.watchlist import routes as watchlist_routes
 from ibind.sim.watchlist.state import WatchlistStore
@@ -84,7 +85,7 @@ CATEGORIES: List[Category] = [
              describe_as='watchlists'),
 ]
 
-CONTROL_TABLES: List[RouteTable] = [control_routes.routes]
+CONTROL_TABLES: List[RouteTable] = [control_routes.routes, streaming_control.routes]  # /sim/..., /sim/ws
 
 
 def api_tables() -> List[RouteTable]:

@@ -76,6 +76,11 @@ class SimConfig:
     oauth: Any = None                        # an OAuthServerConfig, or None for gateway mode
     lst_lifetime: float = 24 * 3600.0
 
+    # --- streaming (/v1/api/ws, see ibind.sim.streaming; POST /sim/ws changes them at run time)
+    ws_smd_expiry: Optional[float] = 900.0   # an smd subscription ends this long after it was opened/renewed (None: never)
+    ws_heartbeat_interval: float = 10.0      # simulated seconds between "system" heartbeats (and sld/ssd updates)
+    ws_smd_interval: float = 1.0             # simulated seconds between two smd ticks of one subscription
+
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> 'SimConfig':
         known = {f.name for f in fields(cls)}

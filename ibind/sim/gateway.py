@@ -26,6 +26,7 @@ from ibind.sim.faults import FaultMiddleware
 from ibind.sim.middleware import Middleware
 from ibind.sim.oauth import OAuthMiddleware, OAuthState
 from ibind.sim.pacing import PacingMiddleware
+from ibind.sim.streaming import StreamingHub
 from ibind.sim.transport.http import ApiError, SimRequest, SimResponse, html_not_found
 from ibind.sim.transport.router import Route, Router
 
@@ -85,6 +86,9 @@ class Gateway:
         self.api = Router(api_tables())
         self.control = Router(control_tables())
         self.middlewares: List[Middleware] = self._standard_middlewares()
+        # the /v1/api/ws stream (ibind.sim.streaming): it outlives resets, which close its streams (a middleware)
+        self.streaming = StreamingHub(self)
+        self.middlewares.append(self.streaming)
         self.reset()
 
     @staticmethod

@@ -63,6 +63,12 @@ EXPECTED: Dict[str, Tuple[List[str], Optional[Callable[[dict], None]]]] = {
     'rest_09_tickler_and_recovery.py': (['Tickler after', 'failures=0', 'authenticated=False',
                                          'authenticated again: True', "'brokerage_session': 1"], _check_recovery),
     'rest_10_parallel_history.py': (['NVDA', 'in parallel', 'one by one', 'APPLE INC'], None),
+    'ws_01_basic.py': (['stream: connected', 'AAPL quote: last=', 'md+265598: active, 3 message(s)',
+                        'ws-01-example -> Submitted', 'ws-01-example -> Cancelled',
+                        'cancel acknowledged in the stream: True', 'state=closed, stream threads left=0'], None),
+    'ws_02_staying_connected.py': (['event: silent', 'event: recovered', 'recoveries=1, silent resets=1',
+                                    'md+265598: active', 'md+8314: active', 'closed: state=closed'],
+                                   _check_recovery),
 }
 OAUTH_EXAMPLE = 'rest_08_oauth.py'
 

@@ -39,6 +39,10 @@ class TlsMaterial:
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_path, self.key_path)
+        # No TLS 1.3 session tickets: sent after the handshake, they race a client that reads on one thread
+        # while it writes its first request on another (websockets' sync client does): about one connection
+        # in a hundred then waited forever for an answer. The simulator never resumes sessions anyway.
+        context.num_tickets = 0
         return context
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Optional, Set
 from ibind.sim.config import SimConfig
 from ibind.sim.gateway import Gateway
 from ibind.sim.transport.http import ApiError, SimRequest, SimResponse
+from ibind.sim.transport.websocket import is_websocket_upgrade, serve_websocket
 
 if TYPE_CHECKING:
     from ibind.sim.control.client import SimControl
@@ -248,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         request = SimRequest(method=self.command, path='', query={k: v[-1] for k, v in query_all.items()},
                              query_all=query_all, raw_body=raw_body, headers=self.headers, full_path=self.path,
                              client=self.client_address[0])
+        if path == API_PREFIX + '/ws' and self.command == 'GET' and is_websocket_upgrade(self.headers):
+            serve_websocket(self, gateway, request)  # the connection is the WebSocket's until it ends
+            return
         try:
             response = self._dispatch(gateway, request, path)
         except Exception:  # a bug in a route must not cost the connection its answer, nor the server its thread
