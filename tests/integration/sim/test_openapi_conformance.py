@@ -12,7 +12,7 @@ seed; each such known deviation is a named entry of ``DEVIATIONS`` (route -> the
 listed in docs/simulator.md ("Conformance with IBKR's OpenAPI spec"; how this works:
 docs/simulator/conformance.md). Any other validation error fails the test, and so does an entry that no
 longer matches anything (the deviation was fixed: delete the entry). The spec is read from
-``../shared/reference/`` beside the checkout; without it the tests skip.
+``tests/data/ibkr-openapi.json`` (a copy of IBKR's public document).
 """
 
 from __future__ import annotations
