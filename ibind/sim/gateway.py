@@ -164,10 +164,12 @@ class Gateway:
 
     def handle(self, request: SimRequest) -> SimResponse:
         """Answer one request below /v1/api."""
-        route, params, other_method = self.api.match(request.method, request.path)
+        # [fullapi] HEAD is answered like GET (the server drops the body); a 405 names the allowed methods
+        method = 'GET' if request.method == 'HEAD' else request.method
+        route, params, other_method = self.api.match(method, request.path)
         if route is None:
             if other_method:
-                response = ApiError(405, 'Method Not Allowed').to_response()
+                response = _method_not_allowed(self.api, request.path)
             else:
                 response = html_not_found()
             self.counters.count(f'{request.method} (unknown)', response.status)
@@ -180,9 +182,12 @@ class Gateway:
 
     def handle_control(self, request: SimRequest) -> SimResponse:
         """Answer one request of the control API below /sim."""
-        route, params, other_method = self.control.match(request.method, request.path)
+        method = 'GET' if request.method == 'HEAD' else request.method  # [fullapi] HEAD like GET
+        route, params, other_method = self.control.match(method, request.path)
         if route is None:
-            return ApiError(405 if other_method else 404, 'no such control endpoint').to_response()
+            if other_method:
+                return _method_not_allowed(self.control, request.path)
+            return ApiError(404, 'no such control endpoint').to_response()
         request.path_params = params
         request.route = route.name
         try:
@@ -213,6 +218,12 @@ class Gateway:
         for middleware in reversed(self.middlewares):
             response = middleware.after(self, request, route, response)
         return response
+
+
+def _method_not_allowed(router: Router, path: str) -> SimResponse:
+    """405 with the ``Allow`` header RFC 9110 requires (OPTIONS included: the gateway answers it with 405 too)."""
+    allowed = ', '.join(router.allowed_methods(path))
+    return ApiError(405, f'Method Not Allowed (allowed: {allowed})', headers={'Allow': allowed}).to_response()
 
 
 def _describe_account(account: Account) -> Dict[str, Any]:

@@ -157,10 +157,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = 'close' in connection
             if headers.get('expect', '').lower() == '100-continue':
                 self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
-            handler = getattr(self, 'do_' + self.command, None)
-            if handler is None:
-                raise _MalformedRequest(501, f'Not Implemented: {self.command}')
-            handler()
+            # [fullapi] every method token reaches the gateway: HEAD is answered like GET without a body,
+            # OPTIONS and other methods with 405 and an Allow header (404 where no route has the path)
+            if not (self.command.isascii() and self.command.isalpha() and self.command.isupper()):
+                raise _MalformedRequest(400, f'Bad Request: malformed method {self.command!r}')
+            self._handle()
         except _MalformedRequest as error:
             self.close_connection = True
             self._write(ApiError(error.status, error.reason).to_response())
@@ -209,7 +210,6 @@ class _Handler(BaseHTTPRequestHandler):
             response = html_not_found()
         self._deliver(response)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
     def _deliver(self, response: SimResponse) -> None:
         try:
@@ -237,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append('Connection: close')
         head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        if self.command == 'HEAD':  # [fullapi] the headers of the GET answer, no body
+            payload = b''
         try:
             self.wfile.write(head + payload)
         except OSError:  # the client went away (timed out); nothing to answer
