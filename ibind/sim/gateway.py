@@ -130,8 +130,22 @@ class Gateway:
             self.portfolio = PortfolioState(self)
             self.watchlists = WatchlistStore(self)
             self.counters = RequestCounters()
+            self._reset_full_api()
             for middleware in self.middlewares:
                 middleware.reset(self)
+
+    def _reset_full_api(self) -> None:
+        """[fullapi] the state of the issue-13 categories: FYI first (alerts post into it)."""
+        from ibind.sim.alerts.state import AlertBook
+        from ibind.sim.fa.state import FaState
+        from ibind.sim.forecast.state import ForecastUniverse
+        from ibind.sim.fyi.state import FyiCenter
+
+        self.fyi = FyiCenter(self)
+        self.alerts = AlertBook(self)
+        self.fa = FaState(self)
+        self.forecast = ForecastUniverse(self.clock.now())
+        self.prompt_answers: List[Dict[str, Any]] = []  # POST /iserver/notification
 
     def account(self, account_id: Any) -> Account:
         """An account of this user; an unknown id is the gateway's 400."""
@@ -152,6 +166,7 @@ class Gateway:
                 'orders': self.orders.describe(),
                 'marketdata': self.marketdata.describe(),
                 'watchlists': self.watchlists.describe(),
+                'alerts': self.alerts.describe(), 'fyi': self.fyi.describe(), 'fa': self.fa.describe(),  # [fullapi]
                 'counters': self.counters.describe(),
             }
             for middleware in self.middlewares:
@@ -208,6 +223,7 @@ class Gateway:
                 if response is None:
                     now = self.clock.now()
                     self.orders.sync(now)  # working orders fill as simulated time passes
+                    self.alerts.sync(now)  # [fullapi] alerts fire as the price path crosses them
                     if route.session != 'none':
                         self.session.observe(now)
                         self.session.require(route.session)

@@ -191,6 +191,27 @@ DEVIATIONS: Dict[str, Deviation] = {
         'types currency as a number'),
 }
 
+# The alert routes (issue 13): seed 002 shows null for what is not set, and the spec types those fields.
+_ALERT_ACK = 'request_id "always null" and failure_list null on success, as seed 002 says and shows (L1060, L1122)'
+DEVIATIONS.update({
+    'POST /iserver/account/{accountId}/alert': Deviation(
+        ('order_status', 'request_id', 'warning_message'),
+        'request_id, order_status, warning_message null as seed 002 says ("always returns null", L586-590)'),
+    'POST /iserver/account/{accountId}/alert/activate': Deviation(('failure_list', 'request_id'), _ALERT_ACK),
+    'DELETE /iserver/account/{accountId}/alert/{alertId}': Deviation(('failure_list', 'request_id'), _ALERT_ACK),
+    'GET /iserver/account/alert/{alertId}': Deviation(
+        ('alert_default_type', 'alert_mta_currency', 'alert_mta_defaults', 'alert_play_audio', 'alert_triggered',
+         'conditions/*/condition_logic_bind', 'conditions/*/condition_time_zone',
+         'conditions/*/condition_trigger_method', 'time_zone', 'tool_id'),
+        'the seed example (L796-830): nulls for unset MTA fields, alert_triggered a boolean, condition_logic_bind '
+        '"n", condition_trigger_method the string "0"; the spec: integers, strings and a boolean logic bind'),
+    'GET /iserver/account/mta': Deviation(
+        ('alert_default_type', 'alert_email', 'alert_message', 'alert_play_audio', 'alert_triggered', 'expire_time',
+         'order_status'),
+        'the seed example (L965-995): nulls for unset fields, alert_triggered a boolean, order_status "Inactive"; '
+        'the spec: integers/strings and order_status Presubmitted/Submitted'),
+})
+
 # Simulator routes the spec does not describe (for that method), with where seed 002 documents them.
 NOT_IN_SPEC: Dict[str, str] = {
     'GET /tickle': 'the seed\'s pacing table lists /tickle as GET (L359), its examples POST; the spec has POST only',
