@@ -237,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append('Connection: close')
         head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
-        if self.command == 'HEAD':  # [fullapi] the headers of the GET answer, no body
+        if getattr(self, 'command', None) == 'HEAD':  # [fullapi] the headers of the GET answer, no body
             payload = b''
         try:
             self.wfile.write(head + payload)
