@@ -199,8 +199,8 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
     outside = raw.get('outsideRTH', raw.get('outsideRth'))
     account = default_account
     acct_id = _text('acctId', raw.get('acctId'), invalid)
-    if acct_id is not None:
-        account = gw.account(acct_id).account_id
+    if acct_id is not None:  # [fullapi] an FA allocation group's name places an order split across its accounts
+        account = acct_id if gw.fa.is_group(acct_id) else gw.account(acct_id).account_id
     parent_ref = raw.get('parentId')
     return Ticket(
         instrument=instrument, conidex=conidex_text, account=account, side=side.strip().upper(),
@@ -845,9 +845,13 @@ class OrderBook:
     def _fill(self, order: SimOrder, price: float, now: float) -> None:
         """The whole remaining quantity trades at ``price``: book it, then wake children and cancel OCA siblings."""
         gw = self.gateway
-        account = gw.account(order.account)
-        account.apply_fill(order.instrument, 'B' if order.is_buy else 'S', order.remaining, price, now,
-                           order.order_id, gw.ids, order_ref=order.coid)
+        if gw.fa.is_group(order.account):  # [fullapi] the group's method splits the fill across sub-accounts
+            for account_id, quantity in gw.fa.split(gw.fa.groups[order.account], order.remaining, price).items():
+                gw.accounts[account_id].apply_fill(order.instrument, 'B' if order.is_buy else 'S', quantity, price,
+                                                   now, order.order_id, gw.ids, order_ref=order.coid)
+        else:
+            gw.account(order.account).apply_fill(order.instrument, 'B' if order.is_buy else 'S', order.remaining,
+                                                 price, now, order.order_id, gw.ids, order_ref=order.coid)
         order.avg_price = price
         order.filled = order.quantity
         order.status = 'Filled'

@@ -49,7 +49,7 @@ def largest_remainder(total: int, weights: Dict[str, float]) -> Dict[str, int]:
     exact = {name: total * weight / weight_sum for name, weight in weights.items()}
     shares = {name: int(math.floor(value)) for name, value in exact.items()}
     left = total - sum(shares.values())
-    for name in sorted(exact, key=lambda n: (exact[n] - shares[n], n), reverse=True)[:left]:
+    for name in sorted(exact, key=lambda n: (shares[n] - exact[n], n))[:left]:  # ties: the first account
         shares[name] += 1
     return shares
 
