@@ -54,8 +54,9 @@ def pa_all_periods(gw, req):
     longest = 0
     for group in groups:
         accounts = [gw.accounts[account_id] for account_id in group]
+        updated = _dt.datetime.fromtimestamp(now, _dt.timezone.utc).strftime('%Y-%m-%d %H:%M:%S')
         entry: Dict[str, Any] = {'baseCurrency': accounts[0].base_currency, 'periods': list(ALL_PERIODS),
-                                 'lastSuccessfulUpdate': _dt.datetime.utcfromtimestamp(now).strftime('%Y-%m-%d %H:%M:%S')}
+                                 'lastSuccessfulUpdate': updated}
         for period in ALL_PERIODS:
             entry[period] = _period_series(gw, accounts, period, now)
             longest = max(longest, len(entry[period]['dates']))

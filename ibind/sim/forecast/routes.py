@@ -26,8 +26,9 @@ routes = RouteTable()
 def category_tree(gw, req):
     categories = {}
     for category_id, (label, parent) in CATEGORIES.items():
+        markets = [m for m in MARKETS if m.category == category_id]
         entry = {'name': label, 'markets': [{'name': m.name, 'symbol': m.symbol, 'exchange': EXCHANGE,
-                                             'conid': m.underlying_conid} for m in MARKETS if m.category == category_id]}
+                                             'conid': m.underlying_conid} for m in markets]}
         if parent:
             entry['parent_id'] = parent
         categories[category_id] = entry
@@ -88,8 +89,8 @@ def schedules(gw, req):
     (conid,) = req.require_query('conid')
     gw.forecast.contract(conid)
     # ForecastEx trades nearly around the clock: Sunday evening to Friday, with a short daily break
-    days = [('SUNDAY', '17:00', '23:59')] + [(day, '00:00', '23:59') for day in
-                                              ('MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY')] + [('FRIDAY', '00:00', '16:00')]
+    weekdays = ('MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY')
+    days = [('SUNDAY', '17:00', '23:59'), *((day, '00:00', '23:59') for day in weekdays), ('FRIDAY', '00:00', '16:00')]
     return {'timezone': TIMEZONE,
             'trading_schedules': [{'day_of_week': day, 'trading_times': [{'open': start, 'close': end}]}
                                   for day, start, end in days]}

@@ -16,7 +16,8 @@ RULES_LINK = 'https://forecastex.com/rules'
 # category id -> (label, parent id); the leaves hold the markets (three levels, as the docs describe)
 CATEGORIES: Dict[str, Tuple[str, Optional[str]]] = {
     'g1003': ('Economic Indicators', None), 'g17574': ('Industry', 'g1003'), 'g17654': ('United States', 'g17574'),
-    'g1004': ('Financial Markets', None), 'g17500': ('Interest Rates', 'g1004'), 'g17501': ('Federal Reserve', 'g17500'),
+    'g1004': ('Financial Markets', None), 'g17500': ('Interest Rates', 'g1004'),
+    'g17501': ('Federal Reserve', 'g17500'),
     'g1005': ('Climate', None), 'g17600': ('Temperature', 'g1005'), 'g17601': ('Global', 'g17600'),
 }
 
@@ -67,7 +68,7 @@ def _month_end(year: int, month: int) -> _dt.date:
 
 class ForecastUniverse:
     def __init__(self, now: float):
-        today = _dt.datetime.utcfromtimestamp(now).date()
+        today = _dt.datetime.fromtimestamp(now, _dt.timezone.utc).date()
         self.contracts: Dict[int, EventContract] = {}
         self.by_market: Dict[int, List[EventContract]] = {}
         conid = FIRST_CONTRACT_ID

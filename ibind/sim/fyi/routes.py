@@ -57,8 +57,8 @@ def read_disclaimer(gw, req):
 @routes.get('/fyi/deliveryoptions')
 def delivery_options(gw, req):
     return {'M': 1 if gw.fyi.email_enabled else 0,
-            'E': [{'NM': d['deviceName'], 'I': d['deviceId'], 'UI': d['uiName'], 'A': 'true' if d['enabled'] else 'false'}
-                  for d in gw.fyi.devices.values()]}
+            'E': [{'NM': d['deviceName'], 'I': d['deviceId'], 'UI': d['uiName'],
+                   'A': 'true' if d['enabled'] else 'false'} for d in gw.fyi.devices.values()]}
 
 
 @routes.put('/fyi/deliveryoptions/email')
