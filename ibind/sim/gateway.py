@@ -141,7 +141,9 @@ class Gateway:
         from ibind.sim.forecast.state import ForecastUniverse
         from ibind.sim.fyi.state import FyiCenter
 
+        listeners = self.fyi.listeners if hasattr(self, 'fyi') else []  # a streaming layer stays subscribed
         self.fyi = FyiCenter(self)
+        self.fyi.listeners = listeners
         self.alerts = AlertBook(self)
         self.fa = FaState(self)
         self.forecast = ForecastUniverse(self.clock.now())

@@ -3,6 +3,8 @@ land in the FYI notifications; FA groups and models allocate across sub-accounts
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 from sim_http import TIMEOUT, control, get, post, state
@@ -88,6 +90,22 @@ def test_a_switched_off_fyi_type_posts_nothing(start_simulator):
     control(sim, 'POST', 'clock', {'set': _first_rise(sim, target) + 120})
     assert _notifications(sim) == []
     assert state(sim)['alerts'] and list(state(sim)['alerts'].values())[0]['fired'] == 1
+
+
+def test_fyi_listeners_see_each_notification_and_stay_subscribed_across_a_reset(start_simulator):
+    """The hook a websocket layer uses to publish 'ntf' messages."""
+    sim = start_simulator(**OPTIONS)
+    seen = []
+    sim.gateway.fyi.listeners.append(lambda note: seen.append((note.typecode, note.title)))
+    control(sim, 'POST', 'reset')
+    get(sim, 'iserver/accounts')
+    when = time.strftime('%Y%m%d-%H:%M:%S', time.gmtime(START + 60))
+    post(sim, f'iserver/account/{ACCOUNT}/alert', {
+        'alertName': 'Clock', 'alertMessage': 'one minute', 'alertRepeatable': 0, 'outsideRth': 1, 'tif': 'GTC',
+        'conditions': [{'type': 3, 'operator': '>=', 'value': when, 'logicBind': 'n'}]})
+    control(sim, 'POST', 'clock', {'advance': 120})
+    assert get(sim, 'fyi/unreadnumber').json() == {'BN': 1}
+    assert seen == [('TO', 'Clock')]
 
 
 def test_alert_arguments_are_checked():
