@@ -108,6 +108,27 @@ def test_fyi_listeners_see_each_notification_and_stay_subscribed_across_a_reset(
     assert seen == [('TO', 'Clock')]
 
 
+def test_notifications_page_and_filter_and_delivery_options_keep_state(start_simulator):
+    sim = start_simulator(**OPTIONS)
+    for index in range(4):
+        sim.gateway.fyi.notify('PR' if index % 2 else 'SM', f'note {index}', 'body', at=START + index)
+    newest = _notifications(sim)
+    assert [n['MS'] for n in newest] == ['note 3', 'note 2', 'note 1', 'note 0']
+    assert [n['MS'] for n in get(sim, 'fyi/notifications', max=2, id=newest[1]['ID']).json()] == ['note 1', 'note 0']
+    assert [n['FC'] for n in get(sim, 'fyi/notifications', max=10, include='SM').json()] == ['SM', 'SM']
+    assert [n['FC'] for n in get(sim, 'fyi/notifications', max=10, exclude='SM').json()] == ['PR', 'PR']
+    assert get(sim, 'fyi/notifications').status_code == 400           # max is required
+    assert requests.put(sim.url + 'fyi/deliveryoptions/email', params={'enabled': 'false'},
+                        timeout=TIMEOUT).json() == {'V': 1, 'T': 10}
+    post(sim, 'fyi/deliveryoptions/device', {'deviceId': 'd1', 'deviceName': 'Phone', 'enabled': True})
+    assert get(sim, 'fyi/deliveryoptions').json() == {'M': 0, 'E': [{'NM': 'Phone', 'I': 'd1', 'UI': 'Phone',
+                                                                      'A': 'true'}]}
+    assert requests.delete(sim.url + 'fyi/deliveryoptions/d1', timeout=TIMEOUT).status_code == 200
+    assert requests.delete(sim.url + 'fyi/deliveryoptions/d1', timeout=TIMEOUT).status_code == 400
+    settings = {row['FC']: row['A'] for row in get(sim, 'fyi/settings').json()}
+    assert len(settings) == 23 and set(settings.values()) == {1}
+
+
 def test_alert_arguments_are_checked():
     from ibind.sim import GatewaySimulator
 
