@@ -132,7 +132,8 @@ class AlertsMixin:
         """
         return self.get('iserver/account/mta')
 
-    def activate_alert(self, alert_id: Union[int, str], active: bool = True, account_id: Optional[str] = None) -> Result:
+    def activate_alert(self, alert_id: Union[int, str], active: bool = True,
+                       account_id: Optional[str] = None) -> Result:
         """POST /iserver/account/{accountId}/alert/activate: switch an alert on (True) or off (False).
 
         https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#activate-alert
