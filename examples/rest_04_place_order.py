@@ -37,7 +37,8 @@ if not accounts.get('isPaper'):
 account_id = client.account_id or accounts['selectedAccount']
 
 conid = client.stock_conid_by_symbol('AAPL').data['AAPL']
-# A snapshot first: IBKR asks "You are submitting an order without market data..." (o354) otherwise.
+# A snapshot first, for the prices. Without a market data subscription for the instrument IBKR also asks
+# "You are submitting an order without market data..." (o354), answered below.
 quote = client.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid', 'ask'])['AAPL']
 last = float(quote['last_price'])
 price = round(last * 0.95, 2)

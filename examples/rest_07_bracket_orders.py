@@ -53,7 +53,7 @@ stop = OrderRequest(conid=conid, side='SELL', quantity=1, order_type='STP', pric
 answers = {
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: limit prices more than 3% from the last price
     QuestionType.STOP_ORDER_RISKS: True,             # o10331: "You are about to submit a stop order..."
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: only asked without a snapshot
+    QuestionType.MISSING_MARKET_DATA: True,          # o354: asked without a market data subscription
 }
 print(f'AAPL last {last:.2f}: entry {entry}, take-profit {take_profit}, stop-loss {stop_loss}')
 acknowledgements = client.place_order([parent, profit_taker, stop], answers, account_id=account_id).data

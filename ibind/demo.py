@@ -32,7 +32,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 from ibind.client.ibkr_client import IbkrClient
 from ibind.client.order_request import OrderRequest
 from ibind.client.questions import Answers, QuestionType, find_answer, question_messages
-from ibind.sim.server import GatewaySimulator
+from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError
 from ibind.support.logs import ibind_logs_initialize
 
@@ -53,7 +53,7 @@ LEDGER_ROWS = (('cash', 'cashbalance'), ('stock market value', 'stockmarketvalue
 ANSWERS: Answers = {
     QuestionType.STOP_ORDER_RISKS: True,             # o10331: "You are about to submit a stop order..."
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: limit price more than 3% away from the market
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: not asked here, the snapshot came first
+    QuestionType.MISSING_MARKET_DATA: True,          # o354: asked without a market data subscription
 }
 
 

@@ -22,6 +22,8 @@ def post(sim, path, body=None):
 
 def control(sim, method, path, body=None):
     """A request to the control API (``'POST', 'clock', {'advance': 60}``) that must succeed; its JSON answer."""
+    if method == 'POST' and body is None:
+        body = {}  # the control API takes only application/json POSTs
     response = requests.request(method, sim.control_url + path, json=body, timeout=TIMEOUT)
     assert response.status_code == 200, response.text
     return response.json()

@@ -21,6 +21,7 @@ from ibind.support.errors import (
     NotAuthenticatedError,
     RateLimitError,
 )
+from ibind.support.ibkr_advice import with_advice
 
 # Keys an IBKR error object may carry besides "error"; anything else means the dict is data that
 # merely has an "error" field (e.g. contract rules, whatif previews).
@@ -93,7 +94,7 @@ def raise_for_failure(status: int, data: Any, raw_text: str, method: str, url: s
                       retry_after: Optional[float] = None,
                       error_class: Type[ExternalBrokerError] = ExternalBrokerError) -> None:
     """Raise the ExternalBrokerError that fits a failed (status >= 400) or error-bodied response."""
-    message = error_text(data)
+    message = with_advice(status, error_text(data))  # IBKR's terse text, and what to do about it
     body = data if data is not None else raw_text
     if status == 429:
         raise RateLimitError(

@@ -138,12 +138,19 @@ def _import_rsa(text: Optional[str], what: str, problems: List[str]) -> Any:
 
 def read_dh_params(text: str) -> Tuple[int, int]:
     """(prime, generator) from the text of a dhparam.pem (``openssl dhparam -out dhparam.pem 2048``)."""
-    from ibind.support import der
+    from Crypto.IO import PEM
+    from Crypto.Util.asn1 import DerSequence
 
-    values = der.read_integers(der.pem_to_der(text, 'DH PARAMETERS'))
+    begin, end = '-----BEGIN DH PARAMETERS-----', '-----END DH PARAMETERS-----'
+    start = text.find(begin)
+    stop = text.find(end, start + 1)
+    if start < 0 or stop < 0:
+        raise ValueError('no "BEGIN DH PARAMETERS" block found')
+    der, _, _ = PEM.decode(text[start:stop + len(end)])
+    values = DerSequence().decode(der, only_ints_expected=True)  # PKCS#3: prime, generator[, length]
     if len(values) < 2:
         raise ValueError('a DH PARAMETERS block needs a prime and a generator')
-    return values[0], values[1]
+    return int(values[0]), int(values[1])
 
 
 def _load_material(config: OAuth1aConfig) -> OAuthMaterial:

@@ -218,10 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='directory for the generated CA, certificate and key (default: a new temporary one)')
 
     comments, sections = _field_comments()
-    try:
-        hints = typing.get_type_hints(SimConfig)
-    except Exception:  # an annotation that cannot be resolved at run time: fall back to the defaults' types
-        hints = {}
+    hints = typing.get_type_hints(SimConfig)  # SimConfig's annotations must resolve: a test runs this
     groups: Dict[str, argparse._ArgumentGroup] = {}
     for field in dataclasses.fields(SimConfig):
         title = sections.get(field.name, 'simulator options')
@@ -254,11 +251,11 @@ def config_from_args(args: argparse.Namespace, oauth: Any = None) -> SimConfig:
 
 def _oauth_from_args(args: argparse.Namespace) -> Tuple[Any, Any]:
     """(OAuthServerConfig or None, TestCredentials or None) for --oauth / --oauth-test-credentials."""
-    if getattr(args, 'oauth_file', None):
+    if args.oauth_file:
         from ibind.sim.oauth import OAuthServerConfig
 
         return OAuthServerConfig.load(args.oauth_file), None
-    if getattr(args, 'oauth_test_dir', None):
+    if args.oauth_test_dir:
         from ibind.sim.oauth import make_test_credentials
 
         credentials = make_test_credentials(args.oauth_test_dir)
@@ -296,7 +293,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (TypeError, ValueError, OSError) as error:
         parser.error(str(error))
 
-    from ibind.sim.server import GatewaySimulator
+    from ibind.sim.transport.server import GatewaySimulator
 
     try:
         sim = GatewaySimulator(host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir, config=config)
@@ -308,6 +305,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         try:
             sim.start()
+        except ImportError as error:  # --tls without the 'sim' extra (trustme): the message says what to install
+            print(f'{PROG}: cannot serve TLS: {error}', file=sys.stderr)
+            return 2
         except OSError as error:
             print(f'{PROG}: cannot listen on {args.host}:{args.port}: {error}', file=sys.stderr)
             return 1

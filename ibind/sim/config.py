@@ -15,11 +15,15 @@ class SimConfig:
     accounts: Tuple[str, ...] = (DEFAULT_ACCOUNT,)
     financial_advisor: bool = False          # FA/multi-account: a master account over the sub-accounts
     instruments_file: Optional[str] = None   # extra instruments (JSON), see docs/simulator.md
+    broad_universe: bool = True              # S&P 500, Nasdaq-100, top US ETFs (off: only the classic few dozen)
+    strict_universe: bool = False            # unknown tickers are unknown (off: a synthetic stock per ticker)
     username: str = 'simuser1'
 
     # --- time
     start_time: Optional[float] = None       # simulated epoch at start (None: now)
     frozen_clock: bool = False               # time only moves through POST /sim/clock
+    market_hours: bool = False               # markets close: NYSE hours/holidays, futures/forex sessions
+                                             # (off: every market trades around the clock, as before)
 
     # --- sessions
     brokerage_auto_init: bool = True         # gateway mode: the brokerage session opens at login
@@ -35,12 +39,25 @@ class SimConfig:
     secdef_search_first: bool = True         # strikes are empty and secdef/info refuses before secdef/search
     watchlist_partial_first: bool = True     # first GET /iserver/watchlist?id= of a list: only C, conid, name
 
+    # --- transport and control API hardening (see docs/simulator/realism.md)
+    max_body_bytes: int = 10 * 1024 * 1024   # a request body above this answers 413, unread
+    control_hosts: Tuple[str, ...] = ()      # Host names the control API accepts besides loopback ones
+
+    # --- market data value formats (see docs/simulator/realism.md)
+    display_formats: bool = True             # field 31 with C/H prefixes, sizes as "1,300" (off: plain numbers)
+    halted_conids: Tuple[int, ...] = ()      # instruments shown halted: field 31 starts with H
+
     # --- orders
     order_questions: bool = True             # ask the documented precautionary questions
+    # o354 is asked without a subscription for the instrument (names: US_STK US_OPT US_IND US_FUT US_BOND
+    # NON_US; forex is free). None: the older stand-in, o354 until the session took a snapshot of the conid
+    market_data_subscriptions: Optional[Tuple[str, ...]] = ('US_STK',)
     price_constraint_pct: float = 3.0        # limit price further than this from the market asks o163
     total_value_limit: float = 500_000.0     # order value above this asks o451
-    order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331')  # rules asked (+'o10151': market orders)
+    order_question_ids: Tuple[str, ...] = ('o354', 'o163', 'o403', 'o451', 'o10331', 'o2165')  # (+'o10151': market orders)
     max_order_rounds: int = 10
+    margin_checks: bool = True               # reject orders beyond the equity with loan value, with IBKR's text
+    partial_fills: bool = False              # a fill takes at most the displayed size (refilled every second)
 
     # --- portfolio and accounts (see docs/simulator/portfolio_accounts.md)
     initial_positions: Dict[str, Any] = field(default_factory=dict)  # {account: [{conid, quantity, avg_price}]}

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, List
 
-from ibind.sim.http import ApiError, SimResponse
-from ibind.sim.router import RouteTable
-from ibind.sim.routes import contract as _contract
-from ibind.sim.routes import portfolio as _portfolio
-from ibind.sim.views import amount, eastern_date, eastern_midnight
+from ibind.sim.transport.http import ApiError, SimResponse
+from ibind.sim.transport.router import RouteTable
+from ibind.sim.contract import routes as _contract
+from ibind.sim.contract.shapes import parse_conid, venues
+from ibind.sim.portfolio import analyst as _analyst
+from ibind.sim.portfolio.routes import account_ids_from_body
+from ibind.sim.accounts.figures import amount, eastern_date, eastern_midnight
 
 routes = RouteTable()
 
@@ -30,11 +32,11 @@ SCHEDULE_DAYS = 7
 def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
     base = accounts[0].base_currency
     today = eastern_date(now)
-    start = _portfolio.performance_start(today, period)
+    start = _analyst.performance_start(today, period)
     days = [start + _dt.timedelta(days=i) for i in range((today - start).days + 1)]
     before = start - _dt.timedelta(days=1)
-    start_nav = _portfolio._consolidated_nav(gw, accounts, _portfolio._day_close(before, now), base)
-    navs = [_portfolio._consolidated_nav(gw, accounts, _portfolio._day_close(day, now), base) for day in days]
+    start_nav = _analyst._consolidated_nav(gw, accounts, _analyst._day_close(before, now), base)
+    navs = [_analyst._consolidated_nav(gw, accounts, _analyst._day_close(day, now), base) for day in days]
     return {'freq': 'D', 'dates': [day.strftime('%Y%m%d') for day in days], 'nav': [amount(n) for n in navs],
             'cps': [amount(n / start_nav - 1, 4) if start_nav else 0.0 for n in navs],
             'startNav': {'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)}}
@@ -43,7 +45,7 @@ def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
 @routes.post('/pa/allperiods', session='readonly')
 def pa_all_periods(gw, req):
     """Like /pa/performance for every period, keyed by account (several accounts: also consolidated)."""
-    account_ids = _portfolio._account_ids_from_body(gw, req.body_dict())
+    account_ids = account_ids_from_body(gw, req.body_dict())
     now = gw.clock.now()
     answer: Dict[str, Any] = {'currencyType': 'base', 'rc': 0, 'id': 'getPerformanceAllPeriods',
                               'included': account_ids, 'pm': 'TWR', 'view': list(account_ids)}
@@ -98,9 +100,9 @@ def _span(day: _dt.date, opening: str, closing: str, timezone: str) -> Dict[str,
 @routes.get('/contract/trading-schedule', session='readonly')
 def trading_schedule_new(gw, req):
     (conid,) = req.require_query('conid')
-    instrument = gw.universe.get(_contract.parse_conid(conid))
+    instrument = gw.universe.get(parse_conid(conid))
     exchange = (req.query.get('exchange') or instrument.exchange).strip().upper()
-    if exchange not in (instrument.exchange.upper(), 'SMART') and exchange not in _contract.venues(instrument):
+    if exchange not in (instrument.exchange.upper(), 'SMART') and exchange not in venues(instrument):
         raise ApiError(400, f'Bad Request: {instrument.symbol} does not trade on {exchange}')
     hours = _hours(instrument)
     today = eastern_date(gw.clock.now())

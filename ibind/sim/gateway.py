@@ -9,19 +9,37 @@ see the response, count it. The HTTP server around it only parses and writes byt
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 from collections import defaultdict
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from ibind.sim.clock import SimClock
+from ibind.sim.accounts.ledger import Account
+from ibind.sim.categories import CATEGORIES, api_tables, control_tables
 from ibind.sim.config import SimConfig
-from ibind.sim.http import ApiError, SimRequest, SimResponse, html_not_found
-from ibind.sim.ledger import Account
-from ibind.sim.market import Market
-from ibind.sim.router import Route, Router
-from ibind.sim.session import SessionState
-from ibind.sim.universe import default_universe
+from ibind.sim.engine.calendar import MarketCalendar
+from ibind.sim.engine.clock import SimClock
+from ibind.sim.engine.market import Market
+from ibind.sim.engine.synthetic import build_universe
+from ibind.sim.faults import FaultMiddleware
+from ibind.sim.middleware import Middleware
+from ibind.sim.oauth import OAuthMiddleware, OAuthState
+from ibind.sim.pacing import PacingMiddleware
+from ibind.sim.transport.http import ApiError, SimRequest, SimResponse, html_not_found
+from ibind.sim.transport.router import Route, Router
+
+if TYPE_CHECKING:
+    from ibind.sim.alerts.state import AlertBook
+    from ibind.sim.contract.state import ContractState
+    from ibind.sim.fa.state import FaState
+    from ibind.sim.forecast.state import ForecastUniverse
+    from ibind.sim.fyi.state import FyiCenter
+    from ibind.sim.marketdata.state import MarketDataState
+    from ibind.sim.orders.book import OrderBook
+    from ibind.sim.portfolio.state import PortfolioState
+    from ibind.sim.session.state import SessionState
+    from ibind.sim.watchlist.state import WatchlistStore
 
 
 class RequestCounters:
@@ -48,26 +66,26 @@ class RequestCounters:
                                  for k, v in sorted(self.by_route.items())}}
 
 
-class Middleware:
-    """A step around every API request: ``before`` may answer instead of the handler; ``after`` may change the answer."""
-
-    def before(self, gateway: 'Gateway', request: SimRequest, route: Route) -> Optional[SimResponse]:
-        return None
-
-    def after(self, gateway: 'Gateway', request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
-        return response
-
-    def reset(self, gateway: 'Gateway') -> None:
-        """Called when the simulator state is reset."""
-
-    def describe(self) -> Dict[str, Any]:
-        return {}
-
-
 class Gateway:
-    def __init__(self, config: Optional[SimConfig] = None):
-        from ibind.sim.routes import api_tables, control_tables
+    """One simulated gateway: the engine (clock, universe, market), the accounts, each category's state and the layers.
 
+    The category states are built from ``ibind.sim.categories.CATEGORIES`` on every reset, kept in
+    ``self.states`` by category name and as the attributes below (for handlers: ``gw.orders``...).
+    """
+
+    session: 'SessionState'
+    contracts: 'ContractState'
+    marketdata: 'MarketDataState'
+    orders: 'OrderBook'
+    portfolio: 'PortfolioState'
+    watchlists: 'WatchlistStore'
+    fyi: 'FyiCenter'
+    alerts: 'AlertBook'
+    fa: 'FaState'
+    forecast: 'ForecastUniverse'
+    prompt_answers: List[Dict[str, Any]]  # POST /iserver/notification
+
+    def __init__(self, config: Optional[SimConfig] = None):
         self.config = config or SimConfig()
         self.public_scheme = 'http'  # the server sets 'https' when it serves TLS (OAuth signs the scheme)
         self.restart_hook: Optional[Callable[[float], None]] = None  # set by the server: close/reopen its socket
@@ -76,84 +94,53 @@ class Gateway:
         self.api = Router(api_tables())
         self.control = Router(control_tables())
         self.middlewares: List[Middleware] = self._standard_middlewares()
-        self.state_components: Dict[str, Callable[['Gateway'], Any]] = {}
         self.reset()
 
     @staticmethod
     def _standard_middlewares() -> List[Middleware]:
-        from ibind.sim.faults import FaultMiddleware
-        from ibind.sim.oauth import OAuthMiddleware
-        from ibind.sim.pacing import PacingMiddleware
-
         return [FaultMiddleware(), OAuthMiddleware(), PacingMiddleware()]
 
     @property
-    def faults(self):
+    def faults(self) -> FaultMiddleware:
         """The fault injection rules (see ibind.sim.faults)."""
-        from ibind.sim.faults import FaultMiddleware
-
         return next(m for m in self.middlewares if isinstance(m, FaultMiddleware))
 
     @property
-    def oauth_state(self):
+    def oauth_state(self) -> OAuthState:
         """The live session token and nonce bookkeeping of the OAuth middleware."""
-        from ibind.sim.oauth import OAuthMiddleware
-
         return next(m for m in self.middlewares if isinstance(m, OAuthMiddleware)).state
 
     # ----------------------------------------------------------------- state
 
     def reset(self) -> None:
         """Back to the initial state of this seed (the clock keeps running)."""
-        from ibind.sim.contract_state import ContractState
-        from ibind.sim.marketdata_state import MarketDataState
-        from ibind.sim.orderbook import OrderBook
-        from ibind.sim.portfolio_state import PortfolioState
-        from ibind.sim.watchlists import WatchlistStore
-
         with self.lock:
             config = self.config
             self.rng = random.Random(config.seed)
             self.ids = itertools.count(1)
-            self.universe = default_universe()
+            self.universe = build_universe(broad=config.broad_universe, strict=config.strict_universe)
             if config.instruments_file:
                 self.universe.load_json(config.instruments_file)
-            self.market = Market(self.universe, config.seed, self.clock)
+            self.calendar = MarketCalendar(enabled=config.market_hours)
+            self.market = Market(self.universe, config.seed, self.clock, self.calendar)
             now = self.clock.now()
             self.accounts: Dict[str, Account] = {
                 account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts}
             self.selected_account = config.accounts[0]
-            self.session = SessionState(config, self.clock, self.rng)
-            self.contracts = ContractState(self)
-            self.orders = OrderBook(self)
-            self.marketdata = MarketDataState(self)
-            self.portfolio = PortfolioState(self)
-            self.watchlists = WatchlistStore(self)
+            self.states: Dict[str, Any] = {}  # category name -> its state, also reachable as gw.<attribute>
+            for category in CATEGORIES:
+                if category.state is not None:
+                    self.states[category.name] = category.state(self)
+                    setattr(self, category.state_attribute, self.states[category.name])
             self.counters = RequestCounters()
-            self._reset_full_api()
             for middleware in self.middlewares:
                 middleware.reset(self)
-
-    def _reset_full_api(self) -> None:
-        """[fullapi] the state of the issue-13 categories: FYI first (alerts post into it)."""
-        from ibind.sim.alerts.state import AlertBook
-        from ibind.sim.fa.state import FaState
-        from ibind.sim.forecast.state import ForecastUniverse
-        from ibind.sim.fyi.state import FyiCenter
-
-        listeners = self.fyi.listeners if hasattr(self, 'fyi') else []  # a streaming layer stays subscribed
-        self.fyi = FyiCenter(self)
-        self.fyi.listeners = listeners
-        self.alerts = AlertBook(self)
-        self.fa = FaState(self)
-        self.forecast = ForecastUniverse(self.clock.now())
-        self.prompt_answers: List[Dict[str, Any]] = []  # POST /iserver/notification
 
     def account(self, account_id: Any) -> Account:
         """An account of this user; an unknown id is the gateway's 400."""
         account = self.accounts.get(str(account_id))
         if account is None:
-            raise ApiError(400, f'Bad Request: account {account_id} is not one of this user\'s accounts')
+            raise ApiError(400, f'Account {account_id} not found')  # terse; the client adds the advice
         return account
 
     def describe(self) -> Dict[str, Any]:
@@ -161,16 +148,14 @@ class Gateway:
             self.orders.sync(self.clock.now())  # state as of now: orders due to fill have filled
             state: Dict[str, Any] = {
                 'clock': self.clock.describe(),
-                'session': self.session.describe(),
                 'accounts': {aid: _describe_account(a) for aid, a in self.accounts.items()},
                 'selected_account': self.selected_account,
-                'contracts': self.contracts.describe(),
-                'orders': self.orders.describe(),
-                'marketdata': self.marketdata.describe(),
-                'watchlists': self.watchlists.describe(),
-                'alerts': self.alerts.describe(), 'fyi': self.fyi.describe(), 'fa': self.fa.describe(),  # [fullapi]
-                'counters': self.counters.describe(),
             }
+            for category in CATEGORIES:
+                if category.describe_as is not None:
+                    state[category.describe_as] = self.states[category.name].describe()
+            state['universe'] = self.universe.describe()
+            state['counters'] = self.counters.describe()
             for middleware in self.middlewares:
                 extra = middleware.describe()
                 if extra:
@@ -208,6 +193,7 @@ class Gateway:
         request.path_params = params
         request.route = route.name
         try:
+            _refuse_unusable_numbers(request.raw_body)
             with self.lock:
                 result = route.handler(self, request)
         except ApiError as error:
@@ -242,6 +228,20 @@ def _method_not_allowed(router: Router, path: str) -> SimResponse:
     """405 with the ``Allow`` header RFC 9110 requires (OPTIONS included: the gateway answers it with 405 too)."""
     allowed = ', '.join(router.allowed_methods(path))
     return ApiError(405, f'Method Not Allowed (allowed: {allowed})', headers={'Allow': allowed}).to_response()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ApiError(400, f'Bad Request: {name} is not a number the simulator can use')
+
+
+def _refuse_unusable_numbers(raw_body: bytes) -> None:
+    """Control bodies may not hold NaN or Infinity (Python's json reads them) nor nest beyond the parser."""
+    if not raw_body:
+        return
+    try:
+        json.loads(raw_body.decode('utf-8', errors='replace'), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, 'Bad Request: the body is not valid JSON') from None
 
 
 def _describe_account(account: Account) -> Dict[str, Any]:

@@ -6,12 +6,13 @@ import hmac
 
 import pytest
 from Crypto.Cipher import PKCS1_v1_5
+from Crypto.IO import PEM
 from Crypto.PublicKey import RSA
+from Crypto.Util.asn1 import DerSequence
 
 from ibind.oauth import oauth1a
 from ibind.oauth.oauth1a import OAuth1aConfig
 from ibind.sim.oauth import RFC3526_PRIME_2048
-from ibind.support import der
 from ibind.support.errors import OAuthError
 
 
@@ -149,7 +150,7 @@ def test_unreadable_key_file_is_named(tmp_path):
 def test_keys_as_pem_text_and_prime_from_dhparam_file(tmp_path, rsa_key):
     pem_text = rsa_key.export_key().decode()
     dh_file = tmp_path / 'dhparam.pem'
-    dh_file.write_text(der.pem(der.sequence(der.integer(RFC3526_PRIME_2048), der.integer(2)), 'DH PARAMETERS'))
+    dh_file.write_text(PEM.encode(DerSequence([RFC3526_PRIME_2048, 2]).encode(), 'DH PARAMETERS'))
     config = OAuth1aConfig(access_token='tok', access_token_secret='c2VjcmV0', consumer_key='TESTCONS',
                            encryption_key=pem_text, signature_key_fp=pem_text, dh_params_fp=str(dh_file),
                            dh_prime=None, encryption_key_fp=None, signature_key=None)

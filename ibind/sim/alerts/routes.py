@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from ibind.sim.alerts.state import MTA_TOOL_ID, Alert, format_time
-from ibind.sim.http import ApiError
-from ibind.sim.router import RouteTable
+from ibind.sim.transport.http import ApiError
+from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 

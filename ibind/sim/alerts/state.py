@@ -8,7 +8,7 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from ibind.sim.http import ApiError
+from ibind.sim.transport.http import ApiError
 
 _LOGGER = logging.getLogger('ibind.sim.alerts')
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from ibind.sim.fa.state import MODEL_PRESET_FLAGS, PRESET_DEFAULTS, METHODS
-from ibind.sim.http import ApiError
-from ibind.sim.router import RouteTable
+from ibind.sim.transport.http import ApiError
+from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 

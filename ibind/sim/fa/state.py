@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
 
-from ibind.sim.http import ApiError
-from ibind.sim.views import nav_at
+from ibind.sim.transport.http import ApiError
+from ibind.sim.accounts.figures import nav_at
 
 # Allocation method codes (seed 002 "Allocation Method Codes"): A available equity, E equal, N net liquidation,
 # C cash quantity, P percentage, R ratios, S shares.

@@ -16,8 +16,8 @@ import calendar
 import datetime as _dt
 
 from ibind.sim.forecast.state import CATEGORIES, EXCHANGE, MARKETS, RULES_LINK, TIMEZONE, ForecastUniverse
-from ibind.sim.http import ApiError
-from ibind.sim.router import RouteTable
+from ibind.sim.transport.http import ApiError
+from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 

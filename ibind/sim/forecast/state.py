@@ -7,7 +7,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from ibind.sim.http import ApiError
+from ibind.sim.transport.http import ApiError
 
 EXCHANGE = 'FORECASTX'
 TIMEZONE = 'America/Chicago'

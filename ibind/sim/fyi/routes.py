@@ -15,8 +15,8 @@ State lives in ``gw.fyi`` (ibind.sim.fyi.state).
 from __future__ import annotations
 
 from ibind.sim.fyi.state import ACK, TYPECODES
-from ibind.sim.http import ApiError
-from ibind.sim.router import RouteTable
+from ibind.sim.transport.http import ApiError
+from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 

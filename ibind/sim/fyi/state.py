@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from ibind.sim.http import ApiError
+from ibind.sim.transport.http import ApiError
 
 _LOGGER = logging.getLogger('ibind.sim.fyi')
 

@@ -25,7 +25,8 @@ NO_DATA = {QuestionType.MISSING_MARKET_DATA: True}
 @pytest.fixture
 def sim():
     """Overrides the shared fixture: a fixed start on a frozen clock, no idle timeout while tests jump hours."""
-    with GatewaySimulator(port=0, start_time=START, frozen_clock=True, idle_timeout=0) as simulator:
+    with GatewaySimulator(port=0, start_time=START, frozen_clock=True, idle_timeout=0,
+                          market_data_subscriptions=None) as simulator:  # o354 until a snapshot: the question trigger
         yield simulator
 
 

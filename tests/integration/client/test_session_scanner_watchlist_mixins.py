@@ -189,7 +189,7 @@ def test_market_scanner_returns_ranked_contracts(client, sim):
     assert 0 < len(contracts) <= 50
     volumes = [sim.gateway.market.day_stats(c['con_id'])['volume'] for c in contracts]
     assert volumes == sorted(volumes, reverse=True)
-    assert {AAPL, MSFT, IBM, SPY} <= {c['con_id'] for c in contracts}
+    assert {AAPL, SPY} <= {c['con_id'] for c in contracts}  # among the most traded of the broad universe
 
 
 def test_market_scanner_without_filter_sends_no_filter_key(client):

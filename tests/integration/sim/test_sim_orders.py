@@ -102,6 +102,7 @@ def make_sim(**config):
     config.setdefault('start_time', START)
     config.setdefault('frozen_clock', True)
     config.setdefault('idle_timeout', 0)  # clock jumps of hours would otherwise end the brokerage session
+    config.setdefault('market_data_subscriptions', None)  # o354 until a snapshot: these tests' question trigger
     return GatewaySimulator(port=0, **config)
 
 

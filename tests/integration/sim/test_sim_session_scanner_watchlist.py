@@ -254,7 +254,7 @@ def test_most_active_ranks_by_the_simulated_volume(frozen_sim):
     market = frozen_sim.gateway.market      # the oracle: the same simulated market the snapshot endpoints show
     by_volume = sorted((-market.day_stats(c['con_id'])['volume'], c['con_id']) for c in contracts)
     assert [conid for _, conid in by_volume] == [c['con_id'] for c in contracts]
-    assert {AAPL, MSFT, IBM, SPY} <= {c['con_id'] for c in contracts}
+    assert {AAPL, SPY} <= {c['con_id'] for c in contracts}  # among the most traded of the broad universe
     assert all(c['sec_type'] == 'STK' for c in contracts)
 
 
@@ -286,12 +286,12 @@ def test_filters_narrow_the_scan(frozen_sim):
     everything = scan(frozen_sim)['contracts']
     market = frozen_sim.gateway.market
     above = scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 300}])['contracts']
-    assert above and len(above) < len(everything)
+    assert above and {c['con_id'] for c in above} != {c['con_id'] for c in everything}
     assert all(market.last(c['con_id']) > 300 for c in above)
     window = scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 100}, {'code': 'priceBelow', 'value': '200'}])
     assert all(100 < market.last(c['con_id']) < 200 for c in window['contracts'])
     gainers = scan(frozen_sim, filter=[{'code': 'changePercAbove', 'value': 0}])['contracts']
-    assert {c['con_id'] for c in gainers} == {c['con_id'] for c in scan(frozen_sim, type='TOP_PERC_GAIN')['contracts']}
+    assert gainers and all(market.last(c['con_id']) > market.day_stats(c['con_id'])['prior_close'] for c in gainers)
     assert scan(frozen_sim, filter=[{'code': 'priceAbove', 'value': 1e9}])['contracts'] == []
 
 
