@@ -5,7 +5,8 @@ GET  /contract/trading-schedule   the newer schedule route: the next days' liqui
 POST /iserver/notification        answer (dismiss) a server prompt
 POST /iserver/secdef/search       the POST form of the symbol search (body instead of query)
 
-They live here, not in the category modules, so those stay as they were; each reuses its category's helpers.
+They live here, not in the category modules, so those stay as they were; each reuses its category's public
+helpers (contract.routes.weekly_schedule/search, portfolio.analyst.consolidated_nav/day_close).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, List
 
-from ibind.sim.transport.http import ApiError, SimResponse
-from ibind.sim.transport.router import RouteTable
+from ibind.sim.accounts.figures import amount, eastern_date, eastern_midnight
 from ibind.sim.contract import routes as _contract
 from ibind.sim.contract.shapes import parse_conid, venues
 from ibind.sim.portfolio import analyst as _analyst
 from ibind.sim.portfolio.routes import account_ids_from_body
-from ibind.sim.accounts.figures import amount, eastern_date, eastern_midnight
+from ibind.sim.transport.http import ApiError, SimResponse
+from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 
@@ -35,8 +36,8 @@ def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
     start = _analyst.performance_start(today, period)
     days = [start + _dt.timedelta(days=i) for i in range((today - start).days + 1)]
     before = start - _dt.timedelta(days=1)
-    start_nav = _analyst._consolidated_nav(gw, accounts, _analyst._day_close(before, now), base)
-    navs = [_analyst._consolidated_nav(gw, accounts, _analyst._day_close(day, now), base) for day in days]
+    start_nav = _analyst.consolidated_nav(gw, accounts, _analyst.day_close(before, now), base)
+    navs = [_analyst.consolidated_nav(gw, accounts, _analyst.day_close(day, now), base) for day in days]
     return {'freq': 'D', 'dates': [day.strftime('%Y%m%d') for day in days], 'nav': [amount(n) for n in navs],
             'cps': [amount(n / start_nav - 1, 4) if start_nav else 0.0 for n in navs],
             'startNav': {'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)}}
@@ -73,7 +74,7 @@ def pa_all_periods(gw, req):
 
 def _hours(instrument) -> Dict[str, Any]:
     """(time zone, liquid (open, close), extended (open, close)) as HHMM local, as /trsrv/secdef/schedule uses."""
-    template = _contract._schedule(instrument, instrument.exchange.upper())
+    template = _contract.weekly_schedule(instrument, instrument.exchange.upper())
     day = template['schedules'][0]
     liquid = day['sessions'][0]
     extended = day['tradingtimes'][0]
