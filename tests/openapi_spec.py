@@ -1,7 +1,7 @@
 """IBKR's OpenAPI spec for the simulator tests: where it is, reading it, its schemas as JSON Schema, validating.
 
-The spec (OpenAPI 3.0) is not part of this repository: it lives beside the checkout, in
-``../shared/reference/ibkr-openapi.json``. Tests that need it skip when it is absent (``spec_or_skip``).
+The spec (OpenAPI 3.0, IBKR's public document) is part of the repository: ``tests/data/ibkr-openapi.json``.
+A test that needs it fails when it is missing (``spec_or_skip`` keeps its old name; it no longer skips).
 
 An OpenAPI 3.0 schema is nearly JSON Schema: ``$ref`` points into the document's ``components``,
 ``nullable: true`` means null is allowed too, and ``example`` and a few more keys are documentation.
@@ -20,7 +20,7 @@ from typing import Any, Collection, Dict, List, Optional
 
 import pytest
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parents[2] / 'shared' / 'reference' / 'ibkr-openapi.json'
+SPEC_PATH = pathlib.Path(__file__).resolve().parent / 'data' / 'ibkr-openapi.json'
 
 # OpenAPI keys that JSON Schema does not have, or that only document: dropped by the conversion
 _NOT_JSON_SCHEMA = frozenset({'nullable', 'example', 'examples', 'discriminator', 'xml', 'externalDocs',
@@ -40,10 +40,10 @@ def load_spec() -> Optional[Dict[str, Any]]:
 
 
 def spec_or_skip() -> Dict[str, Any]:
-    """The spec document; skips the calling test (or fixture) when it is absent."""
+    """The spec document; fails the calling test (or fixture) when the repository's copy is missing."""
     spec = load_spec()
     if spec is None:
-        pytest.skip(f"IBKR's OpenAPI spec is not available at {SPEC_PATH}")
+        pytest.fail(f"IBKR's OpenAPI spec is missing from the repository: {SPEC_PATH}")
     return spec
 
 

@@ -375,3 +375,10 @@ def run_probes(probes: Mapping[Hashable, Tuple[str, Probe]], workers: int = 16
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip(probes, pool.map(run, probes.values())))
+
+
+# --------------------------------------------------------------------------- the routes of the whole API (issue 13)
+
+from sim_route_probes_fullapi import FULL_API_PROBES  # noqa: E402  (it uses the helpers above)
+
+PROBES.update(FULL_API_PROBES)

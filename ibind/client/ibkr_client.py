@@ -17,6 +17,11 @@ from ibind import var
 from ibind.base.pacing import NoPacing, Pacer
 from ibind.base.rest_client import RestClient
 from ibind.client.ibkr_client_mixins.accounts_mixin import AccountsMixin
+from ibind.client.ibkr_client_mixins.alerts_mixin import AlertsMixin  # [fullapi]
+from ibind.client.ibkr_client_mixins.api_additions_mixin import ApiAdditionsMixin  # [fullapi]
+from ibind.client.ibkr_client_mixins.event_contracts_mixin import EventContractsMixin  # [fullapi]
+from ibind.client.ibkr_client_mixins.fa_mixin import FaMixin  # [fullapi]
+from ibind.client.ibkr_client_mixins.fyi_mixin import FyiMixin  # [fullapi]
 from ibind.client.ibkr_client_mixins.contract_mixin import ContractMixin
 from ibind.client.ibkr_client_mixins.marketdata_mixin import MarketdataMixin
 from ibind.client.ibkr_client_mixins.order_mixin import OrderMixin
@@ -33,7 +38,8 @@ _LOGGER = project_logger('ibind.client')
 
 
 class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin, MarketdataMixin, OrderMixin, PortfolioMixin,
-                 ScannerMixin, SessionMixin, WatchlistMixin):
+                 ScannerMixin, SessionMixin, WatchlistMixin,
+                 AlertsMixin, FyiMixin, FaMixin, EventContractsMixin, ApiAdditionsMixin):  # [fullapi]
     """A client for the IBKR REST API (gateway or OAuth 1.0a), extending RestClient with every endpoint.
 
     See https://interactivebrokers.github.io/cpwebapi/endpoints. Arguments follow the API reference:

@@ -12,11 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
+from ibind.sim import extra_routes
 from ibind.sim.accounts import routes as accounts_routes
+from ibind.sim.alerts import routes as alerts_routes
+from ibind.sim.alerts.state import AlertBook
 from ibind.sim.contract import routes as contract_routes
 from ibind.sim.contract.state import ContractState
 from ibind.sim.control import routes as control_routes
-from ibind.sim.interfaces import BrokerageSession, ContractSearches, MarketDataFeeds
+from ibind.sim.fa import routes as fa_routes
+from ibind.sim.fa.state import FaState
+from ibind.sim.forecast import routes as forecast_routes
+from ibind.sim.forecast.state import ForecastUniverse
+from ibind.sim.fyi import routes as fyi_routes
+from ibind.sim.fyi.state import FyiCenter
+from ibind.sim.interfaces import AllocationGroups, BrokerageSession, ContractSearches, MarketDataFeeds
 from ibind.sim.marketdata import routes as marketdata_routes
 from ibind.sim.marketdata.state import MarketDataState
 from ibind.sim.oauth import routes as oauth_routes
@@ -69,6 +78,24 @@ def _session_state(gw: 'Gateway') -> SessionState:
     return SessionState(gw.config, gw.clock, gw.rng)
 
 
+def _fyi_state(gw: 'Gateway') -> FyiCenter:
+    """A fresh notification centre; the listeners of the previous one (a streaming layer) stay subscribed."""
+    previous = getattr(gw, 'fyi', None)  # absent on the first reset
+    center = FyiCenter(gw)
+    if previous is not None:
+        center.listeners = previous.listeners
+    return center
+
+
+def _forecast_state(gw: 'Gateway') -> ForecastUniverse:
+    return ForecastUniverse(gw.clock.now())
+
+
+def _no_prompt_answers(gw: 'Gateway') -> List[Any]:
+    """The answers to server prompts (POST /iserver/notification), newest last."""
+    return []
+
+
 CATEGORIES: List[Category] = [
     Category('oauth', oauth_routes.routes),
     Category('session', session_routes.routes, state=_session_state, describe_as='session',
@@ -83,6 +110,13 @@ CATEGORIES: List[Category] = [
     Category('scanner', scanner_routes.routes),
     Category('watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore,
              describe_as='watchlists'),
+    # the categories of the full API (issue 13); FYI before alerts: a triggered alert posts an FYI notification
+    Category('fyi', fyi_routes.routes, state=_fyi_state, describe_as='fyi'),
+    Category('alerts', alerts_routes.routes, state=AlertBook, describe_as='alerts'),
+    Category('fa', fa_routes.routes, state=FaState, describe_as='fa', provides=(AllocationGroups,)),
+    Category('forecast', forecast_routes.routes, state=_forecast_state),
+    # routes the full API adds to existing categories (portfolio analyst, contract, orders' prompts, search)
+    Category('additions', extra_routes.routes, attribute='prompt_answers', state=_no_prompt_answers),
 ]
 
 CONTROL_TABLES: List[RouteTable] = [control_routes.routes, streaming_control.routes]  # /sim/..., /sim/ws

@@ -31,7 +31,11 @@ from ibind.sim.transport.http import ApiError, SimRequest, SimResponse, html_not
 from ibind.sim.transport.router import Route, Router
 
 if TYPE_CHECKING:
+    from ibind.sim.alerts.state import AlertBook
     from ibind.sim.contract.state import ContractState
+    from ibind.sim.fa.state import FaState
+    from ibind.sim.forecast.state import ForecastUniverse
+    from ibind.sim.fyi.state import FyiCenter
     from ibind.sim.marketdata.state import MarketDataState
     from ibind.sim.orders.book import OrderBook
     from ibind.sim.portfolio.state import PortfolioState
@@ -76,6 +80,11 @@ class Gateway:
     orders: 'OrderBook'
     portfolio: 'PortfolioState'
     watchlists: 'WatchlistStore'
+    fyi: 'FyiCenter'
+    alerts: 'AlertBook'
+    fa: 'FaState'
+    forecast: 'ForecastUniverse'
+    prompt_answers: List[Dict[str, Any]]  # POST /iserver/notification
 
     def __init__(self, config: Optional[SimConfig] = None):
         self.config = config or SimConfig()
@@ -161,10 +170,12 @@ class Gateway:
 
     def handle(self, request: SimRequest) -> SimResponse:
         """Answer one request below /v1/api."""
-        route, params, other_method = self.api.match(request.method, request.path)
+        # [fullapi] HEAD is answered like GET (the server drops the body); a 405 names the allowed methods
+        method = 'GET' if request.method == 'HEAD' else request.method
+        route, params, other_method = self.api.match(method, request.path)
         if route is None:
             if other_method:
-                response = ApiError(405, 'Method Not Allowed').to_response()
+                response = _method_not_allowed(self.api, request.path)
             else:
                 response = html_not_found()
             self.counters.count(f'{request.method} (unknown)', response.status)
@@ -177,9 +188,12 @@ class Gateway:
 
     def handle_control(self, request: SimRequest) -> SimResponse:
         """Answer one request of the control API below /sim."""
-        route, params, other_method = self.control.match(request.method, request.path)
+        method = 'GET' if request.method == 'HEAD' else request.method  # [fullapi] HEAD like GET
+        route, params, other_method = self.control.match(method, request.path)
         if route is None:
-            return ApiError(405 if other_method else 404, 'no such control endpoint').to_response()
+            if other_method:
+                return _method_not_allowed(self.control, request.path)
+            return ApiError(404, 'no such control endpoint').to_response()
         request.path_params = params
         request.route = route.name
         try:
@@ -201,6 +215,7 @@ class Gateway:
                 if response is None:
                     now = self.clock.now()
                     self.orders.sync(now)  # working orders fill as simulated time passes
+                    self.alerts.sync(now)  # [fullapi] alerts fire as the price path crosses them
                     if route.session != 'none':
                         self.session.observe(now)
                         self.session.require(route.session)
@@ -211,6 +226,12 @@ class Gateway:
         for middleware in reversed(self.middlewares):
             response = middleware.after(self, request, route, response)
         return response
+
+
+def _method_not_allowed(router: Router, path: str) -> SimResponse:
+    """405 with the ``Allow`` header RFC 9110 requires (OPTIONS included: the gateway answers it with 405 too)."""
+    allowed = ', '.join(router.allowed_methods(path))
+    return ApiError(405, f'Method Not Allowed (allowed: {allowed})', headers={'Allow': allowed}).to_response()
 
 
 def _refuse_constant(name: str) -> Any:

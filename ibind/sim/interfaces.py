@@ -10,7 +10,7 @@ test instead of being guessed around.
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import Any, Dict, Optional, Protocol
 
 
 class BrokerageSession(Protocol):
@@ -32,3 +32,15 @@ class ContractSearches(Protocol):
 
     def searched(self, conid: int) -> bool:
         """Was /iserver/secdef/search called for this underlying in this session (or is the quirk off)?"""
+
+
+class AllocationGroups(Protocol):
+    """The FA state, as the orders see it (``gw.fa``): an order for a group's name is split across its accounts."""
+
+    groups: Dict[str, Any]  # group name -> the group (its accounts and allocation method)
+
+    def is_group(self, name: Any) -> bool:
+        """Is ``name`` the name of an allocation group (rather than an account id)?"""
+
+    def split(self, group: Any, quantity: float, price: float) -> Dict[str, int]:
+        """Shares per sub-account of ``quantity`` for ``group`` (at about ``price``), by the group's method."""

@@ -210,3 +210,41 @@ class _Failure:
 
     def __init__(self, error: BaseException):
         self.error = error
+
+
+# [fullapi] helpers the established ibind's published examples import (``from ibind.support.py_utils import ...``)
+
+def print_table(rows: Any, columns: Optional[Iterable[str]] = None, file: Any = None, max_width: int = 40) -> None:
+    """Print a list of dicts (or one dict) as a plain-text table: a header of the keys, one line per row.
+
+    ``columns`` picks and orders the keys (default: every key, in order of first appearance). Values are
+    shown with ``str`` and cut to ``max_width`` characters; a missing key is an empty cell. ``file``: where
+    to print (default stdout). For a quick look in scripts and notebooks; use pandas for real work.
+    """
+    import sys
+
+    if isinstance(rows, Mapping):
+        rows = [rows]
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
+        raise TypeError(f"'rows' must be a list of dicts or one dict, got {type(rows).__name__}")
+    rows = list(rows)
+    if not all(isinstance(row, Mapping) for row in rows):
+        raise TypeError("'rows' must be a list of dicts (each row a dict of column -> value)")
+    if isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < 4:
+        raise ValueError(f"'max_width' must be an int >= 4, got {max_width!r}")
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    else:
+        columns = list(columns)
+
+    def cell(value: Any) -> str:
+        text = '' if value is None else str(value).replace('\n', ' ')
+        return text if len(text) <= max_width else text[:max_width - 3] + '...'
+
+    table = [[cell(column) for column in columns]] + [[cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    out = sys.stdout if file is None else file
+    for index, line in enumerate(table):
+        print('  '.join(text.ljust(width) for text, width in zip(line, widths)).rstrip(), file=out)
+        if index == 0:
+            print('  '.join('-' * width for width in widths), file=out)

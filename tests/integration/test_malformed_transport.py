@@ -20,7 +20,7 @@ from ibind.sim import GatewaySimulator
 from ibind.support.errors import BadResponseError, ExternalBrokerError, OutcomeUnknownError
 from scripted_server import Reply
 
-SEED = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'seeds', '001_6c6158034f467e21.txt')
+SEED = os.path.join(os.path.dirname(__file__), '..', 'data', 'ibind_reference_signatures.txt')
 ACCOUNT = 'DU1234567'
 AAPL = 265598
 SPX = 416904
@@ -231,7 +231,7 @@ def _seed_methods():
 def test_every_public_method_of_the_reference_is_covered():
     seed = _seed_methods()
     if not seed:
-        pytest.skip('seed 001 not available')
+        pytest.fail(f'seed 001\'s signatures are missing: {SEED}')
     covered = {call.name for call in CALLS} | set(OAUTH_CALLS) | set(NOT_RAISING)
     assert seed - covered == set()
 

@@ -1,6 +1,6 @@
 """Every method of the API reference (seed 001) exists on IbkrClient with the same signature.
 
-The reference is parsed from ../shared/seeds (skipped where absent): method names, argument names and
+The reference is parsed from tests/data/ibind_reference_signatures.txt (seed 001's signatures): method names, argument names and
 order, defaults, and the ``@ensure_list_arg`` decorators. ibind may add optional arguments after the
 documented ones (and accept one-or-many in more places), never change or drop one.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from ibind import IbkrClient, var
 
-SEED = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'seeds', '001_6c6158034f467e21.txt')
+SEED = os.path.join(os.path.dirname(__file__), '..', 'data', 'ibind_reference_signatures.txt')
 MIXIN_COUNTS = {'AccountsMixin': 7, 'ContractMixin': 16, 'MarketdataMixin': 10, 'OrderMixin': 10,
                 'PortfolioMixin': 15, 'ScannerMixin': 4, 'SessionMixin': 7, 'WatchlistMixin': 4}
 
@@ -65,8 +65,7 @@ def parse_reference():
     return methods
 
 
-reference = parse_reference() if os.path.exists(SEED) else {}
-pytestmark = pytest.mark.skipif(not reference, reason='seed 001 not available')
+reference = parse_reference()
 
 
 def test_reference_was_parsed():

@@ -96,7 +96,7 @@ def trading_schedule(gw, req):
     exchange = (req.query.get('exchange') or '').strip().upper()
     instrument = next((i for i in candidates if i.exchange.upper() == exchange), candidates[0])
     exchanges = comma_list(req.query.get('exchangeFilter') or '') or [exchange or instrument.exchange]
-    return [_schedule(instrument, exchange.upper()) for exchange in exchanges]
+    return [weekly_schedule(instrument, exchange.upper()) for exchange in exchanges]
 
 
 _EXCHANGE_NAMES = {'NYSE': 'New York Stock Exchange', 'NASDAQ': 'NASDAQ', 'ISLAND': 'NASDAQ', 'ARCA': 'NYSE Arca',
@@ -104,7 +104,7 @@ _EXCHANGE_NAMES = {'NYSE': 'New York Stock Exchange', 'NASDAQ': 'NASDAQ', 'ISLAN
                    'IDEALPRO': 'IDEALPRO forex'}
 
 
-def _schedule(instrument: Instrument, exchange: str) -> Dict[str, Any]:
+def weekly_schedule(instrument: Instrument, exchange: str) -> Dict[str, Any]:
     """A weekly template (20000103 = any Monday ... 20000107 = any Friday), as the docs describe it."""
     if instrument.sec_type in ('FUT', 'FOP'):
         timezone, liquid, trading, clearing = 'America/Chicago', ('0830', '1500'), ('1700', '1600'), '1600'

@@ -171,10 +171,14 @@ class Matching:
         """``quantity`` (default: all that remains) trades at ``price``: book it; once the order is complete,
         wake its children and cancel its OCA siblings."""
         gw = self.gateway
-        account = gw.account(order.account)
         quantity = order.remaining if quantity is None else min(quantity, order.remaining)
-        account.apply_fill(order.instrument, 'B' if order.is_buy else 'S', quantity, price, now,
-                           order.order_id, gw.ids, order_ref=order.coid)
+        if gw.fa.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
+            shares = gw.fa.split(gw.fa.groups[order.account], quantity, price)
+        else:
+            shares = {gw.account(order.account).account_id: quantity}
+        for account_id, part in shares.items():
+            gw.accounts[account_id].apply_fill(order.instrument, 'B' if order.is_buy else 'S', part, price, now,
+                                               order.order_id, gw.ids, order_ref=order.coid)
         order.avg_price = price if not order.filled else \
             (order.avg_price * order.filled + price * quantity) / (order.filled + quantity)
         order.filled += quantity

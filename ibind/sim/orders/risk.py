@@ -40,8 +40,8 @@ def fraction_rejection(tickets) -> Optional[str]:
 
 def margin_rejection(gw, tickets, now: float) -> Optional[str]:
     """IBKR's rejection text when the tickets together need more initial margin than the account has."""
-    if not gw.config.margin_checks or not tickets:
-        return None
+    if not gw.config.margin_checks or not tickets or gw.fa.is_group(tickets[0].account):
+        return None  # (an FA group's order is split across its accounts; each is checked by the broker, not here)
     account = gw.account(tickets[0].account)
     figures = account_figures(gw, account, now)
     added = 0.0

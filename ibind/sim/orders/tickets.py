@@ -167,8 +167,8 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
     outside = raw.get('outsideRTH', raw.get('outsideRth'))
     account = default_account
     acct_id = _text('acctId', raw.get('acctId'), invalid)
-    if acct_id is not None:
-        account = gw.account(acct_id).account_id
+    if acct_id is not None:  # an FA allocation group's name places an order split across its accounts
+        account = acct_id if gw.fa.is_group(acct_id) else gw.account(acct_id).account_id
     parent_ref = raw.get('parentId')
     return Ticket(
         instrument=instrument, conidex=conidex_text, account=account, side=side.strip().upper(),

@@ -44,12 +44,12 @@ def performance_start(today: _dt.date, period: str) -> _dt.date:
     return _months_back(today, months) + one_day
 
 
-def _day_close(day: _dt.date, now: float) -> float:
+def day_close(day: _dt.date, now: float) -> float:
     """The instant a day's NAV is taken: its last second (New York), or now for today."""
     return min(eastern_midnight(day + _dt.timedelta(days=1)) - 1, now)
 
 
-def _consolidated_nav(gw, accounts: List[Account], t: float, base: str) -> float:
+def consolidated_nav(gw, accounts: List[Account], t: float, base: str) -> float:
     return sum(nav_at(gw, account, t) * fx_rate(gw, account.base_currency, base, t) for account in accounts)
 
 
@@ -74,8 +74,8 @@ def pa_performance(gw, req):
     start = performance_start(today, period)
     days = [start + _dt.timedelta(days=i) for i in range((today - start).days + 1)]
     before = start - _dt.timedelta(days=1)
-    start_nav = _consolidated_nav(gw, accounts, _day_close(before, now), base)
-    navs = [_consolidated_nav(gw, accounts, _day_close(day, now), base) for day in days]
+    start_nav = consolidated_nav(gw, accounts, day_close(before, now), base)
+    navs = [consolidated_nav(gw, accounts, day_close(day, now), base) for day in days]
     returns = [amount(nav / start_nav - 1, 4) if start_nav else 0.0 for nav in navs]
 
     months: Dict[str, float] = {}                    # YYYYMM -> NAV at the month's last analysed day

@@ -99,5 +99,12 @@ class Router:
                 other_method = True
         return None, {}, other_method
 
+    def allowed_methods(self, path: str) -> List[str]:
+        """The methods some route answers on ``path`` (HEAD wherever GET is): the ``Allow`` header of a 405."""
+        methods = {route.method for route in self.routes if route.pattern.match(path)}
+        if 'GET' in methods:
+            methods.add('HEAD')
+        return sorted(methods)
+
     def templates(self) -> List[str]:
         return sorted({route.name for route in self.routes})

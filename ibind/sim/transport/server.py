@@ -156,7 +156,9 @@ def control_refusal(method: str, headers: Any, extra_hosts: Any = ()) -> Optiona
     return None
 
 
-_METHODS = frozenset({'GET', 'POST', 'PUT', 'DELETE', 'PATCH'})  # the methods the gateway answers; others 501
+# the methods the gateway answers; others 501. HEAD is answered like GET without the body; OPTIONS (and a
+# method the path does not take) is 405 with an Allow header, 404 where no route has the path
+_METHODS = frozenset({'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -208,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = 'close' in connection
             if headers.get('expect', '').lower() == '100-continue':
                 self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+            if not (self.command.isascii() and self.command.isalpha() and self.command.isupper()):
+                raise _MalformedRequest(400, f'Bad Request: malformed method {self.command!r}')
             if self.command not in _METHODS:
                 raise _MalformedRequest(501, f'Not Implemented: {self.command}')
             self._handle()
@@ -300,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append('Connection: close')
         head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        if getattr(self, 'command', None) == 'HEAD':  # [fullapi] the headers of the GET answer, no body
+            payload = b''
         try:
             self.wfile.write(head + payload)
         except OSError:  # the client went away (timed out); nothing to answer

@@ -406,6 +406,12 @@ EXAMPLES: Tuple[Example, ...] = (
     Example('DELETE /iserver/watchlist', 'L11220-11226', {'data': {'deleted': STR}, 'action': STR, 'MID': STR}),
 )
 
+# [fullapi] the routes of the whole API (issue 13): their examples and classification live in their own module
+from documented_examples_fullapi import NOT_IN_SEED as _FULL_API_NOT_IN_SEED  # noqa: E402
+from documented_examples_fullapi import examples as _full_api_examples  # noqa: E402
+
+EXAMPLES += _full_api_examples(Example, Maybe)
+
 # Simulator routes seed 002 does not document at all (no example, no field list), and where their shape comes from.
 NOT_IN_SEED: Dict[str, str] = {
     'GET /iserver/account/{accountId}/summary': "IBKR's OpenAPI spec (checked by test_openapi_conformance)",
@@ -414,6 +420,7 @@ NOT_IN_SEED: Dict[str, str] = {
     'GET /iserver/account/{accountId}/summary/margins': "IBKR's OpenAPI spec",
     'GET /iserver/account/{accountId}/summary/market_value': "IBKR's OpenAPI spec",
 }
+NOT_IN_SEED.update(_FULL_API_NOT_IN_SEED)
 
 
 def _example_id(example: Example) -> str:

@@ -1,0 +1,275 @@
+"""The alerts of the simulated accounts, and the watch that fires them as the simulated market moves."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import time as _time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ibind.sim.transport.http import ApiError
+
+_LOGGER = logging.getLogger('ibind.sim.alerts')
+
+FIRST_ALERT_ID = 9_876_543_210 - 1000      # alert ids look like the docs' (order ids of a separate series)
+MTA_ORDER_ID = 9_998_887_776
+MTA_TOOL_ID = 55_834_574_848
+PRICE, TIME, MARGIN, TRADE, VOLUME = 1, 3, 4, 5, 6
+CONDITION_TYPES = {1: 'Price', 3: 'Time', 4: 'Margin', 5: 'Trade', 6: 'Volume', 7: 'MTA market', 8: 'MTA Position',
+                   9: 'MTA Account Daily PnL'}
+WATCHED_TYPES = (PRICE, TIME)              # the others are stored and listed, and never fire in the simulator
+OPERATORS = ('>=', '<=')
+LOGIC_BINDS = ('a', 'o', 'n')
+MAX_STEPS_PER_SYNC = 240                   # price samples per condition between two requests, at most
+TIME_FORMAT = '%Y%m%d-%H:%M:%S'
+
+
+@dataclass
+class Condition:
+    type: int
+    conidex: str
+    operator: str
+    value: str
+    trigger_method: str = '0'
+    logic_bind: str = 'n'
+    time_zone: Optional[str] = None
+
+    @property
+    def conid(self) -> int:
+        return int(self.conidex.split('@', 1)[0])
+
+
+@dataclass
+class Alert:
+    order_id: int
+    account: str
+    name: str
+    message: str
+    conditions: List[Condition]
+    repeatable: int = 0
+    outside_rth: int = 0
+    tif: str = 'GTC'
+    expire_time: Optional[str] = None
+    email: Optional[str] = None
+    send_message: int = 0
+    show_popup: int = 0
+    itws_orders_only: int = 0
+    active: int = 1
+    triggered: bool = False
+    created_at: float = 0.0
+    fired_times: List[float] = field(default_factory=list)
+    holding: bool = False                  # the condition held at the last sample (a repeatable alert re-arms)
+
+
+def parse_time(text: str, name: str) -> float:
+    """'YYYYMMDD-HH:mm:ss' (UTC) as epoch seconds; the gateway's 400 otherwise."""
+    try:
+        return float(calendar.timegm(_time.strptime(text, TIME_FORMAT)))
+    except (TypeError, ValueError):
+        raise ApiError(400, f'Bad Request: {name} must be "YYYYMMDD-HH:mm:ss", got {text!r}') from None
+
+
+def format_time(epoch: float) -> str:
+    return _time.strftime(TIME_FORMAT, _time.gmtime(epoch))
+
+
+def _flag(body: Dict[str, Any], name: str, default: Optional[int] = None) -> int:
+    value = body.get(name, default)
+    if value is None:
+        raise ApiError(400, f'Bad Request: missing required field {name}')
+    if isinstance(value, bool):
+        value = int(value)
+    if value not in (0, 1):
+        raise ApiError(400, f'Bad Request: {name} must be 0 or 1, got {value!r}')
+    return int(value)
+
+
+class AlertBook:
+    """Every alert of this user, by alert id (order_id), and the one MTA alert."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.alerts: Dict[int, Alert] = {}
+        self._next_id = FIRST_ALERT_ID
+        self.last_sync = gateway.clock.now()
+        self.mta_order_id = MTA_ORDER_ID
+        self.mta_active = 1
+
+    # ----------------------------------------------------------------- create, change, delete
+
+    def save(self, account: str, body: Dict[str, Any]) -> Alert:
+        """Create an alert, or modify the one whose id is ``body['orderId']``."""
+        gw = self.gateway
+        for name in ('alertName', 'alertMessage', 'tif'):
+            if not isinstance(body.get(name), str) or not body[name].strip():
+                raise ApiError(400, f'Bad Request: {name} must be a non-empty string')
+        tif = body['tif'].upper()
+        if tif not in ('GTC', 'GTD'):
+            raise ApiError(400, f'Bad Request: tif must be GTC or GTD, got {body["tif"]!r}')
+        expire_time = body.get('expireTime')
+        if tif == 'GTD':
+            if not expire_time:
+                raise ApiError(400, 'Bad Request: expireTime is required when tif is GTD')
+            parse_time(expire_time, 'expireTime')
+        send_message = _flag(body, 'sendMessage', 0)
+        if send_message and not body.get('email'):
+            raise ApiError(400, 'Bad Request: email is required when sendMessage is 1')
+        conditions = [self._condition(index, raw) for index, raw in enumerate(body.get('conditions') or [])]
+        if not conditions:
+            raise ApiError(400, 'Bad Request: conditions must be a non-empty array')
+        existing_id = body.get('orderId')
+        now = gw.clock.now()
+        alert = Alert(order_id=0, account=account, name=body['alertName'], message=body['alertMessage'],
+                      conditions=conditions, repeatable=_flag(body, 'alertRepeatable'),
+                      outside_rth=_flag(body, 'outsideRth'), tif=tif, expire_time=expire_time if tif == 'GTD' else None,
+                      email=body.get('email'), send_message=send_message, show_popup=_flag(body, 'showPopup', 0),
+                      itws_orders_only=_flag(body, 'iTWSOrdersOnly', 0), created_at=now)
+        if existing_id not in (None, 0, '0'):
+            old = self.get(existing_id)
+            if old.account != account:
+                raise ApiError(400, f'Bad Request: alert {existing_id} belongs to another account')
+            del self.alerts[old.order_id]  # a modified alert gets a new id, as the docs say of the MTA alert
+        alert.order_id = self._new_id()
+        alert.holding = self._holds(alert, now)  # an alert fires on a crossing, not for being already true
+        self.alerts[alert.order_id] = alert
+        return alert
+
+    def _condition(self, index: int, raw: Any) -> Condition:
+        where = f'conditions[{index}]'
+        if not isinstance(raw, dict):
+            raise ApiError(400, f'Bad Request: {where} must be an object')
+        kind = raw.get('type')
+        if isinstance(kind, bool) or kind not in CONDITION_TYPES:
+            raise ApiError(400, f'Bad Request: {where}.type must be one of {sorted(CONDITION_TYPES)}, got {kind!r}')
+        operator = raw.get('operator')
+        if operator not in OPERATORS:
+            raise ApiError(400, f'Bad Request: {where}.operator must be ">=" or "<=", got {operator!r}')
+        logic_bind = raw.get('logicBind', 'n')
+        if logic_bind not in LOGIC_BINDS:
+            raise ApiError(400, f'Bad Request: {where}.logicBind must be "a", "o" or "n", got {logic_bind!r}')
+        value = raw.get('value')
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value).strip() == '':
+            raise ApiError(400, f'Bad Request: {where}.value must be a string, got {value!r}')
+        value = str(value)
+        conidex = str(raw.get('conidex') or '')
+        if kind == PRICE:
+            conid_text = conidex.split('@', 1)[0]
+            if not conid_text.isdecimal():
+                raise ApiError(400, f'Bad Request: {where}.conidex must be "conid@exchange", got {conidex!r}')
+            self.gateway.universe.get(int(conid_text))  # an unknown conid is the gateway's 400
+            try:
+                float(value)
+            except ValueError:
+                raise ApiError(400, f'Bad Request: {where}.value must be a price, got {value!r}') from None
+        elif kind == TIME:
+            parse_time(value, f'{where}.value')
+        return Condition(type=kind, conidex=conidex, operator=operator, value=value,
+                         trigger_method=str(raw.get('triggerMethod', '0')), logic_bind=logic_bind,
+                         time_zone=raw.get('timeZone'))
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def get(self, alert_id: Any) -> Alert:
+        try:
+            key = int(str(alert_id))
+        except ValueError:
+            raise ApiError(400, f'Bad Request: alert id must be a whole number, got {alert_id!r}') from None
+        alert = self.alerts.get(key)
+        if alert is None:
+            raise ApiError(400, f'Bad Request: no alert with id {alert_id}')
+        return alert
+
+    def activate(self, account: str, alert_id: Any, active: Any) -> Alert:
+        if isinstance(active, bool) or active not in (0, 1):
+            raise ApiError(400, f'Bad Request: alertActive must be 0 or 1, got {active!r}')
+        alert = self.get(alert_id)
+        if alert.account != account:
+            raise ApiError(400, f'Bad Request: alert {alert_id} belongs to another account')
+        alert.active = active
+        if active:
+            alert.holding = self._holds(alert, self.gateway.clock.now())
+        return alert
+
+    def delete(self, account: str, alert_id: Any) -> List[int]:
+        """Delete one alert, or every alert of the account for id 0 (as documented); the ids deleted."""
+        if str(alert_id) == '0':
+            gone = [a.order_id for a in self.alerts.values() if a.account == account]
+        else:
+            alert = self.get(alert_id)
+            if alert.account != account:
+                raise ApiError(400, f'Bad Request: alert {alert_id} belongs to another account')
+            gone = [alert.order_id]
+        for order_id in gone:
+            del self.alerts[order_id]
+        return gone
+
+    def of_account(self, account: str) -> List[Alert]:
+        return [a for a in self.alerts.values() if a.account == account]
+
+    # ----------------------------------------------------------------- the watch
+
+    def sync(self, now: float) -> None:
+        """Fire every active alert whose conditions became true between the last request and ``now``."""
+        start, self.last_sync = self.last_sync, max(self.last_sync, now)
+        if now <= start:
+            return
+        for alert in list(self.alerts.values()):
+            if alert.active and not (alert.triggered and not alert.repeatable):
+                self._watch(alert, start, now)
+
+    def _watch(self, alert: Alert, start: float, end: float) -> None:
+        if not all(c.type in WATCHED_TYPES for c in alert.conditions):
+            return
+        expires = parse_time(alert.expire_time, 'expireTime') if alert.expire_time else None
+        steps = 1
+        for condition in alert.conditions:
+            if condition.type == PRICE:
+                steps = MAX_STEPS_PER_SYNC
+        step = (end - start) / steps
+        for index in range(1, steps + 1):
+            t = start + step * index
+            if expires is not None and t > expires:
+                alert.active = 0
+                return
+            holds = self._holds(alert, t)
+            if holds and not alert.holding:
+                self._fire(alert, t)
+                if not alert.repeatable:
+                    alert.holding = holds
+                    return
+            alert.holding = holds
+
+    def _holds(self, alert: Alert, t: float) -> bool:
+        """The alert's conditions at time ``t``, combined left to right by their logicBind ('a' AND, 'o' OR)."""
+        result: Optional[bool] = None
+        bind = 'n'
+        for condition in alert.conditions:
+            value = self._condition_holds(condition, t)
+            result = value if result is None else (result and value if bind == 'a' else result or value)
+            bind = condition.logic_bind
+        return bool(result)
+
+    def _condition_holds(self, condition: Condition, t: float) -> bool:
+        if condition.type == PRICE:
+            observed = self.gateway.market.last(condition.conid, t)
+        elif condition.type == TIME:
+            observed = t
+        else:
+            return False
+        target = parse_time(condition.value, 'value') if condition.type == TIME else float(condition.value)
+        return observed >= target if condition.operator == '>=' else observed <= target
+
+    def _fire(self, alert: Alert, t: float) -> None:
+        alert.triggered = True
+        alert.fired_times.append(t)
+        _LOGGER.debug('alert %s (%s) fired at %s', alert.order_id, alert.name, t)
+        self.gateway.fyi.notify('PR' if alert.conditions[0].type == PRICE else 'TO', alert.name, alert.message,
+                                at=t, alert_id=alert.order_id)
+
+    def describe(self) -> Dict[str, Any]:
+        return {str(a.order_id): {'account': a.account, 'name': a.name, 'active': a.active,
+                                  'triggered': a.triggered, 'fired': len(a.fired_times)}
+                for a in self.alerts.values()}
