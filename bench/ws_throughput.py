@@ -52,9 +52,11 @@ def main() -> None:
     parser.add_argument('--tls', action='store_true', help='wss:// with a verified certificate (default ws://)')
     args = parser.parse_args()
 
-    with GatewaySimulator(port=0, tls=args.tls, frozen_clock=True) as sim, \
-            IbkrClient(url=sim.url, account_id='DU1234567', cacert=sim.cacert or False, pacing=False) as rest, \
-            requests.Session() as control:
+    with (
+        GatewaySimulator(port=0, tls=args.tls, frozen_clock=True) as sim,
+        IbkrClient(url=sim.url, account_id='DU1234567', cacert=sim.cacert or False, pacing=False) as rest,
+        requests.Session() as control,
+    ):
         control.trust_env = False
         control.verify = sim.cacert or False
         ws = rest.websocket(queue_size=0, poll_interval=0.05)
@@ -66,8 +68,19 @@ def main() -> None:
         accessor.get_all()
 
         # -- parse only (no socket): the client's own cost per message
-        frame = json.dumps({'server_id': '1', 'conidEx': str(CONID), 'conid': CONID, '_updated': 1, '31': '193.18',
-                            '84': '193.17', '86': '193.19', '6119': '1', 'topic': f'smd+{CONID}'})
+        frame = json.dumps(
+            {
+                'server_id': '1',
+                'conidEx': str(CONID),
+                'conid': CONID,
+                '_updated': 1,
+                '31': '193.18',
+                '84': '193.17',
+                '86': '193.19',
+                '6119': '1',
+                'topic': f'smd+{CONID}',
+            }
+        )
         count = min(args.messages, 50_000)
         started = time.perf_counter()
         for _ in range(count):
@@ -128,14 +141,22 @@ def main() -> None:
 
     print(f'IbkrWsClient throughput and latency ({"wss" if args.tls else "ws"}, one run, {args.messages} messages)')
     print(f'  parse + deliver only (no socket):   {parse_rate:10,.0f} msg/s')
-    print(f'  over the socket, via queue:          {queue_rate:10,.0f} msg/s  ({queue_rate / parse_rate:.2f} of parse only)')
-    print(f'  over the socket, via callback:       {callback_rate:10,.0f} msg/s  ({callback_rate / parse_rate:.2f} of parse only)')
+    print(
+        f'  over the socket, via queue:          {queue_rate:10,.0f} msg/s  ({queue_rate / parse_rate:.2f} of parse only)'
+    )
+    print(
+        f'  over the socket, via callback:       {callback_rate:10,.0f} msg/s  ({callback_rate / parse_rate:.2f} of parse only)'
+    )
     if saturated:
-        print(f'  latency sim send -> callback, saturated: p50 {statistics.median(saturated) * 1000:.2f} ms, '
-              f'p99 {_percentile(saturated, 0.99) * 1000:.2f} ms')
+        print(
+            f'  latency sim send -> callback, saturated: p50 {statistics.median(saturated) * 1000:.2f} ms, '
+            f'p99 {_percentile(saturated, 0.99) * 1000:.2f} ms'
+        )
     if low_rate:
-        print(f'  latency sim send -> callback, one at a time ({len(low_rate)} samples): '
-              f'p50 {statistics.median(low_rate) * 1000:.2f} ms, p99 {_percentile(low_rate, 0.99) * 1000:.2f} ms')
+        print(
+            f'  latency sim send -> callback, one at a time ({len(low_rate)} samples): '
+            f'p50 {statistics.median(low_rate) * 1000:.2f} ms, p99 {_percentile(low_rate, 0.99) * 1000:.2f} ms'
+        )
 
 
 if __name__ == '__main__':

@@ -59,6 +59,6 @@ with IbkrClient() as client:
     try:
         client.contract_information_by_conid(1)  # no such contract
     except NotAuthenticatedError:
-        raise SystemExit('The gateway session is not authenticated: log in and run this again.')
+        raise SystemExit('The gateway session is not authenticated: log in and run this again.') from None
     except ExternalBrokerError as error:
         print(f'IBKR refused: status {error.status_code}, body {error.body}')

@@ -61,7 +61,7 @@ columns = {'last_price': 'last', 'bid': 'bid', 'ask': 'ask', 'implied_vol_percen
 ids = snapshot_keys_to_ids(list(columns))  # ['31', '84', '86', '7633', ...]
 conids = [option['conid'] for option in options.values()]
 client.receive_brokerage_accounts()  # IBKR requires it once per session before snapshots
-for attempt in range(5):
+for _attempt in range(5):
     snapshot = {entry['conid']: entry for entry in client.live_marketdata_snapshot(conids, ids).data}
     if all(ids[0] in entry for entry in snapshot.values()):
         break

@@ -36,7 +36,7 @@ try:
     # Everything else comes from the IBIND_OAUTH1A_* variables (OAuth1aConfig()).
     client = IbkrClient(use_oauth=True)
 except OAuthError as error:  # missing or unreadable settings are reported together, before anything is sent
-    raise SystemExit(f'OAuth could not start: {error}')
+    raise SystemExit(f'OAuth could not start: {error}') from error
 
 print(f'client: {client!r}')
 tickler = client.tickler

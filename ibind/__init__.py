@@ -43,11 +43,31 @@ _EXPORTS = {
     'parse_snapshot': 'ibind.support.values',
     'parse_value': 'ibind.support.values',
     'diagnose': 'ibind.diagnosis',
-    **{name: 'ibind.support.errors' for name in (
-        'ExternalBrokerError', 'NotAuthenticatedError', 'NoBridgeError', 'CompetingSessionError', 'RateLimitError',
-        'BadResponseError', 'TransportError', 'RequestTimeoutError', 'OutcomeUnknownError', 'OrderRejectedError',
-        'OrderQuestionError', 'AmbiguousSymbolError', 'SymbolNotFoundError', 'OAuthError', 'ClientClosedError',
-        'NotSentError', 'GatewayUnreachableError', 'TLSError', 'RedirectError', 'OrderInterruptedError')},
+    **dict.fromkeys(
+        (
+            'ExternalBrokerError',
+            'NotAuthenticatedError',
+            'NoBridgeError',
+            'CompetingSessionError',
+            'RateLimitError',
+            'BadResponseError',
+            'TransportError',
+            'RequestTimeoutError',
+            'OutcomeUnknownError',
+            'OrderRejectedError',
+            'OrderQuestionError',
+            'AmbiguousSymbolError',
+            'SymbolNotFoundError',
+            'OAuthError',
+            'ClientClosedError',
+            'NotSentError',
+            'GatewayUnreachableError',
+            'TLSError',
+            'RedirectError',
+            'OrderInterruptedError',
+        ),
+        'ibind.support.errors',
+    ),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -72,21 +92,37 @@ if TYPE_CHECKING:  # what static analysers and IDEs see
     from ibind.base.retry import RetryPolicy
     from ibind.client.ibkr_client import IbkrClient
     from ibind.client.ibkr_definitions import snapshot_keys_to_ids
+    from ibind.client.ibkr_ws_client import IbkrWsClient
+    from ibind.client.ibkr_ws_definitions import IbkrWsKey
     from ibind.client.order_request import OrderRequest, make_order_request
     from ibind.client.questions import Answers, QuestionType
     from ibind.client.stock_query import StockQueries, StockQuery
     from ibind.client.tickler import Tickler
-    from ibind.diagnosis import diagnose
-    from ibind.client.ibkr_ws_client import IbkrWsClient
-    from ibind.client.ibkr_ws_definitions import IbkrWsKey
     from ibind.client.ws_subscriptions import QueueAccessor, Subscription, SubscriptionState, WsMessage
+    from ibind.diagnosis import diagnose
     from ibind.oauth.oauth1a import OAuth1aConfig
-    from ibind.support.errors import (AmbiguousSymbolError, BadResponseError, ClientClosedError,
-                                      CompetingSessionError, ExternalBrokerError, GatewayUnreachableError,
-                                      NoBridgeError, NotSentError, OrderInterruptedError, RedirectError, TLSError,
-                                      NotAuthenticatedError, OAuthError, OrderQuestionError, OrderRejectedError,
-                                      OutcomeUnknownError, RateLimitError, RequestTimeoutError,
-                                      SymbolNotFoundError, TransportError)
+    from ibind.support.errors import (
+        AmbiguousSymbolError,
+        BadResponseError,
+        ClientClosedError,
+        CompetingSessionError,
+        ExternalBrokerError,
+        GatewayUnreachableError,
+        NoBridgeError,
+        NotAuthenticatedError,
+        NotSentError,
+        OAuthError,
+        OrderInterruptedError,
+        OrderQuestionError,
+        OrderRejectedError,
+        OutcomeUnknownError,
+        RateLimitError,
+        RedirectError,
+        RequestTimeoutError,
+        SymbolNotFoundError,
+        TLSError,
+        TransportError,
+    )
     from ibind.support.logs import ibind_logs_initialize
     from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, filter_none
     from ibind.support.values import parse_snapshot, parse_value

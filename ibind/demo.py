@@ -354,7 +354,7 @@ class DemoSession:
     def wait_for_exit(self, exits: Dict[str, str]) -> Tuple[Dict[str, str], float]:
         """Advance simulated time until no exit order is open (or POLL_LIMIT passed); their last statuses."""
         waited = 0.0
-        statuses = {role: '' for role in exits}
+        statuses = dict.fromkeys(exits, '')
         while waited < POLL_LIMIT:
             self.sim.control.advance(POLL_STEP)
             waited += POLL_STEP

@@ -215,7 +215,7 @@ def from_environment(**variables: str) -> Callable[[Callable], Callable]:
     def decorator(func: Callable) -> Callable:
         code = func.__code__
         positions = {name: code.co_varnames.index(name) for name in variables}
-        for name, variable in variables.items():
+        for variable in variables.values():
             if variable not in globals():
                 raise NameError(f'from_environment: unknown setting {variable}')
 

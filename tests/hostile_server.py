@@ -30,7 +30,7 @@ class HostileServer:
         self.stopping = threading.Event()
         self._server: Optional[ThreadingHTTPServer] = None
 
-    def start(self) -> 'HostileServer':
+    def start(self) -> HostileServer:
         self._server = ThreadingHTTPServer(('127.0.0.1', 0), _make_handler(self))
         self._server.daemon_threads = True
         if self._ssl_context is not None:
@@ -45,7 +45,7 @@ class HostileServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> 'HostileServer':
+    def __enter__(self) -> HostileServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

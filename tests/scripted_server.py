@@ -49,7 +49,7 @@ class ScriptedServer:
         self._thread: Optional[threading.Thread] = None
 
     # -- lifecycle
-    def start(self) -> 'ScriptedServer':
+    def start(self) -> ScriptedServer:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(('127.0.0.1', self._port), handler)
         self._server.daemon_threads = True
@@ -67,7 +67,7 @@ class ScriptedServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> 'ScriptedServer':
+    def __enter__(self) -> ScriptedServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

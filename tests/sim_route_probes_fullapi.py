@@ -10,7 +10,7 @@ from typing import Any, Dict
 
 import requests
 
-from sim_route_probes import ACCOUNT, AAPL, IBM, START, Api, Probe, brokerage_accounts
+from sim_route_probes import AAPL, ACCOUNT, IBM, START, Api, Probe, brokerage_accounts
 
 FA = {'financial_advisor': True}
 SUB_ACCOUNTS = (ACCOUNT, 'DU1234568', 'DU1234569')   # the sub-accounts financial_advisor=True gives DU1234567

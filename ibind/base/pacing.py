@@ -42,7 +42,7 @@ class Limit:
     concurrency: Optional[int] = None
 
     @property
-    def pattern(self) -> 're.Pattern[str]':
+    def pattern(self) -> re.Pattern[str]:
         return _template_pattern(self.template)
 
     @property
@@ -61,8 +61,8 @@ class Limit:
         return f'{self.name} ({", ".join(parts)})'
 
 
-@functools.lru_cache(maxsize=None)
-def _template_pattern(template: str) -> 're.Pattern[str]':
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
     """``/fyi/settings/{typecode}`` -> a regex matching one path segment per placeholder (compiled on first use)."""
     regex = re.sub(r'\\\{\w+\\\}', '[^/]+', re.escape(template))
     return re.compile('^' + regex + '/?$')

@@ -22,19 +22,31 @@ from typing import Any, Callable, Dict, Optional, Type, Union
 import requests
 
 from ibind import var
-from ibind.base.pacing import NoPacing
-from ibind.base.responses import (check_success_body, decode_body, error_text, parse_retry_after, raise_for_failure,
-                                  require_json)
 from ibind.base.failures import DeadlinePassed, classify, deadline_message, transport_error
+from ibind.base.pacing import NoPacing
+from ibind.base.responses import (
+    check_success_body,
+    decode_body,
+    error_text,
+    parse_retry_after,
+    raise_for_failure,
+    require_json,
+)
 from ibind.base.retry import FailureKind, RetryPolicy
-from ibind.base.transport import (DEFAULT_DEADLINE_FACTOR, DEFAULT_MAX_BODY_BYTES, Watchdog, bound_cookies, new_session,
-                                  read_body)
+from ibind.base.transport import (
+    DEFAULT_DEADLINE_FACTOR,
+    DEFAULT_MAX_BODY_BYTES,
+    Watchdog,
+    bound_cookies,
+    new_session,
+    read_body,
+)
 from ibind.support.arguments import identifier
 from ibind.support.errors import (
     BadResponseError,
     ClientClosedError,
-    RedirectError,
     ExternalBrokerError,
+    RedirectError,
 )
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import parallel_cancelled
@@ -58,7 +70,7 @@ class Result:
     request: Optional[dict] = field(default_factory=dict)
     status_code: Optional[int] = None
 
-    def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> 'Result':
+    def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> Result:
         """A new Result with ``data`` and/or ``request`` replaced (arguments left out are kept)."""
         return Result(data=self.data if data is _KEEP else data,
                       request=self.request if request is _KEEP else request, status_code=self.status_code)
@@ -266,7 +278,7 @@ class RestClient:
     def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self) -> 'RestClient':
+    def __enter__(self) -> RestClient:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -427,7 +439,7 @@ def _close_quietly(session: Optional[requests.Session], watchdog: Optional[Watch
             pass
 
 
-def _make_shutdown_handler(client_ref: 'weakref.ref[RestClient]', previous: Any) -> Callable:
+def _make_shutdown_handler(client_ref: weakref.ref[RestClient], previous: Any) -> Callable:
     def handler(signum: int, frame: Any) -> None:
         client = client_ref()
         if client is not None:

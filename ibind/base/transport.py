@@ -105,7 +105,7 @@ class Watchdog:
                         pass
 
 
-def _watch_loop(watchdog_ref: 'weakref.ref[Watchdog]', stopped: threading.Event, tick: float) -> None:
+def _watch_loop(watchdog_ref: weakref.ref[Watchdog], stopped: threading.Event, tick: float) -> None:
     while not stopped.wait(tick):
         watchdog = watchdog_ref()
         if watchdog is None:

@@ -19,10 +19,10 @@ from ibind.base.rest_client import RestClient
 from ibind.client.ibkr_client_mixins.accounts_mixin import AccountsMixin
 from ibind.client.ibkr_client_mixins.alerts_mixin import AlertsMixin  # [fullapi]
 from ibind.client.ibkr_client_mixins.api_additions_mixin import ApiAdditionsMixin  # [fullapi]
+from ibind.client.ibkr_client_mixins.contract_mixin import ContractMixin
 from ibind.client.ibkr_client_mixins.event_contracts_mixin import EventContractsMixin  # [fullapi]
 from ibind.client.ibkr_client_mixins.fa_mixin import FaMixin  # [fullapi]
 from ibind.client.ibkr_client_mixins.fyi_mixin import FyiMixin  # [fullapi]
-from ibind.client.ibkr_client_mixins.contract_mixin import ContractMixin
 from ibind.client.ibkr_client_mixins.marketdata_mixin import MarketdataMixin
 from ibind.client.ibkr_client_mixins.order_mixin import OrderMixin
 from ibind.client.ibkr_client_mixins.portfolio_mixin import PortfolioMixin

@@ -34,8 +34,14 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 from ibind import var
 from ibind.base.rest_client import RestClient
 from ibind.base.ws_client import CLOSED, CONNECTING, OPEN, RECONNECTING, WsClient, make_ssl_context
-from ibind.client.ibkr_ws_definitions import (IbkrWsKey, channel_of_topic, is_brokerage_channel, normalise_channel,
-                                              subscribe_message, unsubscribe_message)
+from ibind.client.ibkr_ws_definitions import (
+    IbkrWsKey,
+    channel_of_topic,
+    is_brokerage_channel,
+    normalise_channel,
+    subscribe_message,
+    unsubscribe_message,
+)
 from ibind.client.ws_parsing import TopicParser
 from ibind.client.ws_subscriptions import KeyedQueues, QueueAccessor, Subscription, SubscriptionState, WsMessage
 from ibind.support.errors import CompetingSessionError
@@ -126,7 +132,7 @@ class IbkrWsClient:
 
     # ================================================================= lifecycle
 
-    def start(self) -> 'IbkrWsClient':
+    def start(self) -> IbkrWsClient:
         """Connect in the background (returns at once; ``wait_ready`` waits for the connection)."""
         self._transport.start()
         return self
@@ -143,7 +149,7 @@ class IbkrWsClient:
 
     shutdown = close  # the established ibind's name
 
-    def __enter__(self) -> 'IbkrWsClient':
+    def __enter__(self) -> IbkrWsClient:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -35,7 +35,7 @@ class IbkrWsKey(Enum):
     ERROR = 'error'
 
     @classmethod
-    def from_channel(cls, channel: str) -> 'IbkrWsKey':
+    def from_channel(cls, channel: str) -> IbkrWsKey:
         """'md+265598' -> MARKET_DATA; a ValueError naming the known channels otherwise."""
         return cls(parse_channel(channel)[0])
 

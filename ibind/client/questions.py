@@ -62,14 +62,14 @@ class QuestionType(Enum):
                          'yourself with our allocation facilities before submitting orders.', 'p6')
     PRICE_MANAGEMENT_ALGO = ('Use the Price Management Algo?', 'p12')
 
-    def __new__(cls, text: str, message_id: Optional[str]) -> 'QuestionType':
+    def __new__(cls, text: str, message_id: Optional[str]) -> QuestionType:
         member = object.__new__(cls)
         member._value_ = text
         member.message_id = message_id
         return member
 
     @classmethod
-    def by_message_id(cls, message_id: str) -> Optional['QuestionType']:
+    def by_message_id(cls, message_id: str) -> Optional[QuestionType]:
         for member in cls:
             if member.message_id == message_id:
                 return member

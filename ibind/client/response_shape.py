@@ -39,7 +39,7 @@ def reading(result: Result, errors: Tuple[Type[ExternalBrokerError], ...] = (Bad
     try:
         yield result.data
     except errors as error:
-        raise add_response_context(error, result)
+        raise add_response_context(error, result) from None
 
 
 def expect_object(result: Result, what: str, required: Optional[Mapping[str, type]] = None) -> Mapping[str, Any]:

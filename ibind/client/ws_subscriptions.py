@@ -77,7 +77,7 @@ class Subscription:
 class QueueAccessor:
     """Read access to one key's queue (what ``IbkrWsClient.new_queue_accessor(key)`` returns)."""
 
-    def __init__(self, message_queue: 'queue.Queue[WsMessage]', key: IbkrWsKey):
+    def __init__(self, message_queue: queue.Queue[WsMessage], key: IbkrWsKey):
         self._queue = message_queue
         self.key = key
 
@@ -112,9 +112,9 @@ class KeyedQueues:
 
     def __init__(self, maxsize: int):
         self.maxsize = maxsize
-        self._queues: Dict[IbkrWsKey, 'queue.Queue[WsMessage]'] = {key: queue.Queue() for key in IbkrWsKey}
+        self._queues: Dict[IbkrWsKey, queue.Queue[WsMessage]] = {key: queue.Queue() for key in IbkrWsKey}
         self._lock = threading.Lock()
-        self.dropped: Dict[IbkrWsKey, int] = {key: 0 for key in IbkrWsKey}
+        self.dropped: Dict[IbkrWsKey, int] = dict.fromkeys(IbkrWsKey, 0)
 
     def put(self, message: WsMessage) -> None:
         target = self._queues[message.key]

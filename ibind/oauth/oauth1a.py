@@ -68,7 +68,7 @@ class OAuth1aConfig:
     maintain_oauth: bool = var.IBIND_MAINTAIN_OAUTH
     shutdown_oauth: bool = var.IBIND_SHUTDOWN_OAUTH
     lst_refresh_margin: float = var.IBIND_OAUTH1A_LST_REFRESH_MARGIN
-    _material: Optional['OAuthMaterial'] = field(default=None, init=False, repr=False, compare=False)
+    _material: Optional[OAuthMaterial] = field(default=None, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         shown = []
@@ -92,7 +92,7 @@ class OAuth1aConfig:
         """Raise one OAuthError listing everything missing or unreadable (nothing is sent before this passes)."""
         self.material()
 
-    def material(self) -> 'OAuthMaterial':
+    def material(self) -> OAuthMaterial:
         """The parsed keys, DH group and decrypted prepend; loaded once."""
         if self._material is None:
             self._material = _load_material(self)

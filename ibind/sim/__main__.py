@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_config_option(groups[title], field, hints.get(field.name) or _type_of_default(field),
                            comments.get(field.name, ''))
 
-    oauth_group = groups.get(sections.get('oauth', ''), None) or parser.add_argument_group('OAuth 1.0a')
+    oauth_group = groups.get(sections.get('oauth', '')) or parser.add_argument_group('OAuth 1.0a')
     oauth = oauth_group.add_mutually_exclusive_group()
     oauth.add_argument('--oauth', metavar='FILE', dest='oauth_file',
                        help='serve in OAuth 1.0a mode for the consumer described in FILE (the oauth_server.json '

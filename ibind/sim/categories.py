@@ -60,7 +60,7 @@ class Category:
     name: str
     routes: Union[RouteTable, Tuple[RouteTable, ...]]  # one table, or a few when the category is large
     attribute: Optional[str] = None  # None: the category's name
-    state: Optional[Callable[['Gateway'], Any]] = None
+    state: Optional[Callable[[Gateway], Any]] = None
     describe_as: Optional[str] = None
     provides: Tuple[type, ...] = ()
 
@@ -74,11 +74,11 @@ class Category:
         return self.routes if isinstance(self.routes, tuple) else (self.routes,)
 
 
-def _session_state(gw: 'Gateway') -> SessionState:
+def _session_state(gw: Gateway) -> SessionState:
     return SessionState(gw.config, gw.clock, gw.rng)
 
 
-def _fyi_state(gw: 'Gateway') -> FyiCenter:
+def _fyi_state(gw: Gateway) -> FyiCenter:
     """A fresh notification centre; the listeners of the previous one (a streaming layer) stay subscribed."""
     previous = getattr(gw, 'fyi', None)  # absent on the first reset
     center = FyiCenter(gw)
@@ -87,11 +87,11 @@ def _fyi_state(gw: 'Gateway') -> FyiCenter:
     return center
 
 
-def _forecast_state(gw: 'Gateway') -> ForecastUniverse:
+def _forecast_state(gw: Gateway) -> ForecastUniverse:
     return ForecastUniverse(gw.clock.now())
 
 
-def _no_prompt_answers(gw: 'Gateway') -> List[Any]:
+def _no_prompt_answers(gw: Gateway) -> List[Any]:
     """The answers to server prompts (POST /iserver/notification), newest last."""
     return []
 

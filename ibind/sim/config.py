@@ -82,7 +82,7 @@ class SimConfig:
     ws_smd_interval: float = 1.0             # simulated seconds between two smd ticks of one subscription
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> 'SimConfig':
+    def from_kwargs(cls, **kwargs: Any) -> SimConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(kwargs) - known
         if unknown:

@@ -74,16 +74,16 @@ class Gateway:
     ``self.states`` by category name and as the attributes below (for handlers: ``gw.orders``...).
     """
 
-    session: 'SessionState'
-    contracts: 'ContractState'
-    marketdata: 'MarketDataState'
-    orders: 'OrderBook'
-    portfolio: 'PortfolioState'
-    watchlists: 'WatchlistStore'
-    fyi: 'FyiCenter'
-    alerts: 'AlertBook'
-    fa: 'FaState'
-    forecast: 'ForecastUniverse'
+    session: SessionState
+    contracts: ContractState
+    marketdata: MarketDataState
+    orders: OrderBook
+    portfolio: PortfolioState
+    watchlists: WatchlistStore
+    fyi: FyiCenter
+    alerts: AlertBook
+    fa: FaState
+    forecast: ForecastUniverse
     prompt_answers: List[Dict[str, Any]]  # POST /iserver/notification
 
     def __init__(self, config: Optional[SimConfig] = None):

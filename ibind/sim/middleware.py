@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 class Middleware:
     """A step around every API request: ``before`` may answer instead of the handler; ``after`` may change the answer."""
 
-    def before(self, gateway: 'Gateway', request: SimRequest, route: Route) -> Optional[SimResponse]:
+    def before(self, gateway: Gateway, request: SimRequest, route: Route) -> Optional[SimResponse]:
         return None
 
-    def after(self, gateway: 'Gateway', request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
+    def after(self, gateway: Gateway, request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
         return response
 
-    def reset(self, gateway: 'Gateway') -> None:
+    def reset(self, gateway: Gateway) -> None:
         """Called when the simulator state is reset."""
 
     def describe(self) -> Dict[str, Any]:

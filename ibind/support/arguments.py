@@ -61,7 +61,7 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
-    if isinstance(value, (decimal.Decimal, fractions.Fraction)) or isinstance(value, numbers.Real):
+    if isinstance(value, (decimal.Decimal, fractions.Fraction, numbers.Real)):
         try:
             if isinstance(value, decimal.Decimal) and not value.is_finite():
                 return float(value)  # nan/inf: the caller's finiteness check names it

@@ -26,8 +26,8 @@ _SENSITIVE_KEY = (
 )
 
 
-@functools.lru_cache(maxsize=None)
-def _patterns() -> Tuple['re.Pattern[str]', ...]:
+@functools.cache
+def _patterns() -> Tuple[re.Pattern[str], ...]:
     """The redaction patterns, compiled on first use (compiling them at import would slow every import)."""
     return (
         re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----', re.DOTALL),

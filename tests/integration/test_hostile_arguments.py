@@ -559,7 +559,7 @@ def assert_refused_before_sending(sim, call: Callable[[], Any], argument: str, v
 
 
 def _cases():
-    for name, (valid, bad) in sorted(METHODS.items()):
+    for name, (_valid, bad) in sorted(METHODS.items()):
         for argument in sorted(bad):
             yield pytest.param(name, argument, id=f'{name}-{argument}')
 

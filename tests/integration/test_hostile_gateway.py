@@ -12,14 +12,20 @@ import threading
 import time
 
 import pytest
-
 from hostile_server import HostileServer, refused_port
+
 from ibind import IbkrClient
 from ibind.base.rest_client import RestClient
 from ibind.base.retry import RetryPolicy
 from ibind.sim.transport.certs import make_tls_material
-from ibind.support.errors import (BadResponseError, GatewayUnreachableError, OutcomeUnknownError, RedirectError,
-                                  RequestTimeoutError, TLSError)
+from ibind.support.errors import (
+    BadResponseError,
+    GatewayUnreachableError,
+    OutcomeUnknownError,
+    RedirectError,
+    RequestTimeoutError,
+    TLSError,
+)
 
 ORDER = {'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT', 'tif': 'DAY'}
 ORDER_PATH = 'iserver/account/DU1/orders'

@@ -16,14 +16,24 @@ import pytest
 from ibind import IbkrClient
 from ibind.client.questions import QuestionType
 from ibind.sim import GatewaySimulator
-from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderRejectedError, OutcomeUnknownError,
-                                  SymbolNotFoundError)
+from ibind.support.errors import (
+    BadResponseError,
+    ExternalBrokerError,
+    OrderRejectedError,
+    OutcomeUnknownError,
+    SymbolNotFoundError,
+)
 
 ACCOUNT = 'DU1234567'
 AAPL = 265598
 HTML_PAGE = '<!DOCTYPE html><html><head><title>Login</title></head><body><h1>Client login</h1></body></html>'
-ANSWER_ALL = {QuestionType.MISSING_MARKET_DATA: True, QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
-              'o403': True, 'o451': True, 'o10331': True}
+ANSWER_ALL = {
+    QuestionType.MISSING_MARKET_DATA: True,
+    QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
+    'o403': True,
+    'o451': True,
+    'o10331': True,
+}
 
 # kind -> the fault that produces it (None: the 'truncate' fault) and a piece of the body the error must quote
 KINDS: Dict[str, Tuple[Optional[Dict[str, Any]], Optional[str]]] = {
@@ -82,54 +92,114 @@ class Helper:
 # An order request answered with something unreadable may still have acted: the client looks the order up
 # (here it is not there, since the fault answered instead of the simulator) and reports the outcome as unknown,
 # with the answer's status, route and body.
-UNREADABLE_ORDER_ANSWER = {kind: OutcomeUnknownError for kind in ('html page', 'plain text', 'empty body', 'truncated json',
-                                                                  '[]', '{}', '{"x": 1}', '[{"id": 1}]')}
+UNREADABLE_ORDER_ANSWER = dict.fromkeys(
+    ('html page', 'plain text', 'empty body', 'truncated json', '[]', '{}', '{"x": 1}', '[{"id": 1}]'),
+    OutcomeUnknownError,
+)
 
 RECONCILED = 'the order, found in live orders by its cOID'
 
 HELPERS = [
-    Helper('security_stocks_by_symbol', lambda c: c.security_stocks_by_symbol('AAPL').data, 'GET', '/trsrv/stocks',
-           meaning={'{}': {'AAPL': []}}),
-    Helper('stock_conid_by_symbol', lambda c: c.stock_conid_by_symbol('AAPL'), 'GET', '/trsrv/stocks',
-           meaning={'{}': SymbolNotFoundError}),
-    Helper('live_marketdata_snapshot_by_symbol (conid lookup)',
-           lambda c: c.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid']), 'GET', '/trsrv/stocks',
-           meaning={'{}': SymbolNotFoundError}),
-    Helper('live_marketdata_snapshot_by_symbol (snapshot)',
-           lambda c: c.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid']), 'GET',
-           '/iserver/marketdata/snapshot'),
-    Helper('marketdata_history_by_conids (raise_on_error)',
-           lambda c: c.marketdata_history_by_conids([AAPL], period='1w', bar='1d', raise_on_error=True), 'GET',
-           '/iserver/marketdata/history'),
-    Helper('marketdata_history_by_conids (errors in place)',
-           lambda c: history_values(c.marketdata_history_by_conids({'AAPL': AAPL}, period='1w', bar='1d')), 'GET',
-           '/iserver/marketdata/history'),
-    Helper('marketdata_history_by_symbols (conid lookup)',
-           lambda c: c.marketdata_history_by_symbols('AAPL', period='1w', bar='1d', raise_on_error=True), 'GET',
-           '/trsrv/stocks', meaning={'{}': SymbolNotFoundError}),
-    Helper('marketdata_history_by_symbols (history)',
-           lambda c: c.marketdata_history_by_symbols(['AAPL'], period='1w', bar='1d', raise_on_error=True), 'GET',
-           '/iserver/marketdata/history'),
-    Helper('marketdata_history_by_symbol (conid lookup)',
-           lambda c: c.marketdata_history_by_symbol('AAPL', '1d', period='1w'), 'GET', '/trsrv/stocks',
-           meaning={'{}': SymbolNotFoundError}),
-    Helper('place_order (placement answer)', lambda c: c.place_order(order(), ANSWER_ALL), 'POST',
-           '/iserver/account/{accountId}/orders', setup=lambda c, s: c.receive_brokerage_accounts(),
-           meaning=UNREADABLE_ORDER_ANSWER),
-    Helper('place_order (reply answer)', lambda c: c.place_order(order(), ANSWER_ALL), 'POST',
-           '/iserver/reply/{replyId}', setup=lambda c, s: c.receive_brokerage_accounts(),
-           # a truncated answer is the only fault here that lets the reply act: the order was placed, and found
-           meaning={**UNREADABLE_ORDER_ANSWER, 'truncated json': RECONCILED}),
-    Helper('modify_order (modification answer)',
-           lambda c: c.modify_order(c.resting_order_id, {**order(), 'orderType': 'LMT', 'price': 1.5,
-                                                        'tif': 'GTC'}, ANSWER_ALL),
-           'POST', '/iserver/account/{accountId}/order/{orderId}',
-           setup=lambda c, s: setattr(c, 'resting_order_id', place_resting_order(c)),
-           meaning=UNREADABLE_ORDER_ANSWER),
-    Helper('brokerage session recovery (ssodh/init answer)', lambda c: c.trades(), 'POST', '/iserver/auth/ssodh/init',
-           setup=lambda c, s: (c.receive_brokerage_accounts(), s.control.session('expire'))),
-    Helper('brokerage session recovery (/iserver/accounts answer)', lambda c: c.trades(), 'GET', '/iserver/accounts',
-           setup=lambda c, s: (c.receive_brokerage_accounts(), s.control.session('expire'))),
+    Helper(
+        'security_stocks_by_symbol',
+        lambda c: c.security_stocks_by_symbol('AAPL').data,
+        'GET',
+        '/trsrv/stocks',
+        meaning={'{}': {'AAPL': []}},
+    ),
+    Helper(
+        'stock_conid_by_symbol',
+        lambda c: c.stock_conid_by_symbol('AAPL'),
+        'GET',
+        '/trsrv/stocks',
+        meaning={'{}': SymbolNotFoundError},
+    ),
+    Helper(
+        'live_marketdata_snapshot_by_symbol (conid lookup)',
+        lambda c: c.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid']),
+        'GET',
+        '/trsrv/stocks',
+        meaning={'{}': SymbolNotFoundError},
+    ),
+    Helper(
+        'live_marketdata_snapshot_by_symbol (snapshot)',
+        lambda c: c.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid']),
+        'GET',
+        '/iserver/marketdata/snapshot',
+    ),
+    Helper(
+        'marketdata_history_by_conids (raise_on_error)',
+        lambda c: c.marketdata_history_by_conids([AAPL], period='1w', bar='1d', raise_on_error=True),
+        'GET',
+        '/iserver/marketdata/history',
+    ),
+    Helper(
+        'marketdata_history_by_conids (errors in place)',
+        lambda c: history_values(c.marketdata_history_by_conids({'AAPL': AAPL}, period='1w', bar='1d')),
+        'GET',
+        '/iserver/marketdata/history',
+    ),
+    Helper(
+        'marketdata_history_by_symbols (conid lookup)',
+        lambda c: c.marketdata_history_by_symbols('AAPL', period='1w', bar='1d', raise_on_error=True),
+        'GET',
+        '/trsrv/stocks',
+        meaning={'{}': SymbolNotFoundError},
+    ),
+    Helper(
+        'marketdata_history_by_symbols (history)',
+        lambda c: c.marketdata_history_by_symbols(['AAPL'], period='1w', bar='1d', raise_on_error=True),
+        'GET',
+        '/iserver/marketdata/history',
+    ),
+    Helper(
+        'marketdata_history_by_symbol (conid lookup)',
+        lambda c: c.marketdata_history_by_symbol('AAPL', '1d', period='1w'),
+        'GET',
+        '/trsrv/stocks',
+        meaning={'{}': SymbolNotFoundError},
+    ),
+    Helper(
+        'place_order (placement answer)',
+        lambda c: c.place_order(order(), ANSWER_ALL),
+        'POST',
+        '/iserver/account/{accountId}/orders',
+        setup=lambda c, s: c.receive_brokerage_accounts(),
+        meaning=UNREADABLE_ORDER_ANSWER,
+    ),
+    Helper(
+        'place_order (reply answer)',
+        lambda c: c.place_order(order(), ANSWER_ALL),
+        'POST',
+        '/iserver/reply/{replyId}',
+        setup=lambda c, s: c.receive_brokerage_accounts(),
+        # a truncated answer is the only fault here that lets the reply act: the order was placed, and found
+        meaning={**UNREADABLE_ORDER_ANSWER, 'truncated json': RECONCILED},
+    ),
+    Helper(
+        'modify_order (modification answer)',
+        lambda c: c.modify_order(
+            c.resting_order_id, {**order(), 'orderType': 'LMT', 'price': 1.5, 'tif': 'GTC'}, ANSWER_ALL
+        ),
+        'POST',
+        '/iserver/account/{accountId}/order/{orderId}',
+        setup=lambda c, s: setattr(c, 'resting_order_id', place_resting_order(c)),
+        meaning=UNREADABLE_ORDER_ANSWER,
+    ),
+    Helper(
+        'brokerage session recovery (ssodh/init answer)',
+        lambda c: c.trades(),
+        'POST',
+        '/iserver/auth/ssodh/init',
+        setup=lambda c, s: (c.receive_brokerage_accounts(), s.control.session('expire')),
+    ),
+    Helper(
+        'brokerage session recovery (/iserver/accounts answer)',
+        lambda c: c.trades(),
+        'GET',
+        '/iserver/accounts',
+        setup=lambda c, s: (c.receive_brokerage_accounts(), s.control.session('expire')),
+    ),
 ]
 
 KNOWN_GAPS = {}  # (helper, kind) -> reason: cases still failing, pinned as strict xfails (none left)
@@ -192,6 +262,7 @@ def assert_describes_the_answer(error: ExternalBrokerError, route: str, kind: st
 
 # --------------------------------------------------------------------------- check_health never raises
 
+
 @pytest.mark.parametrize('kind', list(KINDS))
 def test_check_health_is_false_for_any_malformed_tickle_answer(client, sim, kind):
     assert client.check_health() is True
@@ -201,6 +272,7 @@ def test_check_health_is_false_for_any_malformed_tickle_answer(client, sim, kind
 
 
 # --------------------------------------------------------------------------- the OAuth live session token exchange
+
 
 @pytest.fixture(scope='module')
 def creds(tmp_path_factory):
@@ -213,8 +285,9 @@ def creds(tmp_path_factory):
 def test_live_session_token_exchange_turns_a_malformed_answer_into_a_broker_error(creds, kind):
     with GatewaySimulator(tls=True, oauth=creds.server) as oauth_sim:
         config = creds.client_config(oauth_sim.url, init_oauth=False, maintain_oauth=False, shutdown_oauth=False)
-        with IbkrClient(account_id=ACCOUNT, use_oauth=True, oauth_config=config, cacert=oauth_sim.cacert,
-                        pacing=False) as client:
+        with IbkrClient(
+            account_id=ACCOUNT, use_oauth=True, oauth_config=config, cacert=oauth_sim.cacert, pacing=False
+        ) as client:
             inject(oauth_sim, 'POST', '/oauth/live_session_token', kind)
             with pytest.raises(ExternalBrokerError) as caught:
                 client.generate_live_session_token()
@@ -228,6 +301,7 @@ def test_live_session_token_exchange_turns_a_malformed_answer_into_a_broker_erro
 
 
 # --------------------------------------------------------------------------- placement error answers
+
 
 def test_an_error_answer_to_a_placement_is_an_order_rejection(client, sim):
     inject(sim, 'POST', '/iserver/account/{accountId}/orders', 'error body')

@@ -18,6 +18,7 @@ from ibind import IbkrClient, RestClient
 from ibind.client.questions import QuestionType
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import BadResponseError, ExternalBrokerError, OutcomeUnknownError
+
 from scripted_server import Reply
 
 SEED = os.path.join(os.path.dirname(__file__), '..', 'data', 'ibind_reference_signatures.txt')

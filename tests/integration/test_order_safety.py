@@ -12,6 +12,7 @@ import pytest
 from ibind import IbkrClient, OrderRequest
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import OrderRejectedError, OutcomeUnknownError
+
 from threads import run_on_threads
 
 PLACE_ROUTE = '/iserver/account/{accountId}/orders'

@@ -6,6 +6,7 @@ import pytest
 from ibind import IbkrClient, Pacer
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import RateLimitError
+
 from threads import run_on_threads
 
 

@@ -5,6 +5,7 @@ import threading
 import time
 
 from ibind import IbkrClient, Pacer, RetryPolicy
+
 from threads import run_on_threads
 
 

@@ -9,8 +9,8 @@ from ibind.base.retry import RetryPolicy
 from ibind.support.errors import (
     BadResponseError,
     ClientClosedError,
-    GatewayUnreachableError,
     ExternalBrokerError,
+    GatewayUnreachableError,
     NoBridgeError,
     NotAuthenticatedError,
     OutcomeUnknownError,
@@ -18,6 +18,7 @@ from ibind.support.errors import (
     RequestTimeoutError,
     TransportError,
 )
+
 from scripted_server import Reply, ScriptedServer
 from threads import run_on_threads
 

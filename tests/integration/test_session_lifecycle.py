@@ -184,7 +184,7 @@ def test_idle_timeout_never_happens_with_the_tickler_running(sim, client):
     for _ in range(6):  # 6 x 200 s of simulated time, a tickle between each step
         ticks = tickler.ticks
         sim.control.advance(200)
-        assert wait_until(lambda: tickler.ticks > ticks + 1)
+        assert wait_until(lambda ticks=ticks: tickler.ticks > ticks + 1)
     assert client.stop_tickler(timeout=2)
     assert sim.control.state()['session']['timeouts'] == 0
     assert client.recoveries['brokerage_session'] == 0

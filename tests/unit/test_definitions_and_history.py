@@ -7,12 +7,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ibind.client.history import (HISTORY_BARS, HISTORY_PERIOD_LIMITS, clean_history, collect_history,
-                                  format_start_time, validate_history_bar, validate_history_period,
-                                  validate_hmds_bar, validate_hmds_bar_type, validate_hmds_direction,
-                                  validate_hmds_period)
-from ibind.client.ibkr_definitions import (SNAPSHOT_FIELDS, snapshot_by_id, snapshot_by_key, snapshot_field_name,
-                                           snapshot_keys_to_ids)
+from ibind.client.history import (
+    HISTORY_BARS,
+    HISTORY_PERIOD_LIMITS,
+    clean_history,
+    collect_history,
+    format_start_time,
+    validate_history_bar,
+    validate_history_period,
+    validate_hmds_bar,
+    validate_hmds_bar_type,
+    validate_hmds_direction,
+    validate_hmds_period,
+)
+from ibind.client.ibkr_definitions import (
+    SNAPSHOT_FIELDS,
+    snapshot_by_id,
+    snapshot_by_key,
+    snapshot_field_name,
+    snapshot_keys_to_ids,
+)
 from ibind.support.errors import BadResponseError, ExternalBrokerError
 
 UTC = datetime.timezone.utc

@@ -118,9 +118,8 @@ def test_a_wait_beyond_max_wait_raises_at_once_naming_endpoint_and_wait():
     with pacer.slot('GET', 'iserver/scanner/params'):
         pass
     before = clock.now
-    with pytest.raises(RateLimitError) as info:
-        with pacer.slot('GET', 'iserver/scanner/params'):
-            pass
+    with pytest.raises(RateLimitError) as info, pacer.slot('GET', 'iserver/scanner/params'):
+        pass
     assert clock.now == before  # it did not wait
     assert '/iserver/scanner/params' in str(info.value) and '900' in str(info.value)
     assert info.value.retry_after == pytest.approx(900, abs=1)

@@ -12,7 +12,7 @@ from ibind.sim.gateway import Gateway
 
 def _members(protocol: type) -> typing.Dict[str, typing.Any]:
     """{name: function or None (a data member)} that ``protocol`` declares."""
-    members = {name: None for name in typing.get_type_hints(protocol)}
+    members = dict.fromkeys(typing.get_type_hints(protocol))
     members.update({name: value for name, value in vars(protocol).items()
                     if inspect.isfunction(value) and not name.startswith('_')})
     return members

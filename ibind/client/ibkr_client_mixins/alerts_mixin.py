@@ -10,8 +10,14 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.ibkr_client_mixins._checks import (choice_arg, flag_arg, optional_flag, optional_text, text_arg,
-                                                      whole_arg)
+from ibind.client.ibkr_client_mixins._checks import (
+    choice_arg,
+    flag_arg,
+    optional_flag,
+    optional_text,
+    text_arg,
+    whole_arg,
+)
 
 CONDITION_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
 """1 price, 3 time, 4 margin, 5 trade, 6 volume, 7 MTA market, 8 MTA position, 9 MTA account daily PnL."""

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
-from ibind.client.ibkr_client_mixins._checks import (bool_arg, choice_arg, number_arg, optional_bool, text_arg,
-                                                      whole_arg)
+from ibind.client.ibkr_client_mixins._checks import bool_arg, choice_arg, number_arg, optional_bool, text_arg, whole_arg
 from ibind.support.arguments import conid_arg
 
 ALLOCATION_METHODS = ('A', 'E', 'N', 'C', 'P', 'R', 'S')

@@ -14,9 +14,16 @@ import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result
-from ibind.client.history import (collect_history, format_start_time, validate_history_bar, validate_history_period,
-                                  validate_hmds_bar, validate_hmds_bar_type, validate_hmds_direction,
-                                  validate_hmds_period)
+from ibind.client.history import (
+    collect_history,
+    format_start_time,
+    validate_history_bar,
+    validate_history_period,
+    validate_hmds_bar,
+    validate_hmds_bar_type,
+    validate_hmds_direction,
+    validate_hmds_period,
+)
 from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery

@@ -13,17 +13,30 @@ import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.order_reconciliation import (CANCELLED_STATES, WORKING_STATES, as_broker_error, needs_reconciliation,
-                                               assign_coids, find_order, modification_applied, reconcile_placement,
-                                               wait_for)
-from ibind.client.pending_orders import found_in
 from ibind.client.order_dicts import order_dict as _order_dict
+from ibind.client.order_reconciliation import (
+    CANCELLED_STATES,
+    WORKING_STATES,
+    as_broker_error,
+    assign_coids,
+    find_order,
+    modification_applied,
+    needs_reconciliation,
+    reconcile_placement,
+    wait_for,
+)
 from ibind.client.order_request import OrderRequest
+from ibind.client.pending_orders import found_in
 from ibind.client.questions import Answers, QuestionType, decide, validate_answers
 from ibind.client.response_shape import reading
 from ibind.support.arguments import identifier, is_digits
-from ibind.support.errors import (BadResponseError, ExternalBrokerError, OrderQuestionError, OrderRejectedError,
-                                  OutcomeUnknownError)
+from ibind.support.errors import (
+    BadResponseError,
+    ExternalBrokerError,
+    OrderQuestionError,
+    OrderRejectedError,
+    OutcomeUnknownError,
+)
 from ibind.support.logs import project_logger
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 

@@ -74,7 +74,7 @@ class Account:
         return self.positions.setdefault(conid, Position(conid))
 
     def apply_fill(self, instrument: Instrument, side: str, quantity: float, price: float, now: float,
-                   order_id: int, execution_ids: 'itertools.count', order_ref: Optional[str] = None,
+                   order_id: int, execution_ids: itertools.count, order_ref: Optional[str] = None,
                    commission: Optional[float] = None) -> Execution:
         """Book a fill: cash, position (average price, realized PnL) and the execution record."""
         if side not in ('B', 'S'):

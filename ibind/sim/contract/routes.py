@@ -11,9 +11,23 @@ import datetime as dt
 import zlib
 from typing import Any, Dict, List, Optional
 
-from ibind.sim.contract.shapes import (SCHEDULE_ASSET_CLASSES, SEARCH_SEC_TYPES, bond_search_entry, comma_list,
-                                       contract_info, contract_rules, expiry_date, name_search_entry, parse_conid,
-                                       query_any, search_entry, sec_type_param, secdef_entry, secdef_info, venues)
+from ibind.sim.contract.shapes import (
+    SCHEDULE_ASSET_CLASSES,
+    SEARCH_SEC_TYPES,
+    bond_search_entry,
+    comma_list,
+    contract_info,
+    contract_rules,
+    expiry_date,
+    name_search_entry,
+    parse_conid,
+    query_any,
+    search_entry,
+    sec_type_param,
+    secdef_entry,
+    secdef_info,
+    venues,
+)
 from ibind.sim.contract.state import DERIVATIVE_TYPES, STRIKED_TYPES, UNDERLYING_TYPES, month_of, trades_on
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError

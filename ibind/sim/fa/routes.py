@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ibind.sim.fa.state import MODEL_PRESET_FLAGS, PRESET_DEFAULTS, METHODS
+from ibind.sim.fa.state import METHODS, MODEL_PRESET_FLAGS, PRESET_DEFAULTS
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
 
-from ibind.sim.transport.http import ApiError
 from ibind.sim.accounts.figures import nav_at
+from ibind.sim.transport.http import ApiError
 
 # Allocation method codes (seed 002 "Allocation Method Codes"): A available equity, E equal, N net liquidation,
 # C cash quantity, P percentage, R ratios, S shares.
@@ -59,7 +59,7 @@ class FaState:
         self.gateway = gateway
         self.groups: Dict[str, Group] = {}
         self.presets: Dict[str, Any] = dict(PRESET_DEFAULTS)
-        self.model_presets: Dict[str, bool] = {flag: False for flag in MODEL_PRESET_FLAGS}
+        self.model_presets: Dict[str, bool] = dict.fromkeys(MODEL_PRESET_FLAGS, False)
         self.models: Dict[str, Model] = {}
         self._next_draft = 7000
 
@@ -102,10 +102,10 @@ class FaState:
                 raise ApiError(400, f'Bad Request: accounts[{index}].name must be one of the sub-accounts '
                                     f'{", ".join(self.sub_accounts)}')
             amount = entry.get('amount')
-            if method in USER_AMOUNT_METHODS:
-                if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
-                    raise ApiError(400, f'Bad Request: accounts[{index}].amount must be a number >= 0 for method '
-                                        f'{method}')
+            bad_amount = isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0
+            if method in USER_AMOUNT_METHODS and bad_amount:
+                raise ApiError(400, f'Bad Request: accounts[{index}].amount must be a number >= 0 for method '
+                                    f'{method}')
             parsed.append({'name': entry['name'], 'amount': amount if amount is not None else 0})
         if method == 'P' and abs(sum(a['amount'] for a in parsed) - 100) > 1e-6:
             raise ApiError(400, 'Bad Request: the percentages of a P group must add up to 100')
@@ -126,7 +126,7 @@ class FaState:
         total = int(round(quantity))
         names = [a['name'] for a in group.accounts]
         if group.method == 'E':
-            weights = {n: 1.0 for n in names}
+            weights = dict.fromkeys(names, 1.0)
         elif group.method == 'N':
             weights = {n: max(0.0, self.nlv(n)) for n in names}
         elif group.method == 'A':

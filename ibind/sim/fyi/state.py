@@ -43,8 +43,8 @@ class FyiCenter:
     def __init__(self, gateway):
         self.gateway = gateway
         self.notifications: List[Notification] = []
-        self.enabled: Dict[str, bool] = {code: True for code in TYPECODES}
-        self.disclaimers_read: Dict[str, bool] = {code: False for code in TYPECODES}
+        self.enabled: Dict[str, bool] = dict.fromkeys(TYPECODES, True)
+        self.disclaimers_read: Dict[str, bool] = dict.fromkeys(TYPECODES, False)
         self.email_enabled = True
         self.devices: Dict[str, Dict[str, Any]] = {}
         self.listeners: List[Callable[[Notification], None]] = []  # e.g. a websocket 'ntf' publisher

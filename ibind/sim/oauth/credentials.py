@@ -42,7 +42,7 @@ class OAuthServerConfig:
         return f'OAuthServerConfig(consumer_key={self.consumer_key!r}, realm={self.realm!r})'
 
     @classmethod
-    def load(cls, path: str) -> 'OAuthServerConfig':
+    def load(cls, path: str) -> OAuthServerConfig:
         """Read the JSON file ``make_test_credentials`` writes (``oauth_server.json``)."""
         from Crypto.PublicKey import RSA
 
@@ -77,7 +77,7 @@ class TestCredentials:
 
     __test__ = False  # not a pytest test class
 
-    def client_config(self, rest_url: str, **overrides: Any) -> 'oauth1a.OAuth1aConfig':
+    def client_config(self, rest_url: str, **overrides: Any) -> oauth1a.OAuth1aConfig:
         values = dict(access_token=self.access_token, access_token_secret=self.access_token_secret,
                       consumer_key=self.consumer_key, signature_key_fp=self.signature_key_fp,
                       encryption_key_fp=self.encryption_key_fp, dh_params_fp=self.dh_params_fp, dh_prime=None,

@@ -74,9 +74,9 @@ class Matching:
             mid = round_to_tick((bid + ask) / 2, order.instrument.tick)
             if order.limit_price is None or (mid <= order.limit_price if order.is_buy else mid >= order.limit_price):
                 self._fill(order, mid, now, self._liquidity(order, now, now))
-        elif order.limit_price is not None:
-            if touch <= order.limit_price if order.is_buy else touch >= order.limit_price:
-                self._fill(order, touch, now, self._liquidity(order, now, now))
+        elif order.limit_price is not None and (touch <= order.limit_price if order.is_buy
+                                                else touch >= order.limit_price):
+            self._fill(order, touch, now, self._liquidity(order, now, now))
 
     def _crossed_stop(self, order: SimOrder, price: float) -> bool:
         return price >= order.stop_price if order.is_buy else price <= order.stop_price

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ibind.sim.accounts.figures import (DERIVATIVE_TYPES, LEDGER_BUCKETS, Holding, account_figures, allocation, amount,
-                                        holdings)
+from ibind.sim.accounts.figures import (
+    DERIVATIVE_TYPES,
+    LEDGER_BUCKETS,
+    Holding,
+    account_figures,
+    allocation,
+    amount,
+    holdings,
+)
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError, whole_number
@@ -435,7 +442,7 @@ _LEDGER_ZERO_KEYS = ('commoditymarketvalue', 'interest', 'moneyfunds', 'issuerop
 
 def _ledger_entry(account_id: str, key: str, timestamp: int, cash: float, net_liquidation: float,
                   unrealized: float, realized: float, buckets: Dict[str, float], rate: float) -> Dict[str, Any]:
-    entry: Dict[str, Any] = {name: 0.0 for name in _LEDGER_ZERO_KEYS}
+    entry: Dict[str, Any] = dict.fromkeys(_LEDGER_ZERO_KEYS, 0.0)
     entry.update({name: amount(buckets.get(name, 0.0)) for name in set(LEDGER_BUCKETS.values())})
     entry.update({
         'settledcash': amount(cash),

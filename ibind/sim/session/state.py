@@ -31,7 +31,7 @@ class SessionState:
         self.last_activity = self.started_at
         self.brokerage_opened_at: Optional[float] = self.started_at if self.brokerage else None
         self.brokerage_generation = 1 if self.brokerage else 0  # +1 per brokerage session opened (state scoped to one)
-        self.session_id = '%032x' % rng.getrandbits(128)
+        self.session_id = format(rng.getrandbits(128), '032x')
         self.user_id = 100000000 + rng.randrange(10_000_000)
         self.timeouts = 0
 

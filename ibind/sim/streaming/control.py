@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numbers
 
+from ibind.sim.streaming import messages
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
-from ibind.sim.streaming import messages
 
 routes = RouteTable()
 

@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from ibind.sim.transport.http import ApiError
 from ibind.sim.streaming import messages
+from ibind.sim.transport.http import ApiError
 
 BROKERAGE_TOPICS = ('smd', 'smh', 'sbd', 'sor', 'str')
 MAX_HISTORY = 5

@@ -22,14 +22,14 @@ class Route:
     template: str
     handler: Callable
     session: str
-    pattern: 're.Pattern[str]'
+    pattern: re.Pattern[str]
 
     @property
     def name(self) -> str:
         return f'{self.method} {self.template}'
 
 
-def _compile(template: str) -> 're.Pattern[str]':
+def _compile(template: str) -> re.Pattern[str]:
     parts = []
     position = 0
     for match in _PARAM.finditer(template):

@@ -345,7 +345,7 @@ class GatewaySimulator:
         self._ssl_context = None
 
     # -- lifecycle
-    def start(self) -> 'GatewaySimulator':
+    def start(self) -> GatewaySimulator:
         if self._server is not None:
             return self
         if self.tls and self._ssl_context is None:
@@ -393,13 +393,13 @@ class GatewaySimulator:
         threading.Thread(target=restart, name='ibind-sim-restart', daemon=True).start()
 
     @property
-    def control(self) -> 'SimControl':
+    def control(self) -> SimControl:
         """A small Python client of the control API (/sim/...): state, clock, session, faults, restart."""
         from ibind.sim.control.client import SimControl
 
         return SimControl(self.control_url, verify=self.cacert or False)
 
-    def __enter__(self) -> 'GatewaySimulator':
+    def __enter__(self) -> GatewaySimulator:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -112,7 +112,7 @@ class ServerWebSocket:
                 return []
         try:
             data = self.sock.recv(_RECEIVE_BYTES)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             return []
         except OSError:
             self.closed = True
@@ -145,7 +145,7 @@ class ServerWebSocket:
             readable, _, _ = select.select([self.sock], [], [], timeout)
             if readable and not self.sock.recv(_RECEIVE_BYTES):
                 self.closed = True
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             pass
         except (OSError, ValueError):
             self.closed = True

@@ -1,6 +1,7 @@
 """ContractMixin against the simulator over real sockets: what comes back, and what is refused before sending."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import requests
@@ -8,6 +9,7 @@ import requests
 from ibind import AmbiguousSymbolError, ExternalBrokerError, IbkrClient, SymbolNotFoundError
 from ibind.base.retry import RetryPolicy
 from ibind.client.ibkr_utils import StockQuery
+
 from scripted_server import Reply, ScriptedServer
 
 
@@ -281,5 +283,5 @@ def test_every_contract_method_is_covered():
 
     public = {name for name in vars(ContractMixin) if not name.startswith('_')}
     assert len(public) == 16
-    source = open(__file__, encoding='utf-8').read()
+    source = Path(__file__).read_text(encoding='utf-8')
     assert all(f'client.{name}(' in source for name in public), public

@@ -17,6 +17,7 @@ import requests
 
 from ibind import IbkrClient
 from ibind.sim import GatewaySimulator
+
 from openapi_spec import load_spec
 
 ACCOUNT = 'DU1234567'

@@ -7,6 +7,7 @@ import pytest
 from ibind import IbkrClient
 from ibind.client.stock_query import StockQuery
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
+
 from sim_http import state
 
 START = 1736953200.0            # 2025-01-15 15:00:00 UTC

@@ -13,6 +13,7 @@ from ibind.client.order_request import OrderRequest
 from ibind.client.questions import QuestionType
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError, OrderQuestionError, OrderRejectedError
+
 from threads import run_on_threads
 
 START = 1_704_900_000.0          # 2024-01-10 15:20 UTC

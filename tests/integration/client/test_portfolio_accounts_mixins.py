@@ -9,6 +9,7 @@ import pytest
 from ibind import IbkrClient
 from ibind.sim import GatewaySimulator
 from ibind.support.errors import ExternalBrokerError
+
 from sim_http import control
 
 ACCOUNT = 'DU1234567'

@@ -10,6 +10,7 @@ import requests
 from ibind import IbkrClient
 from ibind.base.rest_client import Result
 from ibind.support.errors import ExternalBrokerError, NotAuthenticatedError
+
 from scripted_server import Reply
 from sim_http import control
 

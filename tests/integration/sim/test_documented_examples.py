@@ -25,8 +25,18 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from sim_route_probes import (AAPL, IBM, KO, PROBES, WATCHLIST_ID, Probe, far_limit_order, filled_order,
-                              resting_order, run_probes)
+from sim_route_probes import (
+    AAPL,
+    IBM,
+    KO,
+    PROBES,
+    WATCHLIST_ID,
+    Probe,
+    far_limit_order,
+    filled_order,
+    resting_order,
+    run_probes,
+)
 
 STR, NUM, BOOL, ANY = 'string', 'number', 'boolean', 'any'
 

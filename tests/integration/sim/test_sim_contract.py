@@ -6,8 +6,9 @@ import json
 import pytest
 import requests
 
-import openapi_spec
 from ibind.sim import GatewaySimulator
+
+import openapi_spec
 from openapi_spec import assert_valid
 from sim_http import get, post
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from ibind.sim import GatewaySimulator
+
 from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
 from threads import run_on_threads
 
@@ -687,7 +688,7 @@ STATUS_KEYS = {'sub_type', 'request_id', 'server_id', 'order_id', 'conidex', 'co
 def test_order_status_of_a_filled_order_has_the_documented_keys_and_types(quiet):
     order_id = quiet.place(order(side='SELL', quantity=5, tif='DAY', cOID='st')).json()[0]['order_id']
     status = quiet.status(order_id)
-    assert STATUS_KEYS <= set(status)
+    assert set(status) >= STATUS_KEYS
     assert status['order_id'] == int(order_id) and status['conid'] == AAPL and status['sub_type'] is None
     assert status['side'] == 'S' and status['order_type'] == 'MARKET' and status['order_status'] == 'Filled'
     assert status['order_ccp_status'] == '2' and status['order_status_description'] == 'Order Filled'
@@ -727,7 +728,7 @@ def test_live_orders_have_the_documented_keys_and_types(quiet):
     data = quiet.get('iserver/account/orders').json()
     assert data['snapshot'] is True and len(data['orders']) == 1
     live = data['orders'][0]
-    assert LIVE_ORDER_KEYS <= set(live)
+    assert set(live) >= LIVE_ORDER_KEYS
     assert live['orderId'] == int(quiet.state()['orders']['orders'][0]['order_id'])
     assert live['conid'] == AAPL and live['conidex'] == str(AAPL) and live['acct'] == ACCOUNT
     assert live['side'] == 'SELL' and live['status'] == 'Filled' and live['order_ccp_status'] == 'Filled'
@@ -784,7 +785,7 @@ def test_trades_have_the_documented_keys_and_types(quiet):
     trades = quiet.get('iserver/account/trades').json()
     assert len(trades) == 1
     trade = trades[0]
-    assert TRADE_KEYS <= set(trade)
+    assert set(trade) >= TRADE_KEYS
     bid = quiet.quote()[0]
     assert trade['side'] == 'S' and trade['size'] == 5.0 and trade['price'] == f'{bid:.2f}'
     assert trade['net_amount'] == pytest.approx(5 * bid) and trade['commission'] == '1.00'

@@ -15,8 +15,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sim_http
 from ibind.sim import GatewaySimulator
+
+import sim_http
 from openapi_spec import response_schema, spec_or_skip, to_json_schema, validation_errors
 
 ACCOUNT = 'DU1234567'

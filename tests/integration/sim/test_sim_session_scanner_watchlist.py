@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from ibind.sim import GatewaySimulator
+
 from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
 from sim_http import control, get, post, state
 

@@ -33,7 +33,7 @@ def test_upgrade_needs_the_api_cookie_of_the_session(tls_sim):
         with pytest.raises(InvalidStatus) as refused:
             raw_connect(tls_sim, cookie=cookie)
         assert refused.value.response.status_code == 401
-    with raw_connect(tls_sim, cookie='{"session":"%s"}' % session_value(tls_sim)) as connection:  # the docs' form
+    with raw_connect(tls_sim, cookie=f'{{"session":"{session_value(tls_sim)}"}}') as connection:  # the docs' form
         assert Reader(connection).topic('system')['success'] == 'simuser1'
 
 
