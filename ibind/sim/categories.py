@@ -79,11 +79,9 @@ def _session_state(gw: Gateway) -> SessionState:
 
 
 def _fyi_state(gw: Gateway) -> FyiCenter:
-    """A fresh notification centre; the listeners of the previous one (a streaming layer) stay subscribed."""
-    previous = getattr(gw, 'fyi', None)  # absent on the first reset
+    """A fresh notification centre; the gateway's listeners (a streaming layer) stay subscribed across resets."""
     center = FyiCenter(gw)
-    if previous is not None:
-        center.listeners = previous.listeners
+    center.listeners = gw.fyi_listeners
     return center
 
 

@@ -127,8 +127,8 @@ class SnapshotFields:
             return text
         if str(self.conid) in {str(conid) for conid in config.halted_conids}:
             return 'H' + text
-        calendar = getattr(self.gw, 'calendar', None)
-        if calendar is not None and calendar.enabled and calendar.phase(self.instrument, self.now) == 'closed':
+        calendar = self.gw.calendar
+        if calendar.enabled and calendar.phase(self.instrument, self.now) == 'closed':
             return 'C' + text
         return text
 

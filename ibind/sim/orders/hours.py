@@ -18,8 +18,7 @@ DAY_SECONDS = 86400.0
 
 
 def _calendar(gw):
-    calendar = getattr(gw, 'calendar', None)
-    return calendar if calendar is not None and calendar.enabled else None
+    return gw.calendar if gw.calendar.enabled else None
 
 
 def day_expiry(gw, order, now: float) -> float:
