@@ -6,7 +6,8 @@ import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.support.arguments import conid_arg, identifier, is_digits, printable
+from ibind.client.ibkr_client_mixins._checks import choice_arg, optional_text, text_arg
+from ibind.support.arguments import conid_arg, identifier, is_digits
 from ibind.support.errors import BadResponseError
 from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
@@ -21,24 +22,6 @@ SORT_DIRECTIONS = ('a', 'd')
 POSITIONS_PAGE_SIZE = 100
 """Positions per page of /portfolio/{accountId}/positions/{pageId}: a shorter page is the last one."""
 _CURRENCY = re.compile(r'^[A-Za-z]{3}$')
-
-
-def _text(name: str, value: Any, expected: str) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError(f'{name!r} is required: expected {expected}')
-    if not isinstance(value, str):
-        raise TypeError(f'{name!r} must be a str ({expected}), got {type(value).__name__}')
-    return printable(name, value.strip(), expected)
-
-
-def _optional_text(name: str, value: Any, expected: str) -> Optional[str]:
-    return None if value is None else _text(name, value, expected)
-
-
-def _choice(name: str, value: Any, allowed: tuple) -> str:
-    if value not in allowed:
-        raise ValueError(f'{name!r} must be one of {", ".join(map(repr, allowed))}, got {value!r}')
-    return value
 
 
 def _count(name: str, value: Any, minimum: int) -> int:
@@ -149,10 +132,10 @@ class PortfolioMixin:
         account_id = self._account(account_id)
         page = _count('page', page, 0)
         params = {
-            'model': _optional_text('model', model, 'a model portfolio code'),
-            'sort': _optional_text('sort', sort, "a column name like 'position'"),
-            'direction': None if direction is None else _choice('direction', direction, SORT_DIRECTIONS),
-            'period': None if period is None else _choice('period', period, POSITION_PERIODS),
+            'model': optional_text('model', model, 'a model portfolio code'),
+            'sort': optional_text('sort', sort, "a column name like 'position'"),
+            'direction': None if direction is None else choice_arg('direction', direction, SORT_DIRECTIONS),
+            'period': None if period is None else choice_arg('period', period, POSITION_PERIODS),
         }
         return self.get(f'portfolio/{path_segment("account_id", account_id)}/positions/{page}', params=params)
 
@@ -209,9 +192,9 @@ class PortfolioMixin:
         """
         account_id = self._account(account_id)
         params = {
-            'model': _optional_text('model', model, 'a model portfolio code'),
-            'sort': _optional_text('sort', sort, "a column name like 'position'"),
-            'direction': None if direction is None else _choice('direction', direction, SORT_DIRECTIONS),
+            'model': optional_text('model', model, 'a model portfolio code'),
+            'sort': optional_text('sort', sort, "a column name like 'position'"),
+            'direction': None if direction is None else choice_arg('direction', direction, SORT_DIRECTIONS),
         }
         return self.get(f'portfolio2/{path_segment("account_id", account_id)}/positions', params=params)
 
@@ -287,7 +270,7 @@ class PortfolioMixin:
         if account_ids is None:
             raise ValueError("'account_ids' is required: expected one account id or a list of them")
         body = {'acctIds': _account_list('account_ids', account_ids),
-                'period': _choice('period', period, PERFORMANCE_PERIODS)}
+                'period': choice_arg('period', period, PERFORMANCE_PERIODS)}
         return self.post('pa/performance', json=body, retry_safe=True)
 
     @ensure_list_arg('account_ids', 'conids')
@@ -315,7 +298,7 @@ class PortfolioMixin:
         if len(conids) != 1:
             raise ValueError(f"'conids' must hold exactly one contract id (IBKR supports one per request), "
                              f'got {len(conids)}')
-        currency = _text('currency', currency, "a currency code like 'USD'")
+        currency = text_arg('currency', currency, "a currency code like 'USD'")
         if not _CURRENCY.match(currency):
             raise ValueError(f"'currency' must be a three-letter currency code like 'USD', got {currency!r}")
         body: Dict[str, Any] = {
