@@ -34,19 +34,23 @@ def main() -> None:
         snapshot_conids = [stocks[n % len(stocks)] for n in range(100)]
         with IbkrClient(url=sim.url, account_id='DU1234567', pacing=True) as client:
             client.receive_brokerage_accounts()
-            order_id = client.place_order({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'LMT',
-                                           'price': 1.0, 'tif': 'GTC'}, answers={}).data[0]['order_id']
+            order_id = client.place_order(
+                {'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'LMT', 'price': 1.0, 'tif': 'GTC'},
+                answers={},
+            ).data[0]['order_id']
             time.sleep(1.0)  # let the buckets refill: the timed work starts from a quiet client
             before = sim.control.state()['counters']['total']
             outcome = {}
 
             def history() -> None:
-                outcome['history'] = client.marketdata_history_by_conids(history_conids, period='1d', bar='1h',
-                                                                         raise_on_error=True)
+                outcome['history'] = client.marketdata_history_by_conids(
+                    history_conids, period='1d', bar='1h', raise_on_error=True
+                )
 
             def snapshots() -> None:
-                outcome['snapshots'] = [client.live_marketdata_snapshot(conid, ['31', '84', '86'])
-                                        for conid in snapshot_conids]
+                outcome['snapshots'] = [
+                    client.live_marketdata_snapshot(conid, ['31', '84', '86']) for conid in snapshot_conids
+                ]
 
             def polls() -> None:
                 outcome['polls'] = [client.order_status(order_id) for _ in range(5)]
@@ -64,11 +68,15 @@ def main() -> None:
     rejected = state['counters']['by_status'].get('429', 0)
     assert len(outcome.get('history', {})) == 50 and len(outcome.get('snapshots', [])) == 100, 'work incomplete'
     print(f'{"requests":>9}{"wall s":>9}{"minimum s":>11}{"ratio":>8}{"429s":>6}{"max history in flight":>23}')
-    print(f'{requests_sent:>9}{wall:>9.2f}{minimum:>11.2f}{wall / minimum:>8.3f}{rejected:>6}'
-          f'{state["marketdata"]["history"]["max_concurrent"]:>23}')
-    print(f'(gateway limits enforced by the simulator: {GLOBAL_RATE:g} req/s global, 10/s snapshots, 5 concurrent '
-          f'history; {HISTORY_LATENCY * 1000:.0f} ms per history request; minimum = (requests - 1) / '
-          f'{GLOBAL_RATE:g} + {HISTORY_LATENCY:g} s)')
+    print(
+        f'{requests_sent:>9}{wall:>9.2f}{minimum:>11.2f}{wall / minimum:>8.3f}{rejected:>6}'
+        f'{state["marketdata"]["history"]["max_concurrent"]:>23}'
+    )
+    print(
+        f'(gateway limits enforced by the simulator: {GLOBAL_RATE:g} req/s global, 10/s snapshots, 5 concurrent '
+        f'history; {HISTORY_LATENCY * 1000:.0f} ms per history request; minimum = (requests - 1) / '
+        f'{GLOBAL_RATE:g} + {HISTORY_LATENCY:g} s)'
+    )
 
 
 if __name__ == '__main__':

@@ -25,13 +25,14 @@ HEAVY = ('Crypto', 'ibind.sim', 'pandas', 'numpy', 'cryptography', 'jsonschema')
 
 def _top_level_imports(statement: str) -> dict:
     """{module: cumulative microseconds} of the outermost imports one fresh interpreter makes for ``statement``."""
-    proc = subprocess.run([sys.executable, '-X', 'importtime', '-c', statement], capture_output=True, text=True,
-                          check=True, env=ENV)
+    proc = subprocess.run(
+        [sys.executable, '-X', 'importtime', '-c', statement], capture_output=True, text=True, check=True, env=ENV
+    )
     found = {}
     for line in proc.stderr.splitlines():
         if not line.startswith('import time:') or line.count('|') != 2:
             continue
-        _, cumulative, raw_name = line[len('import time:'):].split('|')
+        _, cumulative, raw_name = line[len('import time:') :].split('|')
         if not cumulative.strip().isdigit():
             continue  # the header line
         if len(raw_name) - len(raw_name.lstrip()) == 1:  # one space: not nested in another import
@@ -46,8 +47,13 @@ def cumulative_us(statement: str, startup: set) -> int:
 
 def heavy_modules_after(statement: str) -> list:
     code = f'{statement}; import sys; print(",".join(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))'
-    return [m for m in subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
-                                      env=ENV).stdout.strip().split(',') if m]
+    return [
+        m
+        for m in subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=ENV)
+        .stdout.strip()
+        .split(',')
+        if m
+    ]
 
 
 def main() -> None:

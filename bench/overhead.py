@@ -50,8 +50,11 @@ def main() -> None:
     parser.add_argument('--calls', type=int, default=3000, help='calls per round and side')
     parser.add_argument('--rounds', type=int, default=6)
     args = parser.parse_args()
-    with GatewaySimulator(port=0) as sim, requests.Session() as session, \
-            IbkrClient(url=sim.url, account_id='DU1234567', pacing=False) as client:
+    with (
+        GatewaySimulator(port=0) as sim,
+        requests.Session() as session,
+        IbkrClient(url=sim.url, account_id='DU1234567', pacing=False) as client,
+    ):
         bare_calls(session, sim.url, 200)  # warm up both paths (connections, caches)
         client_calls(client, 200)
         per_side = {'ibind IbkrClient': [], 'requests.Session': []}

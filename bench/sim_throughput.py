@@ -33,8 +33,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from ibind.sim import GatewaySimulator  # noqa: E402  (after the path tweak, to run from a checkout)
 
 _BODY = json.dumps({'USER_ID': 123456789, 'USER_NAME': 'user1234', 'RESULT': True}).encode()
-_RAW_RESPONSE = (b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s'
-                 % (len(_BODY), _BODY))
+_RAW_RESPONSE = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' % (
+    len(_BODY),
+    _BODY,
+)
 
 
 class _TrivialHandler(BaseHTTPRequestHandler):
@@ -134,17 +136,23 @@ def main(argv: List[str] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--requests', type=int, default=3000, help='requests per run (default: 3000)')
     parser.add_argument('--path', default='sso/validate', help='GET path below /v1/api/ (default: sso/validate)')
-    parser.add_argument('--rounds', type=int, default=3, help='interleaved runs per server; the best counts '
-                                                              '(default: 3)')
-    parser.add_argument('--no-env-proxies', action='store_true',
-                        help='session.trust_env = False: skip requests\' proxy lookups in the environment')
+    parser.add_argument(
+        '--rounds', type=int, default=3, help='interleaved runs per server; the best counts (default: 3)'
+    )
+    parser.add_argument(
+        '--no-env-proxies',
+        action='store_true',
+        help="session.trust_env = False: skip requests' proxy lookups in the environment",
+    )
     args = parser.parse_args(argv)
 
     best = measure(args.requests, args.path, args.rounds, trust_env=not args.no_env_proxies)
     reference = best['stdlib http.server (trivial)']
     session = 'requests.Session(trust_env=False)' if args.no_env_proxies else 'requests.Session'
-    print(f'{args.requests} sequential GET /v1/api/{args.path.lstrip("/")}, one keep-alive {session}, '
-          f'loopback, best of {args.rounds}')
+    print(
+        f'{args.requests} sequential GET /v1/api/{args.path.lstrip("/")}, one keep-alive {session}, '
+        f'loopback, best of {args.rounds}'
+    )
     print(f'{"server":<32}{"req/s":>9}{"vs trivial":>12}')
     for name, rate in best.items():
         print(f'{name:<32}{rate:>9,.0f}{rate / reference:>11.0%}')

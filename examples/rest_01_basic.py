@@ -29,35 +29,43 @@ print(f'client: {client!r}')
 
 # 1. Is the gateway there, and is its brokerage session usable? check_health() answers True or False.
 if not client.check_health():
-    raise SystemExit('The gateway does not answer, or its session is not authenticated: start it, log in '
-                     'in the browser, and run this again.')
+    raise SystemExit(
+        'The gateway does not answer, or its session is not authenticated: start it, log in '
+        'in the browser, and run this again.'
+    )
 
 # 2. The session in detail. tickle() is also what keeps a session alive (see rest_09).
 tickle = client.tickle().data
 auth = tickle['iserver']['authStatus']
-print(f"session {tickle['session'][:8]}...  authenticated={auth['authenticated']}  "
-      f"competing={auth['competing']}  connected={auth['connected']}")
+print(
+    f'session {tickle["session"][:8]}...  authenticated={auth["authenticated"]}  '
+    f'competing={auth["competing"]}  connected={auth["connected"]}'
+)
 status = client.authentication_status()
-print(f"authentication_status(): authenticated={status.data['authenticated']}   "
-      f"(sent: {status.request['method']} {status.request['url']})")
+print(
+    f'authentication_status(): authenticated={status.data["authenticated"]}   '
+    f'(sent: {status.request["method"]} {status.request["url"]})'
+)
 
 # 3. Accounts. IBKR wants /iserver/accounts called once per session before orders and snapshots anyway.
 accounts = client.receive_brokerage_accounts().data
 client.account_id = client.account_id or accounts['selectedAccount']  # methods default to this account
-print(f"\naccounts: {accounts['accounts']}   using: {client.account_id}   paper: {accounts.get('isPaper')}")
+print(f'\naccounts: {accounts["accounts"]}   using: {client.account_id}   paper: {accounts.get("isPaper")}')
 
 # 4. Balances. /portfolio/accounts must be called once before the other /portfolio endpoints.
 client.portfolio_accounts()
 summary = client.portfolio_summary().data
 for key in ('netliquidation', 'totalcashvalue', 'buyingpower', 'availablefunds'):
     entry = summary.get(key) or {}
-    print(f"{key:<16} {entry.get('amount', 0):>16,.2f} {entry.get('currency') or ''}")
+    print(f'{key:<16} {entry.get("amount", 0):>16,.2f} {entry.get("currency") or ""}')
 
 # 5. Positions (one page of up to 100; pass page=1, 2, ... for more).
 positions = client.positions().data
 print(f'\n{len(positions)} position(s)')
 for position in positions:
-    print(f"{position['contractDesc']:<24} {position['position']:>10g} @ {position['avgPrice']:>10.2f}   "
-          f"market {position['mktPrice']:>10.2f}   unrealized P&L {position['unrealizedPnl']:>12,.2f}")
+    print(
+        f'{position["contractDesc"]:<24} {position["position"]:>10g} @ {position["avgPrice"]:>10.2f}   '
+        f'market {position["mktPrice"]:>10.2f}   unrealized P&L {position["unrealizedPnl"]:>12,.2f}'
+    )
 
 client.close()

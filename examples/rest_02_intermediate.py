@@ -29,22 +29,28 @@ with IbkrClient() as client:
 
     # Contracts: /trsrv/secdef takes many conids at once.
     for secdef in client.security_definition_by_conid([AAPL, IBM]).data['secdef']:
-        print(f"{secdef['conid']:>8}  {secdef['ticker']:<6} {secdef['name']:<32} {secdef['listingExchange']:<8} "
-              f"{secdef['assetClass']} {secdef['currency']}")
+        print(
+            f'{secdef["conid"]:>8}  {secdef["ticker"]:<6} {secdef["name"]:<32} {secdef["listingExchange"]:<8} '
+            f'{secdef["assetClass"]} {secdef["currency"]}'
+        )
     info = client.contract_information_by_conid(AAPL).data
-    print(f"contract {info['con_id']}: {info['company_name']}, industry {info['industry']}, "
-          f"trades on {len(info['valid_exchanges'].split(','))} exchanges")
+    print(
+        f'contract {info["con_id"]}: {info["company_name"]}, industry {info["industry"]}, '
+        f'trades on {len(info["valid_exchanges"].split(","))} exchanges'
+    )
 
     # Account figures. account_summary() needs the brokerage session; the /portfolio ones need
     # portfolio_accounts() first.
     summary = client.account_summary().data
-    print(f"\nnet liquidation {summary['netLiquidationValue']:,.2f}   buying power {summary['buyingPower']:,.2f}   "
-          f"available funds {summary['availableFunds']:,.2f}")
+    print(
+        f'\nnet liquidation {summary["netLiquidationValue"]:,.2f}   buying power {summary["buyingPower"]:,.2f}   '
+        f'available funds {summary["availableFunds"]:,.2f}'
+    )
     for key, pnl in client.account_profit_and_loss().data.get('upnl', {}).items():
-        print(f"P&L {key}: daily {pnl.get('dpl', 0):,.2f}, unrealized {pnl.get('upl', 0):,.2f}")
+        print(f'P&L {key}: daily {pnl.get("dpl", 0):,.2f}, unrealized {pnl.get("upl", 0):,.2f}')
     client.portfolio_accounts()
     allocation = client.portfolio_account_allocation().data
-    print(f"allocation by asset class (long): {allocation.get('assetClass', {}).get('long', {})}")
+    print(f'allocation by asset class (long): {allocation.get("assetClass", {}).get("long", {})}')
     rate = client.currency_exchange_rate('EUR', 'USD').data['rate']
     print(f'1 EUR = {rate} USD')
 

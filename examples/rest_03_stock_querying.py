@@ -31,12 +31,14 @@ listings = client.security_stocks_by_symbol('AAPL', default_filtering=False).dat
 print('AAPL listings:')
 for instrument in listings['AAPL']:
     for contract in instrument['contracts']:
-        print(f"  {instrument['name']:<22} {instrument['assetClass']:<4} conid {contract['conid']:>10}  "
-              f"{contract['exchange']:<8} isUS={contract['isUS']}")
+        print(
+            f'  {instrument["name"]:<22} {instrument["assetClass"]:<4} conid {contract["conid"]:>10}  '
+            f'{contract["exchange"]:<8} isUS={contract["isUS"]}'
+        )
 
 # 2. The usual case: the US listing, one conid per symbol.
 print('\nstock_conid_by_symbol:', client.stock_conid_by_symbol(['AAPL', 'MSFT', 'IBM']).data)
-print("as a list, in query order:", client.stock_conid_by_symbol(['IBM', 'AAPL'], return_type='list').data)
+print('as a list, in query order:', client.stock_conid_by_symbol(['IBM', 'AAPL'], return_type='list').data)
 
 # 3. Queries that pick another listing. A query's own 'isUS' overrides the default filtering.
 queries = {

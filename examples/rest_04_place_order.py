@@ -42,43 +42,55 @@ conid = client.stock_conid_by_symbol('AAPL').data['AAPL']
 quote = client.live_marketdata_snapshot_by_symbol('AAPL', ['last_price', 'bid', 'ask'])['AAPL']
 last = float(quote['last_price'])
 price = round(last * 0.95, 2)
-print(f"AAPL (conid {conid}): last {quote['last_price']}, bid {quote.get('bid')}, ask {quote.get('ask')}")
+print(f'AAPL (conid {conid}): last {quote["last_price"]}, bid {quote.get("bid")}, ask {quote.get("ask")}')
 
 # cOID: your own id for the order. IBKR refuses a second order with the same cOID for 24 hours, which is
 # what makes a placement safe to check after a timeout (look for the cOID in live_orders()).
-order = OrderRequest(conid=conid, side='BUY', quantity=1, order_type='LMT', price=price, acct_id=account_id,
-                     tif='DAY', coid=f'ibind-example-04-{int(time.time())}')
+order = OrderRequest(
+    conid=conid,
+    side='BUY',
+    quantity=1,
+    order_type='LMT',
+    price=price,
+    acct_id=account_id,
+    tif='DAY',
+    coid=f'ibind-example-04-{int(time.time())}',
+)
 print(f'order: {order.to_dict()}')
 
 preview = client.whatif_order(order, account_id).data
-print(f"what-if: commission {preview.get('amount', {}).get('commission')}, "
-      f"initial margin change {preview.get('initial', {}).get('change')}")
+print(
+    f'what-if: commission {preview.get("amount", {}).get("commission")}, '
+    f'initial margin change {preview.get("initial", {}).get("change")}'
+)
 
 # Without an answer the question is declined and nothing is placed.
 try:
     client.place_order(order, answers={}, account_id=account_id)
 except OrderQuestionError as error:
-    print(f"\nunanswered question {error.question['messageIds']}: the order was not placed. The error says:\n"
-          f'{error.message}\n')
+    print(
+        f'\nunanswered question {error.question["messageIds"]}: the order was not placed. The error says:\n'
+        f'{error.message}\n'
+    )
 
 answers = {
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: our limit is more than 3% below the market
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: in case the snapshot had no data yet
+    QuestionType.MISSING_MARKET_DATA: True,  # o354: in case the snapshot had no data yet
 }
 acknowledgement = client.place_order(order, answers, account_id=account_id).data[0]
 order_id = acknowledgement['order_id']
-print(f"placed: order {order_id}, status {acknowledgement['order_status']}")
+print(f'placed: order {order_id}, status {acknowledgement["order_status"]}')
 
 status = client.order_status(order_id).data
-print(f"order_status: {status['order_status']}  {status.get('order_description_with_contract', '')}")
+print(f'order_status: {status["order_status"]}  {status.get("order_description_with_contract", "")}')
 
 # Modify: send the whole order again with the new values (same conid and side).
 order.price = round(last * 0.94, 2)
 client.modify_order(order_id, order, answers, account_id=account_id)
-print(f"modified: limit now {order.price}, status {client.order_status(order_id).data['order_status']}")
+print(f'modified: limit now {order.price}, status {client.order_status(order_id).data["order_status"]}')
 
 # Cancel. The answer means "request received"; order_status() tells when it is done.
-print(f"cancel: {client.cancel_order(order_id, account_id=account_id).data.get('msg')}")
-print(f"status after cancel: {client.order_status(order_id).data['order_status']}")
+print(f'cancel: {client.cancel_order(order_id, account_id=account_id).data.get("msg")}')
+print(f'status after cancel: {client.order_status(order_id).data["order_status"]}')
 
 client.close()

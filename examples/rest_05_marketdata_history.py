@@ -30,9 +30,9 @@ client = IbkrClient()
 # 1. Snapshot by symbol and field names. The client resolves the conids, calls /iserver/accounts as IBKR
 #    requires, and repeats the snapshot until the fields arrive (the first one only opens the stream).
 fields = ['last_price', 'bid', 'ask', 'change_percent', 'volume']
-print(f"{'symbol':<6} " + ' '.join(f'{name:>14}' for name in fields))
+print(f'{"symbol":<6} ' + ' '.join(f'{name:>14}' for name in fields))
 for symbol, values in client.live_marketdata_snapshot_by_symbol(['AAPL', 'MSFT'], fields).items():
-    print(f'{symbol:<6} ' + ' '.join(f"{values.get(name, '-'):>14}" for name in fields))
+    print(f'{symbol:<6} ' + ' '.join(f'{values.get(name, "-"):>14}' for name in fields))
 
 # 2. The raw endpoint takes conids and field ids; snapshot_keys_to_ids translates names.
 ids = snapshot_keys_to_ids(['last_price', 'bid', 'ask'])
@@ -45,10 +45,10 @@ for attempt in ('first (the pre-flight: it opens the stream)', 'second, half a s
 
 # 3. History of one conid: IBKR's answer as it is. 't' is the bar's start in epoch milliseconds.
 history = client.marketdata_history_by_conid(conid, bar='1d', period='5d').data
-print(f"\nIBM daily bars ({history.get('symbol')}, volume factor {history.get('volumeFactor')}):")
+print(f'\nIBM daily bars ({history.get("symbol")}, volume factor {history.get("volumeFactor")}):')
 for bar in history['data']:
     day = datetime.datetime.fromtimestamp(bar['t'] / 1000, tz=datetime.timezone.utc)
-    print(f"  {day:%Y-%m-%d}  o {bar['o']:>8.2f}  h {bar['h']:>8.2f}  l {bar['l']:>8.2f}  c {bar['c']:>8.2f}")
+    print(f'  {day:%Y-%m-%d}  o {bar["o"]:>8.2f}  h {bar["h"]:>8.2f}  l {bar["l"]:>8.2f}  c {bar["c"]:>8.2f}')
 
 # By symbol (it must select exactly one US stock, see rest_03):
 hourly = client.marketdata_history_by_symbol('AAPL', bar='1h', period='1d').data['data']
@@ -64,12 +64,14 @@ for symbol, bars in bars_by_symbol.items():
     elif bars:
         first, last = bars[0], bars[-1]
         change = (last['close'] / first['open'] - 1) * 100
-        print(f"{symbol:<5} {len(bars):>3} bars  {first['date']:%m-%d %H:%M} -> {last['date']:%m-%d %H:%M} UTC  "
-              f"open {first['open']:.2f}  close {last['close']:.2f}  ({change:+.2f}%)")
+        print(
+            f'{symbol:<5} {len(bars):>3} bars  {first["date"]:%m-%d %H:%M} -> {last["date"]:%m-%d %H:%M} UTC  '
+            f'open {first["open"]:.2f}  close {last["close"]:.2f}  ({change:+.2f}%)'
+        )
 
 # 5. The beta HMDS endpoint (different units: '1d' period, '1hrs' bars).
 hmds = client.historical_marketdata_beta(conid, period='1d', bar='1hrs').data
-print(f"\nHMDS: {len(hmds.get('data', []))} bars from {hmds.get('startTime')}")
+print(f'\nHMDS: {len(hmds.get("data", []))} bars from {hmds.get("startTime")}')
 
 client.marketdata_unsubscribe_all()  # close the streams the snapshots opened
 client.close()

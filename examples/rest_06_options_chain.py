@@ -34,7 +34,7 @@ results = client.search_contract_by_symbol(SYMBOL, sec_type='STK').data
 underlying = next(r for r in results if any(s.get('secType') == 'OPT' for s in r.get('sections', [])))
 conid = underlying['conid']
 months = next(s for s in underlying['sections'] if s['secType'] == 'OPT')['months'].split(';')
-print(f"{underlying['companyHeader']}: conid {conid}, option months {', '.join(months)}")
+print(f'{underlying["companyHeader"]}: conid {conid}, option months {", ".join(months)}')
 
 # The underlying's price, to pick the strike nearest to it.
 last = float(client.live_marketdata_snapshot_by_symbol(SYMBOL, ['last_price'])[SYMBOL]['last_price'])
@@ -43,8 +43,10 @@ last = float(client.live_marketdata_snapshot_by_symbol(SYMBOL, ['last_price'])[S
 month = months[0]
 strikes = client.search_strikes_by_conid(conid, 'OPT', month).data
 atm = min(strikes['call'], key=lambda strike: abs(strike - last))
-print(f"{month}: {len(strikes['call'])} call strikes from {strikes['call'][0]} to {strikes['call'][-1]}; "
-      f'{SYMBOL} is at {last:.2f}, nearest strike {atm}')
+print(
+    f'{month}: {len(strikes["call"])} call strikes from {strikes["call"][0]} to {strikes["call"][-1]}; '
+    f'{SYMBOL} is at {last:.2f}, nearest strike {atm}'
+)
 
 # 3. The contracts: one per expiry of that month (monthly and weekly expiries can share a month).
 options = {}
@@ -52,12 +54,22 @@ for right in ('C', 'P'):
     contracts = client.search_secdef_info_by_conid(conid, 'OPT', month, strike=atm, right=right).data
     first = min(contracts, key=lambda contract: contract['maturityDate'])
     options[right] = first
-    print(f"  {right}: conid {first['conid']}  {first.get('desc2')}  (expires {first['maturityDate']}, "
-          f"multiplier {first.get('multiplier')}; expiries in {month}: {len(contracts)})")
+    print(
+        f'  {right}: conid {first["conid"]}  {first.get("desc2")}  (expires {first["maturityDate"]}, '
+        f'multiplier {first.get("multiplier")}; expiries in {month}: {len(contracts)})'
+    )
 
 # 4. Market data of both options. The first snapshot of a conid is a pre-flight without values.
-columns = {'last_price': 'last', 'bid': 'bid', 'ask': 'ask', 'implied_vol_percent': 'impl. vol',
-           'delta': 'delta', 'gamma': 'gamma', 'theta': 'theta', 'vega': 'vega'}
+columns = {
+    'last_price': 'last',
+    'bid': 'bid',
+    'ask': 'ask',
+    'implied_vol_percent': 'impl. vol',
+    'delta': 'delta',
+    'gamma': 'gamma',
+    'theta': 'theta',
+    'vega': 'vega',
+}
 ids = snapshot_keys_to_ids(list(columns))  # ['31', '84', '86', '7633', ...]
 conids = [option['conid'] for option in options.values()]
 client.receive_brokerage_accounts()  # IBKR requires it once per session before snapshots
@@ -67,11 +79,11 @@ for _attempt in range(5):
         break
     time.sleep(0.5)
 
-print(f"\n{'option':<22}" + ''.join(f'{title:>10}' for title in columns.values()))
+print(f'\n{"option":<22}' + ''.join(f'{title:>10}' for title in columns.values()))
 for right, option in options.items():
     entry = snapshot.get(option['conid'], {})
-    label = f"{SYMBOL} {option['maturityDate']} {atm:g} {right}"
-    print(f'{label:<22}' + ''.join(f"{entry.get(field_id, '-'):>10}" for field_id in ids))
+    label = f'{SYMBOL} {option["maturityDate"]} {atm:g} {right}'
+    print(f'{label:<22}' + ''.join(f'{entry.get(field_id, "-"):>10}' for field_id in ids))
 
 client.marketdata_unsubscribe(conids)
 client.close()

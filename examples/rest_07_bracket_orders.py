@@ -38,39 +38,58 @@ account_id = client.account_id or accounts['selectedAccount']
 conid = client.stock_conid_by_symbol('AAPL').data['AAPL']
 last = float(client.live_marketdata_snapshot_by_symbol('AAPL', ['last_price'])['AAPL']['last_price'])
 
-entry = round(last * 0.95, 2)        # buy on a 5% dip ...
+entry = round(last * 0.95, 2)  # buy on a 5% dip ...
 take_profit = round(entry * 1.04, 2)  # ... sell 4% higher ...
-stop_loss = round(entry * 0.98, 2)    # ... or cut the loss 2% lower
+stop_loss = round(entry * 0.98, 2)  # ... or cut the loss 2% lower
 parent_coid = f'ibind-example-07-{int(time.time())}'  # unique for 24 h: IBKR refuses a reused cOID
 
-parent = OrderRequest(conid=conid, side='BUY', quantity=1, order_type='LMT', price=entry, acct_id=account_id,
-                      coid=parent_coid, tif='GTC')
-profit_taker = OrderRequest(conid=conid, side='SELL', quantity=1, order_type='LMT', price=take_profit,
-                            acct_id=account_id, parent_id=parent_coid, tif='GTC')
-stop = OrderRequest(conid=conid, side='SELL', quantity=1, order_type='STP', price=stop_loss, acct_id=account_id,
-                    parent_id=parent_coid, tif='GTC')
+parent = OrderRequest(
+    conid=conid, side='BUY', quantity=1, order_type='LMT', price=entry, acct_id=account_id, coid=parent_coid, tif='GTC'
+)
+profit_taker = OrderRequest(
+    conid=conid,
+    side='SELL',
+    quantity=1,
+    order_type='LMT',
+    price=take_profit,
+    acct_id=account_id,
+    parent_id=parent_coid,
+    tif='GTC',
+)
+stop = OrderRequest(
+    conid=conid,
+    side='SELL',
+    quantity=1,
+    order_type='STP',
+    price=stop_loss,
+    acct_id=account_id,
+    parent_id=parent_coid,
+    tif='GTC',
+)
 
 answers = {
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: limit prices more than 3% from the last price
-    QuestionType.STOP_ORDER_RISKS: True,             # o10331: "You are about to submit a stop order..."
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: asked without a market data subscription
+    QuestionType.STOP_ORDER_RISKS: True,  # o10331: "You are about to submit a stop order..."
+    QuestionType.MISSING_MARKET_DATA: True,  # o354: asked without a market data subscription
 }
 print(f'AAPL last {last:.2f}: entry {entry}, take-profit {take_profit}, stop-loss {stop_loss}')
 acknowledgements = client.place_order([parent, profit_taker, stop], answers, account_id=account_id).data
 roles = dict(zip((ack['order_id'] for ack in acknowledgements), ('entry', 'take-profit', 'stop-loss')))
 for ack in acknowledgements:
-    print(f"  {roles[ack['order_id']]:<12} order {ack['order_id']}: {ack['order_status']}")
+    print(f'  {roles[ack["order_id"]]:<12} order {ack["order_id"]}: {ack["order_status"]}')
 
 # The children show their parent. (IBKR paces /iserver/account/orders to one request per 5 seconds.)
 for order in client.live_orders().data.get('orders', []):
     if str(order.get('orderId')) in roles:
-        print(f"  live: {order['orderId']} {order.get('orderDesc')!r:<32} status {order.get('status'):<13} "
-              f"parentId {order.get('parentId', '-')}")
+        print(
+            f'  live: {order["orderId"]} {order.get("orderDesc")!r:<32} status {order.get("status"):<13} '
+            f'parentId {order.get("parentId", "-")}'
+        )
 
 # Cancelling the entry cancels the children waiting for it.
 parent_id = acknowledgements[0]['order_id']
-print(f"\ncancel the entry: {client.cancel_order(parent_id, account_id=account_id).data.get('msg')}")
+print(f'\ncancel the entry: {client.cancel_order(parent_id, account_id=account_id).data.get("msg")}')
 for order_id, role in roles.items():
-    print(f"  {role:<12} order {order_id}: {client.order_status(order_id).data['order_status']}")
+    print(f'  {role:<12} order {order_id}: {client.order_status(order_id).data["order_status"]}')
 
 client.close()

@@ -44,16 +44,18 @@ print(f'Tickler: running={tickler.running}, every {tickler.interval:g} s' if tic
 print(f'healthy: {client.check_health()}')
 
 status = client.authentication_status().data
-print(f"brokerage session: authenticated={status['authenticated']} connected={status['connected']} "
-      f"competing={status['competing']}")
+print(
+    f'brokerage session: authenticated={status["authenticated"]} connected={status["connected"]} '
+    f'competing={status["competing"]}'
+)
 
 accounts = client.receive_brokerage_accounts().data
 account_id = client.account_id or accounts['selectedAccount']
-print(f"accounts: {accounts['accounts']}   using {account_id}")
+print(f'accounts: {accounts["accounts"]}   using {account_id}')
 
 client.portfolio_accounts()
 ledger = client.get_ledger(account_id).data.get('BASE', {})
-print(f"cash {ledger.get('cashbalance', 0):,.2f}   net liquidation {ledger.get('netliquidationvalue', 0):,.2f}")
+print(f'cash {ledger.get("cashbalance", 0):,.2f}   net liquidation {ledger.get("netliquidationvalue", 0):,.2f}')
 
 print(f'session recoveries so far: {client.recoveries}')
 client.close()  # stops the Tickler and logs out (IBIND_SHUTDOWN_OAUTH=True, the default)

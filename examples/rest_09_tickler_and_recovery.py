@@ -39,22 +39,26 @@ seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
 tickler = client.start_tickler(interval=1.0)
 time.sleep(seconds)
 health = tickler.describe()
-print(f"Tickler after {seconds:g} s: running={health['running']}, ticks={health['ticks']}, "
-      f"failures={health['total_failures']}, last error={health['last_error']}")
+print(
+    f'Tickler after {seconds:g} s: running={health["running"]}, ticks={health["ticks"]}, '
+    f'failures={health["total_failures"]}, last error={health["last_error"]}'
+)
 client.stop_tickler()
 print(f'Tickler stopped: running={tickler.running}')
 
 # 2. Recovery. Lose the brokerage session (only the simulator can be told to), then just carry on.
 control_url = os.environ.get('IBIND_SIM_CONTROL_URL')
 if control_url:
-    requests.post(control_url.rstrip('/') + '/session', json={'action': 'expire'}, timeout=10,
-                  verify=client.cacert).raise_for_status()
-    print(f"\n(simulator) brokerage session expired: authenticated="
-          f"{client.authentication_status().data['authenticated']}")
+    requests.post(
+        control_url.rstrip('/') + '/session', json={'action': 'expire'}, timeout=10, verify=client.cacert
+    ).raise_for_status()
+    print(
+        f'\n(simulator) brokerage session expired: authenticated={client.authentication_status().data["authenticated"]}'
+    )
 
 accounts = client.receive_brokerage_accounts().data  # an /iserver request: recovers the session if it is lost
-print(f"\n/iserver/accounts answered: {accounts['accounts']}")
-print(f"authenticated again: {client.authentication_status().data['authenticated']}")
+print(f'\n/iserver/accounts answered: {accounts["accounts"]}')
+print(f'authenticated again: {client.authentication_status().data["authenticated"]}')
 print(f'recoveries: {client.recoveries}')
 
 client.close()

@@ -31,7 +31,7 @@ started = time.monotonic()
 history = client.marketdata_history_by_symbols(SYMBOLS, period='5d', bar='1d')
 parallel_seconds = time.monotonic() - started
 
-print(f"{'symbol':<7}{'bars':>5}{'first close':>13}{'last close':>12}{'change':>9}")
+print(f'{"symbol":<7}{"bars":>5}{"first close":>13}{"last close":>12}{"change":>9}')
 for symbol, bars in history.items():
     if isinstance(bars, Exception):  # raise_on_error=False (default): a failure stands in for the bars
         print(f'{symbol:<7} failed: {bars}')
@@ -40,7 +40,7 @@ for symbol, bars in history.items():
         print(f'{symbol:<7} no bars')
         continue
     change = (bars[-1]['close'] / bars[0]['close'] - 1) * 100
-    print(f"{symbol:<7}{len(bars):>5}{bars[0]['close']:>13.2f}{bars[-1]['close']:>12.2f}{change:>+8.2f}%")
+    print(f'{symbol:<7}{len(bars):>5}{bars[0]["close"]:>13.2f}{bars[-1]["close"]:>12.2f}{change:>+8.2f}%')
 
 # 2. The same, one request after the other.
 started = time.monotonic()
@@ -56,6 +56,6 @@ for symbol, result in infos.items():
     if isinstance(result, Exception):
         print(f'{symbol:<6} failed: {result}')
     else:
-        print(f"{symbol:<6} {result.data.get('company_name')}, {result.data.get('industry')}")
+        print(f'{symbol:<6} {result.data.get("company_name")}, {result.data.get("industry")}')
 
 client.close()

@@ -29,7 +29,7 @@ client = IbkrClient()
 account_id = client.account_id or client.receive_brokerage_accounts().data['accounts'][0]
 client.receive_brokerage_accounts()  # IBKR wants it before orders
 
-with client.websocket() as ws:          # start() on enter, close() on exit
+with client.websocket() as ws:  # start() on enter, close() on exit
     ws.wait_ready(timeout=10)
     print(f'stream: {ws.state} at {ws.url}')
 
@@ -38,8 +38,10 @@ with client.websocket() as ws:          # start() on enter, close() on exit
     quotes.wait_active(timeout=10)
     for _ in range(3):
         message = ws.get(IbkrWsKey.MARKET_DATA, timeout=10)
-        print(f"AAPL quote: last={message.data.get('last_price')} bid={message.data.get('bid')} "
-              f"ask={message.data.get('ask')} (server time {message.data['_updated']})")
+        print(
+            f'AAPL quote: last={message.data.get("last_price")} bid={message.data.get("bid")} '
+            f'ask={message.data.get("ask")} (server time {message.data["_updated"]})'
+        )
     print(f'subscription {quotes.channel}: {quotes.state.value}, {quotes.messages} message(s)')
 
     # 2. Order updates: a callback sees every change of every order of the day.
@@ -47,7 +49,7 @@ with client.websocket() as ws:          # start() on enter, close() on exit
 
     def on_order(message):
         for order in message.data:
-            print(f"order update: {order['orderId']} {order['side']} {order.get('order_ref')} -> {order['status']}")
+            print(f'order update: {order["orderId"]} {order["side"]} {order.get("order_ref")} -> {order["status"]}')
             if order['status'] == 'Cancelled':
                 seen.set()
 
@@ -55,8 +57,15 @@ with client.websocket() as ws:          # start() on enter, close() on exit
     orders.wait_active(timeout=10)
     client.live_marketdata_snapshot(AAPL, ['31'])  # the pre-flight snapshot IBKR needs before the first order
     last = float(client.live_marketdata_snapshot(AAPL, ['31']).data[0]['31'])
-    order = make_order_request(conid=AAPL, side='BUY', quantity=1, order_type='LMT', price=round(last * 0.98, 2),
-                               acct_id=account_id, coid='ws-01-example')
+    order = make_order_request(
+        conid=AAPL,
+        side='BUY',
+        quantity=1,
+        order_type='LMT',
+        price=round(last * 0.98, 2),
+        acct_id=account_id,
+        coid='ws-01-example',
+    )
     placed = client.place_order(order, answers={'price_percentage_constraint': True}, account_id=account_id)
     order_id = placed.data[0]['order_id']
     client.cancel_order(order_id, account_id=account_id)

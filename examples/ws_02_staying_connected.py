@@ -51,14 +51,17 @@ def report(subscriptions):
 
 client = IbkrClient()
 if control_url:  # heartbeats every 0.5 s instead of IBKR's 10 s, so that a 2 s silence is one to notice
-    requests.post(control_url.rstrip('/') + '/ws', json={'config': {'ws_heartbeat_interval': 0.5}},
-                  timeout=10).raise_for_status()
+    requests.post(
+        control_url.rstrip('/') + '/ws', json={'config': {'ws_heartbeat_interval': 0.5}}, timeout=10
+    ).raise_for_status()
 # IBKR sends a heartbeat every 10 s: a bot keeps the default silence_timeout (30 s)
 ws = client.websocket(silence_timeout=2.0 if control_url else 30.0, on_event=on_event)
 ws.start()
 ws.wait_ready(timeout=10)
-subscriptions = [ws.subscribe('md+265598', {'fields': ['31', '84', '86']}),
-                 ws.subscribe('md+8314', {'fields': ['31', '84', '86']})]
+subscriptions = [
+    ws.subscribe('md+265598', {'fields': ['31', '84', '86']}),
+    ws.subscribe('md+8314', {'fields': ['31', '84', '86']}),
+]
 for subscription in subscriptions:
     subscription.wait_active(timeout=10)
 report(subscriptions)
@@ -69,8 +72,10 @@ fail('session', {'action': 'expire'}, 'the brokerage session is lost')
 if not control_url:
     time.sleep(5.0)
 
-print(f'after all that: state={ws.state}, connections={ws.stats["event_connected"]}, '
-      f'recoveries={ws.stats["recoveries"]}, silent resets={ws.stats["event_silent"]}')
+print(
+    f'after all that: state={ws.state}, connections={ws.stats["event_connected"]}, '
+    f'recoveries={ws.stats["recoveries"]}, silent resets={ws.stats["event_silent"]}'
+)
 report(subscriptions)
 ws.close()
 client.close()

@@ -41,23 +41,28 @@ START_TIME = datetime.datetime(2025, 1, 15, 15, 0, tzinfo=datetime.timezone.utc)
 SYMBOLS = ('AAPL', 'MSFT', 'IBM')
 TRADED = 'AAPL'
 QUANTITY = 100
-EXIT_DISTANCE = 0.01          # take-profit and stop-loss 1% away from the entry price
-POLL_STEP = 300.0             # simulated seconds between two looks at the exit orders (below the 6 min idle timeout)
-POLL_LIMIT = 3 * 86400.0      # give up waiting for an exit after three simulated days
-FAR_BELOW = 0.05              # the order that is cancelled: a buy limit 5% below the market
+EXIT_DISTANCE = 0.01  # take-profit and stop-loss 1% away from the entry price
+POLL_STEP = 300.0  # simulated seconds between two looks at the exit orders (below the 6 min idle timeout)
+POLL_LIMIT = 3 * 86400.0  # give up waiting for an exit after three simulated days
+FAR_BELOW = 0.05  # the order that is cancelled: a buy limit 5% below the market
 OPEN_STATUSES = ('PreSubmitted', 'Submitted', 'PendingSubmit')
 SNAPSHOT_FIELDS = ('last_price', 'bid', 'ask', 'change_percent', 'high', 'low', 'volume')
-LEDGER_ROWS = (('cash', 'cashbalance'), ('stock market value', 'stockmarketvalue'),
-               ('net liquidation', 'netliquidationvalue'), ('realized P&L', 'realizedpnl'),
-               ('unrealized P&L', 'unrealizedpnl'))
+LEDGER_ROWS = (
+    ('cash', 'cashbalance'),
+    ('stock market value', 'stockmarketvalue'),
+    ('net liquidation', 'netliquidationvalue'),
+    ('realized P&L', 'realizedpnl'),
+    ('unrealized P&L', 'unrealizedpnl'),
+)
 ANSWERS: Answers = {
-    QuestionType.STOP_ORDER_RISKS: True,             # o10331: "You are about to submit a stop order..."
+    QuestionType.STOP_ORDER_RISKS: True,  # o10331: "You are about to submit a stop order..."
     QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,  # o163: limit price more than 3% away from the market
-    QuestionType.MISSING_MARKET_DATA: True,          # o354: asked without a market data subscription
+    QuestionType.MISSING_MARKET_DATA: True,  # o354: asked without a market data subscription
 }
 
 
 # ----------------------------------------------------------------- printing
+
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: int = 4) -> List[str]:
     """Aligned text columns: numbers right-aligned, text left-aligned; None shows as '-'."""
@@ -127,6 +132,7 @@ def _duration(seconds: float) -> str:
 
 # ----------------------------------------------------------------- a client that remembers questions
 
+
 class QuestionRecordingClient(IbkrClient):
     """An IbkrClient that also keeps the order questions IBKR asked.
 
@@ -157,6 +163,7 @@ def answer_key(answers: Answers, text: str, message_id: Optional[str]) -> str:
 
 
 # ----------------------------------------------------------------- the session
+
 
 class DemoSession:
     """The steps of the demo, in order; each prints what it called and what came back."""
@@ -207,8 +214,12 @@ class DemoSession:
         self.say(f'healthy: {healthy}')
         status = self.client.authentication_status().data
         self.say('>>> client.authentication_status().data')
-        self.lines(format_table(('authenticated', 'connected', 'competing'),
-                                [(status.get('authenticated'), status.get('connected'), status.get('competing'))]))
+        self.lines(
+            format_table(
+                ('authenticated', 'connected', 'competing'),
+                [(status.get('authenticated'), status.get('connected'), status.get('competing'))],
+            )
+        )
         if not healthy:
             raise ExternalBrokerError('the simulated gateway reports an unusable session', body=status)
 
@@ -217,11 +228,15 @@ class DemoSession:
         brokerage = self.client.receive_brokerage_accounts().data
         self.account_id = brokerage['selectedAccount']
         self.client.account_id = self.account_id  # methods called without account_id use this one
-        self.say(f"accounts: {', '.join(brokerage['accounts'])}   selected: {self.account_id}   "
-                 f"paper: {brokerage.get('isPaper')}")
+        self.say(
+            f'accounts: {", ".join(brokerage["accounts"])}   selected: {self.account_id}   '
+            f'paper: {brokerage.get("isPaper")}'
+        )
         self.say('>>> client.portfolio_accounts().data   (required once before other /portfolio calls)')
-        rows = [(a.get('accountId'), a.get('type'), a.get('tradingType'), a.get('currency'))
-                for a in self.client.portfolio_accounts().data]
+        rows = [
+            (a.get('accountId'), a.get('type'), a.get('tradingType'), a.get('currency'))
+            for a in self.client.portfolio_accounts().data
+        ]
         self.lines(format_table(('account', 'type', 'trading type', 'currency'), rows))
 
     def conid_lookup(self) -> None:
@@ -231,8 +246,10 @@ class DemoSession:
         self.say('default filtering keeps the US listing: AAPL also trades in Mexico, Switzerland and as a CDR')
 
     def snapshot(self) -> None:
-        self.step('Market data snapshot',
-                  f'client.live_marketdata_snapshot_by_symbol({list(SYMBOLS)!r}, {list(SNAPSHOT_FIELDS)!r})')
+        self.step(
+            'Market data snapshot',
+            f'client.live_marketdata_snapshot_by_symbol({list(SYMBOLS)!r}, {list(SNAPSHOT_FIELDS)!r})',
+        )
         snapshot = self.client.live_marketdata_snapshot_by_symbol(list(SYMBOLS), list(SNAPSHOT_FIELDS))
         self.quote = snapshot[TRADED]
         rows = [(symbol, *(fields.get(name) for name in SNAPSHOT_FIELDS)) for symbol, fields in snapshot.items()]
@@ -244,8 +261,7 @@ class DemoSession:
         bars = self.client.marketdata_history_by_symbols([TRADED], period='8h', bar='1h')[TRADED]
         if isinstance(bars, Exception):
             raise bars
-        rows = [(bar['date'], bar['open'], bar['high'], bar['low'], bar['close'], int(bar['volume']))
-                for bar in bars]
+        rows = [(bar['date'], bar['open'], bar['high'], bar['low'], bar['close'], int(bar['volume'])) for bar in bars]
         self.lines(format_table(('bar start (UTC)', 'open', 'high', 'low', 'close', 'volume (x100)'), rows))
 
     def portfolio(self, title: str, compare: bool = False) -> None:
@@ -254,8 +270,11 @@ class DemoSession:
         ledger = self.client.get_ledger().data.get('BASE', {})
         if not compare:
             self.ledger_before = ledger
-            self.lines(format_table(('ledger (BASE)', 'value'),
-                                    [(label, _money(ledger.get(key))) for label, key in LEDGER_ROWS]))
+            self.lines(
+                format_table(
+                    ('ledger (BASE)', 'value'), [(label, _money(ledger.get(key))) for label, key in LEDGER_ROWS]
+                )
+            )
             return
         rows = []
         for label, key in LEDGER_ROWS:
@@ -268,8 +287,17 @@ class DemoSession:
 
     def print_positions(self) -> None:
         positions = self.client.positions2().data
-        rows = [(p.get('description'), _quantity(p.get('position')), p.get('avgPrice'), p.get('marketPrice'),
-                 p.get('marketValue'), p.get('unrealizedPnl')) for p in positions]
+        rows = [
+            (
+                p.get('description'),
+                _quantity(p.get('position')),
+                p.get('avgPrice'),
+                p.get('marketPrice'),
+                p.get('marketValue'),
+                p.get('unrealizedPnl'),
+            )
+            for p in positions
+        ]
         self.lines(format_table(('position', 'quantity', 'avg price', 'market', 'value', 'unrealized'), rows))
 
     def bracket_order(self) -> Dict[str, str]:
@@ -280,27 +308,58 @@ class DemoSession:
         self.step('Bracket order', 'client.place_order([parent, take_profit, stop_loss], answers=ANSWERS)')
         parent_coid = 'demo-bracket-parent'  # a cOID must be unique for 24 h; the simulator is new
         orders = {
-            'parent': OrderRequest(conid=conid, side='BUY', quantity=QUANTITY, order_type='LMT', price=entry,
-                                   acct_id=self.account_id, coid=parent_coid, tif='GTC'),
-            'take-profit': OrderRequest(conid=conid, side='SELL', quantity=QUANTITY, order_type='LMT',
-                                        price=take_profit, acct_id=self.account_id, parent_id=parent_coid,
-                                        tif='GTC'),
-            'stop-loss': OrderRequest(conid=conid, side='SELL', quantity=QUANTITY, order_type='STP', price=stop_loss,
-                                      acct_id=self.account_id, parent_id=parent_coid, tif='GTC'),
+            'parent': OrderRequest(
+                conid=conid,
+                side='BUY',
+                quantity=QUANTITY,
+                order_type='LMT',
+                price=entry,
+                acct_id=self.account_id,
+                coid=parent_coid,
+                tif='GTC',
+            ),
+            'take-profit': OrderRequest(
+                conid=conid,
+                side='SELL',
+                quantity=QUANTITY,
+                order_type='LMT',
+                price=take_profit,
+                acct_id=self.account_id,
+                parent_id=parent_coid,
+                tif='GTC',
+            ),
+            'stop-loss': OrderRequest(
+                conid=conid,
+                side='SELL',
+                quantity=QUANTITY,
+                order_type='STP',
+                price=stop_loss,
+                acct_id=self.account_id,
+                parent_id=parent_coid,
+                tif='GTC',
+            ),
         }
-        self.lines(format_table(('order', 'side', 'qty', 'type', 'price', 'note'), [
-            ('parent', 'BUY', QUANTITY, 'LMT', entry, f'{TRADED} at the ask: fills at once'),
-            ('take-profit', 'SELL', QUANTITY, 'LMT', take_profit, f'+{EXIT_DISTANCE:.0%}, child of the parent'),
-            ('stop-loss', 'SELL', QUANTITY, 'STP', stop_loss, f'-{EXIT_DISTANCE:.0%}, child of the parent'),
-        ]))
+        self.lines(
+            format_table(
+                ('order', 'side', 'qty', 'type', 'price', 'note'),
+                [
+                    ('parent', 'BUY', QUANTITY, 'LMT', entry, f'{TRADED} at the ask: fills at once'),
+                    ('take-profit', 'SELL', QUANTITY, 'LMT', take_profit, f'+{EXIT_DISTANCE:.0%}, child of the parent'),
+                    ('stop-loss', 'SELL', QUANTITY, 'STP', stop_loss, f'-{EXIT_DISTANCE:.0%}, child of the parent'),
+                ],
+            )
+        )
         self.client.questions.clear()
         acknowledgements = self.client.place_order(list(orders.values()), ANSWERS).data
         self.print_questions()
         ids = {role: ack['order_id'] for role, ack in zip(orders, acknowledgements)}
         self.say('acknowledgement:')
-        self.lines(format_table(('order', 'order id', 'status'),
-                                [(role, ack['order_id'], ack['order_status'])
-                                 for role, ack in zip(orders, acknowledgements)]))
+        self.lines(
+            format_table(
+                ('order', 'order id', 'status'),
+                [(role, ack['order_id'], ack['order_status']) for role, ack in zip(orders, acknowledgements)],
+            )
+        )
         return ids
 
     def print_questions(self) -> None:
@@ -310,22 +369,29 @@ class DemoSession:
         self.say('questions IBKR asked, and the answers given:')
         for question in self.client.questions:
             for text, message_id in question_messages(question):
-                wrapped = textwrap.fill(' '.join(text.split()), width=88, initial_indent=f'[{message_id}] ',
-                                        subsequent_indent=' ' * (len(str(message_id)) + 3))
+                wrapped = textwrap.fill(
+                    ' '.join(text.split()),
+                    width=88,
+                    initial_indent=f'[{message_id}] ',
+                    subsequent_indent=' ' * (len(str(message_id)) + 3),
+                )
                 self.say(wrapped, indent=6)
                 self.say(f'-> {answer_key(ANSWERS, text, message_id)}', indent=6 + len(str(message_id)) + 3)
 
     def fills(self, ids: Dict[str, str]) -> None:
         self.step('Fills', f"client.order_status('{ids['parent']}').data")
         parent = self.client.order_status(ids['parent']).data
-        self.say(f"parent: {parent.get('order_status')}, {_quantity(parent.get('cum_fill'))} @ "
-                 f"{parent.get('average_price')}")
+        self.say(
+            f'parent: {parent.get("order_status")}, {_quantity(parent.get("cum_fill"))} @ {parent.get("average_price")}'
+        )
         self.say('>>> client.positions2().data')
         self.print_positions()
         exits = {role: order_id for role, order_id in ids.items() if role != 'parent'}
-        self.simulator_note(f'sim.control.advance({POLL_STEP:g}) moves the simulated clock {_duration(POLL_STEP)} '
-                            'at a time, and order_status() looks at the exits after each step; a real program '
-                            'would simply wait, or listen on the websocket')
+        self.simulator_note(
+            f'sim.control.advance({POLL_STEP:g}) moves the simulated clock {_duration(POLL_STEP)} '
+            'at a time, and order_status() looks at the exits after each step; a real program '
+            'would simply wait, or listen on the websocket'
+        )
         statuses, waited = self.wait_for_exit(exits)
         if any(status in OPEN_STATUSES for status in statuses.values()):
             self.say(f'no exit filled within {_duration(waited)}; cancelling both exit orders')
@@ -333,23 +399,55 @@ class DemoSession:
                 self.client.cancel_order(order_id)
         else:
             outcome = ', '.join(f'{role} {status}' for role, status in statuses.items())
-            self.say(textwrap.fill(f'after {_duration(waited)} of simulated time: {outcome} (the two exits form '
-                                   'a one-cancels-other group)', width=100, subsequent_indent='  '))
+            self.say(
+                textwrap.fill(
+                    f'after {_duration(waited)} of simulated time: {outcome} (the two exits form '
+                    'a one-cancels-other group)',
+                    width=100,
+                    subsequent_indent='  ',
+                )
+            )
         self.say('>>> client.live_orders().data["orders"]')
         role_of = {int(order_id): role for role, order_id in ids.items()}
         live = [o for o in self.client.live_orders().data.get('orders', []) if o.get('orderId') in role_of]
         live.sort(key=lambda o: o['orderId'])
-        self.lines(format_table(('order', 'order id', 'side', 'type', 'price', 'status', 'filled', 'avg price'),
-                                [(role_of[o['orderId']], o['orderId'], o.get('side'), o.get('orderType'),
-                                  o.get('price'), o.get('status'), _quantity(o.get('filledQuantity')),
-                                  o.get('avgPrice'))
-                                 for o in live]))
+        self.lines(
+            format_table(
+                ('order', 'order id', 'side', 'type', 'price', 'status', 'filled', 'avg price'),
+                [
+                    (
+                        role_of[o['orderId']],
+                        o['orderId'],
+                        o.get('side'),
+                        o.get('orderType'),
+                        o.get('price'),
+                        o.get('status'),
+                        _quantity(o.get('filledQuantity')),
+                        o.get('avgPrice'),
+                    )
+                    for o in live
+                ],
+            )
+        )
         self.say('>>> client.trades().data')
         executions = [t for t in self.client.trades().data if t.get('order_id') in role_of]
-        self.lines(format_table(('time (UTC)', 'order', 'side', 'size', 'price', 'commission', 'net amount'),
-                                [(_epoch_ms(t.get('trade_time_r')), role_of[t['order_id']], t.get('side'),
-                                  _quantity(t.get('size')),
-                                  t.get('price'), t.get('commission'), t.get('net_amount')) for t in executions]))
+        self.lines(
+            format_table(
+                ('time (UTC)', 'order', 'side', 'size', 'price', 'commission', 'net amount'),
+                [
+                    (
+                        _epoch_ms(t.get('trade_time_r')),
+                        role_of[t['order_id']],
+                        t.get('side'),
+                        _quantity(t.get('size')),
+                        t.get('price'),
+                        t.get('commission'),
+                        t.get('net_amount'),
+                    )
+                    for t in executions
+                ],
+            )
+        )
 
     def wait_for_exit(self, exits: Dict[str, str]) -> Tuple[Dict[str, str], float]:
         """Advance simulated time until no exit order is open (or POLL_LIMIT passed); their last statuses."""
@@ -358,8 +456,9 @@ class DemoSession:
         while waited < POLL_LIMIT:
             self.sim.control.advance(POLL_STEP)
             waited += POLL_STEP
-            statuses = {role: self.client.order_status(order_id).data.get('order_status')
-                        for role, order_id in exits.items()}
+            statuses = {
+                role: self.client.order_status(order_id).data.get('order_status') for role, order_id in exits.items()
+            }
             if not any(status in OPEN_STATUSES for status in statuses.values()):
                 break
         return statuses, waited
@@ -368,15 +467,23 @@ class DemoSession:
         conid = self.conids[TRADED]
         last = float(self.client.live_marketdata_snapshot_by_symbol([TRADED], ['last_price'])[TRADED]['last_price'])
         price = round(last * (1 - FAR_BELOW), 2)
-        self.step('Cancel', f'client.place_order(OrderRequest(... BUY {QUANTITY} {TRADED} LMT {price} ...), '
-                            'answers=ANSWERS)')
+        self.step(
+            'Cancel', f'client.place_order(OrderRequest(... BUY {QUANTITY} {TRADED} LMT {price} ...), answers=ANSWERS)'
+        )
         self.say(f'a limit {FAR_BELOW:.0%} below the last price ({last:.2f}): it will not fill')
         self.client.questions.clear()
-        order = OrderRequest(conid=conid, side='BUY', quantity=QUANTITY, order_type='LMT', price=price,
-                             acct_id=self.account_id, tif='DAY')
+        order = OrderRequest(
+            conid=conid,
+            side='BUY',
+            quantity=QUANTITY,
+            order_type='LMT',
+            price=price,
+            acct_id=self.account_id,
+            tif='DAY',
+        )
         order_id = self.client.place_order(order, ANSWERS).data[0]['order_id']
         self.print_questions()
-        self.say(f"order {order_id}: {self.client.order_status(order_id).data.get('order_status')}")
+        self.say(f'order {order_id}: {self.client.order_status(order_id).data.get("order_status")}')
         self.say(f">>> client.cancel_order('{order_id}').data['msg']")
         self.say(str(self.client.cancel_order(order_id).data.get('msg')))
         self.say(f">>> client.order_status('{order_id}').data['order_status']")
@@ -385,6 +492,7 @@ class DemoSession:
 
 # ----------------------------------------------------------------- entry point
 
+
 def run_demo(seed: int = 0, verbose: int = 0, out: TextIO = sys.stdout) -> int:
     """Start a simulator, run the session against it, stop it; 0 on success."""
     if verbose:
@@ -392,8 +500,11 @@ def run_demo(seed: int = 0, verbose: int = 0, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
     with GatewaySimulator(port=0, seed=seed, frozen_clock=True, start_time=START_TIME.timestamp()) as sim:
         print(f'ibind demo: a complete session against ibind.sim, the IBKR gateway simulator (seed {seed})', file=out)
-        print(f'    gateway: {sim.url}   simulated time: {START_TIME:%Y-%m-%d %H:%M} UTC (frozen; it moves only '
-              'when the demo advances it)', file=out)
+        print(
+            f'    gateway: {sim.url}   simulated time: {START_TIME:%Y-%m-%d %H:%M} UTC (frozen; it moves only '
+            'when the demo advances it)',
+            file=out,
+        )
         # pacing=False: the simulator does not enforce IBKR's limits unless asked to, and the demo moves its
         # clock by hours; against a real gateway keep the default (pacing=True).
         client = QuestionRecordingClient(url=sim.url, account_id=None, cacert=False, use_oauth=False, pacing=False)
@@ -408,12 +519,23 @@ def run_demo(seed: int = 0, verbose: int = 0, out: TextIO = sys.stdout) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description='Run a complete ibind session (health, accounts, market data, a bracket order with '
-                               'its fills, positions, ledger, a cancel) against an in-process IBKR gateway simulator.')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the simulated market: the same seed replays the same session (default: 0)')
-    parser.add_argument('--verbose', '-v', action='count', default=0,
-                        help="also print ibind's log (INFO; -vv for DEBUG, every request) to stderr")
+        prog=PROG,
+        description='Run a complete ibind session (health, accounts, market data, a bracket order with '
+        'its fills, positions, ledger, a cancel) against an in-process IBKR gateway simulator.',
+    )
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the simulated market: the same seed replays the same session (default: 0)',
+    )
+    parser.add_argument(
+        '--verbose',
+        '-v',
+        action='count',
+        default=0,
+        help="also print ibind's log (INFO; -vv for DEBUG, every request) to stderr",
+    )
     return parser
 
 

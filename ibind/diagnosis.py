@@ -42,8 +42,7 @@ DEFAULT_URL = 'https://localhost:5000/v1/api/'
 PROBE_CONID = '265598'
 """The contract whose snapshot tests market data: AAPL on NASDAQ, the docs' own example."""
 
-MARKET_DATA_MODES = {'R': 'real-time', 'D': 'delayed', 'Z': 'frozen', 'Y': 'frozen delayed',
-                     'N': 'not subscribed'}
+MARKET_DATA_MODES = {'R': 'real-time', 'D': 'delayed', 'Z': 'frozen', 'Y': 'frozen delayed', 'N': 'not subscribed'}
 """First letter of snapshot field 6509 (Market Data Availability) -> what it means."""
 
 
@@ -95,9 +94,13 @@ class Diagnosis:
         return '\n'.join(lines)
 
 
-def diagnose(url: Optional[str] = None, account_id: Optional[str] = None,
-             cacert: Union[str, bool, None] = None, timeout: float = 5.0,
-             conid: str = PROBE_CONID) -> Diagnosis:
+def diagnose(
+    url: Optional[str] = None,
+    account_id: Optional[str] = None,
+    cacert: Union[str, bool, None] = None,
+    timeout: float = 5.0,
+    conid: str = PROBE_CONID,
+) -> Diagnosis:
     """Check a gateway setup step by step and explain the first thing that is wrong.
 
     Arguments:
@@ -126,8 +129,7 @@ def _normalized_url(url: Any) -> str:
 
 
 class _Diagnoser:
-    def __init__(self, url: str, account_id: Optional[str], cacert: Union[str, bool, None], timeout: float,
-                 conid: str):
+    def __init__(self, url: str, account_id: Optional[str], cacert: Union[str, bool, None], timeout: float, conid: str):
         self.result = Diagnosis(url)
         self.url, self.account_id, self.timeout, self.conid = url, account_id, timeout, conid
         parts = urllib.parse.urlsplit(url)
@@ -138,8 +140,15 @@ class _Diagnoser:
         self.session = requests.Session()
 
     def run(self) -> Diagnosis:
-        steps: List[Callable[[], bool]] = [self.reachable, self.protocol, self.certificate, self.gateway,
-                                           self.authenticated, self.accounts, self.market_data]
+        steps: List[Callable[[], bool]] = [
+            self.reachable,
+            self.protocol,
+            self.certificate,
+            self.gateway,
+            self.authenticated,
+            self.accounts,
+            self.market_data,
+        ]
         try:
             for step in steps:
                 if not step():
@@ -159,9 +168,13 @@ class _Diagnoser:
             with socket.create_connection((self.host, self.port), timeout=self.timeout):
                 pass
         except OSError as error:
-            return self.add('reachable', FAIL, f'nothing answers at {self.host}:{self.port} ({_reason(error)})',
-                            'start the gateway (bin/run.sh root/conf.yaml in its folder; see docs/real_gateway.md), '
-                            'or fix the host/port in IBIND_REST_URL / --url')
+            return self.add(
+                'reachable',
+                FAIL,
+                f'nothing answers at {self.host}:{self.port} ({_reason(error)})',
+                'start the gateway (bin/run.sh root/conf.yaml in its folder; see docs/real_gateway.md), '
+                'or fix the host/port in IBIND_REST_URL / --url',
+            )
         return self.add('reachable', OK, f'{self.host}:{self.port} accepts connections')
 
     def protocol(self) -> bool:
@@ -171,8 +184,9 @@ class _Diagnoser:
         actual = 'https' if speaks_tls else 'http'
         if actual != self.scheme:
             fixed = urllib.parse.urlunsplit((actual,) + tuple(urllib.parse.urlsplit(self.url))[1:])
-            return self.add('protocol', FAIL, f'the URL says {self.scheme}:// but the server speaks {actual}',
-                            f'use {fixed}')
+            return self.add(
+                'protocol', FAIL, f'the URL says {self.scheme}:// but the server speaks {actual}', f'use {fixed}'
+            )
         return self.add('protocol', OK, f'the server speaks {actual}')
 
     def _speaks_tls(self) -> Optional[bool]:
@@ -180,8 +194,10 @@ class _Diagnoser:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         try:
-            with socket.create_connection((self.host, self.port), timeout=self.timeout) as raw, \
-                    context.wrap_socket(raw, server_hostname=self.host):
+            with (
+                socket.create_connection((self.host, self.port), timeout=self.timeout) as raw,
+                context.wrap_socket(raw, server_hostname=self.host),
+            ):
                 return True
         except ssl.SSLError:
             return False
@@ -192,29 +208,41 @@ class _Diagnoser:
         if self.scheme != 'https':
             return self.add('certificate', SKIP, 'plain HTTP: no certificate')
         if self.verify is False:
-            return self.add('certificate', WARN, 'not verified (cacert=False): anyone on the path could listen',
-                            'pass the gateway\'s CA file as cacert / IBIND_CACERT to verify it')
+            return self.add(
+                'certificate',
+                WARN,
+                'not verified (cacert=False): anyone on the path could listen',
+                "pass the gateway's CA file as cacert / IBIND_CACERT to verify it",
+            )
         context = ssl.create_default_context(cafile=self.verify if isinstance(self.verify, str) else None)
         try:
-            with socket.create_connection((self.host, self.port), timeout=self.timeout) as raw, \
-                    context.wrap_socket(raw, server_hostname=self.host):
+            with (
+                socket.create_connection((self.host, self.port), timeout=self.timeout) as raw,
+                context.wrap_socket(raw, server_hostname=self.host),
+            ):
                 pass
         except ssl.SSLCertVerificationError as error:
-            return self.add('certificate', FAIL, f'not trusted: {error.verify_message}',
-                            "the gateway's certificate is self-signed: pass its CA file as cacert= / IBIND_CACERT, "
-                            'or cacert=False (IBIND_CACERT=False) to skip verification on your own machine')
+            return self.add(
+                'certificate',
+                FAIL,
+                f'not trusted: {error.verify_message}',
+                "the gateway's certificate is self-signed: pass its CA file as cacert= / IBIND_CACERT, "
+                'or cacert=False (IBIND_CACERT=False) to skip verification on your own machine',
+            )
         except (OSError, ssl.SSLError) as error:
             return self.add('certificate', FAIL, f'the TLS handshake failed: {_reason(error)}')
-        return self.add('certificate', OK, 'trusted' + (f' (CA file {self.verify})' if isinstance(self.verify, str)
-                                                        else ' (system trust store)'))
+        return self.add(
+            'certificate',
+            OK,
+            'trusted' + (f' (CA file {self.verify})' if isinstance(self.verify, str) else ' (system trust store)'),
+        )
 
     # ----------------------------------------------------------------- the gateway
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         with warnings.catch_warnings():  # cacert=False is reported once as a check, not once per request
             warnings.simplefilter('ignore', urllib3.exceptions.InsecureRequestWarning)
-            return self.session.request(method, self.url + path, timeout=self.timeout, verify=self.verify,
-                                        **kwargs)
+            return self.session.request(method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs)
 
     def gateway(self) -> bool:
         try:
@@ -224,9 +252,12 @@ class _Diagnoser:
         body = _json(response)
         if response.status_code == 401 or (response.status_code < 400 and isinstance(body, dict)):
             return self.add('gateway', OK, f'a Client Portal gateway answers (/tickle: HTTP {response.status_code})')
-        return self.add('gateway', FAIL, f'/tickle answered HTTP {response.status_code} '
-                                         f'{"with JSON" if body is not None else "without JSON"}',
-                        'is this the gateway\'s REST URL? It ends in /v1/api/, e.g. https://localhost:5000/v1/api/')
+        return self.add(
+            'gateway',
+            FAIL,
+            f'/tickle answered HTTP {response.status_code} {"with JSON" if body is not None else "without JSON"}',
+            "is this the gateway's REST URL? It ends in /v1/api/, e.g. https://localhost:5000/v1/api/",
+        )
 
     def authenticated(self) -> bool:
         login = f'{self.scheme}://{self.host}:{self.port}'
@@ -236,25 +267,43 @@ class _Diagnoser:
             return self.add('authenticated', FAIL, f'/iserver/auth/status failed: {_reason(error)}')
         body = _json(response)
         if response.status_code == 401:
-            return self.add('authenticated', FAIL, 'nobody is logged in (HTTP 401)',
-                            f'open {login} in a browser and log in (with 2FA); it lasts until the daily reset')
+            return self.add(
+                'authenticated',
+                FAIL,
+                'nobody is logged in (HTTP 401)',
+                f'open {login} in a browser and log in (with 2FA); it lasts until the daily reset',
+            )
         message = _error_message(body) or (str(body.get('message') or '') if isinstance(body, dict) else '')
         if 'no bridge' in message.lower():
-            return self.add('authenticated', FAIL, 'no bridge: the brokerage session is gone (the nightly reset)',
-                            'open a new one: client.initialize_brokerage_session() '
-                            '(POST /iserver/auth/ssodh/init), or log in again')
+            return self.add(
+                'authenticated',
+                FAIL,
+                'no bridge: the brokerage session is gone (the nightly reset)',
+                'open a new one: client.initialize_brokerage_session() '
+                '(POST /iserver/auth/ssodh/init), or log in again',
+            )
         if not isinstance(body, dict) or response.status_code >= 400:
-            return self.add('authenticated', FAIL, f'/iserver/auth/status answered HTTP {response.status_code}'
-                            + (f': {message}' if message else ''))
+            return self.add(
+                'authenticated',
+                FAIL,
+                f'/iserver/auth/status answered HTTP {response.status_code}' + (f': {message}' if message else ''),
+            )
         if body.get('competing') is True:
-            return self.add('competing', FAIL, 'another login (TWS, the mobile app, another gateway) holds the '
-                            'brokerage session', 'close the other session, or take it over: '
-                            'client.initialize_brokerage_session(compete=True)')
+            return self.add(
+                'competing',
+                FAIL,
+                'another login (TWS, the mobile app, another gateway) holds the brokerage session',
+                'close the other session, or take it over: client.initialize_brokerage_session(compete=True)',
+            )
         if body.get('authenticated') is not True:
-            return self.add('authenticated', FAIL, 'logged in, but the brokerage session is not open '
-                            f'(connected={body.get("connected")!r}, message={body.get("message")!r})',
-                            'open it: client.initialize_brokerage_session() (POST /iserver/auth/ssodh/init); '
-                            'it closes after ~6 minutes without requests unless a Tickler keeps it')
+            return self.add(
+                'authenticated',
+                FAIL,
+                'logged in, but the brokerage session is not open '
+                f'(connected={body.get("connected")!r}, message={body.get("message")!r})',
+                'open it: client.initialize_brokerage_session() (POST /iserver/auth/ssodh/init); '
+                'it closes after ~6 minutes without requests unless a Tickler keeps it',
+            )
         self.add('authenticated', OK, 'logged in, brokerage session open')
         return self.add('competing', OK, 'no competing session')
 
@@ -266,12 +315,20 @@ class _Diagnoser:
         body = _json(response)
         accounts = body.get('accounts') if isinstance(body, dict) else None
         if response.status_code >= 400 or not isinstance(accounts, list):
-            return self.add('accounts', FAIL, f'/iserver/accounts answered HTTP {response.status_code} without a '
-                            'list of accounts' + (f': {_error_message(body)}' if _error_message(body) else ''))
+            return self.add(
+                'accounts',
+                FAIL,
+                f'/iserver/accounts answered HTTP {response.status_code} without a '
+                'list of accounts' + (f': {_error_message(body)}' if _error_message(body) else ''),
+            )
         listed = ', '.join(str(account) for account in accounts) or 'none'
         if self.account_id and self.account_id not in accounts:
-            return self.add('accounts', FAIL, f'account {self.account_id} is not among this login\'s accounts '
-                            f'({listed})', 'use one of them as account_id / IBIND_ACCOUNT_ID / --account')
+            return self.add(
+                'accounts',
+                FAIL,
+                f"account {self.account_id} is not among this login's accounts ({listed})",
+                'use one of them as account_id / IBIND_ACCOUNT_ID / --account',
+            )
         return self.add('accounts', OK, f'accounts: {listed}')
 
     def market_data(self) -> bool:
@@ -279,31 +336,47 @@ class _Diagnoser:
         values: dict = {}
         for attempt in range(3):  # the first snapshot of a conid is a pre-flight without data
             try:
-                response = self.call('GET', 'iserver/marketdata/snapshot',
-                                     params={'conids': self.conid, 'fields': '31,6509'})
+                response = self.call(
+                    'GET', 'iserver/marketdata/snapshot', params={'conids': self.conid, 'fields': '31,6509'}
+                )
             except requests.RequestException as error:
                 return self.add('market data', FAIL, f'the snapshot failed: {_reason(error)}')
             body = _json(response)
             if response.status_code >= 400 or not isinstance(body, list):
-                return self.add('market data', FAIL, f'the snapshot answered HTTP {response.status_code}'
-                                + (f': {_error_message(body)}' if _error_message(body) else ''))
+                return self.add(
+                    'market data',
+                    FAIL,
+                    f'the snapshot answered HTTP {response.status_code}'
+                    + (f': {_error_message(body)}' if _error_message(body) else ''),
+                )
             values = body[0] if body and isinstance(body[0], dict) else {}
             availability = values.get('6509')
             if availability and '31' in values:
                 break
             time.sleep(0.2 * (attempt + 1))
         if not availability:
-            return self.add('market data', WARN, f'no market data for conid {self.conid} after 3 snapshots',
-                            'the market may be closed; ask again later')
+            return self.add(
+                'market data',
+                WARN,
+                f'no market data for conid {self.conid} after 3 snapshots',
+                'the market may be closed; ask again later',
+            )
         mode = MARKET_DATA_MODES.get(str(availability)[:1], f'unknown ({availability})')
         if mode == 'not subscribed':
-            return self.add('market data', FAIL,
-                            f'conid {self.conid}: no market data subscription (6509={availability})',
-                            'subscribe in Client Portal (Settings > Market Data Subscriptions); a paper account '
-                            'shares the live account\'s subscriptions once enabled for it')
+            return self.add(
+                'market data',
+                FAIL,
+                f'conid {self.conid}: no market data subscription (6509={availability})',
+                'subscribe in Client Portal (Settings > Market Data Subscriptions); a paper account '
+                "shares the live account's subscriptions once enabled for it",
+            )
         if mode != 'real-time':
-            return self.add('market data', WARN, f'conid {self.conid}: {mode} data (6509={availability})',
-                            'real-time data needs a subscription (Client Portal > Market Data Subscriptions)')
+            return self.add(
+                'market data',
+                WARN,
+                f'conid {self.conid}: {mode} data (6509={availability})',
+                'real-time data needs a subscription (Client Portal > Market Data Subscriptions)',
+            )
         return self.add('market data', OK, f'conid {self.conid}: real-time, last {values.get("31")}')
 
 

@@ -29,8 +29,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HISTORY_COLUMNS = ('open', 'high', 'low', 'close', 'volume')
 
-_POSITION_NUMBERS = ('position', 'mktPrice', 'mktValue', 'avgCost', 'avgPrice', 'realizedPnl', 'unrealizedPnl',
-                     'strike', 'marketPrice', 'marketValue', 'averageCost', 'multiplier')
+_POSITION_NUMBERS = (
+    'position',
+    'mktPrice',
+    'mktValue',
+    'avgCost',
+    'avgPrice',
+    'realizedPnl',
+    'unrealizedPnl',
+    'strike',
+    'marketPrice',
+    'marketValue',
+    'averageCost',
+    'multiplier',
+)
 _ORDER_NUMBERS = ('remainingQuantity', 'filledQuantity', 'totalSize', 'avgPrice', 'price', 'auxPrice')
 _TRADE_NUMBERS = ('size', 'price', 'commission', 'net_amount')
 
@@ -45,6 +57,7 @@ def require_pandas() -> Any:
 
 
 # ----------------------------------------------------------------- history
+
 
 def history_frame(history: Any, symbol: Optional[str] = None, tz: str = 'UTC') -> pd.DataFrame:
     """Bars of one or many instruments as a tidy frame indexed by ``(time, symbol)``.
@@ -105,8 +118,9 @@ def _history_by_symbol(history: Any, symbol: Optional[str]) -> tuple:
         return {symbol or data.get('symbol'): clean_history(data)}, errors
     if isinstance(data, list):
         return {symbol: _bars(data)}, errors
-    raise TypeError('history must be {symbol: [bars]}, a list of bars, or a history Result; '
-                    f'got {type(history).__name__}')
+    raise TypeError(
+        f'history must be {{symbol: [bars]}}, a list of bars, or a history Result; got {type(history).__name__}'
+    )
 
 
 def _bars(bars: Any) -> List[Dict[str, Any]]:
@@ -118,6 +132,7 @@ def _bars(bars: Any) -> List[Dict[str, Any]]:
 
 
 # ----------------------------------------------------------------- snapshots
+
 
 def snapshot_frame(snapshot: Any) -> pd.DataFrame:
     """Market data snapshots, one row per instrument, values as numbers and columns named by field.
@@ -145,6 +160,7 @@ def snapshot_frame(snapshot: Any) -> pd.DataFrame:
 
 # ----------------------------------------------------------------- account data
 
+
 def positions_frame(positions: Any) -> pd.DataFrame:
     """Positions (``positions``, ``all_positions``, ``positions2``), one row per contract, indexed by ``conid``."""
     records = _records(positions, 'positions')
@@ -160,8 +176,7 @@ def orders_frame(orders: Any, tz: str = 'UTC') -> pd.DataFrame:
     data = getattr(orders, 'data', orders)
     if isinstance(data, Mapping) and 'orders' in data:
         data = data['orders'] or []
-    frame = _typed(_frame(_records(data, 'orders')), numbers=_ORDER_NUMBERS, times_ms=('lastExecutionTime_r',),
-                   tz=tz)
+    frame = _typed(_frame(_records(data, 'orders')), numbers=_ORDER_NUMBERS, times_ms=('lastExecutionTime_r',), tz=tz)
     return _indexed(frame, 'orderId')
 
 
@@ -176,13 +191,17 @@ def ledger_frame(ledger: Any, tz: str = 'UTC') -> pd.DataFrame:
     data = getattr(ledger, 'data', ledger)
     if not isinstance(data, Mapping):
         raise TypeError(f'ledger must be get_ledger() or its data {{currency: {{...}}}}, got {type(data).__name__}')
-    records = [{'currency': key, **{k: v for k, v in values.items() if k != 'currency'}}
-               for key, values in data.items() if isinstance(values, Mapping)]
+    records = [
+        {'currency': key, **{k: v for k, v in values.items() if k != 'currency'}}
+        for key, values in data.items()
+        if isinstance(values, Mapping)
+    ]
     frame = _typed(_frame(records), times_s=('timestamp',), tz=tz)
     return _indexed(frame, 'currency')
 
 
 # ----------------------------------------------------------------- dtypes
+
 
 def _records(data: Any, what: str) -> List[Mapping[str, Any]]:
     data = getattr(data, 'data', data)
@@ -202,8 +221,13 @@ def _indexed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.set_index(column) if column in frame.columns else frame
 
 
-def _typed(frame: pd.DataFrame, numbers: Iterable[str] = (), times_ms: Iterable[str] = (),
-           times_s: Iterable[str] = (), tz: str = 'UTC') -> pd.DataFrame:
+def _typed(
+    frame: pd.DataFrame,
+    numbers: Iterable[str] = (),
+    times_ms: Iterable[str] = (),
+    times_s: Iterable[str] = (),
+    tz: str = 'UTC',
+) -> pd.DataFrame:
     """Give every column the narrowest honest dtype; listed text columns are read as numbers or times."""
     pd = require_pandas()
     frame = frame.copy()

@@ -180,8 +180,9 @@ def parse(raw: Mapping[str, str]) -> Dict[str, object]:
         'IBIND_MAINTAIN_OAUTH': r.bool('IBIND_MAINTAIN_OAUTH', True),
         'IBIND_SHUTDOWN_OAUTH': r.bool('IBIND_SHUTDOWN_OAUTH', True),
         'IBIND_OAUTH1A_REST_URL': r.str('IBIND_OAUTH1A_REST_URL', 'https://api.ibkr.com/v1/api/'),
-        'IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT': r.str('IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT',
-                                                           'oauth/live_session_token'),
+        'IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT': r.str(
+            'IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT', 'oauth/live_session_token'
+        ),
         'IBIND_OAUTH1A_ACCESS_TOKEN': r.str('IBIND_OAUTH1A_ACCESS_TOKEN'),
         'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET': r.str('IBIND_OAUTH1A_ACCESS_TOKEN_SECRET'),
         'IBIND_OAUTH1A_CONSUMER_KEY': r.str('IBIND_OAUTH1A_CONSUMER_KEY'),

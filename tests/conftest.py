@@ -31,8 +31,9 @@ def client(sim):
     """An IbkrClient talking to the simulator over a real socket."""
     from ibind import IbkrClient
 
-    with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False,
-                    order_reconcile_timeout=0.5) as ibkr:
+    with IbkrClient(
+        url=sim.url, account_id='DU1234567', cacert=False, pacing=False, order_reconcile_timeout=0.5
+    ) as ibkr:
         yield ibkr
 
 

@@ -65,8 +65,11 @@ class HostileServer:
 
     def count(self, method: Optional[str] = None, path: Optional[str] = None) -> int:
         with self._lock:
-            return sum(1 for m, p, _ in self.received if (method is None or m == method.upper())
-                       and (path is None or p == '/v1/api/' + path.lstrip('/')))
+            return sum(
+                1
+                for m, p, _ in self.received
+                if (method is None or m == method.upper()) and (path is None or p == '/v1/api/' + path.lstrip('/'))
+            )
 
     def headers_of_last(self) -> Dict[str, str]:
         with self._lock:
@@ -92,8 +95,13 @@ def _make_handler(server: HostileServer):
             except OSError:  # the client gave up: that is what most of these behaviours are for
                 self.close_connection = True
 
-        def _send(self, status: int, payload: bytes, headers: Optional[Dict[str, str]] = None,
-                  content_type: str = 'application/json') -> None:
+        def _send(
+            self,
+            status: int,
+            payload: bytes,
+            headers: Optional[Dict[str, str]] = None,
+            content_type: str = 'application/json',
+        ) -> None:
             self.send_response(status)
             self.send_header('Content-Type', content_type)
             self.send_header('Content-Length', str(len(payload)))
@@ -103,8 +111,10 @@ def _make_handler(server: HostileServer):
             self.wfile.write(payload)
 
         def _echo(self, body: bytes) -> None:
-            self._send(200, json.dumps({'method': self.command, 'orders': [],
-                                        'json': json.loads(body) if body else None}).encode())
+            self._send(
+                200,
+                json.dumps({'method': self.command, 'orders': [], 'json': json.loads(body) if body else None}).encode(),
+            )
 
         def _redirect(self, body: bytes, status: int = 307, location: str = 'http://127.0.0.1:9/') -> None:
             self._send(status, b'', {'Location': location})

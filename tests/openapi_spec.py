@@ -23,8 +23,9 @@ import pytest
 SPEC_PATH = pathlib.Path(__file__).resolve().parent / 'data' / 'ibkr-openapi.json'
 
 # OpenAPI keys that JSON Schema does not have, or that only document: dropped by the conversion
-_NOT_JSON_SCHEMA = frozenset({'nullable', 'example', 'examples', 'discriminator', 'xml', 'externalDocs',
-                              'deprecated', 'readOnly', 'writeOnly'})
+_NOT_JSON_SCHEMA = frozenset(
+    {'nullable', 'example', 'examples', 'discriminator', 'xml', 'externalDocs', 'deprecated', 'readOnly', 'writeOnly'}
+)
 _NULLABLE_READINGS = ('type', 'any_of', 'ignore')
 
 
@@ -69,8 +70,14 @@ def response_schema(spec: Dict[str, Any], path: str, method: str, status: str = 
     return media.get('schema') if media else None
 
 
-def to_json_schema(node: Any, spec: Optional[Dict[str, Any]] = None, *, one_of_as_any_of: bool = True,
-                   nullable: str = 'type', null_allowed: Collection[str] = frozenset()) -> Any:
+def to_json_schema(
+    node: Any,
+    spec: Optional[Dict[str, Any]] = None,
+    *,
+    one_of_as_any_of: bool = True,
+    nullable: str = 'type',
+    null_allowed: Collection[str] = frozenset(),
+) -> Any:
     """An OpenAPI 3.0 schema as JSON Schema (draft 7 and later), as a new object.
 
     ``spec``: given, each ``$ref`` is replaced by the converted schema it points to, so the result stands
@@ -95,8 +102,9 @@ def to_json_schema(node: Any, spec: Optional[Dict[str, Any]] = None, *, one_of_a
         raise ValueError(f'nullable must be one of {_NULLABLE_READINGS}, not {nullable!r}')
 
     def convert(sub: Any) -> Any:
-        return to_json_schema(sub, spec, one_of_as_any_of=one_of_as_any_of, nullable=nullable,
-                              null_allowed=null_allowed)
+        return to_json_schema(
+            sub, spec, one_of_as_any_of=one_of_as_any_of, nullable=nullable, null_allowed=null_allowed
+        )
 
     if isinstance(node, list):
         return [convert(item) for item in node]
@@ -109,8 +117,9 @@ def to_json_schema(node: Any, spec: Optional[Dict[str, Any]] = None, *, one_of_a
         if key in _NOT_JSON_SCHEMA:
             continue
         if key in ('properties', 'patternProperties'):  # maps of name -> schema (a property may be named "type")
-            converted[key] = {name: _or_null(convert(sub)) if name in null_allowed else convert(sub)
-                              for name, sub in value.items()}
+            converted[key] = {
+                name: _or_null(convert(sub)) if name in null_allowed else convert(sub) for name, sub in value.items()
+            }
         elif key == 'oneOf' and one_of_as_any_of:
             converted['anyOf'] = convert(value)
         elif key in ('default', 'enum', 'required'):

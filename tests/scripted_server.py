@@ -21,11 +21,11 @@ from typing import Deque, Dict, List, Optional, Tuple
 @dataclass
 class Reply:
     status: int = 200
-    body: object = None            # dict/list -> JSON; str/bytes -> sent as is
+    body: object = None  # dict/list -> JSON; str/bytes -> sent as is
     content_type: Optional[str] = None
     headers: Dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0             # seconds to wait after receiving, before answering
-    drop: bool = False             # close the connection without answering
+    delay: float = 0.0  # seconds to wait after receiving, before answering
+    drop: bool = False  # close the connection without answering
 
 
 @dataclass
@@ -56,8 +56,7 @@ class ScriptedServer:
         if self._ssl_context is not None:
             self._server.socket = self._ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -111,13 +110,23 @@ def _make_handler(server: ScriptedServer):
             parsed = urllib.parse.urlsplit(self.path)
             length = int(self.headers.get('Content-Length') or 0)
             body = self.rfile.read(length) if length else b''
-            received = Received(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), body,
-                                dict(self.headers.items()), self.client_address[1])
+            received = Received(
+                self.command,
+                parsed.path,
+                urllib.parse.parse_qs(parsed.query),
+                body,
+                dict(self.headers.items()),
+                self.client_address[1],
+            )
             server._record(received)
-            reply = server._next_reply(self.command, parsed.path) or Reply(body={
-                'method': self.command, 'path': parsed.path, 'query': received.query,
-                'json': json.loads(body) if body else None,
-            })
+            reply = server._next_reply(self.command, parsed.path) or Reply(
+                body={
+                    'method': self.command,
+                    'path': parsed.path,
+                    'query': received.query,
+                    'json': json.loads(body) if body else None,
+                }
+            )
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.drop:

@@ -28,8 +28,9 @@ WATCHLIST_ID = '1234'
 BOND_ISSUER = 'e1400715'
 
 # Positions held from the start, so portfolio views have rows (a long stock, a short stock).
-POSITIONS = {ACCOUNT: [{'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
-                       {'conid': IBM, 'quantity': -10, 'avg_price': 150.0}]}
+POSITIONS = {
+    ACCOUNT: [{'conid': AAPL, 'quantity': 100, 'avg_price': 180.0}, {'conid': IBM, 'quantity': -10, 'avg_price': 150.0}]
+}
 BASE_OPTIONS: Dict[str, Any] = {'start_time': START, 'frozen_clock': True, 'initial_positions': POSITIONS}
 
 
@@ -41,12 +42,19 @@ class Api:
         self.oauth_credentials = oauth_credentials  # ibind.sim.oauth.TestCredentials of an OAuth simulator
         self.http = requests.Session()
 
-    def send(self, method: str, path: str, query: Optional[Mapping[str, Any]] = None, body: Any = None,
-             headers: Optional[Mapping[str, str]] = None) -> requests.Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        query: Optional[Mapping[str, Any]] = None,
+        body: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> requests.Response:
         if method in ('POST', 'PUT') and body is None:
             body = {}  # the gateway wants a body (Content-Length) on every POST
-        return self.http.request(method, self.sim.url + path, params=query or None,
-                                 json=body, headers=dict(headers or {}), timeout=10)
+        return self.http.request(
+            method, self.sim.url + path, params=query or None, json=body, headers=dict(headers or {}), timeout=10
+        )
 
     def ok(self, method: str, path: str, query: Optional[Mapping[str, Any]] = None, body: Any = None) -> Any:
         response = self.send(method, path, query, body)
@@ -61,6 +69,7 @@ class Api:
 
 
 # --------------------------------------------------------------------------- prerequisites (each over HTTP)
+
 
 def brokerage_accounts(api: Api) -> Dict[str, Any]:
     """Documented: /iserver/accounts before orders, order monitoring and snapshots."""
@@ -93,8 +102,15 @@ def option_contract(api: Api) -> Dict[str, Any]:
 
 def market_order(side: str = 'BUY', quantity: int = 10, **extra: Any) -> Dict[str, Any]:
     """A day market order for AAPL (it fills at once once the snapshot has opened the feed)."""
-    return {'acctId': ACCOUNT, 'conid': AAPL, 'orderType': 'MKT', 'side': side, 'quantity': quantity,
-            'tif': 'DAY', **extra}
+    return {
+        'acctId': ACCOUNT,
+        'conid': AAPL,
+        'orderType': 'MKT',
+        'side': side,
+        'quantity': quantity,
+        'tif': 'DAY',
+        **extra,
+    }
 
 
 def last_price(api: Api, conid: int = AAPL) -> float:
@@ -105,8 +121,16 @@ def last_price(api: Api, conid: int = AAPL) -> float:
 def limit_order(api: Api, below_pct: float, quantity: int = 5, **extra: Any) -> Dict[str, Any]:
     """A buy limit ``below_pct`` % under the last price (the clock is frozen, so it never fills)."""
     price = round(last_price(api) * (1 - below_pct / 100), 2)
-    return {'acctId': ACCOUNT, 'conid': AAPL, 'orderType': 'LMT', 'price': price, 'side': 'BUY',
-            'quantity': quantity, 'tif': 'GTC', **extra}
+    return {
+        'acctId': ACCOUNT,
+        'conid': AAPL,
+        'orderType': 'LMT',
+        'price': price,
+        'side': 'BUY',
+        'quantity': quantity,
+        'tif': 'GTC',
+        **extra,
+    }
 
 
 def far_limit_order(api: Api) -> Dict[str, Any]:
@@ -131,15 +155,19 @@ def resting_order(api: Api) -> Dict[str, Any]:
     answer = api.ok('POST', f'iserver/account/{ACCOUNT}/orders', body={'orders': [order]})
     assert 'order_id' in answer[0], answer
     modified = {key: value for key, value in order.items() if key != 'cOID'}
-    return {'order_id': answer[0]['order_id'], 'modified': {**modified, 'quantity': 7},
-            'far_modified': {**modified, 'price': limit_order(api, 10.0)['price']}}
+    return {
+        'order_id': answer[0]['order_id'],
+        'modified': {**modified, 'quantity': 7},
+        'far_modified': {**modified, 'price': limit_order(api, 10.0)['price']},
+    }
 
 
 def filled_order(api: Api) -> Dict[str, Any]:
     """A market sale of 10 of the 100 AAPL held (an execution with a realised gain, cOID 'probe-filled')."""
     preflight_snapshot(api, str(AAPL))
-    answer = api.ok('POST', f'iserver/account/{ACCOUNT}/orders',
-                    body={'orders': [market_order('SELL', cOID='probe-filled')]})
+    answer = api.ok(
+        'POST', f'iserver/account/{ACCOUNT}/orders', body={'orders': [market_order('SELL', cOID='probe-filled')]}
+    )
     assert answer[0].get('order_status') == 'Filled', answer
     return {'order_id': answer[0]['order_id']}
 
@@ -150,8 +178,11 @@ def working_and_filled_orders(api: Api) -> Dict[str, Any]:
 
 
 def watchlist(api: Api) -> Dict[str, Any]:
-    api.ok('POST', 'iserver/watchlist', body={'id': WATCHLIST_ID, 'name': 'Test Watchlist',
-                                              'rows': [{'C': IBM}, {'H': ''}, {'C': AAPL}]})
+    api.ok(
+        'POST',
+        'iserver/watchlist',
+        body={'id': WATCHLIST_ID, 'name': 'Test Watchlist', 'rows': [{'C': IBM}, {'H': ''}, {'C': AAPL}]},
+    )
     return {}
 
 
@@ -186,6 +217,7 @@ def live_session_token_request(api: Api) -> Dict[str, Any]:
 
 # --------------------------------------------------------------------------- the table
 
+
 @dataclass(frozen=True)
 class Probe:
     """One valid request of a route. ``path``, query values and body strings may hold ``{name}`` fields,
@@ -209,20 +241,22 @@ PROBES: Dict[str, Probe] = {
     'POST /tickle': Probe('tickle'),
     'GET /tickle': Probe('tickle'),
     'GET /sso/validate': Probe('sso/validate'),
-    'POST /oauth/live_session_token': Probe('oauth/live_session_token', prepare=live_session_token_request,
-                                            oauth=True),
+    'POST /oauth/live_session_token': Probe('oauth/live_session_token', prepare=live_session_token_request, oauth=True),
     # ---- accounts
     'GET /iserver/accounts': Probe('iserver/accounts'),
     'POST /iserver/account': Probe('iserver/account', body={'acctId': '{account}'}, prepare=brokerage_accounts),
-    'GET /iserver/account/search/{searchPattern}': Probe('iserver/account/search/DU',
-                                                         options={'dynamic_accounts': True}),
-    'POST /iserver/dynaccount': Probe('iserver/dynaccount', body={'acctId': '{account}'},
-                                      options={'dynamic_accounts': True}),
+    'GET /iserver/account/search/{searchPattern}': Probe(
+        'iserver/account/search/DU', options={'dynamic_accounts': True}
+    ),
+    'POST /iserver/dynaccount': Probe(
+        'iserver/dynaccount', body={'acctId': '{account}'}, options={'dynamic_accounts': True}
+    ),
     'GET /iserver/account/pnl/partitioned': Probe('iserver/account/pnl/partitioned', prepare=brokerage_accounts),
     'GET /acesws/{accountId}/signatures-and-owners': Probe('acesws/{account}/signatures-and-owners'),
     'GET /iserver/account/{accountId}/summary': Probe('iserver/account/{account}/summary'),
     'GET /iserver/account/{accountId}/summary/available_funds': Probe(
-        'iserver/account/{account}/summary/available_funds'),
+        'iserver/account/{account}/summary/available_funds'
+    ),
     'GET /iserver/account/{accountId}/summary/balances': Probe('iserver/account/{account}/summary/balances'),
     'GET /iserver/account/{accountId}/summary/margins': Probe('iserver/account/{account}/summary/margins'),
     'GET /iserver/account/{accountId}/summary/market_value': Probe('iserver/account/{account}/summary/market_value'),
@@ -233,50 +267,62 @@ PROBES: Dict[str, Probe] = {
     'GET /trsrv/futures': Probe('trsrv/futures', {'symbols': 'ES'}),
     'GET /trsrv/secdef/schedule': Probe('trsrv/secdef/schedule', {'assetClass': 'STK', 'symbol': 'AAPL'}),
     'GET /iserver/contract/{conid}/info': Probe(f'iserver/contract/{AAPL}/info'),
-    'GET /iserver/contract/{conid}/info-and-rules': Probe(f'iserver/contract/{AAPL}/info-and-rules',
-                                                          {'isBuy': 'true'}),
+    'GET /iserver/contract/{conid}/info-and-rules': Probe(f'iserver/contract/{AAPL}/info-and-rules', {'isBuy': 'true'}),
     'POST /iserver/contract/rules': Probe('iserver/contract/rules', body={'conid': AAPL, 'isBuy': True}),
-    'GET /iserver/contract/{conid}/algos': Probe(f'iserver/contract/{AAPL}/algos',
-                                                 {'addDescription': '1', 'addParams': '1'}),
+    'GET /iserver/contract/{conid}/algos': Probe(
+        f'iserver/contract/{AAPL}/algos', {'addDescription': '1', 'addParams': '1'}
+    ),
     'GET /iserver/currency/pairs': Probe('iserver/currency/pairs', {'currency': 'USD'}),
     'GET /iserver/exchangerate': Probe('iserver/exchangerate', {'source': 'USD', 'target': 'AUD'}),
     'GET /iserver/secdef/search': Probe('iserver/secdef/search', {'symbol': 'AAPL'}),
-    'GET /iserver/secdef/strikes': Probe('iserver/secdef/strikes', {'conid': SPX, 'sectype': 'OPT', 'month': '{month}'},
-                                         prepare=option_contract),
-    'GET /iserver/secdef/info': Probe('iserver/secdef/info', {'conid': SPX, 'sectype': 'OPT', 'month': '{month}',
-                                                              'strike': '{strike}', 'right': 'C'},
-                                      prepare=option_contract),
-    'GET /iserver/secdef/bond-filters': Probe('iserver/secdef/bond-filters', {'symbol': 'BOND',
-                                                                              'issuerId': BOND_ISSUER}),
+    'GET /iserver/secdef/strikes': Probe(
+        'iserver/secdef/strikes', {'conid': SPX, 'sectype': 'OPT', 'month': '{month}'}, prepare=option_contract
+    ),
+    'GET /iserver/secdef/info': Probe(
+        'iserver/secdef/info',
+        {'conid': SPX, 'sectype': 'OPT', 'month': '{month}', 'strike': '{strike}', 'right': 'C'},
+        prepare=option_contract,
+    ),
+    'GET /iserver/secdef/bond-filters': Probe(
+        'iserver/secdef/bond-filters', {'symbol': 'BOND', 'issuerId': BOND_ISSUER}
+    ),
     # ---- market data
     'GET /iserver/marketdata/snapshot': Probe(
-        'iserver/marketdata/snapshot', {'conids': f'{AAPL},{IBM}', 'fields': '31,55,84,85,86,88,6119,6509,7295,7296'},
-        prepare=preflight_snapshot),
+        'iserver/marketdata/snapshot',
+        {'conids': f'{AAPL},{IBM}', 'fields': '31,55,84,85,86,88,6119,6509,7295,7296'},
+        prepare=preflight_snapshot,
+    ),
     'GET /md/regsnapshot': Probe('md/regsnapshot', {'conid': AAPL}, prepare=brokerage_accounts),
-    'GET /iserver/marketdata/history': Probe('iserver/marketdata/history',
-                                             {'conid': AAPL, 'period': '1w', 'bar': '1d'}),
-    'GET /hmds/history': Probe('hmds/history', {'conid': AAPL, 'period': '1d', 'bar': '1hrs'},
-                               prepare=hmds_first_call),
-    'POST /iserver/marketdata/unsubscribe': Probe('iserver/marketdata/unsubscribe', body={'conid': AAPL},
-                                                  prepare=preflight_snapshot),
+    'GET /iserver/marketdata/history': Probe(
+        'iserver/marketdata/history', {'conid': AAPL, 'period': '1w', 'bar': '1d'}
+    ),
+    'GET /hmds/history': Probe('hmds/history', {'conid': AAPL, 'period': '1d', 'bar': '1hrs'}, prepare=hmds_first_call),
+    'POST /iserver/marketdata/unsubscribe': Probe(
+        'iserver/marketdata/unsubscribe', body={'conid': AAPL}, prepare=preflight_snapshot
+    ),
     'GET /iserver/marketdata/unsubscribeall': Probe('iserver/marketdata/unsubscribeall', prepare=preflight_snapshot),
     # ---- orders
-    'POST /iserver/account/{accountId}/orders': Probe('iserver/account/{account}/orders',
-                                                      body={'orders': [market_order()]}, prepare=preflight_snapshot),
-    'POST /iserver/reply/{replyId}': Probe('iserver/reply/{reply_id}', body={'confirmed': True},
-                                           prepare=order_question),
+    'POST /iserver/account/{accountId}/orders': Probe(
+        'iserver/account/{account}/orders', body={'orders': [market_order()]}, prepare=preflight_snapshot
+    ),
+    'POST /iserver/reply/{replyId}': Probe(
+        'iserver/reply/{reply_id}', body={'confirmed': True}, prepare=order_question
+    ),
     'POST /iserver/account/{accountId}/order/{orderId}': Probe(
-        'iserver/account/{account}/order/{order_id}', body='{modified}', prepare=resting_order),
-    'DELETE /iserver/account/{accountId}/order/{orderId}': Probe('iserver/account/{account}/order/{order_id}',
-                                                                 prepare=resting_order),
-    'POST /iserver/account/{accountId}/orders/whatif': Probe('iserver/account/{account}/orders/whatif',
-                                                             body={'orders': [market_order()]},
-                                                             prepare=preflight_snapshot),
+        'iserver/account/{account}/order/{order_id}', body='{modified}', prepare=resting_order
+    ),
+    'DELETE /iserver/account/{accountId}/order/{orderId}': Probe(
+        'iserver/account/{account}/order/{order_id}', prepare=resting_order
+    ),
+    'POST /iserver/account/{accountId}/orders/whatif': Probe(
+        'iserver/account/{account}/orders/whatif', body={'orders': [market_order()]}, prepare=preflight_snapshot
+    ),
     'POST /iserver/questions/suppress': Probe('iserver/questions/suppress', body={'messageIds': ['o163']}),
     'POST /iserver/questions/suppress/reset': Probe('iserver/questions/suppress/reset'),
     'GET /iserver/account/orders': Probe('iserver/account/orders', prepare=working_and_filled_orders),
-    'GET /iserver/account/order/status/{orderId}': Probe('iserver/account/order/status/{order_id}',
-                                                         prepare=resting_order),
+    'GET /iserver/account/order/status/{orderId}': Probe(
+        'iserver/account/order/status/{order_id}', prepare=resting_order
+    ),
     'GET /iserver/account/trades': Probe('iserver/account/trades', prepare=filled_order),
     # ---- portfolio and PortfolioAnalyst
     'GET /portfolio/accounts': Probe('portfolio/accounts'),
@@ -284,36 +330,59 @@ PROBES: Dict[str, Probe] = {
     'GET /portfolio/subaccounts2': Probe('portfolio/subaccounts2', {'page': 0}),
     'GET /portfolio/{accountId}/meta': Probe('portfolio/{account}/meta', prepare=portfolio_accounts),
     'GET /portfolio/{accountId}/allocation': Probe('portfolio/{account}/allocation', prepare=portfolio_accounts),
-    'POST /portfolio/allocation': Probe('portfolio/allocation', body={'acctIds': ['{account}']},
-                                        prepare=portfolio_accounts),
-    'GET /portfolio/{accountId}/positions/{pageId}': Probe('portfolio/{account}/positions/0',
-                                                           prepare=portfolio_accounts),
-    'POST /portfolio/{accountId}/positions/invalidate': Probe('portfolio/{account}/positions/invalidate',
-                                                              prepare=portfolio_accounts),
+    'POST /portfolio/allocation': Probe(
+        'portfolio/allocation', body={'acctIds': ['{account}']}, prepare=portfolio_accounts
+    ),
+    'GET /portfolio/{accountId}/positions/{pageId}': Probe(
+        'portfolio/{account}/positions/0', prepare=portfolio_accounts
+    ),
+    'POST /portfolio/{accountId}/positions/invalidate': Probe(
+        'portfolio/{account}/positions/invalidate', prepare=portfolio_accounts
+    ),
     'GET /portfolio2/{accountId}/positions': Probe('portfolio2/{account}/positions', prepare=portfolio_accounts),
-    'GET /portfolio/{acctId}/position/{conid}': Probe(f'portfolio/{{account}}/position/{AAPL}',
-                                                      prepare=position_read_once),
+    'GET /portfolio/{acctId}/position/{conid}': Probe(
+        f'portfolio/{{account}}/position/{AAPL}', prepare=position_read_once
+    ),
     'GET /portfolio/positions/{conid}': Probe(f'portfolio/positions/{AAPL}', prepare=portfolio_accounts),
-    'GET /portfolio/{accountId}/combo/positions': Probe('portfolio/{account}/combo/positions',
-                                                        prepare=portfolio_accounts),
+    'GET /portfolio/{accountId}/combo/positions': Probe(
+        'portfolio/{account}/combo/positions', prepare=portfolio_accounts
+    ),
     'GET /portfolio/{accountId}/summary': Probe('portfolio/{account}/summary', prepare=portfolio_accounts),
     'GET /portfolio/{accountId}/ledger': Probe('portfolio/{account}/ledger', prepare=portfolio_accounts),
     'POST /pa/performance': Probe('pa/performance', body={'acctIds': ['{account}'], 'period': '7D'}),
-    'POST /pa/transactions': Probe('pa/transactions', body={'acctIds': ['{account}'], 'conids': [AAPL],
-                                                            'currency': 'USD', 'days': 3},
-                                   prepare=filled_order),
+    'POST /pa/transactions': Probe(
+        'pa/transactions',
+        body={'acctIds': ['{account}'], 'conids': [AAPL], 'currency': 'USD', 'days': 3},
+        prepare=filled_order,
+    ),
     # ---- scanners
     'GET /iserver/scanner/params': Probe('iserver/scanner/params'),
-    'POST /iserver/scanner/run': Probe('iserver/scanner/run', body={
-        'instrument': 'STK', 'type': 'TOP_PERC_GAIN', 'location': 'STK.US.MAJOR',
-        'filter': [{'code': 'priceAbove', 'value': 5}]}),
+    'POST /iserver/scanner/run': Probe(
+        'iserver/scanner/run',
+        body={
+            'instrument': 'STK',
+            'type': 'TOP_PERC_GAIN',
+            'location': 'STK.US.MAJOR',
+            'filter': [{'code': 'priceAbove', 'value': 5}],
+        },
+    ),
     'GET /hmds/scanner/params': Probe('hmds/scanner/params'),
-    'POST /hmds/scanner/run': Probe('hmds/scanner/run', body={
-        'instrument': 'BOND', 'locations': 'BOND.US', 'scanCode': 'HIGH_BOND_ASK_YIELD_ALL', 'secType': 'BOND',
-        'delayedLocations': 'SMART', 'maxItems': 25, 'filters': []}),
+    'POST /hmds/scanner/run': Probe(
+        'hmds/scanner/run',
+        body={
+            'instrument': 'BOND',
+            'locations': 'BOND.US',
+            'scanCode': 'HIGH_BOND_ASK_YIELD_ALL',
+            'secType': 'BOND',
+            'delayedLocations': 'SMART',
+            'maxItems': 25,
+            'filters': [],
+        },
+    ),
     # ---- watchlists
-    'POST /iserver/watchlist': Probe('iserver/watchlist', body={'id': WATCHLIST_ID, 'name': 'Test Watchlist',
-                                                                'rows': [{'C': IBM}, {'H': ''}]}),
+    'POST /iserver/watchlist': Probe(
+        'iserver/watchlist', body={'id': WATCHLIST_ID, 'name': 'Test Watchlist', 'rows': [{'C': IBM}, {'H': ''}]}
+    ),
     'GET /iserver/watchlists': Probe('iserver/watchlists', {'SC': 'USER_WATCHLIST'}, prepare=watchlist),
     'GET /iserver/watchlist': Probe('iserver/watchlist', {'id': WATCHLIST_ID}, prepare=watchlist_read_once),
     'DELETE /iserver/watchlist': Probe('iserver/watchlist', {'id': WATCHLIST_ID}, prepare=watchlist),
@@ -321,6 +390,7 @@ PROBES: Dict[str, Probe] = {
 
 
 # --------------------------------------------------------------------------- running a probe
+
 
 def _fill(value: Any, values: Mapping[str, Any]) -> Any:
     """Fill ``{name}`` fields; a string that is exactly one field becomes that value (whatever its type)."""
@@ -360,13 +430,16 @@ def run_probe(route: str, probe: Probe) -> requests.Response:
         if probe.prepare is not None:
             values.update(probe.prepare(api))
         headers = values.pop('headers', None)
-        return api.send(method, _fill(probe.path, values), _fill(probe.query, values), _fill(probe.body, values),
-                        headers)
+        return api.send(
+            method, _fill(probe.path, values), _fill(probe.query, values), _fill(probe.body, values), headers
+        )
 
 
-def run_probes(probes: Mapping[Hashable, Tuple[str, Probe]], workers: int = 16
-               ) -> Dict[Hashable, Union[requests.Response, BaseException]]:
+def run_probes(
+    probes: Mapping[Hashable, Tuple[str, Probe]], workers: int = 16
+) -> Dict[Hashable, Union[requests.Response, BaseException]]:
     """Run many probes at once (each on its own simulator): key -> its response, or the exception it raised."""
+
     def run(item: Tuple[str, Probe]) -> Union[requests.Response, BaseException]:
         try:
             return run_probe(*item)

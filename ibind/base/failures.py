@@ -38,6 +38,7 @@ def classify(error: requests.RequestException) -> FailureKind:
         reason = error.args[0] if error.args else None
         reason = getattr(reason, 'reason', reason)  # urllib3 MaxRetryError wraps the cause
         from urllib3.exceptions import NameResolutionError, NewConnectionError
+
         if isinstance(reason, (NewConnectionError, NameResolutionError, ConnectionRefusedError)):
             return FailureKind.UNREACHABLE
     return FailureKind.CONNECTION_LOST
@@ -62,8 +63,17 @@ def _root_cause(error: BaseException) -> str:
     return short(current if isinstance(current, BaseException) else error)
 
 
-def transport_error(kind: FailureKind, error: Exception, method: str, url: str, *, base_url: str, timeout: float,
-                    idempotent: bool, attempt: int) -> ExternalBrokerError:
+def transport_error(
+    kind: FailureKind,
+    error: Exception,
+    method: str,
+    url: str,
+    *,
+    base_url: str,
+    timeout: float,
+    idempotent: bool,
+    attempt: int,
+) -> ExternalBrokerError:
     """The ExternalBrokerError for a request that got no usable response."""
     tried = f' after {attempt + 1} attempts' if attempt else ''
     detail = f'{type(error).__name__}: {_root_cause(error)}'
@@ -71,24 +81,36 @@ def transport_error(kind: FailureKind, error: Exception, method: str, url: str, 
         return TLSError(
             f'TLS handshake with {base_url} failed, nothing was sent ({detail}). Check: cacert (the CA that '
             "signed the gateway's certificate, or False for its self-signed one), http:// vs https:// in the URL "
-            '(IBIND_REST_URL), and that the host name matches the certificate', method=method, url=url)
+            '(IBIND_REST_URL), and that the host name matches the certificate',
+            method=method,
+            url=url,
+        )
     if kind in (FailureKind.UNREACHABLE, FailureKind.NOT_SENT):
         return GatewayUnreachableError(
             f'could not connect to {base_url}{tried}, nothing was sent ({detail}). Is the gateway running, '
-            'and are the host and port (IBIND_REST_URL) right?', method=method, url=url)
+            'and are the host and port (IBIND_REST_URL) right?',
+            method=method,
+            url=url,
+        )
     if isinstance(error, DeadlinePassed):
         timeout_error = RequestTimeoutError if idempotent else OutcomeUnknownError
-        return timeout_error(f'{error}{tried}; the server may have acted on it' if timeout_error is
-                             OutcomeUnknownError else f'{error}{tried}', method=method, url=url)
+        return timeout_error(
+            f'{error}{tried}; the server may have acted on it'
+            if timeout_error is OutcomeUnknownError
+            else f'{error}{tried}',
+            method=method,
+            url=url,
+        )
     if idempotent:
         if kind is FailureKind.TIMED_OUT:
-            return RequestTimeoutError(f'no response within {timeout:g}s{tried} ({detail})',
-                                       method=method, url=url)
-        return TransportError(f'connection lost before a complete response{tried} ({detail})',
-                              method=method, url=url)
+            return RequestTimeoutError(f'no response within {timeout:g}s{tried} ({detail})', method=method, url=url)
+        return TransportError(f'connection lost before a complete response{tried} ({detail})', method=method, url=url)
     return OutcomeUnknownError(
         f'{kind.value} after the request was sent; it may or may not have been carried out, '
-        f'so it was not repeated ({detail})', method=method, url=url)
+        f'so it was not repeated ({detail})',
+        method=method,
+        url=url,
+    )
 
 
 def short(error: BaseException, limit: int = 300) -> str:

@@ -68,8 +68,9 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile('^' + regex + '/?$')
 
 
-def _limit(method: str, template: str, rate: Optional[float] = None, per: float = 1.0,
-           concurrency: Optional[int] = None) -> Limit:
+def _limit(
+    method: str, template: str, rate: Optional[float] = None, per: float = 1.0, concurrency: Optional[int] = None
+) -> Limit:
     return Limit(tuple(method.split('|')), template, rate, per, concurrency)
 
 
@@ -166,10 +167,17 @@ class Pacer:
 
     enabled = True
 
-    def __init__(self, global_rate: Optional[float] = GATEWAY_RATE, limits: Sequence[Limit] = IBKR_LIMITS,
-                 max_wait: float = 30.0, global_burst: Optional[float] = None, margin: float = 0.005,
-                 default_penalty: float = 5.0, clock: Callable[[], float] = time.monotonic,
-                 wait: Optional[Callable[[float], object]] = None):
+    def __init__(
+        self,
+        global_rate: Optional[float] = GATEWAY_RATE,
+        limits: Sequence[Limit] = IBKR_LIMITS,
+        max_wait: float = 30.0,
+        global_burst: Optional[float] = None,
+        margin: float = 0.005,
+        default_penalty: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Optional[Callable[[float], object]] = None,
+    ):
         if global_rate is not None and global_rate <= 0:
             raise ValueError(f"'global_rate' must be a positive number of requests per second, got {global_rate!r}")
         if max_wait < 0:
@@ -236,22 +244,30 @@ class Pacer:
                         self.waits += 1
                         self.waited_seconds += elapsed
                         if elapsed >= 0.5:  # said here, so a slow call is not blamed on the server
-                            _LOGGER.info('pacing: %s %s waited %.2fs for its slot (%s) before it was sent', method,
-                                         path, elapsed, waited_for)
+                            _LOGGER.info(
+                                'pacing: %s %s waited %.2fs for its slot (%s) before it was sent',
+                                method,
+                                path,
+                                elapsed,
+                                waited_for,
+                            )
                     return
                 waited_for = reason if wait > 0 else 'a concurrency limit'
                 if wait > 0:
                     if elapsed + wait > self.max_wait:
                         raise RateLimitError(
                             f'pacing: {method} {path} would wait {elapsed + wait:.1f}s for {reason}, more than '
-                            f'max_wait={self.max_wait:g}s; not sent', retry_after=round(wait, 3))
+                            f'max_wait={self.max_wait:g}s; not sent',
+                            retry_after=round(wait, 3),
+                        )
                     self._wait(wait + self.margin)
                 else:
                     remaining = self.max_wait - elapsed
                     if remaining <= 0:
                         raise RateLimitError(
                             f'pacing: {method} {path} waited {elapsed:.1f}s for a free slot of '
-                            f'{full.limit.describe()}; not sent')
+                            f'{full.limit.describe()}; not sent'
+                        )
                     self._wait(remaining)
 
     def _rate_wait(self, now: float, windows: Tuple[_Window, ...]) -> Tuple[float, str]:
@@ -299,8 +315,12 @@ class Pacer:
         _LOGGER.warning('429 Too Many Requests for %s %s: pausing requests for %.1fs', method, path, pause)
 
     def describe(self) -> Dict[str, object]:
-        return {'waits': self.waits, 'waited_seconds': round(self.waited_seconds, 3), 'penalties': self.penalties,
-                'global_rate': self._global.refill_per_second if self._global else None}
+        return {
+            'waits': self.waits,
+            'waited_seconds': round(self.waited_seconds, 3),
+            'penalties': self.penalties,
+            'global_rate': self._global.refill_per_second if self._global else None,
+        }
 
 
 def _normalize(path: str) -> str:
@@ -311,7 +331,7 @@ def _normalize(path: str) -> str:
     if not path.startswith('/'):
         path = '/' + path
     if path.startswith('/v1/api/'):
-        path = path[len('/v1/api'):]
+        path = path[len('/v1/api') :]
     return path
 
 

@@ -25,8 +25,18 @@ from ibind.support.ibkr_advice import with_advice
 
 # Keys an IBKR error object may carry besides "error"; anything else means the dict is data that
 # merely has an "error" field (e.g. contract rules, whatif previews).
-_ERROR_ENVELOPE_KEYS = {'error', 'statusCode', 'status', 'code', 'success', 'message', 'errorCode', 'errorMsg',
-                        'failure_list', 'request_id'}
+_ERROR_ENVELOPE_KEYS = {
+    'error',
+    'statusCode',
+    'status',
+    'code',
+    'success',
+    'message',
+    'errorCode',
+    'errorMsg',
+    'failure_list',
+    'request_id',
+}
 
 
 def looks_like_html(text: str) -> bool:
@@ -48,11 +58,19 @@ def decode_body(content: bytes, content_type: str, status: int, method: str, url
         except ValueError as error:
             raise BadResponseError(
                 f'invalid or truncated JSON ({error.msg} at position {error.pos})',
-                status_code=status, body=text, method=method, url=url,
+                status_code=status,
+                body=text,
+                method=method,
+                url=url,
             ) from None
         except (RecursionError, MemoryError):
-            raise BadResponseError(f'JSON nested too deeply or too large to decode ({len(content)} bytes)',
-                                   status_code=status, body=text[:300], method=method, url=url) from None
+            raise BadResponseError(
+                f'JSON nested too deeply or too large to decode ({len(content)} bytes)',
+                status_code=status,
+                body=text[:300],
+                method=method,
+                url=url,
+            ) from None
     return text
 
 
@@ -93,9 +111,15 @@ def _session_error_class(message: str) -> Optional[Type[ExternalBrokerError]]:
     return None
 
 
-def raise_for_failure(status: int, data: Any, raw_text: str, method: str, url: str,
-                      retry_after: Optional[float] = None,
-                      error_class: Type[ExternalBrokerError] = ExternalBrokerError) -> None:
+def raise_for_failure(
+    status: int,
+    data: Any,
+    raw_text: str,
+    method: str,
+    url: str,
+    retry_after: Optional[float] = None,
+    error_class: Type[ExternalBrokerError] = ExternalBrokerError,
+) -> None:
     """Raise the ExternalBrokerError that fits a failed (status >= 400) or error-bodied response."""
     message = with_advice(status, error_text(data))  # IBKR's terse text, and what to do about it
     body = data if data is not None else raw_text
@@ -103,21 +127,30 @@ def raise_for_failure(status: int, data: Any, raw_text: str, method: str, url: s
         raise RateLimitError(
             f'rate limited by IBKR{": " + message if message else ""}'
             + (f'; retry after {retry_after:.0f}s' if retry_after is not None else ''),
-            retry_after=retry_after, status_code=status, body=body, method=method, url=url,
+            retry_after=retry_after,
+            status_code=status,
+            body=body,
+            method=method,
+            url=url,
         )
     text_for_matching = message or (raw_text if isinstance(raw_text, str) else '')
     session_class = _session_error_class(text_for_matching)
     if status == 401 and session_class is None:
         session_class = NotAuthenticatedError
     if session_class is not None:
-        raise session_class(message or f'not authenticated (HTTP {status})', status_code=status,
-                            body=body, method=method, url=url)
+        raise session_class(
+            message or f'not authenticated (HTTP {status})', status_code=status, body=body, method=method, url=url
+        )
     if isinstance(raw_text, str) and looks_like_html(raw_text) and message is None:
-        raise BadResponseError(f'HTTP {status} with an HTML page instead of data', status_code=status,
-                               body=raw_text, method=method, url=url)
+        raise BadResponseError(
+            f'HTTP {status} with an HTML page instead of data',
+            status_code=status,
+            body=raw_text,
+            method=method,
+            url=url,
+        )
     if status >= 400:
-        raise ExternalBrokerError(message or f'HTTP {status}', status_code=status, body=body, method=method,
-                                  url=url)
+        raise ExternalBrokerError(message or f'HTTP {status}', status_code=status, body=body, method=method, url=url)
     raise error_class(message or 'error response', status_code=status, body=body, method=method, url=url)
 
 
@@ -128,22 +161,33 @@ def require_json(status: int, data: Any, raw_text: str, method: str, url: str) -
     JSON body never gets here (``decode_body`` raised already).
     """
     if not raw_text.strip():
-        raise BadResponseError(f'an empty body (HTTP {status}) where JSON was due', status_code=status, body='',
-                               method=method, url=url)
+        raise BadResponseError(
+            f'an empty body (HTTP {status}) where JSON was due', status_code=status, body='', method=method, url=url
+        )
     if isinstance(data, str):
         try:
             return json.loads(raw_text)
         except ValueError:
-            raise BadResponseError(f'a non-JSON body (HTTP {status}) where JSON was due', status_code=status,
-                                   body=raw_text, method=method, url=url) from None
+            raise BadResponseError(
+                f'a non-JSON body (HTTP {status}) where JSON was due',
+                status_code=status,
+                body=raw_text,
+                method=method,
+                url=url,
+            ) from None
     return data
 
 
-def check_success_body(status: int, data: Any, raw_text: str, method: str, url: str,
-                       error_class: Type[ExternalBrokerError] = ExternalBrokerError) -> None:
+def check_success_body(
+    status: int,
+    data: Any,
+    raw_text: str,
+    method: str,
+    url: str,
+    error_class: Type[ExternalBrokerError] = ExternalBrokerError,
+) -> None:
     """A 2xx can still be a failure: an ``{"error": ...}`` envelope, or an HTML page where data was due."""
     if error_text(data) is not None:
         raise_for_failure(status, data, raw_text, method, url, error_class=error_class)
     if isinstance(data, str) and looks_like_html(data):
-        raise BadResponseError('an HTML page instead of data', status_code=status, body=data, method=method,
-                               url=url)
+        raise BadResponseError('an HTML page instead of data', status_code=status, body=data, method=method, url=url)

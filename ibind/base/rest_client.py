@@ -72,8 +72,11 @@ class Result:
 
     def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> Result:
         """A new Result with ``data`` and/or ``request`` replaced (arguments left out are kept)."""
-        return Result(data=self.data if data is _KEEP else data,
-                      request=self.request if request is _KEEP else request, status_code=self.status_code)
+        return Result(
+            data=self.data if data is _KEEP else data,
+            request=self.request if request is _KEEP else request,
+            status_code=self.status_code,
+        )
 
 
 def path_segment(name: str, value: Any) -> str:
@@ -137,14 +140,19 @@ class RestClient:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not url or not isinstance(url, str):
-            raise ValueError(f"'url' is required: expected a base URL like 'https://localhost:5000/v1/api/', got {url!r}")
+            raise ValueError(
+                f"'url' is required: expected a base URL like 'https://localhost:5000/v1/api/', got {url!r}"
+            )
         parsed = urllib.parse.urlparse(url)
         if parsed.scheme not in ('http', 'https') or not parsed.netloc or not url.isprintable() or ' ' in url:
             raise ValueError(f"'url' must be an http(s) URL like 'https://localhost:5000/v1/api/', got {url!r}")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < math.inf:
             raise ValueError(f"'timeout' must be a positive number of seconds, got {timeout!r}")
-        if connect_timeout is not None and (not isinstance(connect_timeout, (int, float))
-                                            or isinstance(connect_timeout, bool) or not 0 < connect_timeout < math.inf):
+        if connect_timeout is not None and (
+            not isinstance(connect_timeout, (int, float))
+            or isinstance(connect_timeout, bool)
+            or not 0 < connect_timeout < math.inf
+        ):
             raise ValueError(f"'connect_timeout' must be a positive number of seconds, got {connect_timeout!r}")
 
         if isinstance(max_retries, bool) or not isinstance(max_retries, int):
@@ -162,8 +170,11 @@ class RestClient:
         self.timeout = float(timeout)
         if total_timeout is None:
             total_timeout = DEFAULT_DEADLINE_FACTOR * self.timeout
-        if isinstance(total_timeout, bool) or not isinstance(total_timeout, (int, float)) \
-                or not 0 < total_timeout < math.inf:
+        if (
+            isinstance(total_timeout, bool)
+            or not isinstance(total_timeout, (int, float))
+            or not 0 < total_timeout < math.inf
+        ):
             raise ValueError(f"'total_timeout' must be a positive number of seconds or None, got {total_timeout!r}")
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
             raise ValueError(f"'max_body_bytes' must be a positive int (bytes), got {max_body_bytes!r}")
@@ -171,9 +182,9 @@ class RestClient:
         self.max_body_bytes = max_body_bytes
         self._watchdog = Watchdog()
         self.connect_timeout = float(min(connect_timeout or timeout, timeout))
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries,
-                                                        backoff=var.IBIND_RETRY_BACKOFF,
-                                                        backoff_max=var.IBIND_RETRY_BACKOFF_MAX)
+        self.retry_policy = retry_policy or RetryPolicy(
+            max_retries=max_retries, backoff=var.IBIND_RETRY_BACKOFF, backoff_max=var.IBIND_RETRY_BACKOFF_MAX
+        )
         self.max_retries = self.retry_policy.max_retries
         self.use_session = use_session
         self._pacer = pacer or NoPacing()
@@ -247,13 +258,18 @@ class RestClient:
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get('Retry-After'))
                 self._pacer.penalize(retry_after, method, path)
-                if (self._should_retry(FailureKind.RATE_LIMITED, method, retry_safe, attempt, limit)
-                        and (retry_after or 0) <= self.retry_policy.max_retry_after):
+                if (
+                    self._should_retry(FailureKind.RATE_LIMITED, method, retry_safe, attempt, limit)
+                    and (retry_after or 0) <= self.retry_policy.max_retry_after
+                ):
                     self._back_off(attempt, 'rate limited (429)', method, url, at_least=retry_after)
                     attempt += 1
                     continue
-            elif status in self.retry_policy.retry_statuses and not _is_broker_answer(response) \
-                    and self._should_retry(FailureKind.STATUS, method, retry_safe, attempt, limit, status):
+            elif (
+                status in self.retry_policy.retry_statuses
+                and not _is_broker_answer(response)
+                and self._should_retry(FailureKind.STATUS, method, retry_safe, attempt, limit, status)
+            ):
                 self._back_off(attempt, f'HTTP {status}', method, url)
                 attempt += 1
                 continue
@@ -326,8 +342,16 @@ class RestClient:
         """Headers for one attempt. IbkrClient adds OAuth signatures here, fresh for every attempt."""
         return {}
 
-    def _send_once(self, method: str, path: str, url: str, params: Optional[dict], json: Any,
-                   extra_headers: Optional[Dict[str, str]], timeout: Optional[float]) -> requests.Response:
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        params: Optional[dict],
+        json: Any,
+        extra_headers: Optional[Dict[str, str]],
+        timeout: Optional[float],
+    ) -> requests.Response:
         headers = self._request_headers(method, url, params, json)
         if extra_headers:
             headers.update(extra_headers)
@@ -344,8 +368,17 @@ class RestClient:
             watchdog.arm(deadline)
             session = self._session or self._new_session()
             try:
-                response = session.request(method, url, params=params, json=json, headers=headers,
-                                           verify=self._verify, timeout=timeouts, allow_redirects=False, stream=True)
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    verify=self._verify,
+                    timeout=timeouts,
+                    allow_redirects=False,
+                    stream=True,
+                )
                 too_large = read_body(response, self.max_body_bytes)
             except requests.RequestException as error:
                 if watchdog.disarm():
@@ -367,12 +400,20 @@ class RestClient:
             if dropped:
                 _LOGGER.warning('%s set too many cookies; dropped %d (kept the session cookies)', url, dropped)
         if _LOGGER.isEnabledFor(10):
-            _LOGGER.debug('%s %s -> %s in %.0f ms', method, url, response.status_code,
-                          (time.monotonic() - started) * 1000)
+            _LOGGER.debug(
+                '%s %s -> %s in %.0f ms', method, url, response.status_code, (time.monotonic() - started) * 1000
+            )
         return response
 
-    def _should_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool], attempt: int, limit: int,
-                      status: Optional[int] = None) -> bool:
+    def _should_retry(
+        self,
+        kind: FailureKind,
+        method: str,
+        retry_safe: Optional[bool],
+        attempt: int,
+        limit: int,
+        status: Optional[int] = None,
+    ) -> bool:
         if attempt >= limit or self._closed or parallel_cancelled():
             return False
         return self.retry_policy.may_retry(kind, method, retry_safe, status)
@@ -381,18 +422,39 @@ class RestClient:
         delay = self.retry_policy.delay(attempt, self._rng)
         if at_least is not None:
             delay = max(delay, at_least)
-        _LOGGER.info('%s %s failed (%s); retry %d/%d in %.2fs', method, url, reason, attempt + 1,
-                     self.retry_policy.max_retries, delay)
+        _LOGGER.info(
+            '%s %s failed (%s); retry %d/%d in %.2fs',
+            method,
+            url,
+            reason,
+            attempt + 1,
+            self.retry_policy.max_retries,
+            delay,
+        )
         if delay > 0:
             self._sleep(delay)
 
-    def _transport_error(self, kind: FailureKind, error: Exception, method: str, url: str,
-                         retry_safe: Optional[bool], attempt: int) -> ExternalBrokerError:
-        return transport_error(kind, error, method, url, base_url=self.base_url, timeout=self.timeout,
-                               idempotent=self.retry_policy.is_idempotent(method, retry_safe), attempt=attempt)
+    def _transport_error(
+        self, kind: FailureKind, error: Exception, method: str, url: str, retry_safe: Optional[bool], attempt: int
+    ) -> ExternalBrokerError:
+        return transport_error(
+            kind,
+            error,
+            method,
+            url,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            idempotent=self.retry_policy.is_idempotent(method, retry_safe),
+            attempt=attempt,
+        )
 
-    def _to_result(self, response: requests.Response, record: dict,
-                   error_class: Type[ExternalBrokerError], expect_json: Optional[bool] = None) -> Result:
+    def _to_result(
+        self,
+        response: requests.Response,
+        record: dict,
+        error_class: Type[ExternalBrokerError],
+        expect_json: Optional[bool] = None,
+    ) -> Result:
         method, url = record['method'], record['url']
         content = response.content
         status = response.status_code
@@ -401,7 +463,11 @@ class RestClient:
             raise RedirectError(
                 f'HTTP {status} redirect to {location!r}; ibind never follows redirects: the redirecting server did '
                 'not act on this request (an order was not placed). Check the URL (IBIND_REST_URL)',
-                location=location, status_code=status, method=method, url=url)
+                location=location,
+                status_code=status,
+                method=method,
+                url=url,
+            )
         raw_text = content.decode('utf-8', errors='replace') if content else ''
         try:
             data = decode_body(content, response.headers.get('Content-Type', ''), status, method, url)
@@ -462,5 +528,8 @@ def _warn_unverified(base_url: str) -> None:
     """Say once per client, clearly, that TLS is not verified; this client's connections do not make urllib3 repeat
     it on every call (other sessions in the process keep urllib3's warning)."""
     host = urllib.parse.urlparse(base_url).netloc
-    _LOGGER.warning('TLS certificate verification is disabled for %s (cacert=False). This is usual for the '
-                    "gateway's self-signed certificate; pass cacert=<path to its CA> to verify it.", host)
+    _LOGGER.warning(
+        'TLS certificate verification is disabled for %s (cacert=False). This is usual for the '
+        "gateway's self-signed certificate; pass cacert=<path to its CA> to verify it.",
+        host,
+    )

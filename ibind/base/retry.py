@@ -18,13 +18,13 @@ from typing import FrozenSet, Optional
 class FailureKind(enum.Enum):
     """How a request failed, as far as "did the server see it?" is concerned."""
 
-    NOT_SENT = 'not sent'            # connect timeout: the server never saw it (retried: it may be busy)
-    UNREACHABLE = 'unreachable'      # connection refused / DNS failure: never saw it, and repeating will not help
-    TLS = 'TLS failure'              # certificate / handshake failure: never saw it, a setup error: never repeated
-    TIMED_OUT = 'timed out'          # sent, no answer within the read timeout: it may have acted
+    NOT_SENT = 'not sent'  # connect timeout: the server never saw it (retried: it may be busy)
+    UNREACHABLE = 'unreachable'  # connection refused / DNS failure: never saw it, and repeating will not help
+    TLS = 'TLS failure'  # certificate / handshake failure: never saw it, a setup error: never repeated
+    TIMED_OUT = 'timed out'  # sent, no answer within the read timeout: it may have acted
     CONNECTION_LOST = 'connection lost'  # sent, connection dropped before a full answer: it may have acted
-    STATUS = 'status'                # a complete HTTP response with a retryable status
-    RATE_LIMITED = 'rate limited'    # HTTP 429
+    STATUS = 'status'  # a complete HTTP response with a retryable status
+    RATE_LIMITED = 'rate limited'  # HTTP 429
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,9 @@ class RetryPolicy:
             return retry_safe
         return method.upper() in self.idempotent_methods
 
-    def may_retry(self, kind: FailureKind, method: str, retry_safe: Optional[bool] = None,
-                  status: Optional[int] = None) -> bool:
+    def may_retry(
+        self, kind: FailureKind, method: str, retry_safe: Optional[bool] = None, status: Optional[int] = None
+    ) -> bool:
         """Whether a request that failed this way may be sent again (ignoring the attempt count)."""
         if kind is FailureKind.NOT_SENT:
             return True
@@ -80,7 +81,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: Optional[random.Random] = None) -> float:
         """The back-off before retry number ``attempt`` (0-based): exponential, capped, with jitter."""
-        base = min(self.backoff_max, self.backoff * (2 ** attempt))
+        base = min(self.backoff_max, self.backoff * (2**attempt))
         if not self.jitter or not base:
             return base
         draw = (rng or random).random()

@@ -26,8 +26,9 @@ DEFAULT_DEADLINE_FACTOR = 3.0
 MAX_COOKIES = 50
 MAX_COOKIE_BYTES = 8192
 # Cookies of IBKR's gateway and OAuth sessions: kept whatever else a server sets.
-SESSION_COOKIES = frozenset({'JSESSIONID', 'x-sess-uuid', 'SBID', 'XYZAB', 'XYZAB_AM.LOGIN', 'USERID', 'api', 'cp',
-                             'ibkr.sess'})
+SESSION_COOKIES = frozenset(
+    {'JSESSIONID', 'x-sess-uuid', 'SBID', 'XYZAB', 'XYZAB_AM.LOGIN', 'USERID', 'api', 'cp', 'ibkr.sess'}
+)
 
 
 class Watchdog:
@@ -82,8 +83,12 @@ class Watchdog:
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=_watch_loop, args=(weakref.ref(self), self._stopped, self.tick),
-                                                name='ibind-deadline', daemon=True)
+                self._thread = threading.Thread(
+                    target=_watch_loop,
+                    args=(weakref.ref(self), self._stopped, self.tick),
+                    name='ibind-deadline',
+                    daemon=True,
+                )
                 self._thread.start()
 
     def _expire_overdue(self) -> None:

@@ -37,8 +37,9 @@ def websockets_sync_client() -> Any:
     try:
         from websockets.sync import client
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("ibind's WebSocket client needs the 'websockets' package: pip install 'ibind[websocket]'") \
-            from None
+        raise ImportError(
+            "ibind's WebSocket client needs the 'websockets' package: pip install 'ibind[websocket]'"
+        ) from None
     return client
 
 
@@ -73,20 +74,34 @@ class WsClient:
         reconnect_backoff / reconnect_backoff_max: the back-off between attempts, in seconds.
     """
 
-    def __init__(self, url_factory: Callable[[], str], *, ssl_context: Optional[ssl.SSLContext] = None,
-                 headers_factory: Optional[Callable[[], Mapping[str, str]]] = None,
-                 on_open: Optional[Callable[[], None]] = None,
-                 on_message: Optional[Callable[[Union[str, bytes]], None]] = None,
-                 on_close: Optional[Callable[[str], None]] = None,
-                 before_connect: Optional[Callable[[], None]] = None,
-                 on_idle: Optional[Callable[[], None]] = None,
-                 on_state: Optional[Callable[[str], None]] = None,
-                 silence_timeout: float = 30.0, reconnect_backoff: float = 0.5, reconnect_backoff_max: float = 30.0,
-                 open_timeout: float = 10.0, close_timeout: float = 1.0, poll_interval: float = 0.1,
-                 name: str = 'ibind-ws'):
-        for argument, value in (('silence_timeout', silence_timeout), ('reconnect_backoff', reconnect_backoff),
-                                ('reconnect_backoff_max', reconnect_backoff_max), ('open_timeout', open_timeout),
-                                ('close_timeout', close_timeout), ('poll_interval', poll_interval)):
+    def __init__(
+        self,
+        url_factory: Callable[[], str],
+        *,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        headers_factory: Optional[Callable[[], Mapping[str, str]]] = None,
+        on_open: Optional[Callable[[], None]] = None,
+        on_message: Optional[Callable[[Union[str, bytes]], None]] = None,
+        on_close: Optional[Callable[[str], None]] = None,
+        before_connect: Optional[Callable[[], None]] = None,
+        on_idle: Optional[Callable[[], None]] = None,
+        on_state: Optional[Callable[[str], None]] = None,
+        silence_timeout: float = 30.0,
+        reconnect_backoff: float = 0.5,
+        reconnect_backoff_max: float = 30.0,
+        open_timeout: float = 10.0,
+        close_timeout: float = 1.0,
+        poll_interval: float = 0.1,
+        name: str = 'ibind-ws',
+    ):
+        for argument, value in (
+            ('silence_timeout', silence_timeout),
+            ('reconnect_backoff', reconnect_backoff),
+            ('reconnect_backoff_max', reconnect_backoff_max),
+            ('open_timeout', open_timeout),
+            ('close_timeout', close_timeout),
+            ('poll_interval', poll_interval),
+        ):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ValueError(f'{argument!r} must be a positive number of seconds, got {value!r}')
         self._client_module = websockets_sync_client()
@@ -112,8 +127,14 @@ class WsClient:
         self._send_lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
         self.last_received = 0.0  # time.monotonic() of the last message
-        self.stats: Dict[str, int] = {'connects': 0, 'failed_attempts': 0, 'silent_resets': 0, 'resets': 0,
-                                      'messages': 0, 'sent': 0}
+        self.stats: Dict[str, int] = {
+            'connects': 0,
+            'failed_attempts': 0,
+            'silent_resets': 0,
+            'resets': 0,
+            'messages': 0,
+            'sent': 0,
+        }
 
     # ----------------------------------------------------------------- public
 
@@ -209,8 +230,9 @@ class WsClient:
                 _LOGGER.info('%s: connection ended (%s); reconnecting', self.name, reason)
                 self._set_state(RECONNECTING)
                 if not healthy:
-                    self._stop.wait(backoff_delay(attempt, self.reconnect_backoff, self.reconnect_backoff_max,
-                                                  self._rng))
+                    self._stop.wait(
+                        backoff_delay(attempt, self.reconnect_backoff, self.reconnect_backoff_max, self._rng)
+                    )
                     attempt += 1
         self._set_state(CLOSED)
 
@@ -233,9 +255,17 @@ class WsClient:
             watchdog.start()
             try:
                 opener = self._client_module.connect(
-                    url, sock=raw, ssl=self._ssl_context, additional_headers=dict(self._headers_factory()),
-                    open_timeout=self.open_timeout, close_timeout=self.close_timeout, ping_interval=None,
-                    max_size=None, compression=None, logger=_PROTOCOL_LOGGER)
+                    url,
+                    sock=raw,
+                    ssl=self._ssl_context,
+                    additional_headers=dict(self._headers_factory()),
+                    open_timeout=self.open_timeout,
+                    close_timeout=self.close_timeout,
+                    ping_interval=None,
+                    max_size=None,
+                    compression=None,
+                    logger=_PROTOCOL_LOGGER,
+                )
             finally:
                 watchdog.cancel()
                 watchdog.join()
@@ -289,8 +319,9 @@ class WsClient:
                 elif now - self.last_received > self.silence_timeout:
                     self.stats['silent_resets'] += 1
                     self._reset_reason = 'silent'
-                    _LOGGER.warning('%s: nothing received for %.1f s; resetting the connection', self.name,
-                                    now - self.last_received)
+                    _LOGGER.warning(
+                        '%s: nothing received for %.1f s; resetting the connection', self.name, now - self.last_received
+                    )
                     return 'silent', healthy
                 if now >= next_idle and self._on_idle is not None:
                     next_idle = now + self.poll_interval

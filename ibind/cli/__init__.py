@@ -48,41 +48,55 @@ def _common_options(top_level: bool) -> argparse.ArgumentParser:
         return value if top_level else argparse.SUPPRESS
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument('--url', default=default(None),
-                        help="the gateway's REST URL (default IBIND_REST_URL or https://localhost:5000/v1/api/)")
+    common.add_argument(
+        '--url',
+        default=default(None),
+        help="the gateway's REST URL (default IBIND_REST_URL or https://localhost:5000/v1/api/)",
+    )
     common.add_argument('--account', default=default(None), help='the account id (default IBIND_ACCOUNT_ID)')
-    common.add_argument('--cacert', default=default(None), help="CA file for the gateway's certificate, or "
-                                                                "'false' not to verify (default IBIND_CACERT)")
-    common.add_argument('--timeout', type=float, default=default(None),
-                        help='seconds per request (default IBIND_TIMEOUT)')
+    common.add_argument(
+        '--cacert',
+        default=default(None),
+        help="CA file for the gateway's certificate, or 'false' not to verify (default IBIND_CACERT)",
+    )
+    common.add_argument(
+        '--timeout', type=float, default=default(None), help='seconds per request (default IBIND_TIMEOUT)'
+    )
     common.add_argument('--format', choices=FORMATS, default=default('table'), help='output format (default: table)')
-    common.add_argument('-o', '--output', metavar='FILE', default=default(None),
-                        help='write the output to FILE instead of stdout')
-    common.add_argument('-v', '--verbose', action='count', default=default(0),
-                        help="ibind's log on stderr (-vv: debug)")
+    common.add_argument(
+        '-o', '--output', metavar='FILE', default=default(None), help='write the output to FILE instead of stdout'
+    )
+    common.add_argument(
+        '-v', '--verbose', action='count', default=default(0), help="ibind's log on stderr (-vv: debug)"
+    )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``ibind`` argument parser (exposed for documentation and tests)."""
     common = _common_options(top_level=False)
-    parser = argparse.ArgumentParser(prog='ibind', description='The IBKR Client Portal Web API from the shell.',
-                                     epilog=_EPILOG, parents=[_common_options(top_level=True)])
+    parser = argparse.ArgumentParser(
+        prog='ibind',
+        description='The IBKR Client Portal Web API from the shell.',
+        epilog=_EPILOG,
+        parents=[_common_options(top_level=True)],
+    )
     commands = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
     commands.add_parser('health', parents=[common], help='is the brokerage session usable? (exit 0 or 4)')
     commands.add_parser('tickle', parents=[common], help='keep the session alive')
     commands.add_parser('accounts', parents=[common], help='the accounts of this login')
-    commands.add_parser('positions', parents=[common], help="every position of the account (all pages)")
+    commands.add_parser('positions', parents=[common], help='every position of the account (all pages)')
     commands.add_parser('orders', parents=[common], help='live orders')
     history = commands.add_parser('history', parents=[common], help='historical bars of stocks by symbol')
     history.add_argument('symbols', nargs='+', metavar='SYMBOL')
-    history.add_argument('--period', default='1d', help="e.g. 1d, 1w, 6m (months), 1y (default 1d)")
+    history.add_argument('--period', default='1d', help='e.g. 1d, 1w, 6m (months), 1y (default 1d)')
     history.add_argument('--bar', default='1h', help='e.g. 5min, 1h, 1d (default 1h)')
     history.add_argument('--outside-rth', action='store_true', help='include bars outside regular trading hours')
     snapshot = commands.add_parser('snapshot', parents=[common], help='current market data of stocks by symbol')
     snapshot.add_argument('symbols', nargs='+', metavar='SYMBOL')
-    snapshot.add_argument('--fields', help='comma-separated field names (default last_price,bid,ask,volume,'
-                                           'change_percent)')
+    snapshot.add_argument(
+        '--fields', help='comma-separated field names (default last_price,bid,ask,volume,change_percent)'
+    )
     diagnose = commands.add_parser('diagnose', parents=[common], help='explain what is wrong with this setup')
     diagnose.add_argument('--conid', default='265598', help='the contract whose market data is checked (AAPL)')
     return parser
@@ -175,8 +189,9 @@ def _diagnose(args: argparse.Namespace, cacert: Any) -> int:
         from ibind.cli.output import render
 
         _write(args, render([vars(check) for check in result.checks], args.format))
-    return {'ok': EXIT_OK, 'unreachable': EXIT_UNREACHABLE,
-            'not_authenticated': EXIT_NOT_AUTHENTICATED}.get(result.kind, EXIT_BROKER_ERROR)
+    return {'ok': EXIT_OK, 'unreachable': EXIT_UNREACHABLE, 'not_authenticated': EXIT_NOT_AUTHENTICATED}.get(
+        result.kind, EXIT_BROKER_ERROR
+    )
 
 
 def _fail(args: argparse.Namespace, error: BaseException, code: int) -> int:

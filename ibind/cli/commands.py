@@ -13,10 +13,31 @@ from ibind.support.values import parse_snapshot
 
 Rows = List[Dict[str, Any]]
 
-POSITION_COLUMNS = ('acctId', 'conid', 'contractDesc', 'assetClass', 'position', 'mktPrice', 'mktValue', 'avgCost',
-                    'unrealizedPnl', 'realizedPnl', 'currency')
-ORDER_COLUMNS = ('orderId', 'ticker', 'side', 'totalSize', 'filledQuantity', 'orderType', 'price', 'status',
-                 'timeInForce', 'order_ref')
+POSITION_COLUMNS = (
+    'acctId',
+    'conid',
+    'contractDesc',
+    'assetClass',
+    'position',
+    'mktPrice',
+    'mktValue',
+    'avgCost',
+    'unrealizedPnl',
+    'realizedPnl',
+    'currency',
+)
+ORDER_COLUMNS = (
+    'orderId',
+    'ticker',
+    'side',
+    'totalSize',
+    'filledQuantity',
+    'orderType',
+    'price',
+    'status',
+    'timeInForce',
+    'order_ref',
+)
 ACCOUNT_COLUMNS = ('accountId', 'displayName', 'currency', 'type', 'tradingType')
 DEFAULT_SNAPSHOT_FIELDS = ('last_price', 'bid', 'ask', 'volume', 'change_percent')
 
@@ -68,8 +89,9 @@ def orders(client: Any, args: argparse.Namespace) -> Tuple[Rows, int]:
 
 def history(client: Any, args: argparse.Namespace) -> Tuple[Rows, int]:
     """Bars of each symbol, one row per bar; a symbol whose history failed is named on stderr (exit 1)."""
-    by_symbol = client.marketdata_history_by_symbols(args.symbols, period=args.period, bar=args.bar,
-                                                     outside_rth=args.outside_rth)
+    by_symbol = client.marketdata_history_by_symbols(
+        args.symbols, period=args.period, bar=args.bar, outside_rth=args.outside_rth
+    )
     rows: Rows = []
     failed = 0
     for symbol, bars in by_symbol.items():
@@ -77,8 +99,10 @@ def history(client: Any, args: argparse.Namespace) -> Tuple[Rows, int]:
             failed += 1
             args.warn(f'history of {symbol} failed: {type(bars).__name__}: {bars}')
             continue
-        rows.extend({'time': bar['date'], 'symbol': symbol, **{k: bar[k] for k in ('open', 'high', 'low', 'close',
-                                                                                      'volume')}} for bar in bars)
+        rows.extend(
+            {'time': bar['date'], 'symbol': symbol, **{k: bar[k] for k in ('open', 'high', 'low', 'close', 'volume')}}
+            for bar in bars
+        )
     rows.sort(key=lambda row: (row['time'], row['symbol']))
     return rows, 1 if failed else 0
 
@@ -90,5 +114,12 @@ def snapshot(client: Any, args: argparse.Namespace) -> Tuple[Rows, int]:
     return [{'symbol': symbol, **values} for symbol, values in parsed.items()], 0
 
 
-COMMANDS = {'health': health, 'tickle': tickle, 'accounts': accounts, 'positions': positions, 'orders': orders,
-            'history': history, 'snapshot': snapshot}
+COMMANDS = {
+    'health': health,
+    'tickle': tickle,
+    'accounts': accounts,
+    'positions': positions,
+    'orders': orders,
+    'history': history,
+    'snapshot': snapshot,
+}

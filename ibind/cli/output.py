@@ -39,8 +39,10 @@ def _table(rows: Sequence[Dict[str, Any]], columns: List[str]) -> str:
     numeric = [all(_is_number(row.get(column)) for row in rows if row.get(column) is not None) for column in columns]
 
     def line(values: List[str]) -> str:
-        return '  '.join(value.rjust(width) if right else value.ljust(width)
-                         for value, width, right in zip(values, widths, numeric, strict=True)).rstrip()
+        return '  '.join(
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     return '\n'.join([line(columns), line(['-' * width for width in widths])] + [line(c) for c in cells]) + '\n'
 

@@ -24,8 +24,23 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ibind.client.response_shape import add_response_context
 from ibind.support.errors import BadResponseError, ExternalBrokerError
 
-HISTORY_BARS: Tuple[str, ...] = ('1min', '2min', '3min', '5min', '10min', '15min', '30min',
-                                 '1h', '2h', '3h', '4h', '8h', '1d', '1w', '1m')
+HISTORY_BARS: Tuple[str, ...] = (
+    '1min',
+    '2min',
+    '3min',
+    '5min',
+    '10min',
+    '15min',
+    '30min',
+    '1h',
+    '2h',
+    '3h',
+    '4h',
+    '8h',
+    '1d',
+    '1w',
+    '1m',
+)
 """Bar sizes /iserver/marketdata/history accepts (``1m`` is one month)."""
 
 HISTORY_PERIOD_LIMITS: Dict[str, int] = {'min': 30, 'h': 8, 'd': 1000, 'w': 792, 'm': 182, 'y': 15}
@@ -46,6 +61,7 @@ _BAR_KEYS = (('open', 'o'), ('high', 'h'), ('low', 'l'), ('close', 'c'))
 
 # ----------------------------------------------------------------- arguments
 
+
 def validate_history_bar(bar: Any, argument: str = 'bar') -> str:
     """A bar size of /iserver/marketdata/history, exactly as documented (e.g. '5min', '1h', '1d')."""
     if not isinstance(bar, str):
@@ -57,7 +73,7 @@ def validate_history_bar(bar: Any, argument: str = 'bar') -> str:
 
 def validate_history_period(period: Any, argument: str = 'period') -> str:
     """A period of /iserver/marketdata/history: {1-30}min, {1-8}h, {1-1000}d, {1-792}w, {1-182}m or {1-15}y."""
-    expected = '{1-30}min, {1-8}h, {1-1000}d, {1-792}w, {1-182}m (months) or {1-15}y, e.g. \'1w\''
+    expected = "{1-30}min, {1-8}h, {1-1000}d, {1-792}w, {1-182}m (months) or {1-15}y, e.g. '1w'"
     if not isinstance(period, str):
         raise TypeError(f'{argument!r} must be a str like {expected}; got {type(period).__name__}')
     match = _PERIOD.match(period)
@@ -74,8 +90,10 @@ def validate_hmds_period(period: Any, argument: str = 'period') -> str:
     if not isinstance(period, str):
         raise TypeError(f"{argument!r} must be a str like '1d' or '3600S', got {type(period).__name__}")
     if _HMDS_PERIOD.match(period) is None:
-        raise ValueError(f'{argument!r} must be a count and a unit of {", ".join(HMDS_PERIOD_UNITS)} '
-                         f"(case sensitive), e.g. '3600S', '1d', '1w'; got {period!r}")
+        raise ValueError(
+            f'{argument!r} must be a count and a unit of {", ".join(HMDS_PERIOD_UNITS)} '
+            f"(case sensitive), e.g. '3600S', '1d', '1w'; got {period!r}"
+        )
     return period
 
 
@@ -84,8 +102,10 @@ def validate_hmds_bar(bar: Any, argument: str = 'bar') -> str:
     if not isinstance(bar, str):
         raise TypeError(f"{argument!r} must be a str like '5mins' or '1hrs', got {type(bar).__name__}")
     if _HMDS_BAR.match(bar) is None:
-        raise ValueError(f'{argument!r} must be a count and a unit of secs, mins, hrs, d, w, m '
-                         f"(case sensitive), e.g. '30secs', '5mins', '1hrs', '1d'; got {bar!r}")
+        raise ValueError(
+            f'{argument!r} must be a count and a unit of secs, mins, hrs, d, w, m '
+            f"(case sensitive), e.g. '30secs', '5mins', '1hrs', '1d'; got {bar!r}"
+        )
     return bar
 
 
@@ -102,8 +122,9 @@ def validate_hmds_bar_type(bar_type: Any, argument: str = 'bar_type') -> Optiona
     if bar_type is None:
         return None
     if bar_type not in HMDS_BAR_TYPES:
-        raise ValueError(f'{argument!r} must be one of {", ".join(HMDS_BAR_TYPES)} (or None for Last), '
-                         f'got {bar_type!r}')
+        raise ValueError(
+            f'{argument!r} must be one of {", ".join(HMDS_BAR_TYPES)} (or None for Last), got {bar_type!r}'
+        )
     return bar_type
 
 
@@ -129,6 +150,7 @@ def format_start_time(start_time: Any, argument: str = 'start_time') -> Optional
 
 
 # ----------------------------------------------------------------- responses
+
 
 def clean_history(data: Any) -> List[Dict[str, Any]]:
     """The bars of a history response as ``[{'open', 'high', 'low', 'close', 'volume', 'date'}, ...]``.
@@ -156,7 +178,7 @@ def _clean_bar(bar: Any, index: int, response: Any) -> Dict[str, Any]:
     for name, key in _BAR_KEYS:
         cleaned[name] = _number(bar.get(key), f'bar #{index} {key!r}', response)
     volume = bar.get('v', 0)
-    cleaned['volume'] = _number(volume if volume is not None else 0, f'bar #{index} \'v\'', response)
+    cleaned['volume'] = _number(volume if volume is not None else 0, f"bar #{index} 'v'", response)
     cleaned['date'] = _utc_from_epoch_ms(bar.get('t'), index, response)
     return cleaned
 

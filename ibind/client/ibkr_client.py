@@ -37,9 +37,23 @@ from ibind.support.logs import project_logger
 _LOGGER = project_logger('ibind.client')
 
 
-class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin, MarketdataMixin, OrderMixin, PortfolioMixin,
-                 ScannerMixin, SessionMixin, WatchlistMixin,
-                 AlertsMixin, FyiMixin, FaMixin, EventContractsMixin, ApiAdditionsMixin):  # [fullapi]
+class IbkrClient(
+    SessionLifecycleMixin,
+    RestClient,
+    AccountsMixin,
+    ContractMixin,
+    MarketdataMixin,
+    OrderMixin,
+    PortfolioMixin,
+    ScannerMixin,
+    SessionMixin,
+    WatchlistMixin,
+    AlertsMixin,
+    FyiMixin,
+    FaMixin,
+    EventContractsMixin,
+    ApiAdditionsMixin,
+):  # [fullapi]
     """A client for the IBKR REST API (gateway or OAuth 1.0a), extending RestClient with every endpoint.
 
     See https://interactivebrokers.github.io/cpwebapi/endpoints. Arguments follow the API reference:
@@ -49,8 +63,14 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
 
     expects_json = True  # every endpoint of the Client Portal Web API answers JSON: anything else is a BadResponseError
 
-    @var.from_environment(account_id='IBIND_ACCOUNT_ID', url='IBIND_REST_URL', cacert='IBIND_CACERT',
-                          timeout='IBIND_TIMEOUT', max_retries='IBIND_MAX_RETRIES', use_oauth='IBIND_USE_OAUTH')
+    @var.from_environment(
+        account_id='IBIND_ACCOUNT_ID',
+        url='IBIND_REST_URL',
+        cacert='IBIND_CACERT',
+        timeout='IBIND_TIMEOUT',
+        max_retries='IBIND_MAX_RETRIES',
+        use_oauth='IBIND_USE_OAUTH',
+    )
     def __init__(
         self,
         account_id: Optional[str] = var.IBIND_ACCOUNT_ID,
@@ -66,8 +86,9 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         **options: Any,
     ) -> None:
         if account_id is not None:
-            account_id = identifier('account_id', account_id, "an account id like 'DU1234567' (or None)",
-                                    allow_int=False)
+            account_id = identifier(
+                'account_id', account_id, "an account id like 'DU1234567' (or None)", allow_int=False
+            )
         self.account_id = account_id
         if not isinstance(use_oauth, bool):
             raise TypeError(f"'use_oauth' must be True or False, got {type(use_oauth).__name__} {use_oauth!r}")
@@ -94,9 +115,11 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         super().__init__(url=url, cacert=cacert, timeout=timeout, max_retries=max_retries, **options)
         self._init_lifecycle(auto_recover=auto_recover)
         if self.use_oauth and self.oauth_config.init_oauth:
-            self.oauth_init(maintain_oauth=self.oauth_config.maintain_oauth,
-                            shutdown_oauth=self.oauth_config.shutdown_oauth,
-                            init_brokerage_session=self.oauth_config.init_brokerage_session)
+            self.oauth_init(
+                maintain_oauth=self.oauth_config.maintain_oauth,
+                shutdown_oauth=self.oauth_config.shutdown_oauth,
+                init_brokerage_session=self.oauth_config.init_brokerage_session,
+            )
 
     def _make_pacer(self, pacing: Any, pacer: Any) -> Any:
         """pacing=True paces to IBKR's limits (10 req/s gateway, 50 OAuth); False/None sends at once; a Pacer is used as is."""
@@ -116,10 +139,12 @@ class IbkrClient(SessionLifecycleMixin, RestClient, AccountsMixin, ContractMixin
         if account_id is None:
             account_id = self.account_id
         if account_id is None:
-            raise ValueError(f"{argument!r} is required: pass it, or create the client with "
-                             "IbkrClient(account_id='DU1234567') or set IBIND_ACCOUNT_ID")
+            raise ValueError(
+                f'{argument!r} is required: pass it, or create the client with '
+                "IbkrClient(account_id='DU1234567') or set IBIND_ACCOUNT_ID"
+            )
         if not isinstance(account_id, str):
-            raise ValueError(f'{argument!r} must be a non-empty str like \'DU1234567\', got {account_id!r}')
+            raise ValueError(f"{argument!r} must be a non-empty str like 'DU1234567', got {account_id!r}")
         return identifier(argument, account_id, "an account id like 'DU1234567'", allow_int=False)
 
     def websocket(self, **options: Any) -> Any:
@@ -140,11 +165,13 @@ def _check_gateway_address(host: Any, port: Any, base_route: Any) -> None:
     """host, port and base_route make the URL when no ``url`` is given: each must fit in one."""
     if not isinstance(host, str) or not _HOST.fullmatch(host):
         raise (ValueError if isinstance(host, str) else TypeError)(
-            f"'host' must be a host name or IP address like 'localhost' or '127.0.0.1', got {host!r}")
+            f"'host' must be a host name or IP address like 'localhost' or '127.0.0.1', got {host!r}"
+        )
     text = str(port) if isinstance(port, (str, int)) and not isinstance(port, bool) else None
     if text is None or not is_digits(text) or not 0 < int(text) < 65536:
         raise (ValueError if text is not None else TypeError)(
-            f"'port' must be a port number from 1 to 65535 like 5000 or '5000', got {port!r}")
+            f"'port' must be a port number from 1 to 65535 like 5000 or '5000', got {port!r}"
+        )
     if not isinstance(base_route, str):
         raise TypeError(f"'base_route' must be a str like '/v1/api/', got {type(base_route).__name__}")
     if not base_route.isprintable() or any(char in base_route for char in ' ?#'):

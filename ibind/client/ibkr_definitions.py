@@ -165,9 +165,11 @@ def snapshot_keys_to_ids(keys: Iterable[str]) -> List[str]:
         else:
             ids.append(field_id)
     if unknown:
-        raise ValueError(f'unknown market data field(s) {", ".join(unknown)}: expected names like '
-                         "'last_price', 'bid', 'ask' (see ibind.client.ibkr_definitions.snapshot_by_key) "
-                         "or numeric field ids like '31'")
+        raise ValueError(
+            f'unknown market data field(s) {", ".join(unknown)}: expected names like '
+            "'last_price', 'bid', 'ask' (see ibind.client.ibkr_definitions.snapshot_by_key) "
+            "or numeric field ids like '31'"
+        )
     return ids
 
 

@@ -51,9 +51,20 @@ _LOGGER = project_logger('ibind.ws')
 
 # lifecycle states (``IbkrWsClient.state``)
 IDLE, CONNECTING_STATE, CONNECTED, RECONNECTING_STATE, RECOVERING, COMPETING, CLOSED_STATE = (
-    'idle', 'connecting', 'connected', 'reconnecting', 'recovering', 'competing', 'closed')
-_FROM_TRANSPORT = {CONNECTING: CONNECTING_STATE, OPEN: CONNECTED, RECONNECTING: RECONNECTING_STATE,
-                   CLOSED: CLOSED_STATE}
+    'idle',
+    'connecting',
+    'connected',
+    'reconnecting',
+    'recovering',
+    'competing',
+    'closed',
+)
+_FROM_TRANSPORT = {
+    CONNECTING: CONNECTING_STATE,
+    OPEN: CONNECTED,
+    RECONNECTING: RECONNECTING_STATE,
+    CLOSED: CLOSED_STATE,
+}
 _UNSOLICITED = {'act': IbkrWsKey.ACCOUNT_UPDATES, 'blt': IbkrWsKey.BULLETINS, 'ntf': IbkrWsKey.NOTIFICATIONS}
 
 
@@ -81,15 +92,25 @@ class IbkrWsClient:
         start: connect now (else call ``start()``).
     """
 
-    def __init__(self, ibkr_client: Any, *, url: Optional[str] = var.IBIND_WS_URL,
-                 account_id: Optional[str] = None, cacert: Any = None,
-                 silence_timeout: float = var.IBIND_WS_SILENCE_TIMEOUT,
-                 reconnect_backoff: float = var.IBIND_WS_RECONNECT_BACKOFF,
-                 reconnect_backoff_max: float = var.IBIND_WS_RECONNECT_BACKOFF_MAX,
-                 smd_renew_interval: float = var.IBIND_WS_SMD_RENEW_INTERVAL,
-                 tic_interval: float = var.IBIND_WS_TIC_INTERVAL, queue_size: int = 10_000,
-                 auto_recover: bool = True, on_event: Optional[Callable[[str, Any], None]] = None,
-                 open_timeout: float = 10.0, poll_interval: float = 0.1, start: bool = False) -> None:
+    def __init__(
+        self,
+        ibkr_client: Any,
+        *,
+        url: Optional[str] = var.IBIND_WS_URL,
+        account_id: Optional[str] = None,
+        cacert: Any = None,
+        silence_timeout: float = var.IBIND_WS_SILENCE_TIMEOUT,
+        reconnect_backoff: float = var.IBIND_WS_RECONNECT_BACKOFF,
+        reconnect_backoff_max: float = var.IBIND_WS_RECONNECT_BACKOFF_MAX,
+        smd_renew_interval: float = var.IBIND_WS_SMD_RENEW_INTERVAL,
+        tic_interval: float = var.IBIND_WS_TIC_INTERVAL,
+        queue_size: int = 10_000,
+        auto_recover: bool = True,
+        on_event: Optional[Callable[[str, Any], None]] = None,
+        open_timeout: float = 10.0,
+        poll_interval: float = 0.1,
+        start: bool = False,
+    ) -> None:
         self.smd_renew_interval = _seconds('smd_renew_interval', smd_renew_interval)
         self.tic_interval = _seconds('tic_interval', tic_interval)
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 0:
@@ -117,16 +138,26 @@ class IbkrWsClient:
         self._recovery_needed = False
         self._session_cookie: Optional[str] = None
         self._last_tic: Tuple[float, Optional[int]] = (time.monotonic(), None)
-        self.server_time: Optional[int] = None   # the server's clock (ms) as last seen in a message
+        self.server_time: Optional[int] = None  # the server's clock (ms) as last seen in a message
         self.events: Deque[Tuple[float, str, Any]] = collections.deque(maxlen=1000)
         self.stats: Dict[str, int] = collections.defaultdict(int)
         self._transport = WsClient(
-            self._url_with_token, ssl_context=make_ssl_context(self.url, verify),
-            headers_factory=self._headers, on_open=self._on_open, on_message=self._on_message,
-            on_close=self._on_close, before_connect=self._before_connect, on_idle=self._on_idle,
-            on_state=self._on_transport_state, silence_timeout=silence_timeout, reconnect_backoff=reconnect_backoff,
-            reconnect_backoff_max=reconnect_backoff_max, open_timeout=open_timeout, poll_interval=poll_interval,
-            name='ibind-ws')
+            self._url_with_token,
+            ssl_context=make_ssl_context(self.url, verify),
+            headers_factory=self._headers,
+            on_open=self._on_open,
+            on_message=self._on_message,
+            on_close=self._on_close,
+            before_connect=self._before_connect,
+            on_idle=self._on_idle,
+            on_state=self._on_transport_state,
+            silence_timeout=silence_timeout,
+            reconnect_backoff=reconnect_backoff,
+            reconnect_backoff_max=reconnect_backoff_max,
+            open_timeout=open_timeout,
+            poll_interval=poll_interval,
+            name='ibind-ws',
+        )
         if start:
             self.start()
 
@@ -201,8 +232,13 @@ class IbkrWsClient:
 
     # ================================================================= subscriptions
 
-    def subscribe(self, channel: str, data: Optional[Dict[str, Any]] = None, needs_confirmation: bool = True,
-                  callback: Optional[Callable[[WsMessage], None]] = None) -> Subscription:
+    def subscribe(
+        self,
+        channel: str,
+        data: Optional[Dict[str, Any]] = None,
+        needs_confirmation: bool = True,
+        callback: Optional[Callable[[WsMessage], None]] = None,
+    ) -> Subscription:
         """Subscribe to ``channel`` ('md+265598', 'or', 'pl', 'tr', 'sd+DU1234567', 'ld+DU1234567', 'mh+265598',
         'bd+DU1234567+265598'); returns its handle at once (pending until its first message, or active at once
         with ``needs_confirmation=False``). Subscribing again to the same channel updates and renews it."""
@@ -216,8 +252,9 @@ class IbkrWsClient:
         with self._lock:
             subscription = self._subscriptions.get(channel)
             if subscription is None:
-                subscription = Subscription(channel, IbkrWsKey.from_channel(channel), data, needs_confirmation,
-                                            callback)
+                subscription = Subscription(
+                    channel, IbkrWsKey.from_channel(channel), data, needs_confirmation, callback
+                )
                 self._subscriptions[channel] = subscription
             else:
                 subscription.data, subscription.callback = data, callback or subscription.callback
@@ -356,8 +393,11 @@ class IbkrWsClient:
         """Renew smd subscriptions before IBKR ends them; keep the session alive with 'tic'."""
         now, server = time.monotonic(), self.server_time
         for subscription in self.subscriptions:
-            if not subscription.channel.startswith('md+') or subscription.sent_at == 0.0 \
-                    or subscription.state not in (SubscriptionState.ACTIVE, SubscriptionState.PENDING):
+            if (
+                not subscription.channel.startswith('md+')
+                or subscription.sent_at == 0.0
+                or subscription.state not in (SubscriptionState.ACTIVE, SubscriptionState.PENDING)
+            ):
                 continue
             if subscription.sent_at_server is None:
                 subscription.sent_at_server = server
@@ -384,8 +424,11 @@ class IbkrWsClient:
             return
         self.stats['received'] += 1
         server_time = message.get('hb', message.get('_updated'))
-        if isinstance(server_time, int) and not isinstance(server_time, bool) and \
-                (self.server_time is None or server_time > self.server_time):
+        if (
+            isinstance(server_time, int)
+            and not isinstance(server_time, bool)
+            and (self.server_time is None or server_time > self.server_time)
+        ):
             self.server_time = server_time
         topic = message.get('topic')
         topic = topic if isinstance(topic, str) else ''
@@ -475,8 +518,9 @@ class IbkrWsClient:
             return
         self._deliver(key, topic, data, message, subscription)
 
-    def _deliver(self, key: IbkrWsKey, topic: str, data: Any, raw: Dict[str, Any],
-                 subscription: Optional[Subscription] = None) -> None:
+    def _deliver(
+        self, key: IbkrWsKey, topic: str, data: Any, raw: Dict[str, Any], subscription: Optional[Subscription] = None
+    ) -> None:
         message = WsMessage(key, topic, data, raw, time.time(), subscription.channel if subscription else None)
         self._queues.put(message)
         self.stats['delivered'] += 1
@@ -500,8 +544,9 @@ def _key(key: Any) -> IbkrWsKey:
     raise TypeError(f"'key' must be an IbkrWsKey (e.g. IbkrWsKey.MARKET_DATA), got {key!r}")
 
 
-def _older_than(interval: float, now: float, since: float, server_now: Optional[int],
-                server_since: Optional[int]) -> bool:
+def _older_than(
+    interval: float, now: float, since: float, server_now: Optional[int], server_since: Optional[int]
+) -> bool:
     """Whether ``interval`` seconds passed on the local monotonic clock or on the server's clock (ms)."""
     if now - since >= interval:
         return True
@@ -512,7 +557,7 @@ def _websocket_url(rest_url: str) -> str:
     """'https://localhost:5000/v1/api/' -> 'wss://localhost:5000/v1/api/ws'."""
     base = rest_url if rest_url.endswith('/') else rest_url + '/'
     if base.startswith('https://'):
-        return 'wss://' + base[len('https://'):] + 'ws'
+        return 'wss://' + base[len('https://') :] + 'ws'
     if base.startswith('http://'):
-        return 'ws://' + base[len('http://'):] + 'ws'
+        return 'ws://' + base[len('http://') :] + 'ws'
     raise ValueError(f'cannot derive a WebSocket URL from {rest_url!r}: pass url=')

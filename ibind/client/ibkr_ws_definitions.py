@@ -46,9 +46,9 @@ class IbkrWsKey(Enum):
 
 @dataclass(frozen=True)
 class _Topic:
-    needs_target: bool          # a conid or account after the topic
-    has_parameters: bool        # '+{...}' is sent (an empty {} when there are none)
-    brokerage: bool             # needs the brokerage session (seed 002's list)
+    needs_target: bool  # a conid or account after the topic
+    has_parameters: bool  # '+{...}' is sent (an empty {} when there are none)
+    brokerage: bool  # needs the brokerage session (seed 002's list)
     unsubscribe_by_target: bool  # 'u..+target' (False: 'u..' alone, or 'umh+serverId')
 
 
@@ -76,8 +76,10 @@ def parse_channel(channel: str) -> Tuple[str, Tuple[str, ...]]:
         name = name[1:]
     topic = _SOLICITED.get(name)
     if topic is None:
-        raise ValueError(f"'channel' must start with one of {sorted(_SOLICITED)} (e.g. 'md+265598', 'or', "
-                         f"'ld+DU1234567'), got {channel!r}")
+        raise ValueError(
+            f"'channel' must start with one of {sorted(_SOLICITED)} (e.g. 'md+265598', 'or', "
+            f"'ld+DU1234567'), got {channel!r}"
+        )
     targets = tuple(parts[1:])
     if topic.needs_target and not targets:
         raise ValueError(f"'channel' {channel!r} needs a target: e.g. '{name}+265598' or '{name}+DU1234567'")
@@ -135,8 +137,31 @@ def channel_of_topic(topic: str) -> Optional[str]:
 _NUMBER = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$')
 _SUFFIXES = {'K': 1e3, 'M': 1e6, 'B': 1e9, 'T': 1e12}
 _PRICE_PREFIXES = ('C', 'H')  # C: the price is the previous close; H: trading is halted
-_TEXT_FIELDS = frozenset({'55', '58', '6004', '6070', '6072', '6073', '6119', '6508', '6509', '7051', '7057', '7058',
-                          '7068', '7094', '7219', '7220', '7221', '7280', '7281', '7288', '201'})
+_TEXT_FIELDS = frozenset(
+    {
+        '55',
+        '58',
+        '6004',
+        '6070',
+        '6072',
+        '6073',
+        '6119',
+        '6508',
+        '6509',
+        '7051',
+        '7057',
+        '7058',
+        '7068',
+        '7094',
+        '7219',
+        '7220',
+        '7221',
+        '7280',
+        '7281',
+        '7288',
+        '201',
+    }
+)
 
 
 def parse_field_value(field_id: str, value: Any) -> Any:

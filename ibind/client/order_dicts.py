@@ -17,8 +17,10 @@ def order_dict(order: Any, argument: str) -> Dict[str, Any]:
         return order.to_dict()
     if isinstance(order, Mapping):
         if not order:
-            raise ValueError(f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
-                             '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}')
+            raise ValueError(
+                f'{argument!r} must not be empty: expected an order like {{"conid": 265598, '
+                '"side": "BUY", "orderType": "MKT", "quantity": 1, "tif": "DAY"}'
+            )
         return check_order_dict(order, argument)
     raise TypeError(f'{argument!r} must be an OrderRequest or an order dict, got {type(order).__name__}')
 
@@ -28,8 +30,9 @@ def check_order_dict(order: Mapping[str, Any], argument: str) -> Dict[str, Any]:
 
     Returns a copy whose numbers are plain int/float (numpy, Decimal and Fraction values converted exactly)."""
     checked = dict(order)
+
     def fail(key: str, expected: str, error: type = ValueError) -> None:
-        raise error(f"{argument}[{key!r}] must be {expected}, got {order.get(key)!r}")
+        raise error(f'{argument}[{key!r}] must be {expected}, got {order.get(key)!r}')
 
     for key in order:
         if not isinstance(key, str):
@@ -65,7 +68,7 @@ def check_order_dict(order: Mapping[str, Any], argument: str) -> Dict[str, Any]:
         combo = isinstance(conidex, str) and ';;;' in conidex
         if value <= 0 and not (combo and key in ('price', 'auxPrice')):
             fail(key, 'a number greater than 0')
-    check_whole_quantity(f'{argument}[\'quantity\']', checked.get('quantity'), order.get('secType'), False)
+    check_whole_quantity(f"{argument}['quantity']", checked.get('quantity'), order.get('secType'), False)
     if order.get('quantity') is None and not sized_by_cash:
         raise ValueError(f"{argument!r} needs 'quantity' (a number greater than 0) or 'cashQty'/'fxQty'")
     if order_type.strip().upper() in ('LMT', 'STOP_LIMIT', 'TRAILLMT') and order.get('price') is None:
@@ -79,5 +82,5 @@ def check_order_dict(order: Mapping[str, Any], argument: str) -> Dict[str, Any]:
         if isinstance(value, str):
             printable(f'{argument}[{key!r}]', value, 'one line of text')
     if order.get('acctId') is not None:
-        identifier(f'{argument}[\'acctId\']', order['acctId'], "an account id like 'DU1234567'")
+        identifier(f"{argument}['acctId']", order['acctId'], "an account id like 'DU1234567'")
     return checked

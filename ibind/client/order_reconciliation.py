@@ -39,8 +39,11 @@ def as_broker_error(error: Exception, record: Dict[str, Any]) -> ExternalBrokerE
     """The error to reconcile for: an ExternalBrokerError as it is, anything else wrapped (it names what broke)."""
     if isinstance(error, ExternalBrokerError):
         return error
-    return BadResponseError(f'{type(error).__name__} while sending or reading the answer: {error}',
-                            method=record.get('method'), url=record.get('url'))
+    return BadResponseError(
+        f'{type(error).__name__} while sending or reading the answer: {error}',
+        method=record.get('method'),
+        url=record.get('url'),
+    )
 
 
 def new_coid(sequence: int, prefix: str = 'ibind') -> str:
@@ -94,12 +97,17 @@ def _order_id(live: Dict[str, Any]) -> Optional[int]:
 
 def acknowledgement(live: Dict[str, Any]) -> Dict[str, Any]:
     """A placement acknowledgement rebuilt from a live order, marked as reconciled."""
-    return {'order_id': str(live.get('orderId')), 'order_status': live.get('status'),
-            'order_ref': live.get('order_ref'), 'reconciled': True}
+    return {
+        'order_id': str(live.get('orderId')),
+        'order_status': live.get('status'),
+        'order_ref': live.get('order_ref'),
+        'reconciled': True,
+    }
 
 
-def match_placement(orders: Sequence[Dict[str, Any]], live_orders: Sequence[Dict[str, Any]]
-                    ) -> Optional[List[Optional[Dict[str, Any]]]]:
+def match_placement(
+    orders: Sequence[Dict[str, Any]], live_orders: Sequence[Dict[str, Any]]
+) -> Optional[List[Optional[Dict[str, Any]]]]:
     """The live order of each placed order, or None when the order with the group's cOID is not there yet.
 
     Orders with a cOID are found by it; bracket children (no cOID) by instrument, side and size among the
@@ -124,9 +132,15 @@ def match_placement(orders: Sequence[Dict[str, Any]], live_orders: Sequence[Dict
             result.append(matched[position])
             position += 1
             continue
-        candidates = [live for live in live_orders if isinstance(live, dict) and id(live) not in taken
-                      and not live.get('order_ref') and _looks_like(order, live)
-                      and (anchor is None or (_order_id(live) or 0) > anchor)]
+        candidates = [
+            live
+            for live in live_orders
+            if isinstance(live, dict)
+            and id(live) not in taken
+            and not live.get('order_ref')
+            and _looks_like(order, live)
+            and (anchor is None or (_order_id(live) or 0) > anchor)
+        ]
         candidates.sort(key=lambda live: _order_id(live) or 0)
         child = candidates[0] if candidates else None
         if child is not None:
@@ -135,8 +149,13 @@ def match_placement(orders: Sequence[Dict[str, Any]], live_orders: Sequence[Dict
     return result
 
 
-def wait_for(fetch_live_orders: Callable[[], Any], check: Callable[[List[Dict[str, Any]]], Any], timeout: float,
-             sleep: Callable[[float], None], interval: float = 0.5) -> Any:
+def wait_for(
+    fetch_live_orders: Callable[[], Any],
+    check: Callable[[List[Dict[str, Any]]], Any],
+    timeout: float,
+    sleep: Callable[[float], None],
+    interval: float = 0.5,
+) -> Any:
     """Poll live orders until ``check`` returns something other than None, or ``timeout`` passes (then None).
 
     A failing lookup is retried within the bound; the last failure is kept in ``wait_for.last_problem``.
@@ -156,9 +175,14 @@ def wait_for(fetch_live_orders: Callable[[], Any], check: Callable[[List[Dict[st
         sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
 
-def reconcile_placement(orders: Sequence[Dict[str, Any]], fetch_live_orders: Callable[[], Any],
-                        timeout: float, sleep: Callable[[float], None], error: ExternalBrokerError,
-                        interval: float = 0.5) -> List[Dict[str, Any]]:
+def reconcile_placement(
+    orders: Sequence[Dict[str, Any]],
+    fetch_live_orders: Callable[[], Any],
+    timeout: float,
+    sleep: Callable[[float], None],
+    error: ExternalBrokerError,
+    interval: float = 0.5,
+) -> List[Dict[str, Any]]:
     """Look for a placement whose answer was lost; its acknowledgements, or OutcomeUnknownError with the cOID."""
     coid = next((order.get('cOID') for order in orders if order.get('cOID')), None)
     found = wait_for(fetch_live_orders, lambda live: match_placement(orders, live), timeout, sleep, interval)
@@ -167,13 +191,23 @@ def reconcile_placement(orders: Sequence[Dict[str, Any]], fetch_live_orders: Cal
             f'the placement of cOID {coid!r} got no usable answer ({error.message}) and the order did not appear in '
             f'live orders within {timeout:g}s. It was NOT sent again. It may still appear, or it may have stopped at a '
             f'question that lapsed: check live_orders() for order_ref {coid!r} before placing it again.',
-            coid=coid, method=error.method, url=error.url, status_code=error.status_code, body=error.body)
+            coid=coid,
+            method=error.method,
+            url=error.url,
+            status_code=error.status_code,
+            body=error.body,
+        )
     missing = [index for index, live in enumerate(found) if live is None]
     if missing:
         raise OutcomeUnknownError(
             f'the order with cOID {coid!r} was placed (its answer was lost), but bracket order(s) {missing} could '
             'not be found next to it: check live_orders() and make sure the position is protected',
-            coid=coid, method=error.method, url=error.url, status_code=error.status_code, body=error.body)
+            coid=coid,
+            method=error.method,
+            url=error.url,
+            status_code=error.status_code,
+            body=error.body,
+        )
     return [acknowledgement(live) for live in found]
 
 

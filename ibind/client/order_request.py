@@ -31,9 +31,12 @@ def check_whole_quantity(name: str, quantity: Any, sec_type: Any, allow_fraction
     kind = sec_type.rsplit(':', 1)[-1].strip().upper() if isinstance(sec_type, str) else ''
     if kind in FRACTIONAL_SEC_TYPES:
         return
-    raise ValueError(f'{name!r} is {quantity!r}, not a whole number: fractional quantities are refused unless the '
-                     "order says they are meant (allow_fractional=True, or sec_type 'CASH'/'CRYPTO'); "
-                     'use cash_qty to size by amount')
+    raise ValueError(
+        f'{name!r} is {quantity!r}, not a whole number: fractional quantities are refused unless the '
+        "order says they are meant (allow_fractional=True, or sec_type 'CASH'/'CRYPTO'); "
+        'use cash_qty to size by amount'
+    )
+
 
 ORDER_TYPES = ('LMT', 'MKT', 'STP', 'STOP_LIMIT', 'MIDPRICE', 'TRAIL', 'TRAILLMT')
 TIFS = ('GTC', 'OPG', 'DAY', 'IOC', 'PAX')
@@ -45,13 +48,33 @@ _NEEDS_TRAILING = ('TRAIL', 'TRAILLMT')
 
 # field name -> IBKR key, in the order the docs list them
 _KEYS = {
-    'acct_id': 'acctId', 'conid': 'conid', 'conidex': 'conidex', 'manual_indicator': 'manualIndicator',
-    'ext_operator': 'extOperator', 'sec_type': 'secType', 'coid': 'cOID', 'parent_id': 'parentId',
-    'order_type': 'orderType', 'listing_exchange': 'listingExchange', 'is_single_group': 'isSingleGroup',
-    'outside_rth': 'outsideRTH', 'price': 'price', 'aux_price': 'auxPrice', 'side': 'side', 'ticker': 'ticker',
-    'tif': 'tif', 'trailing_amt': 'trailingAmt', 'trailing_type': 'trailingType', 'referrer': 'referrer',
-    'quantity': 'quantity', 'cash_qty': 'cashQty', 'fx_qty': 'fxQty', 'use_adaptive': 'useAdaptive',
-    'is_ccy_conv': 'isCcyConv', 'allocation_method': 'allocationMethod', 'strategy': 'strategy',
+    'acct_id': 'acctId',
+    'conid': 'conid',
+    'conidex': 'conidex',
+    'manual_indicator': 'manualIndicator',
+    'ext_operator': 'extOperator',
+    'sec_type': 'secType',
+    'coid': 'cOID',
+    'parent_id': 'parentId',
+    'order_type': 'orderType',
+    'listing_exchange': 'listingExchange',
+    'is_single_group': 'isSingleGroup',
+    'outside_rth': 'outsideRTH',
+    'price': 'price',
+    'aux_price': 'auxPrice',
+    'side': 'side',
+    'ticker': 'ticker',
+    'tif': 'tif',
+    'trailing_amt': 'trailingAmt',
+    'trailing_type': 'trailingType',
+    'referrer': 'referrer',
+    'quantity': 'quantity',
+    'cash_qty': 'cashQty',
+    'fx_qty': 'fxQty',
+    'use_adaptive': 'useAdaptive',
+    'is_ccy_conv': 'isCcyConv',
+    'allocation_method': 'allocationMethod',
+    'strategy': 'strategy',
     'strategy_parameters': 'strategyParameters',
 }
 
@@ -179,14 +202,25 @@ def make_order_request(
         raise ValueError(f"'trailing_amt' and 'trailing_type' ('amt' or '%') are required for order_type {kind!r}")
     if isinstance(parent_id, int) and not isinstance(parent_id, bool):
         values['parent_id'] = str(parent_id)  # sequential brackets may name the parent by its order id
-    for name in ('acct_id', 'sec_type', 'coid', 'parent_id', 'listing_exchange', 'ticker', 'referrer',
-                 'allocation_method', 'strategy', 'ext_operator'):
+    for name in (
+        'acct_id',
+        'sec_type',
+        'coid',
+        'parent_id',
+        'listing_exchange',
+        'ticker',
+        'referrer',
+        'allocation_method',
+        'strategy',
+        'ext_operator',
+    ):
         values[name] = _text(name, values[name])
     for name in ('is_single_group', 'outside_rth', 'use_adaptive', 'is_ccy_conv', 'manual_indicator'):
         values[name] = _flag(name, values[name])
     if strategy_parameters is not None and not isinstance(strategy_parameters, Mapping):
-        raise TypeError(f"'strategy_parameters' must be a dict of IB Algo parameters, got "
-                        f'{type(strategy_parameters).__name__}')
+        raise TypeError(
+            f"'strategy_parameters' must be a dict of IB Algo parameters, got {type(strategy_parameters).__name__}"
+        )
     if strategy_parameters is not None:
         values['strategy_parameters'] = dict(strategy_parameters)
     return {key: values[name] for name, key in _KEYS.items() if values[name] is not None}

@@ -38,12 +38,20 @@ class PendingOrders:
             return self._entries.pop(key, None) is not None
 
     @contextlib.contextmanager
-    def track(self, action: str, coid: Optional[str] = None, order_id: Optional[str] = None,
-              request: Optional[dict] = None) -> Iterator[Dict[str, Any]]:
+    def track(
+        self, action: str, coid: Optional[str] = None, order_id: Optional[str] = None, request: Optional[dict] = None
+    ) -> Iterator[Dict[str, Any]]:
         """Record one order request while it runs; keep it listed when it ends without a definite outcome."""
         key = next(self._keys)
-        entry = {'key': key, 'action': action, 'coid': coid, 'order_id': order_id, 'since': time.time(),
-                 'reason': 'in flight', 'request': request}
+        entry = {
+            'key': key,
+            'action': action,
+            'coid': coid,
+            'order_id': order_id,
+            'since': time.time(),
+            'reason': 'in flight',
+            'request': request,
+        }
         with self._lock:
             self._entries[key] = entry
         try:
@@ -51,12 +59,16 @@ class PendingOrders:
         except KeyboardInterrupt as interrupt:
             self._keep(key, 'interrupted (KeyboardInterrupt)')
             what = _describe(action, coid, order_id)
-            _LOGGER.warning('%s was interrupted while in flight: it may or may not have been carried out. Check '
-                            'live_orders() (client.pending_orders() lists it) before sending it again', what)
+            _LOGGER.warning(
+                '%s was interrupted while in flight: it may or may not have been carried out. Check '
+                'live_orders() (client.pending_orders() lists it) before sending it again',
+                what,
+            )
             if isinstance(interrupt, OrderInterruptedError):
                 raise
-            raise OrderInterruptedError(f'{what} was interrupted; its outcome is unknown', action=action, coid=coid,
-                                        order_id=order_id) from interrupt
+            raise OrderInterruptedError(
+                f'{what} was interrupted; its outcome is unknown', action=action, coid=coid, order_id=order_id
+            ) from interrupt
         except OutcomeUnknownError as error:
             self._keep(key, f'outcome unknown: {error.message}')
             raise
@@ -66,8 +78,11 @@ class PendingOrders:
         except BaseException as error:
             self._keep(key, f'{type(error).__name__}: {error}')
             if not isinstance(error, Exception):  # SystemExit and the like: say which order, then let it go
-                _LOGGER.warning('%s was stopped by %s while in flight: it may or may not have been carried out',
-                                _describe(action, coid, order_id), type(error).__name__)
+                _LOGGER.warning(
+                    '%s was stopped by %s while in flight: it may or may not have been carried out',
+                    _describe(action, coid, order_id),
+                    type(error).__name__,
+                )
                 with contextlib.suppress(Exception):
                     error.coid = coid  # type: ignore[attr-defined]
             raise

@@ -31,8 +31,11 @@ class QuestionType(Enum):
     """
 
     PRICE_PERCENTAGE_CONSTRAINT = ('price exceeds the Percentage constraint of 3%', 'o163')
-    MISSING_MARKET_DATA = ('You are submitting an order without market data. We strongly recommend against this as '
-                           'it may result in erroneous and unexpected trades.', 'o354')
+    MISSING_MARKET_DATA = (
+        'You are submitting an order without market data. We strongly recommend against this as '
+        'it may result in erroneous and unexpected trades.',
+        'o354',
+    )
     TICK_SIZE_LIMIT = ('exceeds the tick size limit', 'o382')
     ORDER_SIZE_LIMIT = ('size exceeds the Size Limit of', 'o383')
     TRIGGER_AND_FILL = ('This order will most likely trigger and fill immediately.', 'o403')
@@ -44,22 +47,37 @@ class QuestionType(Enum):
     SIZE_MODIFICATION_LIMIT = ('size modification exceeds the size modification limit', 'o10138')
     MARKET_ORDER_RISKS = ('risks with Market Orders', 'o10151')
     STOP_ORDER_ACTIVE_RISKS = ('risks associated with stop orders once they become active', 'o10152')
-    MANDATORY_CAP_PRICE = ('To avoid trading at a price that is not consistent with a fair and orderly market, '
-                           'IB may set a cap', 'o10153')
-    CASH_QUANTITY = ('Traders are responsible for understanding cash quantity details, which are provided on a '
-                     'best efforts basis only.', 'o10164')
-    CASH_QUANTITY_ORDER = ('Orders that express size using a monetary value (cash quantity) are provided on a '
-                           'non-guaranteed basis.', 'o10223')
+    MANDATORY_CAP_PRICE = (
+        'To avoid trading at a price that is not consistent with a fair and orderly market, IB may set a cap',
+        'o10153',
+    )
+    CASH_QUANTITY = (
+        'Traders are responsible for understanding cash quantity details, which are provided on a '
+        'best efforts basis only.',
+        'o10164',
+    )
+    CASH_QUANTITY_ORDER = (
+        'Orders that express size using a monetary value (cash quantity) are provided on a non-guaranteed basis.',
+        'o10223',
+    )
     CRYPTO_MARKET_ORDER_RISKS = ('risks associated with market orders for Crypto', 'o10288')
-    STOP_ORDER_RISKS = ('You are about to submit a stop order. Please be aware of the various stop order types '
-                        'available and the risks associated with each one.', 'o10331')
+    STOP_ORDER_RISKS = (
+        'You are about to submit a stop order. Please be aware of the various stop order types '
+        'available and the risks associated with each one.',
+        'o10331',
+    )
     OSL_CRYPTO_ORDER = ('OSL Digital Securities LTD Crypto Order Warning', 'o10332')
     OPTION_EXERCISE_AT_THE_MONEY = ('Option Exercise at the Money warning', 'o10333')
-    OMNIBUS_ACCOUNT = ('will be placed into current omnibus account instead of currently selected global account',
-                       'o10334')
+    OMNIBUS_ACCOUNT = (
+        'will be placed into current omnibus account instead of currently selected global account',
+        'o10334',
+    )
     RAPID_ENTRY = ('Serves internal Rapid Entry window', 'o10335')
-    MULTIPLE_ACCOUNTS = ('This order will be distributed over multiple accounts. We strongly suggest you familiarize '
-                         'yourself with our allocation facilities before submitting orders.', 'p6')
+    MULTIPLE_ACCOUNTS = (
+        'This order will be distributed over multiple accounts. We strongly suggest you familiarize '
+        'yourself with our allocation facilities before submitting orders.',
+        'p6',
+    )
     PRICE_MANAGEMENT_ALGO = ('Use the Price Management Algo?', 'p12')
 
     def __new__(cls, text: str, message_id: Optional[str]) -> QuestionType:
@@ -90,15 +108,18 @@ def validate_answers(answers: Any, argument: str = 'answers') -> Dict[Union[Ques
     if answers is None:
         return {}
     if not isinstance(answers, Mapping):
-        raise TypeError(f'{argument!r} must be a dict like {{QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, '
-                        f"'o354': True}}, got {type(answers).__name__}")
+        raise TypeError(
+            f'{argument!r} must be a dict like {{QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, '
+            f"'o354': True}}, got {type(answers).__name__}"
+        )
     for key, value in answers.items():
         if not isinstance(key, QuestionType) and not (isinstance(key, str) and key.strip()):
-            raise TypeError(f'{argument!r} keys must be QuestionType members, message ids like \'o163\' or '
-                            f'pieces of question text, got {key!r}')
+            raise TypeError(
+                f"{argument!r} keys must be QuestionType members, message ids like 'o163' or "
+                f'pieces of question text, got {key!r}'
+            )
         if not isinstance(value, bool):
-            raise TypeError(f'{argument!r} values must be True (confirm) or False (decline); '
-                            f'{key!r} maps to {value!r}')
+            raise TypeError(f'{argument!r} values must be True (confirm) or False (decline); {key!r} maps to {value!r}')
     return dict(answers)
 
 
@@ -113,8 +134,9 @@ def _key_matches(key: Union[QuestionType, str], text: str, message_id: Optional[
     return normalise_text(key) in normalised
 
 
-def find_answer(answers: Mapping[Union[QuestionType, str], bool], text: str,
-                message_id: Optional[str] = None) -> Optional[bool]:
+def find_answer(
+    answers: Mapping[Union[QuestionType, str], bool], text: str, message_id: Optional[str] = None
+) -> Optional[bool]:
     """The answer to one question message: None when no key matches; False when any matching key says False."""
     matched = [value for key, value in answers.items() if _key_matches(key, text, message_id)]
     if not matched:
@@ -131,12 +153,15 @@ def question_messages(question: Mapping[str, Any]) -> List[Tuple[str, Optional[s
         messages = ['']
     ids = question.get('messageIds')
     ids = list(ids) if isinstance(ids, Sequence) and not isinstance(ids, str) else []
-    return [(str(text), str(ids[index]) if index < len(ids) and ids[index] is not None else None)
-            for index, text in enumerate(messages)]
+    return [
+        (str(text), str(ids[index]) if index < len(ids) and ids[index] is not None else None)
+        for index, text in enumerate(messages)
+    ]
 
 
-def decide(answers: Mapping[Union[QuestionType, str], bool],
-           question: Mapping[str, Any]) -> Tuple[Optional[bool], List[Tuple[str, Optional[str]]]]:
+def decide(
+    answers: Mapping[Union[QuestionType, str], bool], question: Mapping[str, Any]
+) -> Tuple[Optional[bool], List[Tuple[str, Optional[str]]]]:
     """Answer a whole question object: (True/False, []) or (None, the messages no answer covers).
 
     A question is confirmed only when every one of its messages is answered True; one False declines it.
@@ -155,5 +180,12 @@ def decide(answers: Mapping[Union[QuestionType, str], bool],
     return True, []
 
 
-__all__ = ['Answers', 'QuestionType', 'decide', 'find_answer', 'normalise_text', 'question_messages',
-           'validate_answers']
+__all__ = [
+    'Answers',
+    'QuestionType',
+    'decide',
+    'find_answer',
+    'normalise_text',
+    'question_messages',
+    'validate_answers',
+]

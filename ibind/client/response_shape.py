@@ -52,8 +52,9 @@ def expect_object(result: Result, what: str, required: Optional[Mapping[str, typ
         if key not in data:
             raise add_response_context(BadResponseError(f'{what}: the answer has no {key!r}'), result)
         if not isinstance(data[key], kind) or (kind is not bool and isinstance(data[key], bool)):
-            raise add_response_context(BadResponseError(
-                f'{what}: {key!r} must be a JSON {_kind_name(kind)}, got {_kind(data[key])}'), result)
+            raise add_response_context(
+                BadResponseError(f'{what}: {key!r} must be a JSON {_kind_name(kind)}, got {_kind(data[key])}'), result
+            )
     return data
 
 

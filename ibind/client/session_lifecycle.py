@@ -38,8 +38,14 @@ from ibind.support.logs import project_logger
 _LOGGER = project_logger('ibind.session')
 
 # Requests that are part of session handling themselves: never "recovered" (that could loop).
-_SESSION_PATHS = ('iserver/auth/ssodh/init', 'iserver/auth/status', 'iserver/reauthenticate', 'logout', 'tickle',
-                  'oauth/')
+_SESSION_PATHS = (
+    'iserver/auth/ssodh/init',
+    'iserver/auth/status',
+    'iserver/reauthenticate',
+    'logout',
+    'tickle',
+    'oauth/',
+)
 # Paths that need the brokerage session.
 _BROKERAGE_PREFIXES = ('iserver/', 'hmds/', 'md/')
 # Words in a 401 that point at the OAuth signature/token rather than at the brokerage session.
@@ -50,7 +56,7 @@ _PREREQUISITES = (('query /portfolio/accounts', 'portfolio/accounts'), ('query /
 
 def _relative(path: str, base_url: str) -> str:
     if path.startswith(base_url):
-        path = path[len(base_url):]
+        path = path[len(base_url) :]
     return path.lstrip('/')
 
 
@@ -92,10 +98,14 @@ class SessionLifecycleMixin:
         try:
             result = super().request('POST', url, headers=exchange.headers, retry_safe=False)  # one nonce: no re-send
         except NotAuthenticatedError as error:
-            raise OAuthError(f'IBKR refused the live session token request ({error.message}): check the consumer '
-                             'key, access token, access token secret, signature key and realm',
-                             status_code=error.status_code, body=error.body, method=error.method,
-                             url=error.url) from None
+            raise OAuthError(
+                f'IBKR refused the live session token request ({error.message}): check the consumer '
+                'key, access token, access token secret, signature key and realm',
+                status_code=error.status_code,
+                body=error.body,
+                method=error.method,
+                url=error.url,
+            ) from None
         with reading(result, errors=(BadResponseError, OAuthError)) as data:
             token, expires_ms = exchange.token_from(data)
         self._signer.set_token(token, expires_ms)
@@ -107,8 +117,11 @@ class SessionLifecycleMixin:
         ``shutdown_oauth`` makes ``close()`` (and interpreter exit) log out; signal handlers are only
         installed by an explicit ``register_shutdown_handler()``.
         """
-        for name, value in (('maintain_oauth', maintain_oauth), ('shutdown_oauth', shutdown_oauth),
-                            ('init_brokerage_session', init_brokerage_session)):
+        for name, value in (
+            ('maintain_oauth', maintain_oauth),
+            ('shutdown_oauth', shutdown_oauth),
+            ('init_brokerage_session', init_brokerage_session),
+        ):
             if not isinstance(value, bool):
                 raise TypeError(f'{name!r} must be True or False, got {type(value).__name__} {value!r}')
         if not self.use_oauth:
@@ -199,14 +212,25 @@ class SessionLifecycleMixin:
                     raise
                 if 'token' not in done and self._is_token_problem(error):
                     done.add('token')  # tickle and auth/status renew the LST too: the Tickler depends on it
-                    _LOGGER.info('%s %s refused (%s); renewing the live session token and repeating once',
-                                 method, relative, error.message)
+                    _LOGGER.info(
+                        '%s %s refused (%s); renewing the live session token and repeating once',
+                        method,
+                        relative,
+                        error.message,
+                    )
                     self.refresh_live_session_token(seen_generation=lst_generation)
-                elif ('session' not in done and relative.startswith(_BROKERAGE_PREFIXES)
-                      and not relative.startswith(_SESSION_PATHS)):
+                elif (
+                    'session' not in done
+                    and relative.startswith(_BROKERAGE_PREFIXES)
+                    and not relative.startswith(_SESSION_PATHS)
+                ):
                     done.add('session')
-                    _LOGGER.info('%s %s refused (%s); re-opening the brokerage session and repeating once',
-                                 method, relative, error.message)
+                    _LOGGER.info(
+                        '%s %s refused (%s); re-opening the brokerage session and repeating once',
+                        method,
+                        relative,
+                        error.message,
+                    )
                     self.recover_brokerage_session(seen_generation=session_generation)
                 else:
                     raise
@@ -215,8 +239,12 @@ class SessionLifecycleMixin:
                 if prerequisite is None or 'prerequisite' in done or _relative(path, self.base_url) == prerequisite:
                     raise
                 done.add('prerequisite')
-                _LOGGER.info('%s %s refused until %s is queried; querying it and sending again', method,
-                             _relative(path, self.base_url), prerequisite)
+                _LOGGER.info(
+                    '%s %s refused until %s is queried; querying it and sending again',
+                    method,
+                    _relative(path, self.base_url),
+                    prerequisite,
+                )
                 self.get(prerequisite)
 
     def _prerequisite_for(self, error: ExternalBrokerError) -> Optional[str]:
@@ -242,18 +270,24 @@ class SessionLifecycleMixin:
         with self._recovery_lock:
             if self._session_generation != generation:
                 return
-            status = expect_object(self.initialize_brokerage_session(compete=False), 'ssodh/init during recovery',
-                                   required={'authenticated': bool})
+            status = expect_object(
+                self.initialize_brokerage_session(compete=False),
+                'ssodh/init during recovery',
+                required={'authenticated': bool},
+            )
             if status.get('competing'):
                 raise CompetingSessionError(
                     'another session (TWS, IBKR Mobile, Client Portal or another gateway) holds the brokerage '
-                    'session of this username; call initialize_brokerage_session(compete=True) to take it over')
+                    'session of this username; call initialize_brokerage_session(compete=True) to take it over'
+                )
             if status.get('authenticated') is False:
                 raise NotAuthenticatedError(
                     'the brokerage session could not be re-opened (not authenticated); log in to the gateway again',
-                    body=status)
-            expect_object(self.receive_brokerage_accounts(), '/iserver/accounts during recovery',
-                          required={'accounts': list})
+                    body=status,
+                )
+            expect_object(
+                self.receive_brokerage_accounts(), '/iserver/accounts during recovery', required={'accounts': list}
+            )
             self._session_generation += 1
             self.recoveries['brokerage_session'] += 1
             _LOGGER.info('brokerage session re-opened')
@@ -274,7 +308,12 @@ class SessionLifecycleMixin:
     def _on_shutdown_signal(self) -> None:
         pending = getattr(self, '_pending_orders', None)
         for entry in pending.list() if pending is not None else ():
-            _LOGGER.warning('shutting down with an order request whose outcome is unknown: %s cOID=%s order_id=%s '
-                            '(%s); check live_orders() before sending it again', entry['action'], entry['coid'],
-                            entry['order_id'], entry['reason'])
+            _LOGGER.warning(
+                'shutting down with an order request whose outcome is unknown: %s cOID=%s order_id=%s '
+                '(%s); check live_orders() before sending it again',
+                entry['action'],
+                entry['coid'],
+                entry['order_id'],
+                entry['reason'],
+            )
         self.close()

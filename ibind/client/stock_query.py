@@ -46,8 +46,9 @@ class StockQuery:
         for name in ('instrument_conditions', 'contract_conditions'):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Mapping):
-                raise TypeError(f"StockQuery {name!r} must be a dict like {{'key': value}} or None, "
-                                f'got {type(value).__name__}')
+                raise TypeError(
+                    f"StockQuery {name!r} must be a dict like {{'key': value}} or None, got {type(value).__name__}"
+                )
             if value is not None:
                 setattr(self, name, dict(value))
 
@@ -68,8 +69,9 @@ def to_stock_queries(queries: Iterable[Union[str, StockQuery]], argument: str = 
             except ValueError as error:
                 raise ValueError(f'{argument!r}: {error}') from None
         else:
-            raise TypeError(f'{argument!r} must contain StockQuery objects or symbol strings, '
-                            f'got {type(query).__name__}: {query!r}')
+            raise TypeError(
+                f'{argument!r} must contain StockQuery objects or symbol strings, got {type(query).__name__}: {query!r}'
+            )
     return normalised
 
 
@@ -88,17 +90,21 @@ def _instruments_of(data: Any, symbol: str) -> List[Dict[str, Any]]:
     """The instruments /trsrv/stocks returned for one symbol, checked for the documented shape."""
     if not isinstance(data, dict) or not all(isinstance(value, list) for value in data.values()):
         got = type(data).__name__ if not isinstance(data, dict) else 'an object whose values are not all lists'
-        raise BadResponseError(f'/trsrv/stocks returned {got}, expected an object keyed by symbol with a list of '
-                               'instruments each', body=data)
+        raise BadResponseError(
+            f'/trsrv/stocks returned {got}, expected an object keyed by symbol with a list of instruments each',
+            body=data,
+        )
     instruments = data.get(symbol) or []
     if not isinstance(instruments, list) or not all(
-            isinstance(i, dict) and isinstance(i.get('contracts', []), list) for i in instruments):
+        isinstance(i, dict) and isinstance(i.get('contracts', []), list) for i in instruments
+    ):
         raise BadResponseError(f'/trsrv/stocks returned an unexpected shape for {symbol!r}', body=instruments)
     return instruments
 
 
-def filter_instruments(instruments: List[Dict[str, Any]], query: StockQuery,
-                       default_filtering: bool) -> List[Dict[str, Any]]:
+def filter_instruments(
+    instruments: List[Dict[str, Any]], query: StockQuery, default_filtering: bool
+) -> List[Dict[str, Any]]:
     """The instruments (each with only its matching contracts) that ``query`` keeps.
 
     An instrument is dropped when its name does not contain ``name_match``, when it lacks one of the
@@ -131,18 +137,22 @@ def filter_stocks(data: Any, queries: List[StockQuery], default_filtering: bool)
 
 def describe_query(query: StockQuery) -> str:
     """``StockQuery('GOOG', name_match='CDR')``: the query with only the fields that were set."""
-    parts = [repr(query.symbol)] + [f'{name}={getattr(query, name)!r}' for name in
-                                    ('name_match', 'instrument_conditions', 'contract_conditions')
-                                    if getattr(query, name) is not None]
-    return f"StockQuery({', '.join(parts)})"
+    parts = [repr(query.symbol)] + [
+        f'{name}={getattr(query, name)!r}'
+        for name in ('name_match', 'instrument_conditions', 'contract_conditions')
+        if getattr(query, name) is not None
+    ]
+    return f'StockQuery({", ".join(parts)})'
 
 
 def _candidates(instruments: List[Dict[str, Any]]) -> str:
     lines = []
     for instrument in instruments:
         for contract in instrument.get('contracts') or []:
-            lines.append(f"{instrument.get('name')!s} (conid {contract.get('conid')}, "
-                         f"exchange {contract.get('exchange')}, isUS {contract.get('isUS')})")
+            lines.append(
+                f'{instrument.get("name")!s} (conid {contract.get("conid")}, '
+                f'exchange {contract.get("exchange")}, isUS {contract.get("isUS")})'
+            )
     return '; '.join(lines) if lines else 'none'
 
 
@@ -159,20 +169,23 @@ def single_conid(data: Any, query: StockQuery, default_filtering: bool) -> int:
             raise SymbolNotFoundError(f'no stock found for symbol {query.symbol!r}')
         raise SymbolNotFoundError(
             f'no stock for {describe_query(query)} passed the filters (default_filtering={default_filtering}); '
-            f'the symbol has: {_candidates(instruments)}')
+            f'the symbol has: {_candidates(instruments)}'
+        )
     contracts = [contract for instrument in kept for contract in instrument['contracts']]
     if len(kept) != 1 or len(contracts) != 1:
         raise AmbiguousSymbolError(
             f'{describe_query(query)} matched {len(kept)} instrument(s) and {len(contracts)} contract(s); '
             'expected exactly one. '
             f'Narrow it with name_match, instrument_conditions or contract_conditions. '
-            f'Candidates: {_candidates(kept)}')
+            f'Candidates: {_candidates(kept)}'
+        )
     conid = contracts[0].get('conid')
     try:
         return int(conid)
     except (TypeError, ValueError):
-        raise BadResponseError(f'/trsrv/stocks returned a contract without a usable conid for {query.symbol!r}',
-                               body=contracts[0]) from None
+        raise BadResponseError(
+            f'/trsrv/stocks returned a contract without a usable conid for {query.symbol!r}', body=contracts[0]
+        ) from None
 
 
 __all__ = ['StockQueries', 'StockQuery', 'filter_instruments', 'filter_stocks', 'single_conid', 'to_stock_queries']

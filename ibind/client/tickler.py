@@ -97,9 +97,15 @@ class Tickler:
         return True
 
     def describe(self) -> dict:
-        return {'running': self.running, 'interval': self.interval, 'ticks': self.ticks,
-                'last_success': self.last_success, 'consecutive_failures': self.consecutive_failures,
-                'total_failures': self.total_failures, 'last_error': self.last_error}
+        return {
+            'running': self.running,
+            'interval': self.interval,
+            'ticks': self.ticks,
+            'last_success': self.last_success,
+            'consecutive_failures': self.consecutive_failures,
+            'total_failures': self.total_failures,
+            'last_error': self.last_error,
+        }
 
 
 def checked_interval(interval: Any) -> float:

@@ -13,10 +13,10 @@ from ibind.client.ibkr_ws_definitions import IbkrWsKey
 
 
 class SubscriptionState(str, Enum):
-    PENDING = 'pending'              # sent (or waiting for a connection / the brokerage session), not confirmed yet
-    ACTIVE = 'active'                # messages arrive
-    FAILED = 'failed'                # the server refused it (see ``error``); not retried
-    UNSUBSCRIBED = 'unsubscribed'    # ended by the user
+    PENDING = 'pending'  # sent (or waiting for a connection / the brokerage session), not confirmed yet
+    ACTIVE = 'active'  # messages arrive
+    FAILED = 'failed'  # the server refused it (see ``error``); not retried
+    UNSUBSCRIBED = 'unsubscribed'  # ended by the user
 
 
 @dataclass
@@ -27,8 +27,8 @@ class WsMessage:
     topic: str
     data: Any
     raw: Dict[str, Any]
-    received_at: float                         # time.time() when it was parsed
-    channel: Optional[str] = None              # the subscription it belongs to, if any
+    received_at: float  # time.time() when it was parsed
+    channel: Optional[str] = None  # the subscription it belongs to, if any
 
 
 @dataclass(eq=False)
@@ -43,11 +43,11 @@ class Subscription:
     state: SubscriptionState = SubscriptionState.PENDING
     error: Optional[str] = None
     messages: int = 0
-    last_message_at: Optional[float] = None    # time.time() of the last message
-    last_server_time: Optional[int] = None     # the server's clock (ms) at its last message
-    server_id: Optional[str] = None            # smh's serverId (needed to unsubscribe)
-    sent_at: float = 0.0                       # time.monotonic() of the last (re)subscribe
-    sent_at_server: Optional[int] = None       # the server's clock (ms) then, as last seen
+    last_message_at: Optional[float] = None  # time.time() of the last message
+    last_server_time: Optional[int] = None  # the server's clock (ms) at its last message
+    server_id: Optional[str] = None  # smh's serverId (needed to unsubscribe)
+    sent_at: float = 0.0  # time.monotonic() of the last (re)subscribe
+    sent_at_server: Optional[int] = None  # the server's clock (ms) then, as last seen
     renewals: int = 0
     _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 

@@ -35,11 +35,16 @@ _PATH_FIELDS = ('encryption_key_fp', 'signature_key_fp', 'dh_params_fp')
 
 def _looks_like_path(value: str) -> bool:
     """A file path can be shown; PEM text, base64 or anything multi-line given where a path was due cannot."""
-    return (len(value) <= 260 and value.isprintable() and '-----' not in value
-            and not (len(value) > 40 and ' ' not in value and os.sep not in value and '.' not in value))
+    return (
+        len(value) <= 260
+        and value.isprintable()
+        and '-----' not in value
+        and not (len(value) > 40 and ' ' not in value and os.sep not in value and '.' not in value)
+    )
 
 
 # --------------------------------------------------------------------------- configuration
+
 
 @dataclass
 class OAuth1aConfig:
@@ -100,15 +105,24 @@ class OAuth1aConfig:
 
 
 OAuth1aConfig.__init__ = var.from_environment(  # type: ignore[method-assign]  # defaults as they are now
-    access_token='IBIND_OAUTH1A_ACCESS_TOKEN', access_token_secret='IBIND_OAUTH1A_ACCESS_TOKEN_SECRET',
-    consumer_key='IBIND_OAUTH1A_CONSUMER_KEY', dh_prime='IBIND_OAUTH1A_DH_PRIME',
-    encryption_key_fp='IBIND_OAUTH1A_ENCRYPTION_KEY_FP', signature_key_fp='IBIND_OAUTH1A_SIGNATURE_KEY_FP',
-    encryption_key='IBIND_OAUTH1A_ENCRYPTION_KEY', signature_key='IBIND_OAUTH1A_SIGNATURE_KEY',
-    dh_params_fp='IBIND_OAUTH1A_DH_PARAMS_FP', dh_generator='IBIND_OAUTH1A_DH_GENERATOR',
-    realm='IBIND_OAUTH1A_REALM', oauth_rest_url='IBIND_OAUTH1A_REST_URL',
-    live_session_token_endpoint='IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT', init_oauth='IBIND_INIT_OAUTH',
-    init_brokerage_session='IBIND_INIT_BROKERAGE_SESSION', maintain_oauth='IBIND_MAINTAIN_OAUTH',
-    shutdown_oauth='IBIND_SHUTDOWN_OAUTH', lst_refresh_margin='IBIND_OAUTH1A_LST_REFRESH_MARGIN',
+    access_token='IBIND_OAUTH1A_ACCESS_TOKEN',
+    access_token_secret='IBIND_OAUTH1A_ACCESS_TOKEN_SECRET',
+    consumer_key='IBIND_OAUTH1A_CONSUMER_KEY',
+    dh_prime='IBIND_OAUTH1A_DH_PRIME',
+    encryption_key_fp='IBIND_OAUTH1A_ENCRYPTION_KEY_FP',
+    signature_key_fp='IBIND_OAUTH1A_SIGNATURE_KEY_FP',
+    encryption_key='IBIND_OAUTH1A_ENCRYPTION_KEY',
+    signature_key='IBIND_OAUTH1A_SIGNATURE_KEY',
+    dh_params_fp='IBIND_OAUTH1A_DH_PARAMS_FP',
+    dh_generator='IBIND_OAUTH1A_DH_GENERATOR',
+    realm='IBIND_OAUTH1A_REALM',
+    oauth_rest_url='IBIND_OAUTH1A_REST_URL',
+    live_session_token_endpoint='IBIND_OAUTH1A_LIVE_SESSION_TOKEN_ENDPOINT',
+    init_oauth='IBIND_INIT_OAUTH',
+    init_brokerage_session='IBIND_INIT_BROKERAGE_SESSION',
+    maintain_oauth='IBIND_MAINTAIN_OAUTH',
+    shutdown_oauth='IBIND_SHUTDOWN_OAUTH',
+    lst_refresh_margin='IBIND_OAUTH1A_LST_REFRESH_MARGIN',
 )(OAuth1aConfig.__init__)
 
 
@@ -134,8 +148,10 @@ def _read_text(value: Optional[str], what: str, problems: List[str]) -> Optional
     if '-----BEGIN' in value:
         return value
     if not _looks_like_path(value):
-        problems.append(f'{what}: neither PEM text (-----BEGIN ...) nor the path of a readable file (the value is '
-                        'not shown: it may be key material)')
+        problems.append(
+            f'{what}: neither PEM text (-----BEGIN ...) nor the path of a readable file (the value is '
+            'not shown: it may be key material)'
+        )
         return None
     path = os.path.expanduser(value)
     try:
@@ -172,7 +188,7 @@ def read_dh_params(text: str) -> Tuple[int, int]:
     stop = text.find(end, start + 1)
     if start < 0 or stop < 0:
         raise ValueError('no "BEGIN DH PARAMETERS" block found')
-    der, _, _ = PEM.decode(text[start:stop + len(end)])
+    der, _, _ = PEM.decode(text[start : stop + len(end)])
     values = DerSequence().decode(der, only_ints_expected=True)  # PKCS#3: prime, generator[, length]
     if len(values) < 2:
         raise ValueError('a DH PARAMETERS block needs a prime and a generator')
@@ -181,19 +197,25 @@ def read_dh_params(text: str) -> Tuple[int, int]:
 
 def _load_material(config: OAuth1aConfig) -> OAuthMaterial:
     problems: List[str] = []
-    for name, variable in (('access_token', 'IBIND_OAUTH1A_ACCESS_TOKEN'),
-                           ('access_token_secret', 'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET'),
-                           ('consumer_key', 'IBIND_OAUTH1A_CONSUMER_KEY')):
+    for name, variable in (
+        ('access_token', 'IBIND_OAUTH1A_ACCESS_TOKEN'),
+        ('access_token_secret', 'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET'),
+        ('consumer_key', 'IBIND_OAUTH1A_CONSUMER_KEY'),
+    ):
         if not getattr(config, name):
             problems.append(f'{name} is missing (argument or {variable})')
     encryption_text = config.encryption_key or _read_text(config.encryption_key_fp, 'encryption key', problems)
     signature_text = config.signature_key or _read_text(config.signature_key_fp, 'signature key', problems)
     if not (config.encryption_key or config.encryption_key_fp):
-        problems.append('encryption key is missing (encryption_key PEM text or encryption_key_fp path; '
-                        'IBIND_OAUTH1A_ENCRYPTION_KEY(_FP))')
+        problems.append(
+            'encryption key is missing (encryption_key PEM text or encryption_key_fp path; '
+            'IBIND_OAUTH1A_ENCRYPTION_KEY(_FP))'
+        )
     if not (config.signature_key or config.signature_key_fp):
-        problems.append('signature key is missing (signature_key PEM text or signature_key_fp path; '
-                        'IBIND_OAUTH1A_SIGNATURE_KEY(_FP))')
+        problems.append(
+            'signature key is missing (signature_key PEM text or signature_key_fp path; '
+            'IBIND_OAUTH1A_SIGNATURE_KEY(_FP))'
+        )
     encryption_key = _import_rsa(encryption_text, 'encryption key', problems)
     signature_key = _import_rsa(signature_text, 'signature key', problems)
 
@@ -211,8 +233,10 @@ def _load_material(config: OAuth1aConfig) -> OAuthMaterial:
             except ValueError as error:
                 problems.append(f'DH parameters: {error}')
     else:
-        problems.append('DH prime is missing (dh_prime hex or dh_params_fp path to dhparam.pem; '
-                        'IBIND_OAUTH1A_DH_PRIME or IBIND_OAUTH1A_DH_PARAMS_FP)')
+        problems.append(
+            'DH prime is missing (dh_prime hex or dh_params_fp path to dhparam.pem; '
+            'IBIND_OAUTH1A_DH_PRIME or IBIND_OAUTH1A_DH_PARAMS_FP)'
+        )
     if prime is not None and prime.bit_length() < 512:
         problems.append(f'the DH prime has only {prime.bit_length()} bits')
     if not config.realm:
@@ -220,12 +244,20 @@ def _load_material(config: OAuth1aConfig) -> OAuthMaterial:
 
     if problems:
         raise OAuthError('OAuth 1.0a configuration is incomplete:\n- ' + '\n- '.join(problems))
-    return OAuthMaterial(consumer_key=config.consumer_key, access_token=config.access_token,
-                         access_token_secret=config.access_token_secret, encryption_key=encryption_key,
-                         signature_key=signature_key, dh_prime=prime, dh_generator=generator, realm=config.realm)
+    return OAuthMaterial(
+        consumer_key=config.consumer_key,
+        access_token=config.access_token,
+        access_token_secret=config.access_token_secret,
+        encryption_key=encryption_key,
+        signature_key=signature_key,
+        dh_prime=prime,
+        dh_generator=generator,
+        realm=config.realm,
+    )
 
 
 # --------------------------------------------------------------------------- the algorithm, as pure functions
+
 
 def percent_encode(value: str) -> str:
     """OAuth percent-encoding (RFC 3986 unreserved characters kept, the rest %XX over UTF-8)."""
@@ -262,8 +294,9 @@ def calculate_prepend(access_token_secret: str, encryption_key: Any) -> str:
     except ValueError:  # e.g. "Ciphertext too large": made for another key
         plaintext = sentinel
     if plaintext is sentinel:
-        raise OAuthError('the access token secret could not be decrypted with the encryption key: '
-                         'wrong key, or a damaged secret')
+        raise OAuthError(
+            'the access token secret could not be decrypted with the encryption key: wrong key, or a damaged secret'
+        )
     return plaintext.hex()
 
 
@@ -325,6 +358,7 @@ def authorization_header(params: Dict[str, str], signature: str, realm: str) -> 
 
 # --------------------------------------------------------------------------- stateful pieces
 
+
 class Timestamps:
     """10-digit Unix seconds that never go backwards, as IBKR requires."""
 
@@ -360,18 +394,30 @@ class LiveSessionTokenRequest:
     def token_from(self, data: Any) -> Tuple[str, int]:
         """(LST, expiry in epoch ms) from IBKR's answer; validated, else OAuthError."""
         expiration = data.get('live_session_token_expiration') if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not all(
+        if (
+            not isinstance(data, dict)
+            or not all(
                 isinstance(data.get(key), str) for key in ('diffie_hellman_response', 'live_session_token_signature')
-        ) or isinstance(expiration, bool) or not (isinstance(expiration, int) or str(expiration).isdecimal()):
-            raise BadResponseError('unexpected answer to the live session token request: expected an object with '
-                                   'diffie_hellman_response, live_session_token_signature and '
-                                   'live_session_token_expiration (epoch ms)', body=data)
-        token = compute_live_session_token(str(data['diffie_hellman_response']), self.dh_random,
-                                           self.material.dh_prime, self.prepend)
-        if not validate_live_session_token(token, str(data['live_session_token_signature']),
-                                           self.material.consumer_key):
-            raise OAuthError('Live session token validation failed: the computed token does not match '
-                             "IBKR's signature (wrong encryption key, access token secret or DH prime?)")
+            )
+            or isinstance(expiration, bool)
+            or not (isinstance(expiration, int) or str(expiration).isdecimal())
+        ):
+            raise BadResponseError(
+                'unexpected answer to the live session token request: expected an object with '
+                'diffie_hellman_response, live_session_token_signature and '
+                'live_session_token_expiration (epoch ms)',
+                body=data,
+            )
+        token = compute_live_session_token(
+            str(data['diffie_hellman_response']), self.dh_random, self.material.dh_prime, self.prepend
+        )
+        if not validate_live_session_token(
+            token, str(data['live_session_token_signature']), self.material.consumer_key
+        ):
+            raise OAuthError(
+                'Live session token validation failed: the computed token does not match '
+                "IBKR's signature (wrong encryption key, access token secret or DH prime?)"
+            )
         return token, int(data['live_session_token_expiration'])
 
 
@@ -421,5 +467,9 @@ class OAuthSigner:
             'oauth_token': self.material.access_token,
         }
         signature = hmac_sha256_signature(base_string(method, url, params), token)
-        return {'Authorization': authorization_header(params, signature, self.material.realm),
-                'Accept': '*/*', 'Accept-Encoding': 'gzip,deflate', 'Connection': 'keep-alive'}
+        return {
+            'Authorization': authorization_header(params, signature, self.material.realm),
+            'Accept': '*/*',
+            'Accept-Encoding': 'gzip,deflate',
+            'Connection': 'keep-alive',
+        }

@@ -30,9 +30,16 @@ ALIASES: Dict[str, Tuple[str, ...]] = {
     'instruments_file': ('--instruments', '--instruments-file'),
 }
 METAVARS: Dict[str, str] = {
-    'seed': 'N', 'accounts': 'ID[,ID...]', 'instruments_file': 'FILE', 'username': 'NAME',
-    'start_time': 'EPOCH|ISO-8601', 'latency': 'ROUTE=SECONDS', 'max_order_rounds': 'N',
-    'price_constraint_pct': 'PERCENT', 'total_value_limit': 'AMOUNT', 'global_rate': 'PER_SECOND',
+    'seed': 'N',
+    'accounts': 'ID[,ID...]',
+    'instruments_file': 'FILE',
+    'username': 'NAME',
+    'start_time': 'EPOCH|ISO-8601',
+    'latency': 'ROUTE=SECONDS',
+    'max_order_rounds': 'N',
+    'price_constraint_pct': 'PERCENT',
+    'total_value_limit': 'AMOUNT',
+    'global_rate': 'PER_SECOND',
 }
 # Where a field's comment in SimConfig is not enough on the command line.
 HELP_OVERRIDES: Dict[str, str] = {
@@ -43,13 +50,14 @@ HELP_OVERRIDES: Dict[str, str] = {
     'idle_timeout': 'seconds without requests before the brokerage session drops (0 or "none": never)',
     'start_time': 'simulated time at start, epoch seconds or ISO 8601 like 2024-01-02T15:30:00Z',
     'latency': "extra seconds before answering a route, e.g. 'GET /iserver/accounts=0.2' or "
-               "'/iserver/marketdata/snapshot=0.05' (repeatable)",
+    "'/iserver/marketdata/snapshot=0.05' (repeatable)",
 }
 DEFAULT_TEXT: Dict[str, str] = {'start_time': 'now'}
 NOT_ON_COMMAND_LINE = {'oauth'}  # objects, configured in code: GatewaySimulator(oauth=...)
 
 
 # ----------------------------------------------------------------- value parsers
+
 
 def _optional_seconds(text: str) -> float:
     """Seconds, where 'none'/'off'/'never' mean 0: switched off (SimConfig treats a None option as not given)."""
@@ -115,6 +123,7 @@ class _MergeIntoDict(argparse.Action):
 
 # ----------------------------------------------------------------- options from SimConfig
 
+
 def _field_comments() -> Tuple[Dict[str, str], Dict[str, str]]:
     """(field -> its trailing comment, field -> the '# --- section' it is declared under) from SimConfig's source."""
     try:
@@ -172,8 +181,9 @@ def _add_config_option(group: argparse._ArgumentGroup, field: dataclasses.Field,
     base, optional = _unwrap_optional(hint)
     common = {'dest': name, 'default': None}
     if base is bool:
-        group.add_argument(*flags, action=argparse.BooleanOptionalAction,
-                           help=f'{text} (default: {shown_default})', **common)
+        group.add_argument(
+            *flags, action=argparse.BooleanOptionalAction, help=f'{text} (default: {shown_default})', **common
+        )
         return
     metavar = METAVARS.get(name)
     if name == 'start_time':
@@ -182,8 +192,9 @@ def _add_config_option(group: argparse._ArgumentGroup, field: dataclasses.Field,
         parse = _comma_list
         metavar = metavar or 'VALUE[,VALUE...]'
     elif typing.get_origin(base) is dict and typing.get_args(base)[1:] == (float,):
-        group.add_argument(*flags, type=_key_seconds, action=_MergeIntoDict, metavar=metavar or 'KEY=VALUE',
-                           help=text, **common)
+        group.add_argument(
+            *flags, type=_key_seconds, action=_MergeIntoDict, metavar=metavar or 'KEY=VALUE', help=text, **common
+        )
         return
     elif base is float:
         parse = _optional_seconds if optional else _non_negative
@@ -197,25 +208,30 @@ def _add_config_option(group: argparse._ArgumentGroup, field: dataclasses.Field,
     else:  # structured values (dicts of lists, ...) are given as JSON
         parse = _json_value
         metavar = metavar or 'JSON'
-    group.add_argument(*flags, type=parse, metavar=metavar,
-                       help=f'{text} (default: {shown_default})', **common)
+    group.add_argument(*flags, type=parse, metavar=metavar, help=f'{text} (default: {shown_default})', **common)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description='Run ibind.sim, a stateful simulator of the IBKR Client Portal gateway (Web API 1.0), '
-                    'until Ctrl-C. The REST API is served under /v1/api/, the control API under /sim/.',
+        'until Ctrl-C. The REST API is served under /v1/api/, the control API under /sim/.',
         epilog='Boolean options have a --no- form to switch them off, e.g. --no-preflight-snapshot. '
-               'Documentation: docs/simulator.md.',
+        'Documentation: docs/simulator.md.',
     )
     server = parser.add_argument_group('server')
     server.add_argument('--host', default='127.0.0.1', help='address to listen on (default: 127.0.0.1)')
     server.add_argument('--port', type=int, default=5000, help='port to listen on; 0 picks a free one (default: 5000)')
-    server.add_argument('--tls', action='store_true',
-                        help='serve HTTPS with a certificate made at start-up; prints the CA file to pass as cacert')
-    server.add_argument('--tls-dir', metavar='DIR',
-                        help='directory for the generated CA, certificate and key (default: a new temporary one)')
+    server.add_argument(
+        '--tls',
+        action='store_true',
+        help='serve HTTPS with a certificate made at start-up; prints the CA file to pass as cacert',
+    )
+    server.add_argument(
+        '--tls-dir',
+        metavar='DIR',
+        help='directory for the generated CA, certificate and key (default: a new temporary one)',
+    )
 
     comments, sections = _field_comments()
     hints = typing.get_type_hints(SimConfig)  # SimConfig's annotations must resolve: a test runs this
@@ -226,17 +242,26 @@ def build_parser() -> argparse.ArgumentParser:
             groups[title] = parser.add_argument_group(title)
         if field.name in NOT_ON_COMMAND_LINE:
             continue
-        _add_config_option(groups[title], field, hints.get(field.name) or _type_of_default(field),
-                           comments.get(field.name, ''))
+        _add_config_option(
+            groups[title], field, hints.get(field.name) or _type_of_default(field), comments.get(field.name, '')
+        )
 
     oauth_group = groups.get(sections.get('oauth', '')) or parser.add_argument_group('OAuth 1.0a')
     oauth = oauth_group.add_mutually_exclusive_group()
-    oauth.add_argument('--oauth', metavar='FILE', dest='oauth_file',
-                       help='serve in OAuth 1.0a mode for the consumer described in FILE (the oauth_server.json '
-                            'that ibind.sim.oauth.make_test_credentials writes); /iserver then needs ssodh/init')
-    oauth.add_argument('--oauth-test-credentials', metavar='DIR', dest='oauth_test_dir',
-                       help='make a throwaway OAuth consumer (keys, DH group, access token) in DIR, serve in '
-                            'OAuth mode for it, and print the IBIND_* settings a client needs')
+    oauth.add_argument(
+        '--oauth',
+        metavar='FILE',
+        dest='oauth_file',
+        help='serve in OAuth 1.0a mode for the consumer described in FILE (the oauth_server.json '
+        'that ibind.sim.oauth.make_test_credentials writes); /iserver then needs ssodh/init',
+    )
+    oauth.add_argument(
+        '--oauth-test-credentials',
+        metavar='DIR',
+        dest='oauth_test_dir',
+        help='make a throwaway OAuth consumer (keys, DH group, access token) in DIR, serve in '
+        'OAuth mode for it, and print the IBIND_* settings a client needs',
+    )
     return parser
 
 
@@ -265,11 +290,14 @@ def _oauth_from_args(args: argparse.Namespace) -> Tuple[Any, Any]:
 
 # ----------------------------------------------------------------- running
 
+
 def _banner(sim: Any, credentials: Any = None) -> List[str]:
     config = sim.config
-    lines = ['ibind.sim: IBKR gateway simulator running',
-             f'  REST API:    {sim.url}',
-             f'  control API: {sim.control_url}']
+    lines = [
+        'ibind.sim: IBKR gateway simulator running',
+        f'  REST API:    {sim.url}',
+        f'  control API: {sim.control_url}',
+    ]
     if sim.cacert:
         lines.append(f'  CA file:     {sim.cacert}   (IbkrClient(cacert=...), curl --cacert ...)')
     lines.append(f'  accounts:    {",".join(config.accounts)}   seed: {config.seed}')

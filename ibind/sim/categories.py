@@ -96,18 +96,31 @@ def _no_prompt_answers(gw: Gateway) -> List[Any]:
 
 CATEGORIES: List[Category] = [
     Category('oauth', oauth_routes.routes),
-    Category('session', session_routes.routes, state=_session_state, describe_as='session',
-             provides=(BrokerageSession,)),
+    Category(
+        'session', session_routes.routes, state=_session_state, describe_as='session', provides=(BrokerageSession,)
+    ),
     Category('accounts', accounts_routes.routes),
-    Category('contract', contract_routes.routes, attribute='contracts', state=ContractState, describe_as='contracts',
-             provides=(ContractSearches,)),
-    Category('marketdata', marketdata_routes.routes, state=MarketDataState, describe_as='marketdata',
-             provides=(MarketDataFeeds,)),
+    Category(
+        'contract',
+        contract_routes.routes,
+        attribute='contracts',
+        state=ContractState,
+        describe_as='contracts',
+        provides=(ContractSearches,),
+    ),
+    Category(
+        'marketdata',
+        marketdata_routes.routes,
+        state=MarketDataState,
+        describe_as='marketdata',
+        provides=(MarketDataFeeds,),
+    ),
     Category('orders', orders_routes.routes, state=OrderBook, describe_as='orders'),
     Category('portfolio', (portfolio_routes.routes, portfolio_analyst_routes.routes), state=PortfolioState),
     Category('scanner', scanner_routes.routes),
-    Category('watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore,
-             describe_as='watchlists'),
+    Category(
+        'watchlist', watchlist_routes.routes, attribute='watchlists', state=WatchlistStore, describe_as='watchlists'
+    ),
     # the categories of the full API (issue 13); FYI before alerts: a triggered alert posts an FYI notification
     Category('fyi', fyi_routes.routes, state=_fyi_state, describe_as='fyi'),
     Category('alerts', alerts_routes.routes, state=AlertBook, describe_as='alerts'),

@@ -24,11 +24,12 @@ from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 
-ALL_PERIODS = ('1D', '7D', 'MTD', '1M', 'YTD', '1Y')   # the periods the all-periods answer lists
+ALL_PERIODS = ('1D', '7D', 'MTD', '1M', 'YTD', '1Y')  # the periods the all-periods answer lists
 SCHEDULE_DAYS = 7
 
 
 # ----------------------------------------------------------------- PortfolioAnalyst: all periods
+
 
 def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
     base = accounts[0].base_currency
@@ -38,9 +39,13 @@ def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
     before = start - _dt.timedelta(days=1)
     start_nav = _analyst.consolidated_nav(gw, accounts, _analyst.day_close(before, now), base)
     navs = [_analyst.consolidated_nav(gw, accounts, _analyst.day_close(day, now), base) for day in days]
-    return {'freq': 'D', 'dates': [day.strftime('%Y%m%d') for day in days], 'nav': [amount(n) for n in navs],
-            'cps': [amount(n / start_nav - 1, 4) if start_nav else 0.0 for n in navs],
-            'startNav': {'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)}}
+    return {
+        'freq': 'D',
+        'dates': [day.strftime('%Y%m%d') for day in days],
+        'nav': [amount(n) for n in navs],
+        'cps': [amount(n / start_nav - 1, 4) if start_nav else 0.0 for n in navs],
+        'startNav': {'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)},
+    }
 
 
 @routes.post('/pa/allperiods', session='readonly')
@@ -48,8 +53,14 @@ def pa_all_periods(gw, req):
     """Like /pa/performance for every period, keyed by account (several accounts: also consolidated)."""
     account_ids = account_ids_from_body(gw, req.body_dict())
     now = gw.clock.now()
-    answer: Dict[str, Any] = {'currencyType': 'base', 'rc': 0, 'id': 'getPerformanceAllPeriods',
-                              'included': account_ids, 'pm': 'TWR', 'view': list(account_ids)}
+    answer: Dict[str, Any] = {
+        'currencyType': 'base',
+        'rc': 0,
+        'id': 'getPerformanceAllPeriods',
+        'included': account_ids,
+        'pm': 'TWR',
+        'view': list(account_ids),
+    }
     groups: List[List[str]] = [[account_id] for account_id in account_ids]
     if len(account_ids) > 1:
         groups.append(account_ids)
@@ -58,8 +69,11 @@ def pa_all_periods(gw, req):
     for group in groups:
         accounts = [gw.accounts[account_id] for account_id in group]
         updated = _dt.datetime.fromtimestamp(now, _dt.timezone.utc).strftime('%Y-%m-%d %H:%M:%S')
-        entry: Dict[str, Any] = {'baseCurrency': accounts[0].base_currency, 'periods': list(ALL_PERIODS),
-                                 'lastSuccessfulUpdate': updated}
+        entry: Dict[str, Any] = {
+            'baseCurrency': accounts[0].base_currency,
+            'periods': list(ALL_PERIODS),
+            'lastSuccessfulUpdate': updated,
+        }
         for period in ALL_PERIODS:
             entry[period] = _period_series(gw, accounts, period, now)
             longest = max(longest, len(entry[period]['dates']))
@@ -72,20 +86,25 @@ def pa_all_periods(gw, req):
 
 # ----------------------------------------------------------------- contract: the newer trading schedule
 
+
 def _hours(instrument) -> Dict[str, Any]:
     """(time zone, liquid (open, close), extended (open, close)) as HHMM local, as /trsrv/secdef/schedule uses."""
     template = _contract.weekly_schedule(instrument, instrument.exchange.upper())
     day = template['schedules'][0]
     liquid = day['sessions'][0]
     extended = day['tradingtimes'][0]
-    return {'timezone': template['timezone'], 'liquid': (liquid['openingTime'], liquid['closingTime']),
-            'extended': (extended['openingTime'], extended['closingTime'])}
+    return {
+        'timezone': template['timezone'],
+        'liquid': (liquid['openingTime'], liquid['closingTime']),
+        'extended': (extended['openingTime'], extended['closingTime']),
+    }
 
 
 def _epoch(day: _dt.date, hhmm: str, timezone: str) -> int:
     """Local HHMM of ``day`` in ``timezone`` as epoch seconds (zoneinfo; New York via the views' offset if absent)."""
     try:
         from zoneinfo import ZoneInfo
+
         local = _dt.datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[2:]), tzinfo=ZoneInfo(timezone))
         return int(local.timestamp())
     except Exception:  # no tz database on this machine: New York hours from the views' DST rule
@@ -121,6 +140,7 @@ def trading_schedule_new(gw, req):
 
 # ----------------------------------------------------------------- server prompts
 
+
 @routes.post('/iserver/notification')
 def dismiss_prompt(gw, req):
     """Answer a server prompt: ``{"orderId", "reqId", "text"}`` (the choice made); the gateway answers a string."""
@@ -130,12 +150,20 @@ def dismiss_prompt(gw, req):
         raise ApiError(400, f'Bad Request: orderId must be an integer, got {order_id!r}')
     if not isinstance(req_id, str) or not req_id.strip() or not isinstance(text, str) or not text.strip():
         raise ApiError(400, 'Bad Request: reqId and text must be non-empty strings')
-    gw.prompt_answers.append({'orderId': order_id, 'reqId': req_id, 'text': text, 'time': gw.clock.now(),
-                              'extra': {k: v for k, v in body.items() if k not in ('orderId', 'reqId', 'text')}})
+    gw.prompt_answers.append(
+        {
+            'orderId': order_id,
+            'reqId': req_id,
+            'text': text,
+            'time': gw.clock.now(),
+            'extra': {k: v for k, v in body.items() if k not in ('orderId', 'reqId', 'text')},
+        }
+    )
     return SimResponse(body='"Success"', content_type='application/json; charset=utf-8')  # a JSON string
 
 
 # ----------------------------------------------------------------- secdef search, POST form
+
 
 @routes.post('/iserver/secdef/search')
 def search_post(gw, req):

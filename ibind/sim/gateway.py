@@ -62,9 +62,13 @@ class RequestCounters:
 
     def describe(self) -> Dict[str, Any]:
         with self._lock:
-            return {'total': self.total, 'by_status': dict(self.by_status),
-                    'by_route': {k: {'count': v['count'], 'statuses': dict(v['statuses'])}
-                                 for k, v in sorted(self.by_route.items())}}
+            return {
+                'total': self.total,
+                'by_status': dict(self.by_status),
+                'by_route': {
+                    k: {'count': v['count'], 'statuses': dict(v['statuses'])} for k, v in sorted(self.by_route.items())
+                },
+            }
 
 
 class Gateway:
@@ -131,7 +135,8 @@ class Gateway:
             self.market = Market(self.universe, config.seed, self.clock, self.calendar)
             now = self.clock.now()
             self.accounts: Dict[str, Account] = {
-                account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts}
+                account_id: Account(account_id, created_at=now, alias=account_id) for account_id in config.accounts
+            }
             self.selected_account = config.accounts[0]
             self.states: Dict[str, Any] = {}  # category name -> its state, also reachable as gw.<attribute>
             for category in CATEGORIES:
@@ -253,7 +258,13 @@ def _refuse_unusable_numbers(raw_body: bytes) -> None:
 def _describe_account(account: Account) -> Dict[str, Any]:
     return {
         'cash': {k: round(v, 2) for k, v in account.cash.items()},
-        'positions': {str(p.conid): {'quantity': p.quantity, 'avg_price': round(p.avg_price, 6),
-                                     'realized_pnl': round(p.realized_pnl, 2)} for p in account.open_positions()},
+        'positions': {
+            str(p.conid): {
+                'quantity': p.quantity,
+                'avg_price': round(p.avg_price, 6),
+                'realized_pnl': round(p.realized_pnl, 2),
+            }
+            for p in account.open_positions()
+        },
         'executions': len(account.executions),
     }

@@ -17,7 +17,7 @@ class BrokerageSession(Protocol):
     """The session state, as the states scoped to one brokerage session see it (``gw.session``)."""
 
     brokerage_opened_at: Optional[float]  # when the current brokerage session opened; None without one
-    brokerage_generation: int             # +1 per brokerage session opened
+    brokerage_generation: int  # +1 per brokerage session opened
 
 
 class MarketDataFeeds(Protocol):

@@ -54,8 +54,12 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
     value survives the conversion exactly (``Decimal('0.1')`` -> 0.1 is fine, ``Fraction(1, 3)`` is not);
     a bool, a str or anything else that is not a number is a TypeError naming the argument.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Number) or isinstance(value, numbers.Complex) \
-            and not isinstance(value, numbers.Real):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Number)
+        or isinstance(value, numbers.Complex)
+        and not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
     if type(value) in (int, float):
         return value
@@ -66,7 +70,7 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
             if isinstance(value, decimal.Decimal) and not value.is_finite():
                 return float(value)  # nan/inf: the caller's finiteness check names it
             if value == int(value):
-                return int(value) if abs(value) < 2 ** 63 else float(value)
+                return int(value) if abs(value) < 2**63 else float(value)
         except (OverflowError, ValueError):
             return float(value)
         converted = float(value)
@@ -77,12 +81,17 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
                     converted = shortest
             except (TypeError, ValueError):
                 pass
-        exact = decimal.Decimal(repr(converted)) == value if isinstance(value, decimal.Decimal) else \
-            fractions.Fraction(repr(converted)) == value if isinstance(value, fractions.Fraction) else \
-            converted == value
+        exact = (
+            decimal.Decimal(repr(converted)) == value
+            if isinstance(value, decimal.Decimal)
+            else fractions.Fraction(repr(converted)) == value
+            if isinstance(value, fractions.Fraction)
+            else converted == value
+        )
         if not exact:
-            raise ValueError(f'{name!r} must be a number a float can hold exactly, got {value!r} '
-                             f'(it would be sent as {converted!r})')
+            raise ValueError(
+                f'{name!r} must be a number a float can hold exactly, got {value!r} (it would be sent as {converted!r})'
+            )
         return converted
     raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
 

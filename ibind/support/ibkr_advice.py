@@ -13,21 +13,46 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 ADVICE: Tuple[Tuple[Optional[int], str, str], ...] = (
-    (None, 'no bridge', 'the gateway has no connection to IBKR (e.g. the nightly reset); wait and call '
-                        '/iserver/auth/ssodh/init, or log in again'),
-    (None, 'competing', 'another session (TWS, the mobile app, another gateway) took the brokerage session; '
-                        'close it or re-open this one with /iserver/auth/ssodh/init'),
-    (None, 'not authenticated', 'log in to the Client Portal Gateway first (open its URL in a browser), or with '
-                                'OAuth check the access token; an expired brokerage session re-opens with '
-                                '/iserver/auth/ssodh/init'),
-    (None, 'please query /accounts first', 'call /iserver/accounts once per brokerage session before snapshots '
-                                           'and orders (IbkrClient does this itself)'),
-    (None, 'please query /portfolio/accounts', 'call /portfolio/accounts (or /portfolio/subaccounts) once before '
-                                               'other /portfolio endpoints'),
-    (None, 'not found', 'check the account id: it must be one of this user\'s accounts (/iserver/accounts or '
-                        '/portfolio/accounts list them)'),
-    (None, 'must exceed the initial margin', 'the account lacks the margin for this position: reduce the size, or '
-                                             'add funds'),
+    (
+        None,
+        'no bridge',
+        'the gateway has no connection to IBKR (e.g. the nightly reset); wait and call '
+        '/iserver/auth/ssodh/init, or log in again',
+    ),
+    (
+        None,
+        'competing',
+        'another session (TWS, the mobile app, another gateway) took the brokerage session; '
+        'close it or re-open this one with /iserver/auth/ssodh/init',
+    ),
+    (
+        None,
+        'not authenticated',
+        'log in to the Client Portal Gateway first (open its URL in a browser), or with '
+        'OAuth check the access token; an expired brokerage session re-opens with '
+        '/iserver/auth/ssodh/init',
+    ),
+    (
+        None,
+        'please query /accounts first',
+        'call /iserver/accounts once per brokerage session before snapshots and orders (IbkrClient does this itself)',
+    ),
+    (
+        None,
+        'please query /portfolio/accounts',
+        'call /portfolio/accounts (or /portfolio/subaccounts) once before other /portfolio endpoints',
+    ),
+    (
+        None,
+        'not found',
+        "check the account id: it must be one of this user's accounts (/iserver/accounts or "
+        '/portfolio/accounts list them)',
+    ),
+    (
+        None,
+        'must exceed the initial margin',
+        'the account lacks the margin for this position: reduce the size, or add funds',
+    ),
 )
 
 

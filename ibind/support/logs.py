@@ -33,8 +33,11 @@ def _patterns() -> Tuple[re.Pattern[str], ...]:
         re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----', re.DOTALL),
         re.compile(r'-----BEGIN [A-Z0-9 ]+-----.*', re.DOTALL),
         re.compile(r'(?P<key>\b(?:authorization|cookie|set-cookie)\s*:\s*)(?P<value>[^\r\n]+)', re.IGNORECASE),
-        re.compile(r'(?P<key>' + _SENSITIVE_KEY + r')(?P<sep>[\'"]?\s*[:=]\s*)'
-                   r'(?P<value>\'[^\']*\'|"[^"]*"|(?!\[REDACTED)[^\s,;&\'"}\])]+)', re.IGNORECASE),
+        re.compile(
+            r'(?P<key>' + _SENSITIVE_KEY + r')(?P<sep>[\'"]?\s*[:=]\s*)'
+            r'(?P<value>\'[^\']*\'|"[^"]*"|(?!\[REDACTED)[^\s,;&\'"}\])]+)',
+            re.IGNORECASE,
+        ),
         re.compile(r'\b(Bearer|OAuth)\s+(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+'),
     )
 

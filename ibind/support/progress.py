@@ -32,8 +32,10 @@ ProgressOption = Union[None, bool, ProgressCallback]
 def check_progress(progress: Any, argument: str = 'progress') -> ProgressOption:
     """``progress`` if it is None, a bool or a callable; else a TypeError naming the argument (nothing is sent)."""
     if progress is not None and not isinstance(progress, bool) and not callable(progress):
-        raise TypeError(f"{argument!r} must be True, False/None, or a callable(key, outcome, done, total), "
-                        f'got {type(progress).__name__}')
+        raise TypeError(
+            f'{argument!r} must be True, False/None, or a callable(key, outcome, done, total), '
+            f'got {type(progress).__name__}'
+        )
     return progress
 
 
@@ -105,6 +107,8 @@ def _tqdm_bar(total: Optional[int], description: str, unit: str) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError as error:
-        raise ImportError('progress=True needs tqdm, an optional extra: pip install "ibind[progress]" '
-                          '(or pass a callable as progress=)') from error
+        raise ImportError(
+            'progress=True needs tqdm, an optional extra: pip install "ibind[progress]" '
+            '(or pass a callable as progress=)'
+        ) from error
     return tqdm(total=total, desc=description, unit=unit)

@@ -36,7 +36,7 @@ def ensure_list_arg(*names: str) -> Callable:
 
     def decorator(func: Callable) -> Callable:
         code = func.__code__
-        parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        parameters = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         unknown = [name for name in names if name not in parameters]
         if unknown:
             raise TypeError(f'ensure_list_arg: {func.__qualname__} has no argument(s) {unknown}')
@@ -49,7 +49,7 @@ def ensure_list_arg(*names: str) -> Callable:
                     kwargs[name] = _as_list(name, kwargs[name])
                 elif name in positions and positions[name] < len(args):
                     position = positions[name]
-                    args = args[:position] + (_as_list(name, args[position]),) + args[position + 1:]
+                    args = args[:position] + (_as_list(name, args[position]),) + args[position + 1 :]
             return func(*args, **kwargs)
 
         wrapper.ensure_list_args = names  # type: ignore[attr-defined]  # introspectable (API surface tests)
@@ -77,8 +77,12 @@ def require(name: str, value: Any, expected: str) -> Any:
 class RateCap:
     """Spaces out events to at most ``per_second`` per second, sleeping (never spinning) until each is due."""
 
-    def __init__(self, per_second: Optional[float], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        per_second: Optional[float],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if per_second is not None and per_second <= 0:
             raise ValueError(f"'max_per_second' must be a positive number or None, got {per_second!r}")
         self._interval = 1.0 / per_second if per_second else 0.0
@@ -103,8 +107,9 @@ def _check_request(request: Any) -> None:
     if request is None:
         return
     if not (isinstance(request, Mapping) and set(request) <= {'args', 'kwargs'}):
-        raise TypeError("each request must be a dict with optional keys 'args' (a list) and 'kwargs' "
-                        f'(a dict), got {request!r}')
+        raise TypeError(
+            f"each request must be a dict with optional keys 'args' (a list) and 'kwargs' (a dict), got {request!r}"
+        )
 
 
 def _call(func: Callable, request: Any) -> Any:
@@ -214,6 +219,7 @@ class _Failure:
 
 # [fullapi] helpers the established ibind's published examples import (``from ibind.support.py_utils import ...``)
 
+
 def print_table(rows: Any, columns: Optional[Iterable[str]] = None, file: Any = None, max_width: int = 40) -> None:
     """Print a list of dicts (or one dict) as a plain-text table: a header of the keys, one line per row.
 
@@ -239,7 +245,7 @@ def print_table(rows: Any, columns: Optional[Iterable[str]] = None, file: Any = 
 
     def cell(value: Any) -> str:
         text = '' if value is None else str(value).replace('\n', ' ')
-        return text if len(text) <= max_width else text[:max_width - 3] + '...'
+        return text if len(text) <= max_width else text[: max_width - 3] + '...'
 
     table = [[cell(column) for column in columns]] + [[cell(row.get(column)) for column in columns] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]

@@ -32,16 +32,54 @@ _SCALES = {'K': Decimal(10) ** 3, 'M': Decimal(10) ** 6, 'B': Decimal(10) ** 9, 
 _NUMBER = re.compile(r'^(?P<flag>[CH])?(?P<sign>[+-])?(?P<digits>\d[\d,]*(?:\.\d*)?|\.\d+)(?P<scale>[KMBT])?%?$')
 _THOUSANDS = re.compile(r'^\d{1,3}(?:,\d{3})*(?:\.|$)')
 
-TEXT_FIELDS = frozenset({
-    'symbol', 'text', 'exchange', 'sec_type', 'months', 'regular_expiry', 'marker', 'service_params',
-    'market_data_availability', 'company_name', 'ask_exch', 'last_exch', 'bid_exch', 'conid_exchange',
-    'contract_description_1', 'contract_description_2', 'listing_exchange', 'industry', 'category', 'ex_date',
-    'right', 'formatted_position', 'formatted_unrealized_pnl', 'upcoming_event', 'upcoming_event_date',
-    'upcoming_analyst_meeting', 'upcoming_earnings', 'upcoming_misc_event', 'recent_analyst_meeting',
-    'recent_earnings', 'recent_misc_event', 'organization_type', 'debt_class', 'ratings', 'bond_state_code',
-    'bond_type', 'last_trading_date', 'issue_date', 'morningstar_rating', 'can_be_traded', 'shortable',
-    'has_trading_permissions', 'conidEx', 'server_id',
-})
+TEXT_FIELDS = frozenset(
+    {
+        'symbol',
+        'text',
+        'exchange',
+        'sec_type',
+        'months',
+        'regular_expiry',
+        'marker',
+        'service_params',
+        'market_data_availability',
+        'company_name',
+        'ask_exch',
+        'last_exch',
+        'bid_exch',
+        'conid_exchange',
+        'contract_description_1',
+        'contract_description_2',
+        'listing_exchange',
+        'industry',
+        'category',
+        'ex_date',
+        'right',
+        'formatted_position',
+        'formatted_unrealized_pnl',
+        'upcoming_event',
+        'upcoming_event_date',
+        'upcoming_analyst_meeting',
+        'upcoming_earnings',
+        'upcoming_misc_event',
+        'recent_analyst_meeting',
+        'recent_earnings',
+        'recent_misc_event',
+        'organization_type',
+        'debt_class',
+        'ratings',
+        'bond_state_code',
+        'bond_type',
+        'last_trading_date',
+        'issue_date',
+        'morningstar_rating',
+        'can_be_traded',
+        'shortable',
+        'has_trading_permissions',
+        'conidEx',
+        'server_id',
+    }
+)
 """Fields whose values are words, codes or dates, kept as IBKR sent them (``'20240105'`` is a date, not 20 million)."""
 
 
@@ -149,8 +187,10 @@ def parse_snapshot(snapshot: Any) -> Any:
         if data and all(isinstance(value, Mapping) for value in data.values()):
             return {key: parse_fields(values) for key, values in data.items()}
         return parse_fields(data)
-    raise TypeError('expected a snapshot answer: a Result, a list of entries, or {symbol: {field: value}}; '
-                    f'got {type(data).__name__}')
+    raise TypeError(
+        'expected a snapshot answer: a Result, a list of entries, or {symbol: {field: value}}; '
+        f'got {type(data).__name__}'
+    )
 
 
 def _entries(data: List[Any]) -> List[Mapping[Any, Any]]:

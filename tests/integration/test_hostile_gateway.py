@@ -67,6 +67,7 @@ def tls_hostile(tls_material):
 
 # --------------------------------------------------------------------------- redirects
 
+
 def test_307_on_an_order_is_not_followed_and_means_not_placed(hostile):
     with HostileServer() as elsewhere:
         hostile.behave('POST', ORDER_PATH, 'redirect', status=307, location=elsewhere.url() + ORDER_PATH)
@@ -91,6 +92,7 @@ def test_302_on_a_get_does_not_return_another_hosts_data(hostile):
 
 
 # --------------------------------------------------------------------------- nothing sent is never "unknown"
+
 
 def test_wrong_ca_fails_at_once_as_tls_error_for_an_order(tls_hostile, tmp_path):
     other_ca = make_tls_material(str(tmp_path)).ca_path
@@ -156,6 +158,7 @@ def test_pacer_waits_are_logged_as_the_pacers(hostile, caplog):
 
 # --------------------------------------------------------------------------- whole-request deadline, body size
 
+
 @pytest.mark.parametrize('kind', ['drip_body', 'drip_headers', 'endless'])
 def test_a_get_that_never_completes_ends_at_the_total_deadline(hostile, kind):
     hostile.behave('GET', 'portfolio/accounts', kind)
@@ -219,6 +222,7 @@ def test_json_nested_100000_deep_in_an_order_answer_is_reconciled(hostile):
 
 # --------------------------------------------------------------------------- cookies, warnings
 
+
 def test_a_cookie_flood_does_not_grow_the_cookie_header(hostile):
     hostile.behave('GET', 'portfolio/accounts', 'cookies', per_answer=20)
     with ibkr(hostile.url()) as client:
@@ -232,7 +236,7 @@ def test_a_cookie_flood_does_not_grow_the_cookie_header(hostile):
 
 
 def test_cacert_false_prints_no_insecure_request_warning(tls_hostile):
-    code = textwrap.dedent(f'''
+    code = textwrap.dedent(f"""
         import logging, warnings, requests
         from ibind import IbkrClient
         filters_before = list(warnings.filters)
@@ -244,7 +248,7 @@ def test_cacert_false_prints_no_insecure_request_warning(tls_hostile):
             warnings.simplefilter('always')
             requests.get({tls_hostile.url()!r} + 'x', verify=False)
         print('others warned:', any('Unverified' in str(w.message) for w in caught))
-    ''')
+    """)
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert 'InsecureRequestWarning' not in proc.stderr and 'Unverified' not in proc.stderr

@@ -15,7 +15,7 @@ import pytest
 HISTORY_ROUTE = 'GET /iserver/marketdata/history'
 ORDER_ROUTE = 'POST /iserver/account/{accountId}/orders'
 
-COMMON = '''
+COMMON = """
 import json, logging, os, signal, sys, threading, time
 from ibind import IbkrClient
 from ibind.sim import GatewaySimulator
@@ -26,13 +26,14 @@ def send_signal_when(condition, signum):
             time.sleep(0.005)
         os.kill(os.getpid(), signum)
     threading.Thread(target=watch, daemon=True).start()
-'''
+"""
 
 
 def run_child(body: str, timeout: float = 60):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, '-c', COMMON + textwrap.dedent(body)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, '-c', COMMON + textwrap.dedent(body)], capture_output=True, text=True, timeout=timeout, env=env
+    )
     return proc
 
 
@@ -44,7 +45,7 @@ def last_json(proc):
 
 @pytest.mark.parametrize('action', ['place_order', 'modify_order', 'cancel_order'])
 def test_ctrl_c_during_an_order_request_reports_it(action):
-    proc = run_child(f'''
+    proc = run_child(f"""
         logging.basicConfig(level=logging.WARNING)
         sim = GatewaySimulator(port=0).start()
         sim.control.config(order_questions=False)
@@ -85,7 +86,7 @@ def test_ctrl_c_during_an_order_request_reports_it(action):
         outcome['expected_order_id'] = order_id
         client.close(); sim.stop()
         print(json.dumps(outcome))
-    ''')
+    """)
     outcome = last_json(proc)
     assert outcome['type'] == 'OrderInterruptedError' and outcome['is_keyboard_interrupt']
     if action == 'place_order':
@@ -103,7 +104,7 @@ def test_ctrl_c_during_an_order_request_reports_it(action):
 
 
 def test_sigterm_during_a_placement_logs_the_coid_before_exiting():
-    proc = run_child('''
+    proc = run_child("""
         logging.basicConfig(level=logging.WARNING)
         sim = GatewaySimulator(port=0).start()
         sim.control.config(order_questions=False)
@@ -115,14 +116,14 @@ def test_sigterm_during_a_placement_logs_the_coid_before_exiting():
         client.place_order({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT', 'tif': 'DAY',
                             'cOID': 'terminated-1'}, answers={})
         print('not reached')
-    ''')
+    """)
     assert proc.returncode == -15  # SIGTERM still ends the program
     assert 'not reached' not in proc.stdout
     assert 'terminated-1' in proc.stderr and 'outcome is unknown' in proc.stderr
 
 
 def test_ctrl_c_during_bulk_history_stops_within_half_a_second_and_sends_nothing_new():
-    proc = run_child(f'''
+    proc = run_child(f"""
         from ibind.sim.engine.instruments import default_universe
         sim = GatewaySimulator(port=0).start()
         client = IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False)
@@ -155,7 +156,7 @@ def test_ctrl_c_during_bulk_history_stops_within_half_a_second_and_sends_nothing
                        'after': sim.control.received({HISTORY_ROUTE!r})}}
         print(json.dumps(outcome))
         os._exit(0)
-    ''')
+    """)
     outcome = last_json(proc)
     assert outcome['interrupted'] and outcome['symbols'] >= 20
     assert outcome['seconds_to_stop'] < 0.5

@@ -14,8 +14,8 @@ def test_debug_logs_of_a_signed_request_hold_no_secret(server, caplog):
     client = RestClient(server.url())
     headers = {
         'Authorization': f'OAuth realm="limited_poa", oauth_consumer_key="TESTCONS", oauth_nonce="abc", '
-                         f'oauth_signature="{SIGNATURE}", oauth_signature_method="HMAC-SHA256", '
-                         f'oauth_timestamp="1700000000", oauth_token="{TOKEN}"',
+        f'oauth_signature="{SIGNATURE}", oauth_signature_method="HMAC-SHA256", '
+        f'oauth_timestamp="1700000000", oauth_token="{TOKEN}"',
         'Cookie': f'api={COOKIE}',
     }
     client.post('iserver/auth/ssodh/init', {'publish': True, 'compete': True}, headers=headers)

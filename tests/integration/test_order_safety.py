@@ -29,8 +29,9 @@ def market(conid=265598, quantity=1, **extra):
 
 
 def limit(price, conid=265598, quantity=1, **extra):
-    return dict({'conid': conid, 'side': 'BUY', 'quantity': quantity, 'orderType': 'LMT', 'price': price,
-                 'tif': 'GTC'}, **extra)
+    return dict(
+        {'conid': conid, 'side': 'BUY', 'quantity': quantity, 'orderType': 'LMT', 'price': price, 'tif': 'GTC'}, **extra
+    )
 
 
 def sim_orders(sim):
@@ -124,12 +125,36 @@ def test_bracket_with_a_lost_answer_is_reconciled_parent_and_children(sim):
     sim.control.config(order_questions=False)
     sim.control.add_fault(PLACE_ROUTE, 'stall_after', method='POST', seconds=1.0)
     bracket = [
-        OrderRequest(conid=265598, side='BUY', quantity=10, order_type='LMT', price=1.0, acct_id='DU1234567',
-                     coid='parent-1', tif='GTC'),
-        OrderRequest(conid=265598, side='SELL', quantity=10, order_type='LMT', price=10000.0, acct_id='DU1234567',
-                     parent_id='parent-1', tif='GTC'),
-        OrderRequest(conid=265598, side='SELL', quantity=10, order_type='STP', price=0.5, acct_id='DU1234567',
-                     parent_id='parent-1', tif='GTC'),
+        OrderRequest(
+            conid=265598,
+            side='BUY',
+            quantity=10,
+            order_type='LMT',
+            price=1.0,
+            acct_id='DU1234567',
+            coid='parent-1',
+            tif='GTC',
+        ),
+        OrderRequest(
+            conid=265598,
+            side='SELL',
+            quantity=10,
+            order_type='LMT',
+            price=10000.0,
+            acct_id='DU1234567',
+            parent_id='parent-1',
+            tif='GTC',
+        ),
+        OrderRequest(
+            conid=265598,
+            side='SELL',
+            quantity=10,
+            order_type='STP',
+            price=0.5,
+            acct_id='DU1234567',
+            parent_id='parent-1',
+            tif='GTC',
+        ),
     ]
     with make_client(sim) as client:
         client.receive_brokerage_accounts()
@@ -184,15 +209,18 @@ def test_modification_with_a_lost_answer_is_reconciled_and_never_resent(sim, cli
     assert float(sim_orders(sim)[0]['price']) == 2.0
 
 
-@pytest.mark.parametrize('bad, needle', [
-    ({'conid': 265598, 'side': 'HOLD', 'quantity': 1, 'orderType': 'MKT'}, "'side'"),
-    ({'conid': 265598, 'side': 'BUY', 'quantity': -5, 'orderType': 'MKT'}, "'quantity'"),
-    ({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MAGIC'}, "'orderType'"),
-    ({'conid': 'AAPL', 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT'}, "'conid'"),
-    ({'side': 'BUY', 'quantity': 1, 'orderType': 'MKT'}, "'conid'"),
-    ({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'LMT'}, "'price'"),
-    ({'conid': 265598, 'side': 'BUY', 'quantity': float('nan'), 'orderType': 'MKT'}, "'quantity'"),
-])
+@pytest.mark.parametrize(
+    'bad, needle',
+    [
+        ({'conid': 265598, 'side': 'HOLD', 'quantity': 1, 'orderType': 'MKT'}, "'side'"),
+        ({'conid': 265598, 'side': 'BUY', 'quantity': -5, 'orderType': 'MKT'}, "'quantity'"),
+        ({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MAGIC'}, "'orderType'"),
+        ({'conid': 'AAPL', 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT'}, "'conid'"),
+        ({'side': 'BUY', 'quantity': 1, 'orderType': 'MKT'}, "'conid'"),
+        ({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'LMT'}, "'price'"),
+        ({'conid': 265598, 'side': 'BUY', 'quantity': float('nan'), 'orderType': 'MKT'}, "'quantity'"),
+    ],
+)
 def test_bad_order_dicts_are_refused_before_sending(sim, client, bad, needle):
     with pytest.raises((ValueError, TypeError), match=needle):
         client.place_order(bad, answers={})

@@ -1,6 +1,5 @@
 """The pacer against a simulator that enforces IBKR's limits: many threads, no 429; and 429s that come anyway."""
 
-
 import pytest
 
 from ibind import IbkrClient, Pacer

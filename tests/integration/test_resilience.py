@@ -14,8 +14,9 @@ def test_gateway_restart_mid_workload_gets_recover_and_the_tickler_carries_on(si
     with IbkrClient(url=sim.url, account_id='DU1234567', pacing=False, retry_policy=patient) as client:
         client.receive_brokerage_accounts()
         sim.control.config(order_questions=False)
-        client.place_order({'conid': 265598, 'side': 'BUY', 'quantity': 7, 'orderType': 'MKT', 'tif': 'DAY'},
-                           answers={})
+        client.place_order(
+            {'conid': 265598, 'side': 'BUY', 'quantity': 7, 'orderType': 'MKT', 'tif': 'DAY'}, answers={}
+        )
         client.portfolio_accounts()
         tickler = client.start_tickler(interval=0.05)
         done, errors = [], []
@@ -39,8 +40,9 @@ def test_gateway_restart_mid_workload_gets_recover_and_the_tickler_carries_on(si
         time.sleep(0.2)
         restarted_at = time.time()
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not (len(done) > before_restart + 20 and tickler.last_success
-                                                   and tickler.last_success > restarted_at + 1.5):
+        while time.monotonic() < deadline and not (
+            len(done) > before_restart + 20 and tickler.last_success and tickler.last_success > restarted_at + 1.5
+        ):
             time.sleep(0.05)
         stop.set()
         worker.join()
@@ -65,8 +67,10 @@ def test_eight_threads_times_500_mixed_calls_each_result_matches_its_request(sim
         def check_contract(rng):
             conid = rng.choice(conids)
             result = client.contract_information_by_conid(conid)
-            return result.request['url'].endswith(f'/iserver/contract/{conid}/info') and \
-                str(result.data['con_id']) == conid
+            return (
+                result.request['url'].endswith(f'/iserver/contract/{conid}/info')
+                and str(result.data['con_id']) == conid
+            )
 
         def check_search(rng):
             symbol = rng.choice(symbols)
@@ -76,8 +80,7 @@ def test_eight_threads_times_500_mixed_calls_each_result_matches_its_request(sim
         def check_history(rng):
             conid = rng.choice(conids)
             result = client.marketdata_history_by_conid(conid, bar='1h', period='1d')
-            return result.request['params']['conid'] == conid and result.data['symbol'] == \
-                symbols[conids.index(conid)]
+            return result.request['params']['conid'] == conid and result.data['symbol'] == symbols[conids.index(conid)]
 
         def check_ledger(rng):
             result = client.get_ledger()

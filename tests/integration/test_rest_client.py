@@ -32,14 +32,19 @@ def make_client(server, **kwargs):
 
 # --------------------------------------------------------------------------- results and bodies
 
+
 def test_get_returns_result_with_data_and_request_record(server):
     client = make_client(server)
     result = client.get('iserver/accounts', params={'a': 1, 'skip': None, 'flag': True, 'off': False})
     assert isinstance(result, Result)
     assert result.data['path'] == '/v1/api/iserver/accounts'
     assert result.data['query'] == {'a': ['1'], 'flag': ['true'], 'off': ['false']}
-    assert result.request == {'method': 'GET', 'url': server.url() + 'iserver/accounts',
-                              'params': {'a': 1, 'flag': 'true', 'off': 'false'}, 'json': None}
+    assert result.request == {
+        'method': 'GET',
+        'url': server.url() + 'iserver/accounts',
+        'params': {'a': 1, 'flag': 'true', 'off': 'false'},
+        'json': None,
+    }
 
 
 def test_post_sends_json_body_and_request_record_has_no_headers(server):
@@ -83,13 +88,17 @@ def test_html_page_on_success_status_raises_bad_response(server):
 
 # --------------------------------------------------------------------------- error mapping
 
-@pytest.mark.parametrize('status, body, error_class', [
-    (400, {'error': 'Bad Request: no bridge', 'statusCode': 400}, NoBridgeError),
-    (401, None, NotAuthenticatedError),
-    (404, '<html><body><h1>Resource not found</h1></body></html>', BadResponseError),
-    (500, {'error': 'description'}, ExternalBrokerError),
-    (503, {'error': 'Details currently unavailable.', 'statusCode': 503}, ExternalBrokerError),
-])
+
+@pytest.mark.parametrize(
+    'status, body, error_class',
+    [
+        (400, {'error': 'Bad Request: no bridge', 'statusCode': 400}, NoBridgeError),
+        (401, None, NotAuthenticatedError),
+        (404, '<html><body><h1>Resource not found</h1></body></html>', BadResponseError),
+        (500, {'error': 'description'}, ExternalBrokerError),
+        (503, {'error': 'Details currently unavailable.', 'statusCode': 503}, ExternalBrokerError),
+    ],
+)
 def test_error_statuses_map_to_errors_with_status_route_and_excerpt(server, status, body, error_class):
     ctype = 'text/html' if isinstance(body, str) else None
     server.script('POST', '/v1/api/x', Reply(status=status, body=body, content_type=ctype))
@@ -131,17 +140,29 @@ def test_429_on_get_is_retried_after_retry_after(server):
 
 # --------------------------------------------------------------------------- retries
 
+
 def test_get_is_retried_on_502_503_504_then_succeeds(server):
-    server.script('GET', '/v1/api/flaky', Reply(status=502), Reply(status=503), Reply(status=504),
-                  Reply(body={'ok': True}))
+    server.script(
+        'GET', '/v1/api/flaky', Reply(status=502), Reply(status=503), Reply(status=504), Reply(body={'ok': True})
+    )
     assert make_client(server).get('flaky').data == {'ok': True}
     assert server.count('GET', '/v1/api/flaky') == 4
 
 
 def test_a_5xx_carrying_an_ibkr_error_is_an_answer_not_retried(server):
-    server.script('GET', '/v1/api/iserver/account/search/DU', Reply(status=503, body={
-        'error': 'Details currently unavailable. Please try again later and contact client services if the issue '
-                 'persists.', 'statusCode': 503}), Reply(body={'ok': True}))
+    server.script(
+        'GET',
+        '/v1/api/iserver/account/search/DU',
+        Reply(
+            status=503,
+            body={
+                'error': 'Details currently unavailable. Please try again later and contact client services if the issue '
+                'persists.',
+                'statusCode': 503,
+            },
+        ),
+        Reply(body={'ok': True}),
+    )
     with pytest.raises(ExternalBrokerError) as info:
         make_client(server).get('iserver/account/search/DU')
     assert 'Details currently unavailable' in str(info.value)
@@ -236,6 +257,7 @@ def test_read_timeout_after_retries_is_a_request_timeout(server):
 
 # --------------------------------------------------------------------------- TLS
 
+
 def test_tls_verified_against_the_given_ca(tls_material):
     with ScriptedServer(ssl_context=tls_material.server_context()) as tls_server:
         for host in ('localhost', '127.0.0.1'):
@@ -279,6 +301,7 @@ def test_missing_cacert_file_is_a_clear_value_error():
 
 # --------------------------------------------------------------------------- threads and lifecycle
 
+
 def test_eight_threads_times_one_hundred_calls_each_result_matches_its_request(server):
     client = make_client(server)
     failures = []
@@ -310,12 +333,15 @@ def test_use_session_false_still_works(server):
     assert client.get('x').data['path'] == '/v1/api/x'
 
 
-@pytest.mark.parametrize('kwargs, needle', [
-    ({'url': None}, "'url'"),
-    ({'url': 'localhost:5000'}, "'url'"),
-    ({'url': 'http://x/', 'timeout': 0}, "'timeout'"),
-    ({'url': 'http://x/', 'timeout': 'ten'}, "'timeout'"),
-])
+@pytest.mark.parametrize(
+    'kwargs, needle',
+    [
+        ({'url': None}, "'url'"),
+        ({'url': 'localhost:5000'}, "'url'"),
+        ({'url': 'http://x/', 'timeout': 0}, "'timeout'"),
+        ({'url': 'http://x/', 'timeout': 'ten'}, "'timeout'"),
+    ],
+)
 def test_bad_constructor_arguments_name_the_argument(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         RestClient(**kwargs)

@@ -30,18 +30,30 @@ def secrets_of(creds, client=None):
 def test_reprs_results_and_errors_of_an_oauth_session_hold_no_secret(creds):
     with GatewaySimulator(tls=True, oauth=creds.server) as sim:
         config = creds.client_config(sim.url, maintain_oauth=False, shutdown_oauth=False)
-        with IbkrClient(account_id='DU1234567', use_oauth=True, oauth_config=config, cacert=sim.cacert,
-                        pacing=False) as client:
+        with IbkrClient(
+            account_id='DU1234567', use_oauth=True, oauth_config=config, cacert=sim.cacert, pacing=False
+        ) as client:
             result = client.receive_brokerage_accounts()
             errors = []
-            sim.control.add_fault('/iserver/accounts', 'status', status=500,
-                                  body='<html><body>Internal error</body></html>', content_type='text/html')
+            sim.control.add_fault(
+                '/iserver/accounts',
+                'status',
+                status=500,
+                body='<html><body>Internal error</body></html>',
+                content_type='text/html',
+            )
             try:
                 client.receive_brokerage_accounts()
             except ExternalBrokerError as error:
                 errors.append(error)
-            texts = [repr(client), repr(config), repr(config.material()), repr(result), str(result.request),
-                     *(str(e) + repr(e) for e in errors)]
+            texts = [
+                repr(client),
+                repr(config),
+                repr(config.material()),
+                repr(result),
+                str(result.request),
+                *(str(e) + repr(e) for e in errors),
+            ]
             secrets = secrets_of(creds, client)
     assert errors and set(result.request) == {'method', 'url', 'params', 'json'}
     for text in texts:
@@ -69,7 +81,7 @@ def test_a_client_session_writes_no_file_unless_asked(sim, tmp_path):
     home, work = tmp_path / 'home', tmp_path / 'work'
     home.mkdir()
     work.mkdir()
-    code = textwrap.dedent(f'''
+    code = textwrap.dedent(f"""
         import logging
         from ibind import IbkrClient
         logging.basicConfig(level=logging.DEBUG)  # the application logs; ibind must still not write files
@@ -77,7 +89,7 @@ def test_a_client_session_writes_no_file_unless_asked(sim, tmp_path):
             client.start_tickler(interval=0.05)
             client.receive_brokerage_accounts()
             client.get_ledger()
-    ''')
+    """)
     env = {k: v for k, v in os.environ.items() if not k.startswith('IBIND_')}
     env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE='1')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, cwd=work, timeout=60)

@@ -42,8 +42,9 @@ def test_the_tickler_alone_renews_an_expired_lst_and_reopens_the_session(oauth_s
         oauth_sim.control.advance(25 * 3600)  # the morning after: LST expired and the brokerage session gone
         expired_at = time.time()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not (tickler.last_success and tickler.last_success > expired_at
-                                                   and client.recoveries['brokerage_session'] >= 1):
+        while time.monotonic() < deadline and not (
+            tickler.last_success and tickler.last_success > expired_at and client.recoveries['brokerage_session'] >= 1
+        ):
             time.sleep(0.02)
         client.stop_tickler()
         assert client.recoveries['live_session_token'] == 1

@@ -36,8 +36,13 @@ def oauth_sim(creds):
 def oauth_client(sim, creds, **config):
     config.setdefault('maintain_oauth', False)
     config.setdefault('shutdown_oauth', False)
-    return IbkrClient(account_id='DU1234567', use_oauth=True, oauth_config=creds.client_config(sim.url, **config),
-                      cacert=sim.cacert, pacing=False)
+    return IbkrClient(
+        account_id='DU1234567',
+        use_oauth=True,
+        oauth_config=creds.client_config(sim.url, **config),
+        cacert=sim.cacert,
+        pacing=False,
+    )
 
 
 def wait_until(condition, timeout=5.0):
@@ -50,6 +55,7 @@ def wait_until(condition, timeout=5.0):
 
 
 # --------------------------------------------------------------------------- OAuth, over TLS
+
 
 def test_full_oauth_session_every_request_signed_and_verified(oauth_sim, creds):
     with oauth_client(oauth_sim, creds) as client:
@@ -92,11 +98,18 @@ def test_tampered_signature_stale_timestamp_and_replay_get_401(oauth_sim, creds)
     with oauth_client(oauth_sim, creds, init_brokerage_session=False) as client:
         url = oauth_sim.url + 'iserver/auth/status'
         good = _raw_signed_headers(client, url)
-        tampered = dict(good, Authorization=re.sub(r'oauth_signature="(.)', lambda m: 'oauth_signature="' + (
-            'A' if m.group(1) != 'A' else 'B'), good['Authorization']))
+        tampered = dict(
+            good,
+            Authorization=re.sub(
+                r'oauth_signature="(.)',
+                lambda m: 'oauth_signature="' + ('A' if m.group(1) != 'A' else 'B'),
+                good['Authorization'],
+            ),
+        )
         stale = _raw_signed_headers(client, url)
-        stale['Authorization'] = re.sub(r'oauth_timestamp="\d+"', 'oauth_timestamp="1000000000"',
-                                        stale['Authorization'])
+        stale['Authorization'] = re.sub(
+            r'oauth_timestamp="\d+"', 'oauth_timestamp="1000000000"', stale['Authorization']
+        )
         answers = {}
         for name, headers in (('tampered', tampered), ('stale', stale), ('good', good), ('replayed', good)):
             answer = requests.post(url, headers=headers, verify=oauth_sim.cacert)
@@ -151,6 +164,7 @@ def test_many_threads_hitting_an_expired_lst_share_one_renewal(oauth_sim, creds)
 
 
 # --------------------------------------------------------------------------- brokerage session recovery
+
 
 @pytest.mark.parametrize('action', ['expire', 'no_bridge'])
 def test_lost_brokerage_session_is_reopened_and_the_call_repeated(sim, client, action):
@@ -238,6 +252,7 @@ def test_recovery_can_be_switched_off(sim):
 
 # --------------------------------------------------------------------------- logs and shutdown
 
+
 def test_debug_logs_of_an_oauth_session_hold_no_secret(oauth_sim, creds, caplog):
     caplog.set_level(logging.DEBUG, logger='ibind')
     with oauth_client(oauth_sim, creds) as client:
@@ -255,12 +270,17 @@ def test_debug_logs_of_an_oauth_session_hold_no_secret(oauth_sim, creds, caplog)
 
 
 def run_script(code, env=None, timeout=30):
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def test_client_created_in_a_thread_and_closed_leaves_no_thread_behind(sim):
-    proc = run_script(f'''
+    proc = run_script(f"""
         import threading
         from ibind import IbkrClient
         def work():
@@ -270,16 +290,18 @@ def test_client_created_in_a_thread_and_closed_leaves_no_thread_behind(sim):
             client.close()
         thread = threading.Thread(target=work); thread.start(); thread.join()
         print(sorted(t.name for t in threading.enumerate()))
-    ''')
+    """)
     assert proc.returncode == 0, proc.stderr
     assert 'ibind' not in proc.stdout
 
 
 def test_shutdown_handler_logs_out_and_sigterm_still_terminates(oauth_sim, creds, tmp_path):
     env_file = tmp_path / 'oauth.env'
-    env_file.write_text(creds.env_lines(oauth_sim.url) + f'IBIND_CACERT={oauth_sim.cacert}\nIBIND_PACING=False\n'
-                        'IBIND_TICKLER_INTERVAL=0.05\n')
-    code = '''
+    env_file.write_text(
+        creds.env_lines(oauth_sim.url) + f'IBIND_CACERT={oauth_sim.cacert}\nIBIND_PACING=False\n'
+        'IBIND_TICKLER_INTERVAL=0.05\n'
+    )
+    code = """
         import os, signal, sys, time
         from ibind import IbkrClient
         client = IbkrClient()  # everything from the environment / IBIND_ENV_FILE
@@ -289,7 +311,7 @@ def test_shutdown_handler_logs_out_and_sigterm_still_terminates(oauth_sim, creds
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)
         print('still alive', flush=True)
-    '''
+    """
     proc = run_script(code, env={'IBIND_ENV_FILE': str(env_file)})
     assert 'ready' in proc.stdout and 'still alive' not in proc.stdout, proc.stderr
     assert proc.returncode == -signal.SIGTERM
@@ -298,12 +320,12 @@ def test_shutdown_handler_logs_out_and_sigterm_still_terminates(oauth_sim, creds
 
 
 def test_no_signal_handler_is_installed_unless_asked(sim):
-    proc = run_script(f'''
+    proc = run_script(f"""
         import signal
         from ibind import IbkrClient
         before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
         client = IbkrClient(url={sim.url!r}, pacing=False)
         client.tickle()
         print(before == (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
-    ''')
+    """)
     assert proc.stdout.strip() == 'True', proc.stderr

@@ -14,14 +14,20 @@ from ibind.support.errors import ExternalBrokerError, OAuthError
 def run(code):
     env = {k: v for k, v in os.environ.items() if not k.startswith('IBIND_')}
     env['PYTHONPATH'] = os.pathsep.join(sys.path)
-    proc = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, env=env,
-                          timeout=60, cwd=os.path.dirname(__file__))
+    proc = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=os.path.dirname(__file__),
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
 
 def test_environment_set_after_import_is_used_by_a_new_client():
-    out = run('''
+    out = run("""
         import os
         import ibind
         from ibind import IbkrClient, OAuth1aConfig
@@ -33,13 +39,13 @@ def test_environment_set_after_import_is_used_by_a_new_client():
         print(client.account_id, client.base_url, client.timeout, OAuth1aConfig().realm)
         explicit = IbkrClient(account_id='DU1', timeout=2, pacing=False)  # arguments still win
         print(explicit.account_id, explicit.timeout)
-    ''')
+    """)
     assert out.split('\n')[0] == 'DU7654321 http://127.0.0.1:5999/v1/api/ 3.5 test_realm'
     assert out.split('\n')[1] == 'DU1 2.0'
 
 
 def test_a_malformed_setting_set_after_import_is_a_value_error_at_creation():
-    out = run('''
+    out = run("""
         import os
         from ibind import IbkrClient
         os.environ['IBIND_TIMEOUT'] = 'ten'
@@ -47,7 +53,7 @@ def test_a_malformed_setting_set_after_import_is_a_value_error_at_creation():
             IbkrClient(pacing=False)
         except ValueError as error:
             print('ValueError', error)
-    ''')
+    """)
     assert out.startswith('ValueError') and 'IBIND_TIMEOUT' in out
 
 
@@ -60,8 +66,9 @@ def pem(tmp_path_factory):
 
 def test_repr_never_shows_pem_given_where_a_path_was_due(pem):
     body = pem.splitlines()[1]
-    config = OAuth1aConfig(signature_key_fp=pem, encryption_key_fp=''.join(pem.splitlines()[1:-1]),
-                           dh_params_fp='/etc/ibkr/dhparam.pem')
+    config = OAuth1aConfig(
+        signature_key_fp=pem, encryption_key_fp=''.join(pem.splitlines()[1:-1]), dh_params_fp='/etc/ibkr/dhparam.pem'
+    )
     text = repr(config)
     assert body not in text and 'BEGIN' not in text and pem.splitlines()[2][:20] not in text
     assert "'/etc/ibkr/dhparam.pem'" in text  # a real path is still shown
@@ -69,11 +76,19 @@ def test_repr_never_shows_pem_given_where_a_path_was_due(pem):
 
 def test_errors_about_malformed_keys_never_quote_them(pem):
     lines = pem.splitlines()
-    broken = [lines[0] + '\n' + '\n'.join(lines[1:5]) + '\n' + lines[-1],  # PEM cut short
-              ''.join(lines[1:-1])]  # base64 without the armour, in a *_fp argument
+    broken = [
+        lines[0] + '\n' + '\n'.join(lines[1:5]) + '\n' + lines[-1],  # PEM cut short
+        ''.join(lines[1:-1]),
+    ]  # base64 without the armour, in a *_fp argument
     for value in broken:
-        config = OAuth1aConfig(access_token='a' * 20, access_token_secret='s', consumer_key='TESTCONS',
-                               dh_prime='f' * 256, signature_key_fp=value, encryption_key=value)
+        config = OAuth1aConfig(
+            access_token='a' * 20,
+            access_token_secret='s',
+            consumer_key='TESTCONS',
+            dh_prime='f' * 256,
+            signature_key_fp=value,
+            encryption_key=value,
+        )
         with pytest.raises(OAuthError) as info:
             config.verify_config()
         assert lines[2][:16] not in str(info.value) and lines[1][:16] not in str(info.value)
@@ -82,10 +97,16 @@ def test_errors_about_malformed_keys_never_quote_them(pem):
 def test_cookie_values_are_redacted_in_exception_text(server):
     from scripted_server import Reply
 
-    server.script('GET', '/v1/api/portfolio/accounts', Reply(
-        status=502, content_type='text/plain',
-        body='proxy error; request had Cookie: JSESSIONID=sekrit-1; x-sess-uuid=0.sekrit-2\n'
-             'Set-Cookie: JSESSIONID=sekrit-3; Path=/'))
+    server.script(
+        'GET',
+        '/v1/api/portfolio/accounts',
+        Reply(
+            status=502,
+            content_type='text/plain',
+            body='proxy error; request had Cookie: JSESSIONID=sekrit-1; x-sess-uuid=0.sekrit-2\n'
+            'Set-Cookie: JSESSIONID=sekrit-3; Path=/',
+        ),
+    )
     with IbkrClient(url=server.url(), account_id='DU1', pacing=False, cacert=False, max_retries=0) as client:
         with pytest.raises(ExternalBrokerError) as info:
             client.portfolio_accounts()

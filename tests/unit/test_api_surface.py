@@ -15,8 +15,16 @@ import pytest
 from ibind import IbkrClient, var
 
 SEED = os.path.join(os.path.dirname(__file__), '..', 'data', 'ibind_reference_signatures.txt')
-MIXIN_COUNTS = {'AccountsMixin': 7, 'ContractMixin': 16, 'MarketdataMixin': 10, 'OrderMixin': 10,
-                'PortfolioMixin': 15, 'ScannerMixin': 4, 'SessionMixin': 7, 'WatchlistMixin': 4}
+MIXIN_COUNTS = {
+    'AccountsMixin': 7,
+    'ContractMixin': 16,
+    'MarketdataMixin': 10,
+    'OrderMixin': 10,
+    'PortfolioMixin': 15,
+    'ScannerMixin': 4,
+    'SessionMixin': 7,
+    'WatchlistMixin': 4,
+}
 
 
 def _split_top_level(text):
@@ -55,7 +63,7 @@ def parse_reference():
             depth += {'(': 1, ')': -1}.get(text[index], 0)
             index += 1
         params = []
-        for raw in _split_top_level(text[start:index - 1]):
+        for raw in _split_top_level(text[start : index - 1]):
             raw = raw.replace('\n', ' ')
             pname = raw.split(':')[0].split('=')[0].strip()
             has_default = '=' in raw
@@ -78,12 +86,14 @@ def test_method_exists_with_the_documented_signature(name):
     assert method is not None, f'IbkrClient.{name} is missing'
     documented, decorated = reference[name]
     actual = [p for p in inspect.signature(method).parameters.values() if p.name != 'self']
-    assert [p.name for p in actual[:len(documented)]] == [n for n, _ in documented], name
+    assert [p.name for p in actual[: len(documented)]] == [n for n, _ in documented], name
     for (doc_name, doc_default), param in zip(documented, actual):
         assert param.default == doc_default, f'{name}({doc_name}=...) default {param.default!r} != {doc_default!r}'
-    for extra in actual[len(documented):]:
+    for extra in actual[len(documented) :]:
         assert extra.default is not inspect.Parameter.empty or extra.kind in (
-            inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL), f'{name}: extra {extra.name} is required'
+            inspect.Parameter.VAR_KEYWORD,
+            inspect.Parameter.VAR_POSITIONAL,
+        ), f'{name}: extra {extra.name} is required'
     # the documented one-or-many arguments accept one or many; ibind may accept that in more places
     assert set(decorated) <= set(getattr(method, 'ensure_list_args', ())), f'{name}: ensure_list_arg {decorated}'
 
@@ -92,6 +102,7 @@ def test_mixins_have_the_documented_number_of_methods():
     by_mixin = {}
     for cls in IbkrClient.__mro__:
         if cls.__name__ in MIXIN_COUNTS:
-            by_mixin[cls.__name__] = [n for n, v in vars(cls).items()
-                                      if callable(v) and not n.startswith('_') and n in reference]
+            by_mixin[cls.__name__] = [
+                n for n, v in vars(cls).items() if callable(v) and not n.startswith('_') and n in reference
+            ]
     assert {k: len(v) for k, v in by_mixin.items()} == MIXIN_COUNTS

@@ -43,12 +43,29 @@ def test_every_field_of_the_docs_table_has_one_unique_name():
         assert re.fullmatch(r'[a-z][a-z0-9_]*', name), name
 
 
-@pytest.mark.parametrize('field_id, name', [
-    ('31', 'last_price'), ('84', 'bid'), ('86', 'ask'), ('55', 'symbol'), ('7295', 'open'), ('7296', 'close'),
-    ('70', 'high'), ('71', 'low'), ('87', 'volume'), ('7762', 'volume_long'), ('6008', 'conid'),
-    ('6509', 'market_data_availability'), ('7308', 'delta'), ('7741', 'prior_close'), ('7293', 'week_52_high'),
-    ('7219', 'contract_description_1'), ('7220', 'contract_description_2'), ('7724', 'price_ema_50'),
-])
+@pytest.mark.parametrize(
+    'field_id, name',
+    [
+        ('31', 'last_price'),
+        ('84', 'bid'),
+        ('86', 'ask'),
+        ('55', 'symbol'),
+        ('7295', 'open'),
+        ('7296', 'close'),
+        ('70', 'high'),
+        ('71', 'low'),
+        ('87', 'volume'),
+        ('7762', 'volume_long'),
+        ('6008', 'conid'),
+        ('6509', 'market_data_availability'),
+        ('7308', 'delta'),
+        ('7741', 'prior_close'),
+        ('7293', 'week_52_high'),
+        ('7219', 'contract_description_1'),
+        ('7220', 'contract_description_2'),
+        ('7724', 'price_ema_50'),
+    ],
+)
 def test_field_names(field_id, name):
     assert snapshot_by_id[field_id] == name
     assert snapshot_by_key[name] == field_id
@@ -97,14 +114,14 @@ def test_bar_must_be_a_string():
         validate_history_bar(5)
 
 
-@pytest.mark.parametrize('period', ['1min', '30min', '1h', '8h', '1d', '1000d', '1w', '792w', '1m', '182m',
-                                    '1y', '15y'])
+@pytest.mark.parametrize(
+    'period', ['1min', '30min', '1h', '8h', '1d', '1000d', '1w', '792w', '1m', '182m', '1y', '15y']
+)
 def test_documented_period_limits_are_accepted(period):
     assert validate_history_period(period) == period
 
 
-@pytest.mark.parametrize('period', ['31min', '9h', '1001d', '793w', '183m', '16y', '0d', '1D', '1 d', 'd', '1s',
-                                    '01d'])
+@pytest.mark.parametrize('period', ['31min', '9h', '1001d', '793w', '183m', '16y', '0d', '1D', '1 d', 'd', '1s', '01d'])
 def test_periods_outside_the_documented_syntax_are_refused(period):
     with pytest.raises(ValueError, match="'period'"):
         validate_history_period(period)
@@ -181,10 +198,19 @@ def _response(*bars):
 
 
 def test_clean_history_unifies_bars():
-    bars = clean_history(_response({'o': 173.4, 'c': 174.7, 'h': 175.1, 'l': 171.7, 'v': 472117.45,
-                                    't': 1692345600000}))
-    assert bars == [{'open': 173.4, 'high': 175.1, 'low': 171.7, 'close': 174.7, 'volume': 472117.45,
-                     'date': datetime.datetime(2023, 8, 18, 8, 0, tzinfo=UTC)}]
+    bars = clean_history(
+        _response({'o': 173.4, 'c': 174.7, 'h': 175.1, 'l': 171.7, 'v': 472117.45, 't': 1692345600000})
+    )
+    assert bars == [
+        {
+            'open': 173.4,
+            'high': 175.1,
+            'low': 171.7,
+            'close': 174.7,
+            'volume': 472117.45,
+            'date': datetime.datetime(2023, 8, 18, 8, 0, tzinfo=UTC),
+        }
+    ]
 
 
 def test_clean_history_sorts_by_date_and_tolerates_missing_volume():
@@ -199,29 +225,49 @@ def test_clean_history_of_no_bars_is_an_empty_list():
     assert clean_history(_response()) == []
 
 
-@pytest.mark.parametrize('data', [
-    None, [], 'text', {'symbol': 'AAPL'}, {'data': {}},
-    {'data': ['bar']},
-    {'data': [{'o': 1, 'c': 1, 'h': 1, 't': 1}]},                          # no low
-    {'data': [{'o': 'x', 'c': 1, 'h': 1, 'l': 1, 't': 1}]},
-    {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': '1692345600000'}]},     # t must be a number
-    {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': True}]},
-    {'data': [{'o': float('nan'), 'c': 1, 'h': 1, 'l': 1, 't': 1}]},
-    {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': 10 ** 20}]},
-])
+@pytest.mark.parametrize(
+    'data',
+    [
+        None,
+        [],
+        'text',
+        {'symbol': 'AAPL'},
+        {'data': {}},
+        {'data': ['bar']},
+        {'data': [{'o': 1, 'c': 1, 'h': 1, 't': 1}]},  # no low
+        {'data': [{'o': 'x', 'c': 1, 'h': 1, 'l': 1, 't': 1}]},
+        {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': '1692345600000'}]},  # t must be a number
+        {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': True}]},
+        {'data': [{'o': float('nan'), 'c': 1, 'h': 1, 'l': 1, 't': 1}]},
+        {'data': [{'o': 1, 'c': 1, 'h': 1, 'l': 1, 't': 10**20}]},
+    ],
+)
 def test_unexpected_shapes_are_bad_responses(data):
     with pytest.raises(BadResponseError):
         clean_history(data)
 
 
-@given(st.lists(st.fixed_dictionaries({
-    'o': st.floats(0.01, 1e6), 'c': st.floats(0.01, 1e6), 'h': st.floats(0.01, 1e6), 'l': st.floats(0.01, 1e6),
-    'v': st.floats(0, 1e9), 't': st.integers(0, 4_000_000_000_000)}), max_size=20))
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                'o': st.floats(0.01, 1e6),
+                'c': st.floats(0.01, 1e6),
+                'h': st.floats(0.01, 1e6),
+                'l': st.floats(0.01, 1e6),
+                'v': st.floats(0, 1e9),
+                't': st.integers(0, 4_000_000_000_000),
+            }
+        ),
+        max_size=20,
+    )
+)
 def test_cleanup_keeps_every_bar_and_value(bars):
     cleaned = clean_history({'data': bars})
     assert len(cleaned) == len(bars)
-    assert sorted((b['open'], b['close'], b['volume']) for b in cleaned) == \
-        sorted((b['o'], b['c'], b['v']) for b in bars)
+    assert sorted((b['open'], b['close'], b['volume']) for b in cleaned) == sorted(
+        (b['o'], b['c'], b['v']) for b in bars
+    )
     assert all(b['date'].tzinfo is UTC for b in cleaned)
     assert [b['date'] for b in cleaned] == sorted(b['date'] for b in cleaned)
 
@@ -233,8 +279,11 @@ class _Result:
 
 def test_collect_history_puts_broker_errors_in_place():
     failure = ExternalBrokerError('no data', status_code=500)
-    outcomes = {'AAPL': _Result(_response({'o': 1, 'c': 1, 'h': 1, 'l': 1, 'v': 1, 't': 0})),
-                'IBM': failure, 'BAD': _Result({'no': 'data'})}
+    outcomes = {
+        'AAPL': _Result(_response({'o': 1, 'c': 1, 'h': 1, 'l': 1, 'v': 1, 't': 0})),
+        'IBM': failure,
+        'BAD': _Result({'no': 'data'}),
+    }
     collected = collect_history(outcomes, raise_on_error=False)
     assert list(collected) == ['AAPL', 'IBM', 'BAD']
     assert collected['AAPL'][0]['close'] == 1.0

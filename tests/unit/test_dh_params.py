@@ -27,10 +27,13 @@ def test_the_file_make_test_credentials_writes_reads_back(tmp_path):
         assert read_dh_params(file.read()) == (RFC3526_PRIME_2048, 2)
 
 
-@pytest.mark.parametrize('text, message', [
-    ('no pem here', 'BEGIN DH PARAMETERS'),
-    (_dh_pem(RFC3526_PRIME_2048), 'prime and a generator'),
-])
+@pytest.mark.parametrize(
+    'text, message',
+    [
+        ('no pem here', 'BEGIN DH PARAMETERS'),
+        (_dh_pem(RFC3526_PRIME_2048), 'prime and a generator'),
+    ],
+)
 def test_missing_block_or_generator_is_a_value_error(text, message):
     with pytest.raises(ValueError, match=message):
         read_dh_params(text)

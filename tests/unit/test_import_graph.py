@@ -36,7 +36,8 @@ def module_files() -> Dict[str, str]:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == 'TYPE_CHECKING') or (
-        isinstance(test, ast.Attribute) and test.attr == 'TYPE_CHECKING')
+        isinstance(test, ast.Attribute) and test.attr == 'TYPE_CHECKING'
+    )
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool, modules: Set[str]) -> Set[str]:
@@ -48,7 +49,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool, modules: Set[str]) ->
         if not level:
             return name or ''
         base = package.split('.')
-        base = base[:len(base) - (level - 1)]
+        base = base[: len(base) - (level - 1)]
         return '.'.join(base + ([name] if name else []))
 
     def visit(node: ast.AST) -> None:
@@ -128,7 +129,8 @@ def find_cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
 def test_no_import_cycles_in_ibind():
     cycles = find_cycles(import_graph())
     assert not cycles, 'import cycles (modules that import each other, directly or around a loop):\n' + '\n'.join(
-        ' <-> '.join(cycle) for cycle in cycles)
+        ' <-> '.join(cycle) for cycle in cycles
+    )
 
 
 def test_the_cycle_check_sees_a_cycle():
@@ -137,23 +139,28 @@ def test_the_cycle_check_sees_a_cycle():
 
 
 def test_lazy_imports_count_and_type_checking_imports_do_not():
-    source = ('from typing import TYPE_CHECKING\n'
-              'if TYPE_CHECKING:\n    from ibind.x import Thing\n'
-              'def later():\n    from ibind.y import other\n')
+    source = (
+        'from typing import TYPE_CHECKING\n'
+        'if TYPE_CHECKING:\n    from ibind.x import Thing\n'
+        'def later():\n    from ibind.y import other\n'
+    )
     found = _imports(ast.parse(source), 'ibind.z', False, {'ibind.x', 'ibind.y', 'ibind.z'})
     assert found == {'ibind.y'}
 
 
 def test_every_module_imports_in_a_fresh_interpreter():
     names = sorted(name for name in module_files() if not name.endswith('__main__'))
-    code = ('import importlib, sys\n'
-            'failed = []\n'
-            f'for name in {names!r}:\n'
-            '    try:\n        importlib.import_module(name)\n'
-            '    except Exception as error:\n        failed.append(f"{name}: {type(error).__name__}: {error}")\n'
-            'print("\\n".join(failed)); sys.exit(1 if failed else 0)\n')
+    code = (
+        'import importlib, sys\n'
+        'failed = []\n'
+        f'for name in {names!r}:\n'
+        '    try:\n        importlib.import_module(name)\n'
+        '    except Exception as error:\n        failed.append(f"{name}: {type(error).__name__}: {error}")\n'
+        'print("\\n".join(failed)); sys.exit(1 if failed else 0)\n'
+    )
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(names) > 50

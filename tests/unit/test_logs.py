@@ -11,15 +11,18 @@ from ibind.support.logs import ibind_logs_initialize, project_logger, redact
 SECRETS = ['Zx9SECRETsig0000AAAA==', 'tok_0123456789abcdef', 'lstVALUE+/abc==', 'cookieSECRET123']
 
 
-@pytest.mark.parametrize('text', [
-    "headers={'Authorization': 'OAuth realm=\"limited_poa\", oauth_signature=\"Zx9SECRETsig0000AAAA==\"'}",
-    'Authorization: OAuth oauth_token="tok_0123456789abcdef", oauth_signature="Zx9SECRETsig0000AAAA=="',
-    "{'access_token_secret': 'tok_0123456789abcdef', 'live_session_token': 'lstVALUE+/abc=='}",
-    '{"live_session_token": "lstVALUE+/abc=="}',
-    'Cookie: api=cookieSECRET123; x=1',
-    "{'session': 'cookieSECRET123'}",
-    'url?oauth_token=tok_0123456789abcdef&x=1',
-])
+@pytest.mark.parametrize(
+    'text',
+    [
+        'headers={\'Authorization\': \'OAuth realm="limited_poa", oauth_signature="Zx9SECRETsig0000AAAA=="\'}',
+        'Authorization: OAuth oauth_token="tok_0123456789abcdef", oauth_signature="Zx9SECRETsig0000AAAA=="',
+        "{'access_token_secret': 'tok_0123456789abcdef', 'live_session_token': 'lstVALUE+/abc=='}",
+        '{"live_session_token": "lstVALUE+/abc=="}',
+        'Cookie: api=cookieSECRET123; x=1',
+        "{'session': 'cookieSECRET123'}",
+        'url?oauth_token=tok_0123456789abcdef&x=1',
+    ],
+)
 def test_redact_removes_secret_values(text):
     cleaned = redact(text)
     assert not any(secret in cleaned for secret in SECRETS), cleaned
@@ -29,8 +32,10 @@ def test_redact_removes_secret_values(text):
 def test_redact_removes_pem_blocks_and_keeps_harmless_text():
     pem = '-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkq\n-----END PRIVATE KEY-----'
     assert 'MIIEvAIBADANBgkq' not in redact(f'key={pem}')
-    assert redact('GET /v1/api/iserver/accounts params={"conids": "265598"}') == \
-        'GET /v1/api/iserver/accounts params={"conids": "265598"}'
+    assert (
+        redact('GET /v1/api/iserver/accounts params={"conids": "265598"}')
+        == 'GET /v1/api/iserver/accounts params={"conids": "265598"}'
+    )
 
 
 def test_every_ibind_logger_redacts_before_handlers_see_the_record(caplog):
@@ -58,10 +63,12 @@ def test_logs_initialize_replaces_its_own_handlers_only(tmp_path):
 
 def test_library_is_silent_by_default():
     """In a clean interpreter, using ibind adds no handler anywhere but its NullHandler, and prints nothing."""
-    code = ('import logging; from ibind import IbkrClient; from ibind.support.logs import project_logger; '
-            'IbkrClient(url="http://127.0.0.1:9/v1/api/", pacing=False).close(); '
-            'project_logger("ibind.x").warning("should not be printed"); '
-            'print(logging.getLogger().handlers, [type(h).__name__ for h in logging.getLogger("ibind").handlers])')
+    code = (
+        'import logging; from ibind import IbkrClient; from ibind.support.logs import project_logger; '
+        'IbkrClient(url="http://127.0.0.1:9/v1/api/", pacing=False).close(); '
+        'project_logger("ibind.x").warning("should not be printed"); '
+        'print(logging.getLogger().handlers, [type(h).__name__ for h in logging.getLogger("ibind").handlers])'
+    )
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[] ['NullHandler']", proc.stdout + proc.stderr
     assert 'should not be printed' not in proc.stderr

@@ -31,16 +31,28 @@ def docs_k_bytes(k):
     return bytes.fromhex(hex_k)
 
 
-@pytest.mark.parametrize('k', [
-    0xFF, 0x80, 0x7F, 0x0ABC, 0xABC, 0x8000, 1, 2 ** 2047 + 12345, 2 ** 2042 + 99, (2 ** 2048) - 1,
-])
+@pytest.mark.parametrize(
+    'k',
+    [
+        0xFF,
+        0x80,
+        0x7F,
+        0x0ABC,
+        0xABC,
+        0x8000,
+        1,
+        2**2047 + 12345,
+        2**2042 + 99,
+        (2**2048) - 1,
+    ],
+)
 def test_k_bytes_match_the_documented_rule(k):
     assert oauth1a.k_to_bytes(k) == docs_k_bytes(k)
 
 
 def test_k_bytes_sign_byte_and_odd_length_cases():
-    assert oauth1a.k_to_bytes(0x9AD7) == b'\x00\x9a\xd7'      # top bit set: sign byte
-    assert oauth1a.k_to_bytes(0x6F14E) == b'\x06\xf1\x4e'    # odd number of hex digits: padded, no sign byte
+    assert oauth1a.k_to_bytes(0x9AD7) == b'\x00\x9a\xd7'  # top bit set: sign byte
+    assert oauth1a.k_to_bytes(0x6F14E) == b'\x06\xf1\x4e'  # odd number of hex digits: padded, no sign byte
 
 
 def test_prepend_keeps_leading_zero_bytes(rsa_key):
@@ -58,15 +70,20 @@ def test_prepend_with_the_wrong_key_is_a_clear_error(rsa_key):
         oauth1a.calculate_prepend('not base64!!', rsa_key)
 
 
-@pytest.mark.parametrize('text, encoded', [
-    ('https://api.ibkr.com/v1/api/oauth/live_session_token',
-     'https%3A%2F%2Fapi.ibkr.com%2Fv1%2Fapi%2Foauth%2Flive_session_token'),
-    ('BRK B', 'BRK%20B'),
-    ('a/b', 'a%2Fb'),
-    ('a~b-c.d_e', 'a~b-c.d_e'),
-    ('+//+', '%2B%2F%2F%2B'),
-    ('k=v&x=y', 'k%3Dv%26x%3Dy'),
-])
+@pytest.mark.parametrize(
+    'text, encoded',
+    [
+        (
+            'https://api.ibkr.com/v1/api/oauth/live_session_token',
+            'https%3A%2F%2Fapi.ibkr.com%2Fv1%2Fapi%2Foauth%2Flive_session_token',
+        ),
+        ('BRK B', 'BRK%20B'),
+        ('a/b', 'a%2Fb'),
+        ('a~b-c.d_e', 'a~b-c.d_e'),
+        ('+//+', '%2B%2F%2F%2B'),
+        ('k=v&x=y', 'k%3Dv%26x%3Dy'),
+    ],
+)
 def test_percent_encoding(text, encoded):
     assert oauth1a.percent_encode(text) == encoded
 
@@ -74,19 +91,24 @@ def test_percent_encoding(text, encoded):
 def test_base_string_puts_prepend_raw_and_drops_the_query():
     params = {'oauth_token': 't', 'oauth_consumer_key': 'TESTCONS', 'diffie_hellman_challenge': 'ab'}
     text = oauth1a.base_string('post', 'https://api.ibkr.com/v1/api/x?a=1', params, prepend='07ff')
-    assert text == ('07ffPOST&https%3A%2F%2Fapi.ibkr.com%2Fv1%2Fapi%2Fx&'
-                    'diffie_hellman_challenge%3Dab%26oauth_consumer_key%3DTESTCONS%26oauth_token%3Dt')
+    assert text == (
+        '07ffPOST&https%3A%2F%2Fapi.ibkr.com%2Fv1%2Fapi%2Fx&'
+        'diffie_hellman_challenge%3Dab%26oauth_consumer_key%3DTESTCONS%26oauth_token%3Dt'
+    )
 
 
 def test_authorization_header_order_and_quoting():
     header = oauth1a.authorization_header(
-        {'oauth_token': 't', 'oauth_signature_method': 'HMAC-SHA256', 'oauth_nonce': 'n'}, 'c2ln%3D', 'test_realm')
-    assert header == ('OAuth realm="test_realm", oauth_nonce="n", oauth_signature="c2ln%3D", '
-                      'oauth_signature_method="HMAC-SHA256", oauth_token="t"')
+        {'oauth_token': 't', 'oauth_signature_method': 'HMAC-SHA256', 'oauth_nonce': 'n'}, 'c2ln%3D', 'test_realm'
+    )
+    assert header == (
+        'OAuth realm="test_realm", oauth_nonce="n", oauth_signature="c2ln%3D", '
+        'oauth_signature_method="HMAC-SHA256", oauth_token="t"'
+    )
 
 
 def test_live_session_token_agrees_with_the_server_side_computation():
-    prime, a, b = RFC3526_PRIME_2048, 0x1234567 ** 5, 0x7654321 ** 5
+    prime, a, b = RFC3526_PRIME_2048, 0x1234567**5, 0x7654321**5
     secret = bytes.fromhex('0755dab12d264c142bd8d008f5041cd0d8a7e2c7a4ebce313e1deb4ccde2200b')
     server_k = pow(pow(2, a, prime), b, prime)
     server_lst = base64.b64encode(hmac.new(docs_k_bytes(server_k), secret, hashlib.sha1).digest()).decode()
@@ -110,38 +132,54 @@ def test_timestamps_never_go_backwards_and_have_ten_digits():
 
 
 def test_signer_uses_fresh_nonces_and_refuses_without_a_token(rsa_key):
-    material = oauth1a.OAuthMaterial('TESTCONS', 'token', 'secret', rsa_key, rsa_key, RFC3526_PRIME_2048, 2,
-                                     'test_realm')
+    material = oauth1a.OAuthMaterial(
+        'TESTCONS', 'token', 'secret', rsa_key, rsa_key, RFC3526_PRIME_2048, 2, 'test_realm'
+    )
     signer = oauth1a.OAuthSigner(material)
     with pytest.raises(OAuthError):
         signer.headers('GET', 'https://x/v1/api/tickle')
-    signer.set_token(base64.b64encode(b'k' * 20).decode(), expires_ms=10 ** 13)
+    signer.set_token(base64.b64encode(b'k' * 20).decode(), expires_ms=10**13)
     first, second = (signer.headers('GET', 'https://x/v1/api/tickle')['Authorization'] for _ in range(2))
     nonce = lambda header: header.split('oauth_nonce="')[1].split('"')[0]  # noqa: E731
     assert nonce(first) != nonce(second)
     assert not signer.needs_refresh(now=0)
-    assert signer.needs_refresh(now=10 ** 10)
+    assert signer.needs_refresh(now=10**10)
 
 
 # --------------------------------------------------------------------------- configuration
 
+
 def test_missing_configuration_is_reported_in_one_error():
-    config = OAuth1aConfig(access_token=None, access_token_secret=None, consumer_key=None, dh_prime=None,
-                           encryption_key_fp=None, signature_key_fp=None, encryption_key=None, signature_key=None,
-                           dh_params_fp=None)
+    config = OAuth1aConfig(
+        access_token=None,
+        access_token_secret=None,
+        consumer_key=None,
+        dh_prime=None,
+        encryption_key_fp=None,
+        signature_key_fp=None,
+        encryption_key=None,
+        signature_key=None,
+        dh_params_fp=None,
+    )
     with pytest.raises(OAuthError) as info:
         config.verify_config()
     text = str(info.value)
-    for piece in ('access_token', 'access_token_secret', 'consumer_key', 'encryption key', 'signature key',
-                  'DH prime'):
+    for piece in ('access_token', 'access_token_secret', 'consumer_key', 'encryption key', 'signature key', 'DH prime'):
         assert piece in text
 
 
 def test_unreadable_key_file_is_named(tmp_path):
-    config = OAuth1aConfig(access_token='t', access_token_secret='s', consumer_key='c', dh_prime='ff' * 64,
-                           encryption_key_fp=str(tmp_path / 'missing.pem'), signature_key_fp=None,
-                           signature_key='-----BEGIN RSA PRIVATE KEY-----\ngarbage\n-----END RSA PRIVATE KEY-----',
-                           encryption_key=None, dh_params_fp=None)
+    config = OAuth1aConfig(
+        access_token='t',
+        access_token_secret='s',
+        consumer_key='c',
+        dh_prime='ff' * 64,
+        encryption_key_fp=str(tmp_path / 'missing.pem'),
+        signature_key_fp=None,
+        signature_key='-----BEGIN RSA PRIVATE KEY-----\ngarbage\n-----END RSA PRIVATE KEY-----',
+        encryption_key=None,
+        dh_params_fp=None,
+    )
     with pytest.raises(OAuthError) as info:
         config.verify_config()
     assert 'missing.pem' in str(info.value) and 'signature key: not a readable RSA private key' in str(info.value)
@@ -151,17 +189,30 @@ def test_keys_as_pem_text_and_prime_from_dhparam_file(tmp_path, rsa_key):
     pem_text = rsa_key.export_key().decode()
     dh_file = tmp_path / 'dhparam.pem'
     dh_file.write_text(PEM.encode(DerSequence([RFC3526_PRIME_2048, 2]).encode(), 'DH PARAMETERS'))
-    config = OAuth1aConfig(access_token='tok', access_token_secret='c2VjcmV0', consumer_key='TESTCONS',
-                           encryption_key=pem_text, signature_key_fp=pem_text, dh_params_fp=str(dh_file),
-                           dh_prime=None, encryption_key_fp=None, signature_key=None)
+    config = OAuth1aConfig(
+        access_token='tok',
+        access_token_secret='c2VjcmV0',
+        consumer_key='TESTCONS',
+        encryption_key=pem_text,
+        signature_key_fp=pem_text,
+        dh_params_fp=str(dh_file),
+        dh_prime=None,
+        encryption_key_fp=None,
+        signature_key=None,
+    )
     material = config.material()
     assert material.dh_prime == RFC3526_PRIME_2048 and material.dh_generator == 2
 
 
 def test_repr_never_shows_secrets(rsa_key):
     pem_text = rsa_key.export_key().decode()
-    config = OAuth1aConfig(access_token='tok1234567', access_token_secret='SECRETVALUE==', consumer_key='TESTCONS',
-                           encryption_key=pem_text, signature_key=pem_text)
+    config = OAuth1aConfig(
+        access_token='tok1234567',
+        access_token_secret='SECRETVALUE==',
+        consumer_key='TESTCONS',
+        encryption_key=pem_text,
+        signature_key=pem_text,
+    )
     text = repr(config)
     assert 'SECRETVALUE' not in text and 'BEGIN' not in text and 'tok1234567' not in text
     assert 'TESTCONS' in text

@@ -39,6 +39,7 @@ def grant_times(pacer, clock, method, path, count):
 
 # --------------------------------------------------------------------------- bucket maths
 
+
 def test_token_bucket_refills_at_its_rate_and_caps_at_burst():
     bucket = TokenBucket(10, 1.0, burst=1, now=0.0)
     assert bucket.wait_time(0.0) == 0
@@ -66,19 +67,23 @@ def test_token_bucket_refuses_nonsense():
 
 # --------------------------------------------------------------------------- matching
 
-@pytest.mark.parametrize('method, path, expected', [
-    ('GET', 'iserver/marketdata/snapshot', ['GET /iserver/marketdata/snapshot']),
-    ('GET', '/v1/api/iserver/marketdata/snapshot?conids=1', ['GET /iserver/marketdata/snapshot']),
-    ('GET', 'iserver/account/orders', ['GET /iserver/account/orders']),
-    ('POST', 'fyi/settings/M8', ['POST /fyi/settings/{typecode}']),
-    ('GET', 'fyi/settings/M8', []),
-    ('PUT', 'fyi/disclaimer/SM', ['GET/PUT /fyi/disclaimer/{typecode}']),
-    ('POST', 'tickle', ['GET/POST /tickle']),
-    ('GET', 'portfolio/DU1234567/positions/0', []),
-    ('GET', 'portfolio/accounts', ['GET /portfolio/accounts']),
-    ('GET', 'iserver/marketdata/history', ['GET /iserver/marketdata/history']),
-    ('POST', 'iserver/account/DU1/orders', []),
-])
+
+@pytest.mark.parametrize(
+    'method, path, expected',
+    [
+        ('GET', 'iserver/marketdata/snapshot', ['GET /iserver/marketdata/snapshot']),
+        ('GET', '/v1/api/iserver/marketdata/snapshot?conids=1', ['GET /iserver/marketdata/snapshot']),
+        ('GET', 'iserver/account/orders', ['GET /iserver/account/orders']),
+        ('POST', 'fyi/settings/M8', ['POST /fyi/settings/{typecode}']),
+        ('GET', 'fyi/settings/M8', []),
+        ('PUT', 'fyi/disclaimer/SM', ['GET/PUT /fyi/disclaimer/{typecode}']),
+        ('POST', 'tickle', ['GET/POST /tickle']),
+        ('GET', 'portfolio/DU1234567/positions/0', []),
+        ('GET', 'portfolio/accounts', ['GET /portfolio/accounts']),
+        ('GET', 'iserver/marketdata/history', ['GET /iserver/marketdata/history']),
+        ('POST', 'iserver/account/DU1/orders', []),
+    ],
+)
 def test_limits_match_paths_with_ids(method, path, expected):
     pacer, _ = make_pacer()
     assert [limit.name for limit in pacer.limits_for(method, path)] == expected
@@ -86,14 +91,26 @@ def test_limits_match_paths_with_ids(method, path, expected):
 
 def test_table_covers_the_documented_limits():
     names = {limit.template for limit in IBKR_LIMITS}
-    for template in ('/iserver/marketdata/snapshot', '/iserver/scanner/params', '/iserver/scanner/run',
-                     '/iserver/account/orders', '/iserver/account/trades', '/iserver/account/pnl/partitioned',
-                     '/portfolio/accounts', '/portfolio/subaccounts', '/pa/performance', '/pa/transactions',
-                     '/tickle', '/sso/validate', '/iserver/marketdata/history'):
+    for template in (
+        '/iserver/marketdata/snapshot',
+        '/iserver/scanner/params',
+        '/iserver/scanner/run',
+        '/iserver/account/orders',
+        '/iserver/account/trades',
+        '/iserver/account/pnl/partitioned',
+        '/portfolio/accounts',
+        '/portfolio/subaccounts',
+        '/pa/performance',
+        '/pa/transactions',
+        '/tickle',
+        '/sso/validate',
+        '/iserver/marketdata/history',
+    ):
         assert template in names
 
 
 # --------------------------------------------------------------------------- waiting
+
 
 def test_global_rate_spaces_requests_evenly():
     pacer, clock = make_pacer(global_rate=10)

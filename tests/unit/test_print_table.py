@@ -20,7 +20,10 @@ def test_rows_become_aligned_columns_in_first_seen_order():
 
 def test_one_dict_columns_and_long_values():
     assert _printed({'a': 'x' * 50, 'b': None}, columns=['b', 'a'], max_width=8) == [
-        'b  a', '-  --------', '   xxxxx...']
+        'b  a',
+        '-  --------',
+        '   xxxxx...',
+    ]
 
 
 @pytest.mark.parametrize('bad', ['text', 5, [1, 2]])

@@ -5,9 +5,24 @@ import sys
 
 import ibind
 
-PUBLIC = ['IbkrClient', 'Result', 'StockQuery', 'OrderRequest', 'make_order_request', 'QuestionType', 'Answers',
-          'ExternalBrokerError', 'OAuth1aConfig', 'Tickler', 'snapshot_keys_to_ids', 'execute_in_parallel',
-          'ibind_logs_initialize', 'RateLimitError', 'OutcomeUnknownError', 'NotAuthenticatedError']
+PUBLIC = [
+    'IbkrClient',
+    'Result',
+    'StockQuery',
+    'OrderRequest',
+    'make_order_request',
+    'QuestionType',
+    'Answers',
+    'ExternalBrokerError',
+    'OAuth1aConfig',
+    'Tickler',
+    'snapshot_keys_to_ids',
+    'execute_in_parallel',
+    'ibind_logs_initialize',
+    'RateLimitError',
+    'OutcomeUnknownError',
+    'NotAuthenticatedError',
+]
 
 
 def test_every_public_name_resolves():
@@ -23,8 +38,10 @@ def test_same_objects_as_in_ibkr_utils():
 
 
 def test_import_ibind_loads_nothing_heavy():
-    code = ('import sys, ibind; from ibind import IbkrClient; '
-            'print(sorted(m for m in sys.modules if m.split(".")[0] in '
-            '("Crypto", "pandas", "numpy", "cryptography", "jsonschema") or m.startswith("ibind.sim")))')
+    code = (
+        'import sys, ibind; from ibind import IbkrClient; '
+        'print(sorted(m for m in sys.modules if m.split(".")[0] in '
+        '("Crypto", "pandas", "numpy", "cryptography", "jsonschema") or m.startswith("ibind.sim")))'
+    )
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr

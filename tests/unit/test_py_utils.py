@@ -30,8 +30,7 @@ def test_ensure_list_arg_checks_names_at_decoration():
 
 
 def test_filter_none_recurses():
-    assert filter_none({'a': None, 'b': {'c': None, 'd': 1}, 'e': [None, {'f': None}]}) == {'b': {'d': 1},
-                                                                                            'e': [{}]}
+    assert filter_none({'a': None, 'b': {'c': None, 'd': 1}, 'e': [None, {'f': None}]}) == {'b': {'d': 1}, 'e': [{}]}
 
 
 def test_execute_in_parallel_keys_results_like_the_input():
@@ -57,8 +56,10 @@ def test_execute_in_parallel_returns_or_raises_exceptions():
 
 def test_execute_in_parallel_really_runs_concurrently():
     barrier = threading.Barrier(4, timeout=5)
-    assert execute_in_parallel(lambda: barrier.wait() is not None, [{}] * 4, max_workers=4, max_per_second=None) \
+    assert (
+        execute_in_parallel(lambda: barrier.wait() is not None, [{}] * 4, max_workers=4, max_per_second=None)
         == [True] * 4
+    )
 
 
 def test_execute_in_parallel_validates_its_arguments():

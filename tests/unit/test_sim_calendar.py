@@ -29,20 +29,49 @@ def epoch(*args):
 
 
 # NYSE's published holiday calendars for 2025 and 2026 (one-off closures such as 2025-01-09 are not rules)
-@pytest.mark.parametrize('year, expected', [
-    (2025, ['2025-01-01', '2025-01-20', '2025-02-17', '2025-04-18', '2025-05-26', '2025-06-19', '2025-07-04',
-            '2025-09-01', '2025-11-27', '2025-12-25']),
-    (2026, ['2026-01-01', '2026-01-19', '2026-02-16', '2026-04-03', '2026-05-25', '2026-06-19', '2026-07-03',
-            '2026-09-07', '2026-11-26', '2026-12-25']),
-])
+@pytest.mark.parametrize(
+    'year, expected',
+    [
+        (
+            2025,
+            [
+                '2025-01-01',
+                '2025-01-20',
+                '2025-02-17',
+                '2025-04-18',
+                '2025-05-26',
+                '2025-06-19',
+                '2025-07-04',
+                '2025-09-01',
+                '2025-11-27',
+                '2025-12-25',
+            ],
+        ),
+        (
+            2026,
+            [
+                '2026-01-01',
+                '2026-01-19',
+                '2026-02-16',
+                '2026-04-03',
+                '2026-05-25',
+                '2026-06-19',
+                '2026-07-03',
+                '2026-09-07',
+                '2026-11-26',
+                '2026-12-25',
+            ],
+        ),
+    ],
+)
 def test_nyse_holidays_follow_the_published_calendar(year, expected):
     assert sorted(day.isoformat() for day in nyse_holidays(year)) == expected
 
 
 def test_a_saturday_new_year_is_not_made_up_and_sunday_holidays_move_to_monday():
     assert D(2021, 12, 31) not in nyse_holidays(2021) and D(2022, 1, 1) not in nyse_holidays(2022)
-    assert D(2022, 12, 26) in nyse_holidays(2022)       # Christmas on a Sunday
-    assert D(2021, 6, 18) not in nyse_holidays(2021)    # Juneteenth only from 2022
+    assert D(2022, 12, 26) in nyse_holidays(2022)  # Christmas on a Sunday
+    assert D(2021, 6, 18) not in nyse_holidays(2021)  # Juneteenth only from 2022
 
 
 def test_early_closes():
@@ -70,10 +99,10 @@ def test_stock_phases_through_a_day_and_a_weekend():
     assert calendar.phase(STOCK, eastern_epoch(monday, 9, 30)) == 'regular'
     assert calendar.phase(STOCK, eastern_epoch(monday, 16)) == 'post'
     assert calendar.phase(STOCK, eastern_epoch(monday, 20)) == 'closed'
-    assert calendar.phase(STOCK, eastern_epoch(D(2025, 1, 11), 12)) == 'closed'   # Saturday
-    assert calendar.phase(STOCK, eastern_epoch(D(2025, 1, 20), 12)) == 'closed'   # MLK day
+    assert calendar.phase(STOCK, eastern_epoch(D(2025, 1, 11), 12)) == 'closed'  # Saturday
+    assert calendar.phase(STOCK, eastern_epoch(D(2025, 1, 20), 12)) == 'closed'  # MLK day
     assert calendar.phase(STOCK, eastern_epoch(D(2025, 11, 28), 13, 30)) == 'post'  # early close
-    assert calendar.phase(OPTION, eastern_epoch(monday, 8)) == 'closed'           # options: no extended hours
+    assert calendar.phase(OPTION, eastern_epoch(monday, 8)) == 'closed'  # options: no extended hours
     assert calendar.is_open(STOCK, eastern_epoch(monday, 8), outside_rth=True)
     assert not calendar.is_open(STOCK, eastern_epoch(monday, 8))
     assert calendar.next_open(STOCK, eastern_epoch(D(2025, 1, 11), 12)) == eastern_epoch(monday, 9, 30)
@@ -85,7 +114,7 @@ def test_futures_and_forex_sessions():
     sunday, monday, friday = D(2025, 1, 12), D(2025, 1, 13), D(2025, 1, 17)
     assert calendar.phase(FUTURE, eastern_epoch(sunday, 17, 59)) == 'closed'
     assert calendar.phase(FUTURE, eastern_epoch(sunday, 18)) == 'regular'
-    assert calendar.phase(FUTURE, eastern_epoch(monday, 17, 30)) == 'closed'    # the daily break
+    assert calendar.phase(FUTURE, eastern_epoch(monday, 17, 30)) == 'closed'  # the daily break
     assert calendar.phase(FUTURE, eastern_epoch(friday, 17, 1)) == 'closed'
     assert calendar.phase(FOREX, eastern_epoch(sunday, 17, 15)) == 'regular'
     assert calendar.phase(FOREX, eastern_epoch(monday, 17, 10)) == 'closed'

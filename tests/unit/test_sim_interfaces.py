@@ -13,8 +13,13 @@ from ibind.sim.gateway import Gateway
 def _members(protocol: type) -> typing.Dict[str, typing.Any]:
     """{name: function or None (a data member)} that ``protocol`` declares."""
     members = dict.fromkeys(typing.get_type_hints(protocol))
-    members.update({name: value for name, value in vars(protocol).items()
-                    if inspect.isfunction(value) and not name.startswith('_')})
+    members.update(
+        {
+            name: value
+            for name, value in vars(protocol).items()
+            if inspect.isfunction(value) and not name.startswith('_')
+        }
+    )
     return members
 
 
@@ -50,9 +55,14 @@ def test_each_state_keeps_the_interfaces_it_provides(gateway, category: Category
 
 
 def test_every_interface_is_provided_by_some_category():
-    declared = {value for value in vars(interfaces).values()
-                if isinstance(value, type) and issubclass(value, typing.Protocol) and value is not typing.Protocol
-                and value.__module__ == interfaces.__name__}
+    declared = {
+        value
+        for value in vars(interfaces).values()
+        if isinstance(value, type)
+        and issubclass(value, typing.Protocol)
+        and value is not typing.Protocol
+        and value.__module__ == interfaces.__name__
+    }
     provided = {protocol for category in CATEGORIES for protocol in category.provides}
     assert declared and declared == provided
 
@@ -68,14 +78,15 @@ def test_a_renamed_method_or_changed_signature_is_caught():
         def searched(self, conid, session):
             return True
 
-    assert _mismatches(Renamed(), interfaces.MarketDataFeeds) == [
-        "Renamed has no 'has_market_data' (MarketDataFeeds)"]
+    assert _mismatches(Renamed(), interfaces.MarketDataFeeds) == ["Renamed has no 'has_market_data' (MarketDataFeeds)"]
     assert _mismatches(Renamed(), interfaces.ContractSearches) == [
-        "Renamed.searched('conid', 'session') != ContractSearches.searched('conid',)"]
+        "Renamed.searched('conid', 'session') != ContractSearches.searched('conid',)"
+    ]
     assert _mismatches(Renamed(), interfaces.BrokerageSession) == []
     assert _mismatches(object(), interfaces.BrokerageSession) == [
         "object has no 'brokerage_opened_at' (BrokerageSession)",
-        "object has no 'brokerage_generation' (BrokerageSession)"]
+        "object has no 'brokerage_generation' (BrokerageSession)",
+    ]
 
 
 def test_category_states_are_reachable_as_gateway_attributes(gateway):

@@ -11,25 +11,53 @@ from ibind.client.stock_query import filter_instruments, filter_stocks, single_c
 # the shape of IBKR's documented /trsrv/stocks example
 STOCKS = {
     'AAPL': [
-        {'name': 'APPLE INC', 'chineseName': '苹果公司', 'assetClass': 'STK', 'contracts': [
-            {'conid': 265598, 'exchange': 'NASDAQ', 'isUS': True},
-            {'conid': 38708077, 'exchange': 'MEXI', 'isUS': False},
-            {'conid': 273982664, 'exchange': 'EBS', 'isUS': False}]},
-        {'name': 'LS 1X AAPL', 'chineseName': None, 'assetClass': 'STK', 'contracts': [
-            {'conid': 493546048, 'exchange': 'LSEETF', 'isUS': False}]},
-        {'name': 'APPLE INC-CDR', 'chineseName': '苹果公司', 'assetClass': 'STK', 'contracts': [
-            {'conid': 532640894, 'exchange': 'AEQLIT', 'isUS': False}]},
+        {
+            'name': 'APPLE INC',
+            'chineseName': '苹果公司',
+            'assetClass': 'STK',
+            'contracts': [
+                {'conid': 265598, 'exchange': 'NASDAQ', 'isUS': True},
+                {'conid': 38708077, 'exchange': 'MEXI', 'isUS': False},
+                {'conid': 273982664, 'exchange': 'EBS', 'isUS': False},
+            ],
+        },
+        {
+            'name': 'LS 1X AAPL',
+            'chineseName': None,
+            'assetClass': 'STK',
+            'contracts': [{'conid': 493546048, 'exchange': 'LSEETF', 'isUS': False}],
+        },
+        {
+            'name': 'APPLE INC-CDR',
+            'chineseName': '苹果公司',
+            'assetClass': 'STK',
+            'contracts': [{'conid': 532640894, 'exchange': 'AEQLIT', 'isUS': False}],
+        },
     ],
     'GOOG': [
-        {'name': 'ALPHABET INC-CL C', 'chineseName': None, 'assetClass': 'STK', 'contracts': [
-            {'conid': 208813720, 'exchange': 'NASDAQ', 'isUS': True}]},
-        {'name': 'ALPHABET INC - CDR', 'chineseName': None, 'assetClass': 'STK', 'contracts': [
-            {'conid': 558385416, 'exchange': 'AEQLIT', 'isUS': False}]},
+        {
+            'name': 'ALPHABET INC-CL C',
+            'chineseName': None,
+            'assetClass': 'STK',
+            'contracts': [{'conid': 208813720, 'exchange': 'NASDAQ', 'isUS': True}],
+        },
+        {
+            'name': 'ALPHABET INC - CDR',
+            'chineseName': None,
+            'assetClass': 'STK',
+            'contracts': [{'conid': 558385416, 'exchange': 'AEQLIT', 'isUS': False}],
+        },
     ],
     'DUAL': [
-        {'name': 'DUAL LISTED CO', 'chineseName': None, 'assetClass': 'STK', 'contracts': [
-            {'conid': 1, 'exchange': 'NYSE', 'isUS': True},
-            {'conid': 2, 'exchange': 'ARCA', 'isUS': True}]},
+        {
+            'name': 'DUAL LISTED CO',
+            'chineseName': None,
+            'assetClass': 'STK',
+            'contracts': [
+                {'conid': 1, 'exchange': 'NYSE', 'isUS': True},
+                {'conid': 2, 'exchange': 'ARCA', 'isUS': True},
+            ],
+        },
     ],
 }
 
@@ -44,22 +72,30 @@ def conids(instruments):
 
 # --------------------------------------------------------------------------- StockQuery itself
 
+
 def test_stock_query_defaults_and_stripping():
     query = StockQuery(' AAPL ')
     assert (query.symbol, query.name_match, query.instrument_conditions, query.contract_conditions) == (
-        'AAPL', None, None, None)
+        'AAPL',
+        None,
+        None,
+        None,
+    )
     assert StockQueries.__origin__ is list and StockQueries.__args__ == (StockQuery,)
 
 
-@pytest.mark.parametrize('kwargs, error, fragment', [
-    ({'symbol': ''}, ValueError, 'symbol'),
-    ({'symbol': '   '}, ValueError, 'symbol'),
-    ({'symbol': 'AAPL,IBM'}, ValueError, 'one ticker'),
-    ({'symbol': 265598}, TypeError, 'symbol'),
-    ({'symbol': 'AAPL', 'name_match': 5}, TypeError, 'name_match'),
-    ({'symbol': 'AAPL', 'instrument_conditions': ['STK']}, TypeError, 'instrument_conditions'),
-    ({'symbol': 'AAPL', 'contract_conditions': 'NASDAQ'}, TypeError, 'contract_conditions'),
-])
+@pytest.mark.parametrize(
+    'kwargs, error, fragment',
+    [
+        ({'symbol': ''}, ValueError, 'symbol'),
+        ({'symbol': '   '}, ValueError, 'symbol'),
+        ({'symbol': 'AAPL,IBM'}, ValueError, 'one ticker'),
+        ({'symbol': 265598}, TypeError, 'symbol'),
+        ({'symbol': 'AAPL', 'name_match': 5}, TypeError, 'name_match'),
+        ({'symbol': 'AAPL', 'instrument_conditions': ['STK']}, TypeError, 'instrument_conditions'),
+        ({'symbol': 'AAPL', 'contract_conditions': 'NASDAQ'}, TypeError, 'contract_conditions'),
+    ],
+)
 def test_stock_query_rejects_bad_fields(kwargs, error, fragment):
     with pytest.raises(error, match=fragment):
         StockQuery(**kwargs)
@@ -67,12 +103,15 @@ def test_stock_query_rejects_bad_fields(kwargs, error, fragment):
 
 def test_to_stock_queries_accepts_symbols_and_queries_only():
     assert to_stock_queries(['AAPL', StockQuery('IBM', name_match='x')]) == [
-        StockQuery('AAPL'), StockQuery('IBM', name_match='x')]
+        StockQuery('AAPL'),
+        StockQuery('IBM', name_match='x'),
+    ]
     with pytest.raises(TypeError, match="'queries'"):
         to_stock_queries(['AAPL', 265598])
 
 
 # --------------------------------------------------------------------------- filtering
+
 
 def test_default_filtering_keeps_only_us_contracts():
     kept = filter_instruments(STOCKS['AAPL'], StockQuery('AAPL'), default_filtering=True)
@@ -114,8 +153,11 @@ def test_filtering_does_not_modify_the_answer():
 
 
 def test_filter_stocks_keys_by_symbol_and_adds_up_several_queries_for_one_symbol():
-    result = filter_stocks(STOCKS, [StockQuery('GOOG', name_match='CDR'), StockQuery('GOOG', name_match='CL C'),
-                                    StockQuery('NOPE')], default_filtering=False)
+    result = filter_stocks(
+        STOCKS,
+        [StockQuery('GOOG', name_match='CDR'), StockQuery('GOOG', name_match='CL C'), StockQuery('NOPE')],
+        default_filtering=False,
+    )
     assert list(result) == ['GOOG', 'NOPE']
     assert names(result['GOOG']) == ['ALPHABET INC - CDR', 'ALPHABET INC-CL C']
     assert result['NOPE'] == []
@@ -129,6 +171,7 @@ def test_a_malformed_answer_is_a_bad_response():
 
 
 # --------------------------------------------------------------------------- exactly one conid
+
 
 def test_single_conid():
     assert single_conid(STOCKS, StockQuery('AAPL'), True) == 265598
@@ -166,18 +209,26 @@ def test_a_contract_without_conid_is_a_bad_response():
 
 # --------------------------------------------------------------------------- properties
 
-contract = st.fixed_dictionaries({'conid': st.integers(1, 10**9), 'exchange': st.sampled_from(['NYSE', 'MEXI', 'EBS']),
-                                  'isUS': st.booleans()})
-instrument = st.fixed_dictionaries({'name': st.sampled_from(['ACME CORP', 'ACME CORP-CDR', 'LS 1X ACME']),
-                                    'assetClass': st.sampled_from(['STK', 'ETF']),
-                                    'contracts': st.lists(contract, max_size=4)})
+contract = st.fixed_dictionaries(
+    {'conid': st.integers(1, 10**9), 'exchange': st.sampled_from(['NYSE', 'MEXI', 'EBS']), 'isUS': st.booleans()}
+)
+instrument = st.fixed_dictionaries(
+    {
+        'name': st.sampled_from(['ACME CORP', 'ACME CORP-CDR', 'LS 1X ACME']),
+        'assetClass': st.sampled_from(['STK', 'ETF']),
+        'contracts': st.lists(contract, max_size=4),
+    }
+)
 
 
-@given(instruments=st.lists(instrument, max_size=5), exchange=st.sampled_from([None, 'NYSE', 'MEXI']),
-       name_match=st.sampled_from([None, 'cdr', 'acme']), default_filtering=st.booleans())
+@given(
+    instruments=st.lists(instrument, max_size=5),
+    exchange=st.sampled_from([None, 'NYSE', 'MEXI']),
+    name_match=st.sampled_from([None, 'cdr', 'acme']),
+    default_filtering=st.booleans(),
+)
 def test_every_kept_contract_meets_every_condition(instruments, exchange, name_match, default_filtering):
-    query = StockQuery('ACME', name_match=name_match,
-                       contract_conditions={'exchange': exchange} if exchange else None)
+    query = StockQuery('ACME', name_match=name_match, contract_conditions={'exchange': exchange} if exchange else None)
     kept = filter_instruments(instruments, query, default_filtering)
     assert len(kept) <= len(instruments)
     for item in kept:

@@ -18,9 +18,10 @@ def test_defaults_when_nothing_is_set():
     assert settings['IBIND_OAUTH1A_REALM'] == 'limited_poa'
 
 
-@pytest.mark.parametrize('raw, expected', [('False', False), ('false', False), ('0', False), ('',
-                                                                                             False),
-                                           ('/tmp/ca.pem', '/tmp/ca.pem'), ('True', True)])
+@pytest.mark.parametrize(
+    'raw, expected',
+    [('False', False), ('false', False), ('0', False), ('', False), ('/tmp/ca.pem', '/tmp/ca.pem'), ('True', True)],
+)
 def test_cacert_strings(raw, expected):
     assert var.parse({'IBIND_CACERT': raw})['IBIND_CACERT'] == expected
 
@@ -29,13 +30,16 @@ def test_seconds_accept_floats():
     assert var.parse({'IBIND_TICKLER_INTERVAL': '0.25'})['IBIND_TICKLER_INTERVAL'] == 0.25
 
 
-@pytest.mark.parametrize('name, value', [
-    ('IBIND_TICKLER_INTERVAL', 'abc'),
-    ('IBIND_TIMEOUT', '-1'),
-    ('IBIND_MAX_RETRIES', '2.5'),
-    ('IBIND_USE_OAUTH', 'maybe'),
-    ('IBIND_LOG_LEVEL', 'LOUD'),
-])
+@pytest.mark.parametrize(
+    'name, value',
+    [
+        ('IBIND_TICKLER_INTERVAL', 'abc'),
+        ('IBIND_TIMEOUT', '-1'),
+        ('IBIND_MAX_RETRIES', '2.5'),
+        ('IBIND_USE_OAUTH', 'maybe'),
+        ('IBIND_LOG_LEVEL', 'LOUD'),
+    ],
+)
 def test_malformed_values_name_the_variable(name, value):
     with pytest.raises(ValueError) as info:
         var.parse({name: value})

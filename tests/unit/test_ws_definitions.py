@@ -21,13 +21,19 @@ from ibind.client.ibkr_ws_definitions import (
 from ibind.sim.streaming.session import parse_command
 
 
-@pytest.mark.parametrize('channel, message', [
-    ('md+265598', 'smd+265598+{"fields":["31"]}'),
-    ('smd+265598', 'smd+265598+{"fields":["31"]}'),
-    ('or', 'sor+{}'), ('pl', 'spl+{}'), ('tr', 'str+{}'),
-    ('ld+DU1234567', 'sld+DU1234567+{}'), ('sd+DU1234567', 'ssd+DU1234567+{}'),
-    ('bd+DU1234567+265598', 'sbd+DU1234567+265598'),
-])
+@pytest.mark.parametrize(
+    'channel, message',
+    [
+        ('md+265598', 'smd+265598+{"fields":["31"]}'),
+        ('smd+265598', 'smd+265598+{"fields":["31"]}'),
+        ('or', 'sor+{}'),
+        ('pl', 'spl+{}'),
+        ('tr', 'str+{}'),
+        ('ld+DU1234567', 'sld+DU1234567+{}'),
+        ('sd+DU1234567', 'ssd+DU1234567+{}'),
+        ('bd+DU1234567+265598', 'sbd+DU1234567+265598'),
+    ],
+)
 def test_subscribe_messages_follow_the_documented_format(channel, message):
     data = {'fields': ['31']} if 'md' in channel else None
     assert subscribe_message(channel, data) == message
@@ -35,10 +41,18 @@ def test_subscribe_messages_follow_the_documented_format(channel, message):
     assert topic == 's' + normalise_channel(channel).split('+')[0]
 
 
-@pytest.mark.parametrize('channel, message', [
-    ('md+265598', 'umd+265598+{}'), ('or', 'uor+{}'), ('pl', 'upl+{}'), ('tr', 'utr+{}'),
-    ('sd+DU1', 'usd+DU1+{}'), ('ld+DU1', 'uld+DU1+{}'), ('bd+DU1+265598', 'ubd+DU1'),
-])
+@pytest.mark.parametrize(
+    'channel, message',
+    [
+        ('md+265598', 'umd+265598+{}'),
+        ('or', 'uor+{}'),
+        ('pl', 'upl+{}'),
+        ('tr', 'utr+{}'),
+        ('sd+DU1', 'usd+DU1+{}'),
+        ('ld+DU1', 'uld+DU1+{}'),
+        ('bd+DU1+265598', 'ubd+DU1'),
+    ],
+)
 def test_unsubscribe_messages(channel, message):
     assert unsubscribe_message(channel) == message
 
@@ -61,11 +75,22 @@ def test_channel_of_topic_and_keys():
     assert is_brokerage_channel('md+1') and is_brokerage_channel('or') and not is_brokerage_channel('pl')
 
 
-@pytest.mark.parametrize('field_id, text, value', [
-    ('31', '193.18', 193.18), ('31', 'C193.18', 193.18), ('31', 'H193.18', 193.18), ('87', '55.2M', 55.2e6),
-    ('87', '1,234', 1234.0), ('7283', '25.3%', 25.3), ('55', 'AAPL', 'AAPL'), ('6509', 'RB', 'RB'),
-    ('7289', '2.9T', 2.9e12), ('31', 'n/a', 'n/a'), ('6008', 265598, 265598),
-])
+@pytest.mark.parametrize(
+    'field_id, text, value',
+    [
+        ('31', '193.18', 193.18),
+        ('31', 'C193.18', 193.18),
+        ('31', 'H193.18', 193.18),
+        ('87', '55.2M', 55.2e6),
+        ('87', '1,234', 1234.0),
+        ('7283', '25.3%', 25.3),
+        ('55', 'AAPL', 'AAPL'),
+        ('6509', 'RB', 'RB'),
+        ('7289', '2.9T', 2.9e12),
+        ('31', 'n/a', 'n/a'),
+        ('6008', 265598, 265598),
+    ],
+)
 def test_field_values_are_parsed_where_they_are_numbers(field_id, text, value):
     assert parse_field_value(field_id, text) == value
 

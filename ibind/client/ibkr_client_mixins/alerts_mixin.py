@@ -29,8 +29,10 @@ _CONDITION_KEYS = {'type', 'conidex', 'operator', 'value', 'triggerMethod', 'log
 
 
 def _conditions(conditions: Any) -> List[Dict[str, Any]]:
-    expected = ("a list of condition dicts like {'type': 1, 'conidex': '265598@SMART', 'operator': '>=', "
-                "'value': '195.00', 'triggerMethod': '0', 'logicBind': 'n'}")
+    expected = (
+        "a list of condition dicts like {'type': 1, 'conidex': '265598@SMART', 'operator': '>=', "
+        "'value': '195.00', 'triggerMethod': '0', 'logicBind': 'n'}"
+    )
     if isinstance(conditions, dict) or not isinstance(conditions, (list, tuple)):
         raise TypeError(f"'conditions' must be {expected}, got {type(conditions).__name__}")
     if not conditions:
@@ -112,8 +114,10 @@ class AlertsMixin:
             'iTWSOrdersOnly': optional_flag('itws_orders_only', itws_orders_only),
             'orderId': None if order_id is None else whole_arg('order_id', order_id, 1),
         }
-        return self.post(f'iserver/account/{path_segment("account_id", account)}/alert',
-                         json={k: v for k, v in body.items() if v is not None})
+        return self.post(
+            f'iserver/account/{path_segment("account_id", account)}/alert',
+            json={k: v for k, v in body.items() if v is not None},
+        )
 
     def get_all_alerts(self, account_id: Optional[str] = None) -> Result:
         """GET /iserver/account/{accountId}/alerts: every alert of the account (id, name, active, triggered).
@@ -138,8 +142,9 @@ class AlertsMixin:
         """
         return self.get('iserver/account/mta')
 
-    def activate_alert(self, alert_id: Union[int, str], active: bool = True,
-                       account_id: Optional[str] = None) -> Result:
+    def activate_alert(
+        self, alert_id: Union[int, str], active: bool = True, account_id: Optional[str] = None
+    ) -> Result:
         """POST /iserver/account/{accountId}/alert/activate: switch an alert on (True) or off (False).
 
         https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#activate-alert

@@ -44,26 +44,40 @@ class ApiAdditionsMixin:
     def trading_schedule_by_conid(self, conid: Union[int, str], exchange: Optional[str] = None) -> Result:
         """GET /contract/trading-schedule: the coming days' liquid and extended hours of a contract, as epoch
         seconds by date, and the exchange's time zone (the newer schedule route)."""
-        params = {'conid': conid_arg('conid', conid),
-                  'exchange': optional_text('exchange', exchange, "an exchange like 'NASDAQ'")}
+        params = {
+            'conid': conid_arg('conid', conid),
+            'exchange': optional_text('exchange', exchange, "an exchange like 'NASDAQ'"),
+        }
         return self.get('contract/trading-schedule', {k: v for k, v in params.items() if v is not None})
 
-    def search_contract_by_symbol_post(self, symbol: str, name: Optional[bool] = None, sec_type: Optional[str] = None,
-                                       more: Optional[bool] = None, fund: Optional[bool] = None,
-                                       fund_family_conid_ex: Optional[str] = None, pattern: Optional[bool] = None,
-                                       referrer: Optional[str] = None) -> Result:
+    def search_contract_by_symbol_post(
+        self,
+        symbol: str,
+        name: Optional[bool] = None,
+        sec_type: Optional[str] = None,
+        more: Optional[bool] = None,
+        fund: Optional[bool] = None,
+        fund_family_conid_ex: Optional[str] = None,
+        pattern: Optional[bool] = None,
+        referrer: Optional[str] = None,
+    ) -> Result:
         """POST /iserver/secdef/search: ``search_contract_by_symbol`` with its parameters in a JSON body."""
-        body = {'symbol': text_arg('symbol', symbol, "a symbol like 'AAPL' (or a name with name=True)"),
-                'name': optional_bool('name', name), 'more': optional_bool('more', more),
-                'fund': optional_bool('fund', fund), 'pattern': optional_bool('pattern', pattern),
-                'fundFamilyConidEx': optional_text('fund_family_conid_ex', fund_family_conid_ex, 'a fund family id'),
-                'referrer': optional_text('referrer', referrer, 'a referrer tag')}
+        body = {
+            'symbol': text_arg('symbol', symbol, "a symbol like 'AAPL' (or a name with name=True)"),
+            'name': optional_bool('name', name),
+            'more': optional_bool('more', more),
+            'fund': optional_bool('fund', fund),
+            'pattern': optional_bool('pattern', pattern),
+            'fundFamilyConidEx': optional_text('fund_family_conid_ex', fund_family_conid_ex, 'a fund family id'),
+            'referrer': optional_text('referrer', referrer, 'a referrer tag'),
+        }
         if sec_type is not None:
             if sec_type not in SEARCH_SEC_TYPES:
                 raise ValueError(f"'sec_type' must be one of {', '.join(SEARCH_SEC_TYPES)}, got {sec_type!r}")
             body['secType'] = sec_type
-        return self.post('iserver/secdef/search', json={k: v for k, v in body.items() if v is not None},
-                         retry_safe=True)
+        return self.post(
+            'iserver/secdef/search', json={k: v for k, v in body.items() if v is not None}, retry_safe=True
+        )
 
     def account_summary_available_funds(self, account_id: Optional[str] = None) -> Result:
         """GET /iserver/account/{accountId}/summary/available_funds: available and excess funds, by segment."""
@@ -87,8 +101,13 @@ class ApiAdditionsMixin:
 
     def reply_to_server_prompt(self, order_id: int, req_id: str, text: str) -> Result:
         """POST /iserver/notification: answer (dismiss) a server prompt with the option chosen (``text``)."""
-        body = {'orderId': whole_arg('order_id', order_id, 1),
-                'reqId': text_arg('req_id', str(req_id) if isinstance(req_id, int) and not isinstance(req_id, bool)
-                                  else req_id, "the prompt's request id"),
-                'text': text_arg('text', text, "the option chosen, e.g. 'Yes'")}
+        body = {
+            'orderId': whole_arg('order_id', order_id, 1),
+            'reqId': text_arg(
+                'req_id',
+                str(req_id) if isinstance(req_id, int) and not isinstance(req_id, bool) else req_id,
+                "the prompt's request id",
+            ),
+            'text': text_arg('text', text, "the option chosen, e.g. 'Yes'"),
+        }
         return self.post('iserver/notification', json=body)

@@ -29,6 +29,7 @@ _RIGHTS = {'C': 'C', 'CALL': 'C', 'P': 'P', 'PUT': 'P'}
 
 # --------------------------------------------------------------------------- argument checks
 
+
 def _text(name: str, value: Any, expected: str) -> str:
     if value is None:
         raise ValueError(f'{name!r} is required: expected {expected}')
@@ -170,7 +171,7 @@ class ContractMixin:
         Arguments:
             conid: the contract id.
         """
-        return self.get(f"iserver/contract/{path_segment('conid', conid_arg('conid', conid))}/info")
+        return self.get(f'iserver/contract/{path_segment("conid", conid_arg("conid", conid))}/info')
 
     def currency_pairs(self, currency: str) -> Result:
         """The official forex pairs of a currency, with the conid to trade each (``{currency: [...]}``).
@@ -197,7 +198,7 @@ class ContractMixin:
             conid: the contract id.
             is_buy: True for the rules of buy orders, False for sell orders (None: the gateway's default).
         """
-        path = f"iserver/contract/{path_segment('conid', conid_arg('conid', conid))}/info-and-rules"
+        path = f'iserver/contract/{path_segment("conid", conid_arg("conid", conid))}/info-and-rules'
         return self.get(path, {'isBuy': _optional_bool('is_buy', is_buy)})
 
     def algo_params_by_conid(
@@ -226,9 +227,12 @@ class ContractMixin:
             if not names or len(names) > MAX_ALGOS:
                 raise ValueError(f"'algos' must name 1 to {MAX_ALGOS} algo ids, got {len(names)}")
             algo_ids = ';'.join(names)
-        params = {'algos': algo_ids, 'addDescription': _flag('add_description', add_description),
-                  'addParams': _flag('add_params', add_params)}
-        return self.get(f"iserver/contract/{path_segment('conid', conid)}/algos", params)
+        params = {
+            'algos': algo_ids,
+            'addDescription': _flag('add_description', add_description),
+            'addParams': _flag('add_params', add_params),
+        }
+        return self.get(f'iserver/contract/{path_segment("conid", conid)}/algos', params)
 
     def search_bond_filter_information(self, symbol: str, issuer_id: str) -> Result:
         """The filters (maturities, issue dates, coupons, currencies...) of a bond issuer's bonds.
@@ -239,12 +243,15 @@ class ContractMixin:
         """
         if _text('symbol', symbol, '"BOND"').upper() != 'BOND':
             raise ValueError(f"'symbol' must be 'BOND' (IBKR's docs: always BOND), got {symbol!r}")
-        params = {'symbol': 'BOND', 'issuerId': identifier('issuer_id', issuer_id, 'an issuer id like "e1400715"',
-                                                           allow_int=False)}
+        params = {
+            'symbol': 'BOND',
+            'issuerId': identifier('issuer_id', issuer_id, 'an issuer id like "e1400715"', allow_int=False),
+        }
         return self.get('iserver/secdef/bond-filters', params)
 
-    def search_contract_by_symbol(self, symbol: str, name: Optional[bool] = None,
-                                  sec_type: Optional[str] = None) -> Result:
+    def search_contract_by_symbol(
+        self, symbol: str, name: Optional[bool] = None, sec_type: Optional[str] = None
+    ) -> Result:
         """Search by symbol or company name; lists the derivatives each match has (option months...).
 
         IBKR requires this search before ``/iserver/secdef/strikes`` and ``/iserver/secdef/info``
@@ -255,9 +262,11 @@ class ContractMixin:
             name: True when ``symbol`` is (part of) a company name.
             sec_type: ``'STK'``, ``'IND'`` or ``'BOND'``.
         """
-        params = {'symbol': _text('symbol', symbol, 'a symbol like "AAPL" or a company name'),
-                  'name': _optional_bool('name', name),
-                  'secType': None if sec_type is None else _choice('sec_type', sec_type, SEARCH_SEC_TYPES)}
+        params = {
+            'symbol': _text('symbol', symbol, 'a symbol like "AAPL" or a company name'),
+            'name': _optional_bool('name', name),
+            'secType': None if sec_type is None else _choice('sec_type', sec_type, SEARCH_SEC_TYPES),
+        }
         return self.get('iserver/secdef/search', params)
 
     def search_contract_rules(
@@ -318,8 +327,9 @@ class ContractMixin:
             'exchange': _optional_text('exchange', exchange, 'an exchange like "SMART"'),
             'strike': _strike(strike),
             'right': _right(right),
-            'issuerId': None if issuer_id is None else identifier('issuer_id', issuer_id,
-                                                                  'an issuer id like "e1234567"', allow_int=False),
+            'issuerId': None
+            if issuer_id is None
+            else identifier('issuer_id', issuer_id, 'an issuer id like "e1234567"', allow_int=False),
         }
         return self.get('iserver/secdef/info', params)
 
@@ -370,8 +380,9 @@ class ContractMixin:
             return result.copy(data=filter_stocks(data, stock_queries, default_filtering))
 
     @ensure_list_arg('queries')
-    def stock_conid_by_symbol(self, queries: StockQueries, default_filtering: bool = True,
-                              return_type: str = 'dict') -> Result:
+    def stock_conid_by_symbol(
+        self, queries: StockQueries, default_filtering: bool = True, return_type: str = 'dict'
+    ) -> Result:
         """The one conid each query selects (``{symbol: conid}`` or a list in query order).
 
         Arguments:
@@ -391,8 +402,10 @@ class ContractMixin:
             symbols = [query.symbol for query in stock_queries]
             duplicates = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
             if duplicates:
-                raise ValueError(f"'queries' has several queries for {duplicates}; with return_type='dict' each "
-                                 "symbol can have only one conid: use return_type='list'")
+                raise ValueError(
+                    f"'queries' has several queries for {duplicates}; with return_type='dict' each "
+                    "symbol can have only one conid: use return_type='list'"
+                )
         result = self._trsrv_stocks(stock_queries)
         with reading(result) as data:
             conids = [single_conid(data, query, default_filtering) for query in stock_queries]
@@ -405,8 +418,13 @@ class ContractMixin:
         symbols = ','.join(dict.fromkeys(query.symbol for query in stock_queries))
         return self.get('trsrv/stocks', {'symbols': symbols})
 
-    def trading_schedule_by_symbol(self, asset_class: str, symbol: str, exchange: Optional[str] = None,
-                                   exchange_filter: Optional[Union[str, List[str]]] = None) -> Result:
+    def trading_schedule_by_symbol(
+        self,
+        asset_class: str,
+        symbol: str,
+        exchange: Optional[str] = None,
+        exchange_filter: Optional[Union[str, List[str]]] = None,
+    ) -> Result:
         """The trading schedule (up to a month) of a contract: sessions and liquid hours per weekday.
 
         Arguments:

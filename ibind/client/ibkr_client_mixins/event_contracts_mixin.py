@@ -25,8 +25,10 @@ class EventContractsMixin:
 
     def event_contract_market(self, underlying_conid: Union[int, str], exchange: Optional[str] = None) -> Result:
         """GET /forecast/contract/market: every contract of a market (its underlier's conid): strikes, sides."""
-        params = {'underlyingConid': conid_arg('underlying_conid', underlying_conid),
-                  'exchange': optional_text('exchange', exchange, f"an exchange like '{FORECAST_EXCHANGE}'")}
+        params = {
+            'underlyingConid': conid_arg('underlying_conid', underlying_conid),
+            'exchange': optional_text('exchange', exchange, f"an exchange like '{FORECAST_EXCHANGE}'"),
+        }
         return self.get('forecast/contract/market', {k: v for k, v in params.items() if v is not None})
 
     def event_contract_details(self, conid: Union[int, str]) -> Result:

@@ -9,8 +9,31 @@ from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import bool_arg, optional_text, text_arg, whole_arg
 from ibind.support.py_utils import OneOrMany
 
-FYI_TYPECODES = ('BA', 'CA', 'DA', 'EA', 'MF', 'OE', 'PR', 'SE', 'SG', 'SM', 'T2', 'TO', 'UA', 'M8', 'PS', 'DL',
-                 'PT', 'CB', 'MS', 'TD', 'ST', 'TI', 'CT')
+FYI_TYPECODES = (
+    'BA',
+    'CA',
+    'DA',
+    'EA',
+    'MF',
+    'OE',
+    'PR',
+    'SE',
+    'SG',
+    'SM',
+    'T2',
+    'TO',
+    'UA',
+    'M8',
+    'PS',
+    'DL',
+    'PT',
+    'CB',
+    'MS',
+    'TD',
+    'ST',
+    'TI',
+    'CT',
+)
 """The FYI type codes IBKR's OpenAPI specification enumerates."""
 
 MAX_NOTIFICATIONS = 10
@@ -83,16 +106,19 @@ class FyiMixin:
         """
         return self.put('fyi/deliveryoptions/email', params={'enabled': bool_arg('enabled', enabled)})
 
-    def set_device_delivery(self, device_id: str, enabled: bool, device_name: Optional[str] = None,
-                            ui_name: Optional[str] = None) -> Result:
+    def set_device_delivery(
+        self, device_id: str, enabled: bool, device_name: Optional[str] = None, ui_name: Optional[str] = None
+    ) -> Result:
         """POST /fyi/deliveryoptions/device: send notifications to a device (True) or not (False).
 
         https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#fyi-delivery-device
         """
-        body = {'deviceId': text_arg('device_id', device_id, 'the device id'),
-                'enabled': bool_arg('enabled', enabled),
-                'deviceName': optional_text('device_name', device_name, "the device's name"),
-                'uiName': optional_text('ui_name', ui_name, 'the name shown for the device')}
+        body = {
+            'deviceId': text_arg('device_id', device_id, 'the device id'),
+            'enabled': bool_arg('enabled', enabled),
+            'deviceName': optional_text('device_name', device_name, "the device's name"),
+            'uiName': optional_text('ui_name', ui_name, 'the name shown for the device'),
+        }
         return self.post('fyi/deliveryoptions/device', json={k: v for k, v in body.items() if v is not None})
 
     def delete_device(self, device_id: str) -> Result:
@@ -102,8 +128,13 @@ class FyiMixin:
         """
         return self.delete(f'fyi/deliveryoptions/{path_segment("device_id", device_id)}')
 
-    def get_notifications(self, max: int = MAX_NOTIFICATIONS, include: Optional[OneOrMany[str]] = None,
-                          exclude: Optional[OneOrMany[str]] = None, id: Optional[str] = None) -> Result:
+    def get_notifications(
+        self,
+        max: int = MAX_NOTIFICATIONS,
+        include: Optional[OneOrMany[str]] = None,
+        exclude: Optional[OneOrMany[str]] = None,
+        id: Optional[str] = None,
+    ) -> Result:
         """GET /fyi/notifications: the newest notifications first, at most ``max`` (1-10).
 
         ``include``/``exclude``: type codes to keep or drop; ``id``: only notifications older than that one
@@ -113,8 +144,12 @@ class FyiMixin:
         count = whole_arg('max', max, 1)
         if count > MAX_NOTIFICATIONS:
             raise ValueError(f"'max' must be at most {MAX_NOTIFICATIONS} (IBKR's limit), got {count}")
-        params = {'max': count, 'include': _codes('include', include), 'exclude': _codes('exclude', exclude),
-                  'id': None if id is None else path_segment('id', id)}
+        params = {
+            'max': count,
+            'include': _codes('include', include),
+            'exclude': _codes('exclude', exclude),
+            'id': None if id is None else path_segment('id', id),
+        }
         return self.get('fyi/notifications', {k: v for k, v in params.items() if v is not None})
 
     def mark_notification_read(self, notification_id: Union[str, int]) -> Result:

@@ -41,6 +41,7 @@ HISTORY_MAX_CONCURRENT = 5
 
 # --------------------------------------------------------------------------- argument checks
 
+
 def _snapshot_conid(value: Any) -> str:
     """A snapshot conid, optionally with an exchange: 265598 or '265598@SMART'."""
     if isinstance(value, str) and '@' in value:
@@ -54,8 +55,10 @@ def _snapshot_conid(value: Any) -> str:
 
 def _field_ids(fields: Optional[List[Any]]) -> List[str]:
     if fields is None:
-        raise ValueError("'fields' is required: expected field ids like '31' or names like 'last_price' "
-                         '(see ibind.client.ibkr_definitions)')
+        raise ValueError(
+            "'fields' is required: expected field ids like '31' or names like 'last_price' "
+            '(see ibind.client.ibkr_definitions)'
+        )
     try:
         ids = snapshot_keys_to_ids(fields)
     except ValueError as error:
@@ -164,8 +167,9 @@ class MarketdataMixin:
         return self.get('iserver/marketdata/snapshot', {'conids': conid_list, 'fields': field_list})
 
     @ensure_list_arg('queries', 'fields')
-    def live_marketdata_snapshot_by_symbol(self, queries: StockQueries,
-                                           fields: OneOrMany[str]) -> Dict[str, Dict[str, Any]]:
+    def live_marketdata_snapshot_by_symbol(
+        self, queries: StockQueries, fields: OneOrMany[str]
+    ) -> Dict[str, Dict[str, Any]]:
         """Current market data for stocks by symbol: ``{symbol: {field_name: value}}``.
 
         Arguments:
@@ -192,8 +196,9 @@ class MarketdataMixin:
         named: Dict[str, Dict[str, Any]] = {}
         for symbol, conid in conid_of.items():
             values = collected[conid]
-            named[symbol] = {snapshot_field_name(field_id): values[field_id]
-                             for field_id in field_ids if field_id in values}
+            named[symbol] = {
+                snapshot_field_name(field_id): values[field_id] for field_id in field_ids if field_id in values
+            }
         return named
 
     def _collect_snapshot_fields(self, conids: List[int], field_ids: List[str]) -> Dict[int, Dict[str, Any]]:
@@ -218,8 +223,11 @@ class MarketdataMixin:
             if all(wanted <= set(values) for values in collected.values()):
                 return collected
         missing = {conid: sorted(wanted - set(values)) for conid, values in collected.items() if wanted - set(values)}
-        _LOGGER.info('snapshot fields still missing after %d attempts (IBKR has no value for them): %s',
-                     self.snapshot_attempts, missing)
+        _LOGGER.info(
+            'snapshot fields still missing after %d attempts (IBKR has no value for them): %s',
+            self.snapshot_attempts,
+            missing,
+        )
         return collected
 
     def _query_brokerage_accounts(self) -> Result:
@@ -240,9 +248,15 @@ class MarketdataMixin:
 
     # ----------------------------------------------------------------- history
 
-    def marketdata_history_by_conid(self, conid: str, bar: str, exchange: Optional[str] = None,
-                                    period: Optional[str] = None, outside_rth: Optional[bool] = None,
-                                    start_time: Optional[datetime.datetime] = None) -> Result:
+    def marketdata_history_by_conid(
+        self,
+        conid: str,
+        bar: str,
+        exchange: Optional[str] = None,
+        period: Optional[str] = None,
+        outside_rth: Optional[bool] = None,
+        start_time: Optional[datetime.datetime] = None,
+    ) -> Result:
         """Historical OHLC bars of one conid; ``period`` says how far back, ``bar`` how wide each bar is.
 
         Arguments:
@@ -260,9 +274,16 @@ class MarketdataMixin:
         query = _history_query(bar, exchange, period, outside_rth, start_time)
         return self.get('iserver/marketdata/history', {'conid': conid_arg('conid', conid), **query})
 
-    def historical_marketdata_beta(self, conid: str, period: str, bar: str, outside_rth: Optional[bool] = None,
-                                   start_time: Optional[datetime.datetime] = None, direction: Optional[str] = None,
-                                   bar_type: Optional[str] = None) -> Result:
+    def historical_marketdata_beta(
+        self,
+        conid: str,
+        period: str,
+        bar: str,
+        outside_rth: Optional[bool] = None,
+        start_time: Optional[datetime.datetime] = None,
+        direction: Optional[str] = None,
+        bar_type: Optional[str] = None,
+    ) -> Result:
         """Historical bars straight from IBKR's market data farm (``/hmds/history``, beta).
 
         Arguments:
@@ -294,10 +315,15 @@ class MarketdataMixin:
             _LOGGER.info('/hmds/history answered 404, as its first request of a session does; asking again')
             return self.get('hmds/history', query)
 
-    def marketdata_history_by_symbol(self, symbol: Union[str, StockQuery], bar: str,
-                                     exchange: Optional[str] = None, period: Optional[str] = None,
-                                     outside_rth: Optional[bool] = None,
-                                     start_time: Optional[datetime.datetime] = None) -> Result:
+    def marketdata_history_by_symbol(
+        self,
+        symbol: Union[str, StockQuery],
+        bar: str,
+        exchange: Optional[str] = None,
+        period: Optional[str] = None,
+        outside_rth: Optional[bool] = None,
+        start_time: Optional[datetime.datetime] = None,
+    ) -> Result:
         """``marketdata_history_by_conid`` for a stock given by symbol or ``StockQuery``.
 
         The symbol must select exactly one US stock contract (see ``stock_conid_by_symbol``), else
@@ -315,10 +341,17 @@ class MarketdataMixin:
             raise BadResponseError(f'expected one conid for {symbol!r}', body=conids)
         return conid_arg('conid', next(iter(conids.values())))
 
-    def marketdata_history_by_conids(self, conids: Union[List[str], Dict[str, str]], period: str = '1min',
-                                     bar: str = '1min', outside_rth: bool = True,
-                                     start_time: Optional[datetime.datetime] = None, raise_on_error: bool = False,
-                                     run_in_parallel: bool = True, progress: ProgressOption = None) -> dict:
+    def marketdata_history_by_conids(
+        self,
+        conids: Union[List[str], Dict[str, str]],
+        period: str = '1min',
+        bar: str = '1min',
+        outside_rth: bool = True,
+        start_time: Optional[datetime.datetime] = None,
+        raise_on_error: bool = False,
+        run_in_parallel: bool = True,
+        progress: ProgressOption = None,
+    ) -> dict:
         """Historical bars of many conids, cleaned up: ``{key: [{open, high, low, close, volume, date}, ...]}``.
 
         Arguments:
@@ -347,10 +380,17 @@ class MarketdataMixin:
         return collect_history(outcomes, raise_on_error)
 
     @ensure_list_arg('queries')
-    def marketdata_history_by_symbols(self, queries: StockQueries, period: str = '1min', bar: str = '1min',
-                                      outside_rth: bool = True, start_time: Optional[datetime.datetime] = None,
-                                      raise_on_error: bool = False, run_in_parallel: bool = True,
-                                      progress: ProgressOption = None) -> dict:
+    def marketdata_history_by_symbols(
+        self,
+        queries: StockQueries,
+        period: str = '1min',
+        bar: str = '1min',
+        outside_rth: bool = True,
+        start_time: Optional[datetime.datetime] = None,
+        raise_on_error: bool = False,
+        run_in_parallel: bool = True,
+        progress: ProgressOption = None,
+    ) -> dict:
         """``marketdata_history_by_conids`` for stocks given by symbol: ``{symbol: [bars...]}``.
 
         Each query must select exactly one US stock contract; a symbol that does not raises
@@ -366,17 +406,26 @@ class MarketdataMixin:
         conids = self.stock_conid_by_symbol(queries).data
         if not isinstance(conids, Mapping):
             raise BadResponseError('stock_conid_by_symbol did not return {symbol: conid}', body=conids)
-        return self.marketdata_history_by_conids(dict(conids), period, bar, outside_rth, start_time,
-                                                 raise_on_error, run_in_parallel, progress)
+        return self.marketdata_history_by_conids(
+            dict(conids), period, bar, outside_rth, start_time, raise_on_error, run_in_parallel, progress
+        )
 
-    def _fetch_histories(self, targets: Dict[Any, str], query: Dict[str, Any], run_in_parallel: bool,
-                         raise_on_error: bool, tracker: Progress) -> Dict[Any, Any]:
+    def _fetch_histories(
+        self,
+        targets: Dict[Any, str],
+        query: Dict[str, Any],
+        run_in_parallel: bool,
+        raise_on_error: bool,
+        tracker: Progress,
+    ) -> Dict[Any, Any]:
         """{key: Result or the ExternalBrokerError its request ended with}, at most five requests at once."""
         if run_in_parallel and len(targets) > 1:
-            requests = {key: {'args': [key, self._history_with_retries, conid, query]}
-                        for key, conid in targets.items()}
-            return execute_in_parallel(tracker.call, requests,
-                                       max_workers=min(HISTORY_MAX_CONCURRENT, len(targets)), max_per_second=None)
+            requests = {
+                key: {'args': [key, self._history_with_retries, conid, query]} for key, conid in targets.items()
+            }
+            return execute_in_parallel(
+                tracker.call, requests, max_workers=min(HISTORY_MAX_CONCURRENT, len(targets)), max_per_second=None
+            )
         outcomes: Dict[Any, Any] = {}
         for key, conid in targets.items():
             try:

@@ -42,12 +42,21 @@ from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 _LOGGER = project_logger('ibind.orders')
 
-MAX_QUESTION_ROUNDS = 20          # questions answered for one order before giving up
-MAX_SUPPRESSED_MESSAGES = 51      # IBKR answers a longer list with a system error
+MAX_QUESTION_ROUNDS = 20  # questions answered for one order before giving up
+MAX_SUPPRESSED_MESSAGES = 51  # IBKR answers a longer list with a system error
 MAX_TRADE_DAYS = 7
 _MESSAGE_ID = re.compile(r'[A-Za-z]+[0-9]+')
-LIVE_ORDER_FILTERS = ('inactive', 'pending_submit', 'pre_submitted', 'submitted', 'filled', 'pending_cancel',
-                      'cancelled', 'warn_state', 'sort_by_time')
+LIVE_ORDER_FILTERS = (
+    'inactive',
+    'pending_submit',
+    'pre_submitted',
+    'submitted',
+    'filled',
+    'pending_cancel',
+    'cancelled',
+    'warn_state',
+    'sort_by_time',
+)
 _FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FILTERS}
 
 OrderInput = Union[Dict[str, Any], OrderRequest]
@@ -142,17 +151,22 @@ class OrderMixin:
         with self._pending_orders.track('placement', coid=coid, request=record):
             try:
                 return self._order_conversation(
-                    lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers,
-                    'placed')
+                    lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed'
+                )
             except Exception as error:  # no answer, one that cannot be read, or anything unexpected while reading it
                 if not needs_reconciliation(error):
                     raise
                 error = as_broker_error(error, record)
-                _LOGGER.warning('placement of cOID %s got no usable answer (%s); looking for it in live orders',
-                                coid, error.message)
+                _LOGGER.warning(
+                    'placement of cOID %s got no usable answer (%s); looking for it in live orders', coid, error.message
+                )
                 acknowledgements = reconcile_placement(
-                    orders, lambda: self.live_orders().data, timeout=self.order_reconcile_timeout,
-                    sleep=self._sleep, error=error)
+                    orders,
+                    lambda: self.live_orders().data,
+                    timeout=self.order_reconcile_timeout,
+                    sleep=self._sleep,
+                    error=error,
+                )
                 return Result(data=acknowledgements, request=record)
 
     def _next_coid_sequence(self) -> int:
@@ -197,20 +211,24 @@ class OrderMixin:
         if not isinstance(confirmed, bool):
             raise TypeError(f"'confirmed' must be True or False, got {confirmed!r}")
         reply_id = identifier('reply_id', reply_id, "the question's id, like '07a13a5a-4a48-44a5-bb25-5ab37b79186c'")
-        with self._pending_orders.track('reply', order_id=reply_id,
-                                        request={'method': 'POST', 'path': f'iserver/reply/{reply_id}'}):
+        with self._pending_orders.track(
+            'reply', order_id=reply_id, request={'method': 'POST', 'path': f'iserver/reply/{reply_id}'}
+        ):
             return self._reply(reply_id, confirmed)
 
     def _reply(self, reply_id: str, confirmed: bool) -> Result:
         """``reply`` without its own pending-order record (inside a conversation the order's record covers it)."""
         try:
-            return self.post(f'iserver/reply/{reply_id}', json={'confirmed': confirmed},
-                             error_class=OrderRejectedError)
+            return self.post(f'iserver/reply/{reply_id}', json={'confirmed': confirmed}, error_class=OrderRejectedError)
         except BadResponseError as error:  # a confirmation may have transmitted the order: not just a bad answer
             raise OutcomeUnknownError(
                 f'the reply to question {reply_id} got an unreadable answer ({error.message}); it may have transmitted '
-                'the order: check live_orders()', method=error.method, url=error.url, status_code=error.status_code,
-                body=error.body) from None
+                'the order: check live_orders()',
+                method=error.method,
+                url=error.url,
+                status_code=error.status_code,
+                body=error.body,
+            ) from None
 
     def whatif_order(self, order_request: OneOrMany[OrderInput], account_id: str) -> Result:
         """Preview an order (or a bracket) without placing it: cost, commission, and equity/margin/position effect.
@@ -224,8 +242,12 @@ class OrderMixin:
             raise ValueError("'order_request' must not be empty: pass one order or a list of them")
         orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
         account = self._account(account_id)
-        return self.post(f'iserver/account/{path_segment("account_id", account)}/orders/whatif',
-                         json={'orders': orders}, error_class=OrderRejectedError, retry_safe=True)
+        return self.post(
+            f'iserver/account/{path_segment("account_id", account)}/orders/whatif',
+            json={'orders': orders},
+            error_class=OrderRejectedError,
+            retry_safe=True,
+        )
 
     def cancel_order(self, order_id: str, account_id: str = None) -> Result:
         """Cancel an open order; ``order_id='-1'`` cancels every open order of the account.
@@ -249,6 +271,7 @@ class OrderMixin:
     def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: ExternalBrokerError) -> Result:
         """A cancel that got no answer: report it done if the order is (being) cancelled; if it still works, the
         cancel never arrived and sending it again is safe -- a cancel cannot act twice."""
+
         def check(live_orders: List[Dict[str, Any]]) -> Optional[str]:
             if order_id == '-1':
                 return 'working' if any(o.get('status') in WORKING_STATES for o in live_orders) else 'cancelled'
@@ -259,26 +282,39 @@ class OrderMixin:
 
         state = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
         if state == 'cancelled':
-            return Result(data={'msg': 'Request was submitted', 'order_id': int(order_id), 'reconciled': True},
-                          request={'method': 'DELETE', 'url': error.url, 'params': None, 'json': None})
+            return Result(
+                data={'msg': 'Request was submitted', 'order_id': int(order_id), 'reconciled': True},
+                request={'method': 'DELETE', 'url': error.url, 'params': None, 'json': None},
+            )
         if state in WORKING_STATES or state == 'working':
-            _LOGGER.warning('cancel of order %s got no usable answer and the order still works; sending the cancel '
-                            'again', order_id)
+            _LOGGER.warning(
+                'cancel of order %s got no usable answer and the order still works; sending the cancel again', order_id
+            )
             try:
                 return send()
             except (OutcomeUnknownError, BadResponseError) as again:
                 raise OutcomeUnknownError(
                     f'the cancel of order {order_id} got no usable answer, twice ({again.message}): check '
-                    'order_status() before acting on it', method=again.method, url=again.url,
-                    status_code=again.status_code, body=again.body) from None
+                    'order_status() before acting on it',
+                    method=again.method,
+                    url=again.url,
+                    status_code=again.status_code,
+                    body=again.body,
+                ) from None
         if state is not None:
             raise OrderRejectedError(f'order {order_id} is {state}: there is nothing left to cancel', url=error.url)
-        raise OutcomeUnknownError(f'the cancel of order {order_id} got no usable answer ({error.message}) and the '
-                                  'order was not found in live orders: check order_status() before acting on it',
-                                  method=error.method, url=error.url, status_code=error.status_code, body=error.body)
+        raise OutcomeUnknownError(
+            f'the cancel of order {order_id} got no usable answer ({error.message}) and the '
+            'order was not found in live orders: check order_status() before acting on it',
+            method=error.method,
+            url=error.url,
+            status_code=error.status_code,
+            body=error.body,
+        )
 
-    def modify_order(self, order_id: str, order_request: OrderInput, answers: Answers,
-                     account_id: str = None) -> Result:
+    def modify_order(
+        self, order_id: str, order_request: OrderInput, answers: Answers, account_id: str = None
+    ) -> Result:
         """Modify an open order, answering IBKR's questions from ``answers`` (as in ``place_order``).
 
         ``order_request`` must mirror the original order (same conid and side, every field again), with the
@@ -291,8 +327,9 @@ class OrderMixin:
         record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': body}
         with self._pending_orders.track('modification', order_id=str(order_id).strip(), request=record):
             try:
-                return self._order_conversation(lambda: self.post(path, json=body, error_class=OrderRejectedError),
-                                                answers, 'modified')
+                return self._order_conversation(
+                    lambda: self.post(path, json=body, error_class=OrderRejectedError), answers, 'modified'
+                )
             except Exception as error:
                 if not needs_reconciliation(error):
                     raise
@@ -300,18 +337,25 @@ class OrderMixin:
 
     def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: ExternalBrokerError) -> Result:
         """A modification that got no answer is never sent again; it is reported done once the order shows it."""
+
         def check(live_orders: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
             live = find_order(live_orders, order_id)
             return live if live is not None and modification_applied(body, live) else None
 
         live = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
         if live is not None:
-            return Result(data=[{'order_id': order_id, 'order_status': live.get('status'), 'reconciled': True}],
-                          request={'method': 'POST', 'url': error.url, 'params': None, 'json': body})
+            return Result(
+                data=[{'order_id': order_id, 'order_status': live.get('status'), 'reconciled': True}],
+                request={'method': 'POST', 'url': error.url, 'params': None, 'json': body},
+            )
         raise OutcomeUnknownError(
             f'the modification of order {order_id} got no usable answer ({error.message}) and the order does not show '
             f'it within {self.order_reconcile_timeout:g}s; it was NOT sent again: check order_status() first',
-            method=error.method, url=error.url, status_code=error.status_code, body=error.body)
+            method=error.method,
+            url=error.url,
+            status_code=error.status_code,
+            body=error.body,
+        )
 
     def suppress_messages(self, message_ids: List[str]) -> Result:
         """Stop IBKR from asking the given questions (e.g. ``['o163', 'o354']``) for this brokerage session.
@@ -347,7 +391,10 @@ class OrderMixin:
                 self._decline(question['id'])
             raise OrderQuestionError(
                 f'IBKR asked more than {MAX_QUESTION_ROUNDS} questions in a row; the last one was declined, '
-                f'so the order was not {outcome}: {_quote(question)}', question=question, body=result.data)
+                f'so the order was not {outcome}: {_quote(question)}',
+                question=question,
+                body=result.data,
+            )
 
     def _answer(self, question: Dict[str, Any], answers: Mapping[Any, bool], outcome: str) -> Result:
         reply_id = question['id']
@@ -360,7 +407,8 @@ class OrderMixin:
         if decision is False:
             raise OrderQuestionError(
                 f'declined the question {_quote(question)} as `answers` asked, so the order was not {outcome}{note}',
-                question=question)
+                question=question,
+            )
         raise OrderQuestionError(_unanswered_message(unanswered, outcome) + note, question=question)
 
     def _decline(self, reply_id: str) -> bool:
@@ -376,6 +424,7 @@ class OrderMixin:
 
 
 # ---------------------------------------------------------------------- helpers
+
 
 def _question_in(result: Result) -> Optional[Dict[str, Any]]:
     """The question an order answer asks, or None when it is an acknowledgement."""
@@ -393,7 +442,10 @@ def _question_in(result: Result) -> Optional[Dict[str, Any]]:
     if isinstance(data, dict) and data.get('prompt'):
         raise OrderQuestionError(
             f'IBKR answered with a server prompt ({data.get("messageId")}: {data.get("text")!r}, options '
-            f'{data.get("options")}); answer it with POST /iserver/notification', question=data, body=data)
+            f'{data.get("options")}); answer it with POST /iserver/notification',
+            question=data,
+            body=data,
+        )
     raise BadResponseError('an order answer that is neither an acknowledgement nor a question', body=data)
 
 
@@ -408,8 +460,9 @@ def _quote(question: Mapping[str, Any]) -> str:
 
 
 def _unanswered_message(unanswered: List[Any], outcome: str) -> str:
-    lines = [f'IBKR asked a question that `answers` does not cover, so it was declined and the order was not '
-             f'{outcome}:']
+    lines = [
+        f'IBKR asked a question that `answers` does not cover, so it was declined and the order was not {outcome}:'
+    ]
     examples = []
     for text, message_id in unanswered:
         lines.append(f'  [{message_id or "no id"}] {" ".join(text.split())}')
@@ -419,8 +472,10 @@ def _unanswered_message(unanswered: List[Any], outcome: str) -> str:
         if message_id:
             examples.append(f"'{message_id}': True")
     example = ', '.join(dict.fromkeys(examples)) or "'<a piece of the question text>': True"
-    lines.append(f'To confirm it, pass answers={{{example}}} (or a piece of its text as the key) and send the '
-                 f'order again; suppress_messages([...]) stops IBKR from asking it at all.')
+    lines.append(
+        f'To confirm it, pass answers={{{example}}} (or a piece of its text as the key) and send the '
+        f'order again; suppress_messages([...]) stops IBKR from asking it at all.'
+    )
     return '\n'.join(lines)
 
 
@@ -431,8 +486,9 @@ def _filter_values(filters: List[Any]) -> List[str]:
             raise TypeError(f"'filters' must be status filter strings, got {value!r}")
         known = _FILTERS_BY_LETTERS.get(re.sub(r'[^a-z]', '', value.lower()))
         if known is None:
-            raise ValueError(f"'filters' has an unknown filter {value!r}: expected any of "
-                             f"{', '.join(LIVE_ORDER_FILTERS)}")
+            raise ValueError(
+                f"'filters' has an unknown filter {value!r}: expected any of {', '.join(LIVE_ORDER_FILTERS)}"
+            )
         values.append(known)
     return list(dict.fromkeys(values))
 
@@ -460,8 +516,10 @@ def _message_ids(message_ids: Any) -> List[str]:
     if not message_ids:
         raise ValueError("'message_ids' must not be empty: pass the ids to suppress, like ['o163']")
     if len(message_ids) > MAX_SUPPRESSED_MESSAGES:
-        raise ValueError(f"'message_ids' may hold at most {MAX_SUPPRESSED_MESSAGES} ids (IBKR answers more with a "
-                         f'system error), got {len(message_ids)}')
+        raise ValueError(
+            f"'message_ids' may hold at most {MAX_SUPPRESSED_MESSAGES} ids (IBKR answers more with a "
+            f'system error), got {len(message_ids)}'
+        )
     for message_id in message_ids:
         if not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id.strip()):
             raise ValueError(f"'message_ids' must hold message ids like 'o163' or 'p12', got {message_id!r}")

@@ -219,8 +219,9 @@ class PortfolioMixin:
             account_id: the account; the client's ``account_id`` when None.
         """
         account_id = self._account(account_id)
-        return self.post(f'portfolio/{path_segment("account_id", account_id)}/positions/invalidate', json={},
-                         retry_safe=True)
+        return self.post(
+            f'portfolio/{path_segment("account_id", account_id)}/positions/invalidate', json={}, retry_safe=True
+        )
 
     def position_and_contract_info(self, conid: str) -> Result:
         """Positions in one contract across all accounts of this login.
@@ -269,8 +270,10 @@ class PortfolioMixin:
         """
         if account_ids is None:
             raise ValueError("'account_ids' is required: expected one account id or a list of them")
-        body = {'acctIds': _account_list('account_ids', account_ids),
-                'period': choice_arg('period', period, PERFORMANCE_PERIODS)}
+        body = {
+            'acctIds': _account_list('account_ids', account_ids),
+            'period': choice_arg('period', period, PERFORMANCE_PERIODS),
+        }
         return self.post('pa/performance', json=body, retry_safe=True)
 
     @ensure_list_arg('account_ids', 'conids')
@@ -296,8 +299,9 @@ class PortfolioMixin:
         if conids is None:
             raise ValueError("'conids' is required: expected one contract id")
         if len(conids) != 1:
-            raise ValueError(f"'conids' must hold exactly one contract id (IBKR supports one per request), "
-                             f'got {len(conids)}')
+            raise ValueError(
+                f"'conids' must hold exactly one contract id (IBKR supports one per request), got {len(conids)}"
+            )
         currency = text_arg('currency', currency, "a currency code like 'USD'")
         if not _CURRENCY.match(currency):
             raise ValueError(f"'currency' must be a three-letter currency code like 'USD', got {currency!r}")

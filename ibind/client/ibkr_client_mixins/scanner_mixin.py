@@ -30,8 +30,9 @@ class ScannerMixin:
         """
         return self.get('iserver/scanner/params')
 
-    def market_scanner(self, instrument: str, type: str, location: str,
-                       filter: Optional[List[Dict[str, Any]]] = None) -> Result:
+    def market_scanner(
+        self, instrument: str, type: str, location: str, filter: Optional[List[Dict[str, Any]]] = None
+    ) -> Result:
         """Run the iserver market scanner: at most 50 contracts, ranked by the scan ``type``.
 
         Arguments:
@@ -56,8 +57,15 @@ class ScannerMixin:
         """Every value the HMDS scanner accepts: ``instrument_list``, ``scan_type_list``, ``location_tree``."""
         return self.get('hmds/scanner/params')
 
-    def hmds_market_scanner(self, instrument: str, location: str, scan_code: str, sec_type: str,
-                            filter: List[Dict[str, Any]], max_items: Optional[int] = None) -> Result:
+    def hmds_market_scanner(
+        self,
+        instrument: str,
+        location: str,
+        scan_code: str,
+        sec_type: str,
+        filter: List[Dict[str, Any]],
+        max_items: Optional[int] = None,
+    ) -> Result:
         """Run the HMDS market scanner: up to 250 contracts (``Contracts.Contract[].contractID``).
 
         Arguments:
@@ -114,8 +122,9 @@ def _code_value_filters(filters: Any) -> List[Dict[str, Any]]:
         if not isinstance(item['code'], str) or not item['code'].strip():
             raise ValueError(f"'filter'[{position}]['code'] must be a non-empty filter code, got {item['code']!r}")
         if not _is_filter_value(item['value']):
-            raise TypeError(f"'filter'[{position}]['value'] must be a finite number, a str or a bool, "
-                            f"got {item['value']!r}")
+            raise TypeError(
+                f"'filter'[{position}]['value'] must be a finite number, a str or a bool, got {item['value']!r}"
+            )
         checked.append({'code': item['code'].strip(), 'value': item['value']})
     return checked
 
@@ -135,7 +144,8 @@ def _keyed_filters(filters: Any) -> List[Dict[str, Any]]:
             if not isinstance(code, str) or not code.strip():
                 raise ValueError(f"'filter'[{position}] has an invalid filter code {code!r}")
             if not _is_filter_value(value):
-                raise TypeError(f"'filter'[{position}][{code!r}] must be a finite number, a str or a bool, "
-                                f"got {value!r}")
+                raise TypeError(
+                    f"'filter'[{position}][{code!r}] must be a finite number, a str or a bool, got {value!r}"
+                )
         checked.append(dict(item))
     return checked

@@ -81,15 +81,23 @@ class SessionMixin:
             return False
         auth_status = _auth_status_of(result.data)
         if auth_status is None:
-            _LOGGER.info('gateway health check: unexpected /tickle answer without iserver.authStatus: %.200r',
-                         result.data)
+            _LOGGER.info(
+                'gateway health check: unexpected /tickle answer without iserver.authStatus: %.200r', result.data
+            )
             return False
-        healthy = (auth_status.get('authenticated') is True and auth_status.get('competing') is False
-                   and auth_status.get('connected') is True)
+        healthy = (
+            auth_status.get('authenticated') is True
+            and auth_status.get('competing') is False
+            and auth_status.get('connected') is True
+        )
         if not healthy:
-            _LOGGER.info('gateway health check: session not usable (authenticated=%r, competing=%r, connected=%r, '
-                         'message=%r)', auth_status.get('authenticated'), auth_status.get('competing'),
-                         auth_status.get('connected'), auth_status.get('message'))
+            _LOGGER.info(
+                'gateway health check: session not usable (authenticated=%r, competing=%r, connected=%r, message=%r)',
+                auth_status.get('authenticated'),
+                auth_status.get('competing'),
+                auth_status.get('connected'),
+                auth_status.get('message'),
+            )
         return healthy
 
 
@@ -107,5 +115,6 @@ def _auth_status_of(data: Any) -> Optional[dict]:
 def _describe_failure(error: BaseException) -> str:
     if isinstance(error, ExternalBrokerError):
         return f'{type(error).__name__}: {error.message}' + (
-            f' (HTTP {error.status_code})' if error.status_code is not None else '')
+            f' (HTTP {error.status_code})' if error.status_code is not None else ''
+        )
     return f'{type(error).__name__}: {error}'

@@ -91,7 +91,8 @@ def _watchlist_rows(rows: Any) -> List[Dict[str, Union[str, int]]]:
         if isinstance(conid, str) and conid.strip().isdecimal() and conid.strip().isascii():
             conid = int(conid.strip())
         if isinstance(conid, bool) or not isinstance(conid, int) or conid <= 0:
-            raise ValueError(f"'rows'[{position}]['C'] must be a positive conid (int or str of digits), "
-                             f"got {row['C']!r}")
+            raise ValueError(
+                f"'rows'[{position}]['C'] must be a positive conid (int or str of digits), got {row['C']!r}"
+            )
         checked.append({'C': conid})
     return checked

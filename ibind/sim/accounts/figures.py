@@ -30,9 +30,9 @@ MARGIN_RATES: Dict[str, Tuple[float, float]] = {
     'FOP': (0.10, 0.08),
     'CASH': (0.03, 0.025),
 }
-COMMODITY_TYPES = frozenset({'FUT', 'FOP'})          # the commodities segment ("-c" summary keys)
+COMMODITY_TYPES = frozenset({'FUT', 'FOP'})  # the commodities segment ("-c" summary keys)
 DERIVATIVE_TYPES = frozenset({'OPT', 'FUT', 'FOP', 'WAR'})
-BUYING_POWER_LEVERAGE = 4.0                          # margin account: 4x available funds
+BUYING_POWER_LEVERAGE = 4.0  # margin account: 4x available funds
 
 # ledger bucket of each security type's market value (others only count in net liquidation)
 LEDGER_BUCKETS: Dict[str, str] = {
@@ -47,9 +47,28 @@ LEDGER_BUCKETS: Dict[str, str] = {
 
 # USD value of one unit of a currency, used when the universe has no forex pair for it
 REFERENCE_USD_RATES: Dict[str, float] = {
-    'USD': 1.0, 'EUR': 1.09, 'GBP': 1.27, 'CHF': 1.13, 'CAD': 0.74, 'AUD': 0.66, 'NZD': 0.61, 'JPY': 0.0067,
-    'HKD': 0.128, 'CNH': 0.138, 'SGD': 0.74, 'SEK': 0.095, 'NOK': 0.094, 'DKK': 0.146, 'MXN': 0.058,
-    'INR': 0.012, 'KRW': 0.00075, 'ZAR': 0.054, 'ILS': 0.27, 'PLN': 0.25, 'CZK': 0.043, 'HUF': 0.0028,
+    'USD': 1.0,
+    'EUR': 1.09,
+    'GBP': 1.27,
+    'CHF': 1.13,
+    'CAD': 0.74,
+    'AUD': 0.66,
+    'NZD': 0.61,
+    'JPY': 0.0067,
+    'HKD': 0.128,
+    'CNH': 0.138,
+    'SGD': 0.74,
+    'SEK': 0.095,
+    'NOK': 0.094,
+    'DKK': 0.146,
+    'MXN': 0.058,
+    'INR': 0.012,
+    'KRW': 0.00075,
+    'ZAR': 0.054,
+    'ILS': 0.27,
+    'PLN': 0.25,
+    'CZK': 0.043,
+    'HUF': 0.0028,
 }
 
 
@@ -79,8 +98,8 @@ def eastern_offset_hours(t: float) -> int:
     """
     utc = _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
     year = utc.year
-    dst_start = _dt.datetime.combine(_nth_sunday(year, 3, 2), _dt.time(7), _dt.timezone.utc)   # 2:00 EST
-    dst_end = _dt.datetime.combine(_nth_sunday(year, 11, 1), _dt.time(6), _dt.timezone.utc)    # 2:00 EDT
+    dst_start = _dt.datetime.combine(_nth_sunday(year, 3, 2), _dt.time(7), _dt.timezone.utc)  # 2:00 EST
+    dst_end = _dt.datetime.combine(_nth_sunday(year, 11, 1), _dt.time(6), _dt.timezone.utc)  # 2:00 EDT
     return -4 if dst_start <= utc < dst_end else -5
 
 
@@ -168,8 +187,16 @@ def holdings(gw, account: Account, t: float) -> List[Holding]:
         instrument = gw.universe.find(position.conid)
         if instrument is None:  # an instrument removed from the universe: nothing to value it with
             continue
-        found.append(Holding(account.account_id, instrument, float(position.quantity), float(position.avg_price),
-                             float(position.realized_pnl), gw.market.last(instrument.conid, t)))
+        found.append(
+            Holding(
+                account.account_id,
+                instrument,
+                float(position.quantity),
+                float(position.avg_price),
+                float(position.realized_pnl),
+                gw.market.last(instrument.conid, t),
+            )
+        )
     return found
 
 
@@ -257,7 +284,7 @@ class AccountFigures:
     time: float
     holdings: List[Holding]
     currencies: Dict[str, CurrencyFigures]
-    rates: Dict[str, float]                     # currency -> value of one unit in base currency
+    rates: Dict[str, float]  # currency -> value of one unit in base currency
     securities: Segment
     commodities: Segment
     nav_day_start: float
@@ -375,9 +402,16 @@ def account_figures(gw, account: Account, t: float) -> AccountFigures:
         segment.gross_position_value += abs(value)
         segment.initial_margin += abs(value) * initial
         segment.maintenance_margin += abs(value) * maintenance
-    return AccountFigures(account=account, time=t, holdings=held, currencies=currencies, rates=rates,
-                          securities=securities, commodities=commodities,
-                          nav_day_start=nav_at(gw, account, day_start(t)))
+    return AccountFigures(
+        account=account,
+        time=t,
+        holdings=held,
+        currencies=currencies,
+        rates=rates,
+        securities=securities,
+        commodities=commodities,
+        nav_day_start=nav_at(gw, account, day_start(t)),
+    )
 
 
 # ----------------------------------------------------------------- allocation
@@ -386,7 +420,8 @@ def account_figures(gw, account: Account, t: float) -> AccountFigures:
 def allocation(gw, accounts: Iterable[Account], t: float) -> Dict[str, Dict[str, Dict[str, float]]]:
     """Long and short market value (base currency) by asset class, sector and industry group, cash included."""
     result: Dict[str, Dict[str, Dict[str, float]]] = {
-        name: {'long': {}, 'short': {}} for name in ('assetClass', 'sector', 'group')}
+        name: {'long': {}, 'short': {}} for name in ('assetClass', 'sector', 'group')
+    }
 
     def add(view: str, key: str, value: float) -> None:
         if not value:

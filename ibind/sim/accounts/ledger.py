@@ -19,7 +19,7 @@ DEFAULT_CASH = 1_000_000.0
 class Position:
     conid: int
     quantity: float = 0.0
-    avg_price: float = 0.0          # per unit, without multiplier
+    avg_price: float = 0.0  # per unit, without multiplier
     realized_pnl: float = 0.0
 
 
@@ -29,11 +29,11 @@ class Execution:
     order_id: int
     account: str
     conid: int
-    side: str                        # 'B' or 'S'
+    side: str  # 'B' or 'S'
     quantity: float
     price: float
     commission: float
-    time: float                      # simulated epoch seconds
+    time: float  # simulated epoch seconds
     order_ref: Optional[str] = None  # the order's cOID
     exchange: str = ''
     realized_pnl: float = 0.0
@@ -73,9 +73,18 @@ class Account:
     def position(self, conid: int) -> Position:
         return self.positions.setdefault(conid, Position(conid))
 
-    def apply_fill(self, instrument: Instrument, side: str, quantity: float, price: float, now: float,
-                   order_id: int, execution_ids: itertools.count, order_ref: Optional[str] = None,
-                   commission: Optional[float] = None) -> Execution:
+    def apply_fill(
+        self,
+        instrument: Instrument,
+        side: str,
+        quantity: float,
+        price: float,
+        now: float,
+        order_id: int,
+        execution_ids: itertools.count,
+        order_ref: Optional[str] = None,
+        commission: Optional[float] = None,
+    ) -> Execution:
         """Book a fill: cash, position (average price, realized PnL) and the execution record."""
         if side not in ('B', 'S'):
             raise ValueError(f'side must be B or S, got {side!r}')
@@ -100,10 +109,19 @@ class Account:
         self.cash[currency] = self.cash.get(currency, 0.0) - signed * price * instrument.multiplier
         self.cash[self.base_currency] = self.cash.get(self.base_currency, 0.0) - commission
         execution = Execution(
-            execution_id=f'{next(execution_ids):08x}.{int(now):x}.01.01', order_id=order_id,
-            account=self.account_id, conid=instrument.conid, side=side, quantity=abs(quantity), price=price,
-            commission=commission, time=now, order_ref=order_ref, exchange=instrument.exchange,
-            realized_pnl=round(realized - commission, 2))
+            execution_id=f'{next(execution_ids):08x}.{int(now):x}.01.01',
+            order_id=order_id,
+            account=self.account_id,
+            conid=instrument.conid,
+            side=side,
+            quantity=abs(quantity),
+            price=price,
+            commission=commission,
+            time=now,
+            order_ref=order_ref,
+            exchange=instrument.exchange,
+            realized_pnl=round(realized - commission, 2),
+        )
         self.executions.append(execution)
         return execution
 

@@ -15,8 +15,9 @@ from ibind.sim.transport.router import RouteTable
 
 routes = RouteTable()
 
-DYNACCT_UNAVAILABLE = ('Details currently unavailable. Please try again later and contact client services if the '
-                       'issue persists.')
+DYNACCT_UNAVAILABLE = (
+    'Details currently unavailable. Please try again later and contact client services if the issue persists.'
+)
 
 
 def _require_dynamic_accounts(gw) -> None:
@@ -48,21 +49,36 @@ def brokerage_accounts(gw, req):
     session_id = gw.session.session_id
     return {
         'accounts': ids,
-        'acctProps': {account_id: {
-            'hasChildAccounts': account_id == portfolio.master_account,
-            'supportsCashQty': True,
-            'noFXConv': False,
-            'isProp': False,
-            'supportsFractions': True,
-            'allowCustomerTime': False,
-        } for account_id in ids},
+        'acctProps': {
+            account_id: {
+                'hasChildAccounts': account_id == portfolio.master_account,
+                'supportsCashQty': True,
+                'noFXConv': False,
+                'isProp': False,
+                'supportsFractions': True,
+                'allowCustomerTime': False,
+            }
+            for account_id in ids
+        },
         'aliases': {account_id: gw.accounts[account_id].alias or account_id for account_id in ids},
         'allowFeatures': {
-            'showGFIS': True, 'showEUCostReport': False, 'allowEventContract': True, 'allowFXConv': True,
-            'allowFinancialLens': False, 'allowMTA': True, 'allowTypeAhead': True, 'allowEventTrading': True,
-            'snapshotRefreshTimeout': 30, 'liteUser': False, 'showWebNews': True, 'research': True,
-            'debugPnl': True, 'showTaxOpt': True, 'showImpactDashboard': True,
-            'allowDynAccount': bool(gw.config.dynamic_accounts), 'allowCrypto': False,
+            'showGFIS': True,
+            'showEUCostReport': False,
+            'allowEventContract': True,
+            'allowFXConv': True,
+            'allowFinancialLens': False,
+            'allowMTA': True,
+            'allowTypeAhead': True,
+            'allowEventTrading': True,
+            'snapshotRefreshTimeout': 30,
+            'liteUser': False,
+            'showWebNews': True,
+            'research': True,
+            'debugPnl': True,
+            'showTaxOpt': True,
+            'showImpactDashboard': True,
+            'allowDynAccount': bool(gw.config.dynamic_accounts),
+            'allowCrypto': False,
             'allowedAssetTypes': ','.join(sec_types),
         },
         'chartPeriods': {sec_type: ['*'] for sec_type in sec_types},
@@ -94,8 +110,14 @@ def search_dynamic_account(gw, req):
     needle = pattern.strip().upper()
     matched = [account_id for account_id in gw.portfolio.sub_accounts if needle in account_id.upper()]
     return {
-        'matchedAccounts': [{'accountId': account_id, 'alias': gw.accounts[account_id].alias or account_id,
-                             'allocationId': str(index + 1)} for index, account_id in enumerate(matched)],
+        'matchedAccounts': [
+            {
+                'accountId': account_id,
+                'alias': gw.accounts[account_id].alias or account_id,
+                'allocationId': str(index + 1),
+            }
+            for index, account_id in enumerate(matched)
+        ],
         'pattern': pattern,
     }
 
@@ -145,13 +167,19 @@ def signatures_and_owners(gw, req):
     first, last = 'Sim', 'User'
     return {
         'accountId': account.account_id,
-        'users': [{
-            'roleId': 'OWNER',
-            'hasRightCodeInd': True,
-            'userName': username,
-            'entity': {'firstName': first, 'lastName': last, 'entityType': 'INDIVIDUAL',
-                       'entityName': f'{first} {last}'},
-        }],
+        'users': [
+            {
+                'roleId': 'OWNER',
+                'hasRightCodeInd': True,
+                'userName': username,
+                'entity': {
+                    'firstName': first,
+                    'lastName': last,
+                    'entityType': 'INDIVIDUAL',
+                    'entityName': f'{first} {last}',
+                },
+            }
+        ],
         'applicant': {'signatures': [f'{first} {last}']},
     }
 
@@ -175,9 +203,15 @@ def account_summary(gw, req):
     base = figures.base
     balances: List[Dict[str, Any]] = [
         {'currency': currency, 'balance': amount(ledger.cash), 'settledCash': amount(ledger.cash)}
-        for currency, ledger in sorted(figures.currencies.items())]
-    balances.append({'currency': f'Total (in {base})', 'balance': amount(figures.total_cash),
-                     'settledCash': amount(figures.total_cash)})
+        for currency, ledger in sorted(figures.currencies.items())
+    ]
+    balances.append(
+        {
+            'currency': f'Total (in {base})',
+            'balance': amount(figures.total_cash),
+            'settledCash': amount(figures.total_cash),
+        }
+    )
     return {
         'accountType': '',
         'status': '',
@@ -208,17 +242,32 @@ def _segments(figures: AccountFigures):
 def account_summary_available_funds(gw, req):
     figures = _figures(gw, req)
     base = figures.base
-    result: Dict[str, Dict[str, str]] = {'Crypto at Paxos': {
-        key: _money(0, base) for key in ('Lk Ahd Avlbl Fnds', 'Lk Ahd Excss Lqdty', 'Prdctd Pst-xpry Excss',
-                                         'current_available', 'current_excess', 'overnight_available',
-                                         'overnight_excess')}}
+    result: Dict[str, Dict[str, str]] = {
+        'Crypto at Paxos': {
+            key: _money(0, base)
+            for key in (
+                'Lk Ahd Avlbl Fnds',
+                'Lk Ahd Excss Lqdty',
+                'Prdctd Pst-xpry Excss',
+                'current_available',
+                'current_excess',
+                'overnight_available',
+                'overnight_excess',
+            )
+        }
+    }
     for name, segment in _segments(figures):
         available = segment.available_funds if segment else figures.available_funds
         excess = segment.excess_liquidity if segment else figures.excess_liquidity
-        entry = {'Lk Ahd Avlbl Fnds': _money(available, base), 'Lk Ahd Excss Lqdty': _money(excess, base),
-                 'Prdctd Pst-xpry Excss': _money(0, base), 'current_available': _money(available, base),
-                 'current_excess': _money(excess, base), 'overnight_available': _money(available, base),
-                 'overnight_excess': _money(excess, base)}
+        entry = {
+            'Lk Ahd Avlbl Fnds': _money(available, base),
+            'Lk Ahd Excss Lqdty': _money(excess, base),
+            'Prdctd Pst-xpry Excss': _money(0, base),
+            'current_available': _money(available, base),
+            'current_excess': _money(excess, base),
+            'overnight_available': _money(available, base),
+            'overnight_excess': _money(excess, base),
+        }
         if name != 'commodities':
             entry['SMA'] = _money(figures.sma, base)
             entry['leverage'] = f'{figures.leverage:.2f}' if name == 'securities' else 'n/a'
@@ -234,19 +283,31 @@ def account_summary_available_funds(gw, req):
 def account_summary_balances(gw, req):
     figures = _figures(gw, req)
     base = figures.base
-    result: Dict[str, Dict[str, str]] = {'Crypto at Paxos': {
-        key: _money(0, base) for key in ('MTD Interest', 'Pndng Dbt Crd Chrgs', 'cash', 'equity_with_loan',
-                                         'net_liquidation')}}
+    result: Dict[str, Dict[str, str]] = {
+        'Crypto at Paxos': {
+            key: _money(0, base)
+            for key in ('MTD Interest', 'Pndng Dbt Crd Chrgs', 'cash', 'equity_with_loan', 'net_liquidation')
+        }
+    }
     for name, segment in _segments(figures):
         cash = segment.cash if segment else figures.total_cash
         nlv = segment.net_liquidation if segment else figures.net_liquidation
-        entry = {'MTD Interest': _money(0, base), 'Pndng Dbt Crd Chrgs': _money(0, base),
-                 'cash': _money(cash, base), 'equity_with_loan': _money(nlv, base),
-                 'net_liquidation': _money(nlv, base)}
+        entry = {
+            'MTD Interest': _money(0, base),
+            'Pndng Dbt Crd Chrgs': _money(0, base),
+            'cash': _money(cash, base),
+            'equity_with_loan': _money(nlv, base),
+            'net_liquidation': _money(nlv, base),
+        }
         if name != 'commodities':
             start = figures.nav_day_start
-            entry.update({'Prvs Dy Eqty Wth Ln Vl': _money(start, base), 'Rg T Eqty Wth Ln Vl': _money(nlv, base),
-                          'sec_gross_pos_val': _money(figures.securities.gross_position_value, base)})
+            entry.update(
+                {
+                    'Prvs Dy Eqty Wth Ln Vl': _money(start, base),
+                    'Rg T Eqty Wth Ln Vl': _money(nlv, base),
+                    'sec_gross_pos_val': _money(figures.securities.gross_position_value, base),
+                }
+            )
         if name == 'total':
             entry['Nt Lqdtn Uncrtnty'] = _money(0, base)
         result[name] = entry
@@ -257,18 +318,28 @@ def account_summary_balances(gw, req):
 def account_summary_margins(gw, req):
     figures = _figures(gw, req)
     base = figures.base
-    keys = ('Prdctd Pst-xpry Mrgn @ Opn', 'Prjctd Lk Ahd Mntnnc Mrgn', 'Prjctd Ovrnght Mntnnc Mrgn',
-            'current_initial', 'current_maint', 'projected_liquidity_inital_margin',
-            'projected_overnight_initial_margin')
+    keys = (
+        'Prdctd Pst-xpry Mrgn @ Opn',
+        'Prjctd Lk Ahd Mntnnc Mrgn',
+        'Prjctd Ovrnght Mntnnc Mrgn',
+        'current_initial',
+        'current_maint',
+        'projected_liquidity_inital_margin',
+        'projected_overnight_initial_margin',
+    )
     result: Dict[str, Dict[str, str]] = {'Crypto at Paxos': {key: _money(0, base) for key in keys}}
     for name, segment in _segments(figures):
         initial = segment.initial_margin if segment else figures.initial_margin
         maintenance = segment.maintenance_margin if segment else figures.maintenance_margin
-        entry = {'Prdctd Pst-xpry Mrgn @ Opn': _money(0, base), 'Prjctd Lk Ahd Mntnnc Mrgn': _money(maintenance, base),
-                 'Prjctd Ovrnght Mntnnc Mrgn': _money(maintenance, base), 'current_initial': _money(initial, base),
-                 'current_maint': _money(maintenance, base),
-                 'projected_liquidity_inital_margin': _money(initial, base),
-                 'projected_overnight_initial_margin': _money(initial, base)}
+        entry = {
+            'Prdctd Pst-xpry Mrgn @ Opn': _money(0, base),
+            'Prjctd Lk Ahd Mntnnc Mrgn': _money(maintenance, base),
+            'Prjctd Ovrnght Mntnnc Mrgn': _money(maintenance, base),
+            'current_initial': _money(initial, base),
+            'current_maint': _money(maintenance, base),
+            'projected_liquidity_inital_margin': _money(initial, base),
+            'projected_overnight_initial_margin': _money(initial, base),
+        }
         if name != 'commodities':
             entry['RegT Margin'] = _money(figures.reg_t_margin, base)
         result[name] = entry
@@ -276,11 +347,24 @@ def account_summary_margins(gw, req):
 
 
 _MARKET_VALUE_BUCKETS = (
-    ('Cryptocurrency', None), ('Govt Bonds', None), ('MTD Interest', None), ('Notional CFD', None),
-    ('bonds', 'corporatebondsmarketvalue'), ('cfd', None), ('commodity', None), ('dividends_receivable', None),
-    ('funds', 'funds'), ('future_options', 'futureoptionmarketvalue'), ('futures', 'futuremarketvalue'),
-    ('issuer_option', None), ('money_market', None), ('mutual_funds', None), ('options', 'stockoptionmarketvalue'),
-    ('stock', 'stockmarketvalue'), ('t_bills', None), ('warrants', 'warrantsmarketvalue'),
+    ('Cryptocurrency', None),
+    ('Govt Bonds', None),
+    ('MTD Interest', None),
+    ('Notional CFD', None),
+    ('bonds', 'corporatebondsmarketvalue'),
+    ('cfd', None),
+    ('commodity', None),
+    ('dividends_receivable', None),
+    ('funds', 'funds'),
+    ('future_options', 'futureoptionmarketvalue'),
+    ('futures', 'futuremarketvalue'),
+    ('issuer_option', None),
+    ('money_market', None),
+    ('mutual_funds', None),
+    ('options', 'stockoptionmarketvalue'),
+    ('stock', 'stockmarketvalue'),
+    ('t_bills', None),
+    ('warrants', 'warrantsmarketvalue'),
 )
 
 
@@ -291,16 +375,30 @@ def account_summary_market_value(gw, req):
     result: Dict[str, Dict[str, str]] = {}
     for currency, ledger in sorted(figures.currencies.items()):
         rate = fx_rate(gw, currency, base, figures.time)
-        entry = {label: _money(ledger.buckets.get(bucket, 0.0) if bucket else 0.0) for label, bucket in
-                 _MARKET_VALUE_BUCKETS}
-        entry.update({'Exchange Rate': f'{rate:.2f}' if rate == 1 else f'{rate:.7g}',
-                      'net_liquidation': _money(ledger.net_liquidation), 'realized_pnl': _money(ledger.realized_pnl),
-                      'settled_cash': _money(ledger.cash), 'total_cash': _money(ledger.cash),
-                      'unrealized_pnl': _money(ledger.unrealized_pnl)})
+        entry = {
+            label: _money(ledger.buckets.get(bucket, 0.0) if bucket else 0.0) for label, bucket in _MARKET_VALUE_BUCKETS
+        }
+        entry.update(
+            {
+                'Exchange Rate': f'{rate:.2f}' if rate == 1 else f'{rate:.7g}',
+                'net_liquidation': _money(ledger.net_liquidation),
+                'realized_pnl': _money(ledger.realized_pnl),
+                'settled_cash': _money(ledger.cash),
+                'total_cash': _money(ledger.cash),
+                'unrealized_pnl': _money(ledger.unrealized_pnl),
+            }
+        )
         result[currency] = dict(sorted(entry.items()))
     total = {label: _money(figures.bucket(bucket) if bucket else 0.0) for label, bucket in _MARKET_VALUE_BUCKETS}
-    total.update({'Exchange Rate': '1.00', 'net_liquidation': _money(figures.net_liquidation),
-                  'realized_pnl': _money(figures.realized_pnl), 'settled_cash': _money(figures.total_cash),
-                  'total_cash': _money(figures.total_cash), 'unrealized_pnl': _money(figures.unrealized_pnl)})
+    total.update(
+        {
+            'Exchange Rate': '1.00',
+            'net_liquidation': _money(figures.net_liquidation),
+            'realized_pnl': _money(figures.realized_pnl),
+            'settled_cash': _money(figures.total_cash),
+            'total_cash': _money(figures.total_cash),
+            'unrealized_pnl': _money(figures.unrealized_pnl),
+        }
+    )
     result[f'Total (in {base})'] = dict(sorted(total.items()))
     return result

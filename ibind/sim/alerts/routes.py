@@ -28,20 +28,44 @@ def _account(gw, req) -> str:
 def _details(gw, alert: Alert) -> Dict[str, Any]:
     """The detail object of seed 002 L760-800."""
     return {
-        'account': alert.account, 'order_id': alert.order_id, 'alert_name': alert.name, 'tif': alert.tif,
-        'expire_time': alert.expire_time, 'alert_active': alert.active, 'alert_repeatable': alert.repeatable,
-        'alert_email': alert.email, 'alert_send_message': alert.send_message, 'alert_message': alert.message,
-        'alert_show_popup': alert.show_popup, 'alert_play_audio': None,
-        'order_status': 'Submitted' if alert.active else 'Inactive', 'alert_triggered': alert.triggered,
-        'fg_color': '#FFFFFF', 'bg_color': '#0000CC', 'order_not_editable': False,
-        'itws_orders_only': alert.itws_orders_only, 'alert_mta_currency': None, 'alert_mta_defaults': None,
-        'tool_id': None, 'time_zone': None, 'alert_default_type': None, 'condition_size': len(alert.conditions),
+        'account': alert.account,
+        'order_id': alert.order_id,
+        'alert_name': alert.name,
+        'tif': alert.tif,
+        'expire_time': alert.expire_time,
+        'alert_active': alert.active,
+        'alert_repeatable': alert.repeatable,
+        'alert_email': alert.email,
+        'alert_send_message': alert.send_message,
+        'alert_message': alert.message,
+        'alert_show_popup': alert.show_popup,
+        'alert_play_audio': None,
+        'order_status': 'Submitted' if alert.active else 'Inactive',
+        'alert_triggered': alert.triggered,
+        'fg_color': '#FFFFFF',
+        'bg_color': '#0000CC',
+        'order_not_editable': False,
+        'itws_orders_only': alert.itws_orders_only,
+        'alert_mta_currency': None,
+        'alert_mta_defaults': None,
+        'tool_id': None,
+        'time_zone': None,
+        'alert_default_type': None,
+        'condition_size': len(alert.conditions),
         'condition_outside_rth': alert.outside_rth,
-        'conditions': [{'condition_type': c.type, 'conidex': c.conidex,
-                        'contract_description_1': _description(gw, c.conidex), 'condition_operator': c.operator,
-                        'condition_trigger_method': c.trigger_method, 'condition_value': c.value,
-                        'condition_logic_bind': c.logic_bind, 'condition_time_zone': c.time_zone}
-                       for c in alert.conditions],
+        'conditions': [
+            {
+                'condition_type': c.type,
+                'conidex': c.conidex,
+                'contract_description_1': _description(gw, c.conidex),
+                'condition_operator': c.operator,
+                'condition_trigger_method': c.trigger_method,
+                'condition_value': c.value,
+                'condition_logic_bind': c.logic_bind,
+                'condition_time_zone': c.time_zone,
+            }
+            for c in alert.conditions
+        ],
     }
 
 
@@ -63,10 +87,18 @@ def save_alert(gw, req):
 
 @routes.get('/iserver/account/{accountId}/alerts')
 def list_alerts(gw, req):
-    return [{'order_id': a.order_id, 'account': a.account, 'alert_name': a.name, 'alert_active': a.active,
-             'order_time': format_time(a.created_at), 'alert_triggered': a.triggered,
-             'alert_repeatable': a.repeatable}
-            for a in gw.alerts.of_account(_account(gw, req))]
+    return [
+        {
+            'order_id': a.order_id,
+            'account': a.account,
+            'alert_name': a.name,
+            'alert_active': a.active,
+            'order_time': format_time(a.created_at),
+            'alert_triggered': a.triggered,
+            'alert_repeatable': a.repeatable,
+        }
+        for a in gw.alerts.of_account(_account(gw, req))
+    ]
 
 
 @routes.get('/iserver/account/alert/{alertId}')
@@ -88,20 +120,41 @@ def activate_alert(gw, req):
 def delete_alert(gw, req):
     alert_id = req.path_params['alertId']
     gone = gw.alerts.delete(_account(gw, req), alert_id)
-    return _answer(int(alert_id) if str(alert_id).isdecimal() else 0,
-                   f'Request was submitted ({len(gone)} deleted)', failure_list=None)
+    return _answer(
+        int(alert_id) if str(alert_id).isdecimal() else 0,
+        f'Request was submitted ({len(gone)} deleted)',
+        failure_list=None,
+    )
 
 
 @routes.get('/iserver/account/mta')
 def mta_alert(gw, req):
     """The one mobile trading assistant alert of the user (seed 002 L860-895): it cannot be created or deleted."""
     return {
-        'account': gw.selected_account, 'order_id': gw.alerts.mta_order_id, 'alert_name': None, 'tif': 'GTC',
-        'expire_time': None, 'alert_active': gw.alerts.mta_active, 'alert_repeatable': 1, 'alert_email': None,
-        'alert_send_message': 1, 'alert_message': None, 'alert_show_popup': 0, 'alert_play_audio': None,
-        'order_status': 'Inactive', 'alert_triggered': False, 'fg_color': '#000000', 'bg_color': '#AFAFAF',
-        'order_not_editable': False, 'itws_orders_only': 0, 'alert_mta_currency': 'USD',
+        'account': gw.selected_account,
+        'order_id': gw.alerts.mta_order_id,
+        'alert_name': None,
+        'tif': 'GTC',
+        'expire_time': None,
+        'alert_active': gw.alerts.mta_active,
+        'alert_repeatable': 1,
+        'alert_email': None,
+        'alert_send_message': 1,
+        'alert_message': None,
+        'alert_show_popup': 0,
+        'alert_play_audio': None,
+        'order_status': 'Inactive',
+        'alert_triggered': False,
+        'fg_color': '#000000',
+        'bg_color': '#AFAFAF',
+        'order_not_editable': False,
+        'itws_orders_only': 0,
+        'alert_mta_currency': 'USD',
         'alert_mta_defaults': '9:STATE=1,MIN=-43115000,MAX=43115000,STEP=500,DEF_MIN=-4311500,DEF_MAX=4311500',
-        'tool_id': MTA_TOOL_ID, 'time_zone': 'GMT (GMT)', 'alert_default_type': None, 'condition_size': 0,
-        'condition_outside_rth': 0, 'conditions': [],
+        'tool_id': MTA_TOOL_ID,
+        'time_zone': 'GMT (GMT)',
+        'alert_default_type': None,
+        'condition_size': 0,
+        'condition_outside_rth': 0,
+        'conditions': [],
     }

@@ -12,16 +12,24 @@ from ibind.sim.transport.http import ApiError
 
 _LOGGER = logging.getLogger('ibind.sim.alerts')
 
-FIRST_ALERT_ID = 9_876_543_210 - 1000      # alert ids look like the docs' (order ids of a separate series)
+FIRST_ALERT_ID = 9_876_543_210 - 1000  # alert ids look like the docs' (order ids of a separate series)
 MTA_ORDER_ID = 9_998_887_776
 MTA_TOOL_ID = 55_834_574_848
 PRICE, TIME, MARGIN, TRADE, VOLUME = 1, 3, 4, 5, 6
-CONDITION_TYPES = {1: 'Price', 3: 'Time', 4: 'Margin', 5: 'Trade', 6: 'Volume', 7: 'MTA market', 8: 'MTA Position',
-                   9: 'MTA Account Daily PnL'}
-WATCHED_TYPES = (PRICE, TIME)              # the others are stored and listed, and never fire in the simulator
+CONDITION_TYPES = {
+    1: 'Price',
+    3: 'Time',
+    4: 'Margin',
+    5: 'Trade',
+    6: 'Volume',
+    7: 'MTA market',
+    8: 'MTA Position',
+    9: 'MTA Account Daily PnL',
+}
+WATCHED_TYPES = (PRICE, TIME)  # the others are stored and listed, and never fire in the simulator
 OPERATORS = ('>=', '<=')
 LOGIC_BINDS = ('a', 'o', 'n')
-MAX_STEPS_PER_SYNC = 240                   # price samples per condition between two requests, at most
+MAX_STEPS_PER_SYNC = 240  # price samples per condition between two requests, at most
 TIME_FORMAT = '%Y%m%d-%H:%M:%S'
 
 
@@ -59,7 +67,7 @@ class Alert:
     triggered: bool = False
     created_at: float = 0.0
     fired_times: List[float] = field(default_factory=list)
-    holding: bool = False                  # the condition held at the last sample (a repeatable alert re-arms)
+    holding: bool = False  # the condition held at the last sample (a repeatable alert re-arms)
 
 
 def parse_time(text: str, name: str) -> float:
@@ -120,11 +128,22 @@ class AlertBook:
             raise ApiError(400, 'Bad Request: conditions must be a non-empty array')
         existing_id = body.get('orderId')
         now = gw.clock.now()
-        alert = Alert(order_id=0, account=account, name=body['alertName'], message=body['alertMessage'],
-                      conditions=conditions, repeatable=_flag(body, 'alertRepeatable'),
-                      outside_rth=_flag(body, 'outsideRth'), tif=tif, expire_time=expire_time if tif == 'GTD' else None,
-                      email=body.get('email'), send_message=send_message, show_popup=_flag(body, 'showPopup', 0),
-                      itws_orders_only=_flag(body, 'iTWSOrdersOnly', 0), created_at=now)
+        alert = Alert(
+            order_id=0,
+            account=account,
+            name=body['alertName'],
+            message=body['alertMessage'],
+            conditions=conditions,
+            repeatable=_flag(body, 'alertRepeatable'),
+            outside_rth=_flag(body, 'outsideRth'),
+            tif=tif,
+            expire_time=expire_time if tif == 'GTD' else None,
+            email=body.get('email'),
+            send_message=send_message,
+            show_popup=_flag(body, 'showPopup', 0),
+            itws_orders_only=_flag(body, 'iTWSOrdersOnly', 0),
+            created_at=now,
+        )
         if existing_id not in (None, 0, '0'):
             old = self.get(existing_id)
             if old.account != account:
@@ -164,9 +183,15 @@ class AlertBook:
                 raise ApiError(400, f'Bad Request: {where}.value must be a price, got {value!r}') from None
         elif kind == TIME:
             parse_time(value, f'{where}.value')
-        return Condition(type=kind, conidex=conidex, operator=operator, value=value,
-                         trigger_method=str(raw.get('triggerMethod', '0')), logic_bind=logic_bind,
-                         time_zone=raw.get('timeZone'))
+        return Condition(
+            type=kind,
+            conidex=conidex,
+            operator=operator,
+            value=value,
+            trigger_method=str(raw.get('triggerMethod', '0')),
+            logic_bind=logic_bind,
+            time_zone=raw.get('timeZone'),
+        )
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -266,10 +291,22 @@ class AlertBook:
         alert.triggered = True
         alert.fired_times.append(t)
         _LOGGER.debug('alert %s (%s) fired at %s', alert.order_id, alert.name, t)
-        self.gateway.fyi.notify('PR' if alert.conditions[0].type == PRICE else 'TO', alert.name, alert.message,
-                                at=t, alert_id=alert.order_id)
+        self.gateway.fyi.notify(
+            'PR' if alert.conditions[0].type == PRICE else 'TO',
+            alert.name,
+            alert.message,
+            at=t,
+            alert_id=alert.order_id,
+        )
 
     def describe(self) -> Dict[str, Any]:
-        return {str(a.order_id): {'account': a.account, 'name': a.name, 'active': a.active,
-                                  'triggered': a.triggered, 'fired': len(a.fired_times)}
-                for a in self.alerts.values()}
+        return {
+            str(a.order_id): {
+                'account': a.account,
+                'name': a.name,
+                'active': a.active,
+                'triggered': a.triggered,
+                'fired': len(a.fired_times),
+            }
+            for a in self.alerts.values()
+        }

@@ -36,8 +36,8 @@ from ibind.sim.transport.router import RouteTable
 routes = RouteTable()
 
 
-
 # =========================================================================== /trsrv
+
 
 @routes.get('/trsrv/secdef', session='readonly')
 def security_definitions(gw, req):
@@ -64,11 +64,18 @@ def stocks_by_symbol(gw, req):
         for instrument in gw.universe.by_symbol(symbol, 'STK'):
             if instrument.symbol != symbol:
                 continue
-            group = groups.setdefault(instrument.name, {
-                'name': instrument.name, 'chineseName': instrument.chinese_name or None, 'assetClass': 'STK',
-                'contracts': []})
-            group['contracts'].append({'conid': instrument.conid, 'exchange': instrument.exchange,
-                                       'isUS': instrument.is_us})
+            group = groups.setdefault(
+                instrument.name,
+                {
+                    'name': instrument.name,
+                    'chineseName': instrument.chinese_name or None,
+                    'assetClass': 'STK',
+                    'contracts': [],
+                },
+            )
+            group['contracts'].append(
+                {'conid': instrument.conid, 'exchange': instrument.exchange, 'isUS': instrument.is_us}
+            )
         if groups:
             result[symbol] = list(groups.values())
     return result
@@ -88,9 +95,15 @@ def futures_by_symbol(gw, req):
 def _future_entry(future: Instrument) -> Dict[str, Any]:
     expiry = expiry_date(future)
     last_trading_day = int((expiry - dt.timedelta(days=1)).strftime('%Y%m%d'))
-    return {'symbol': future.symbol, 'conid': future.conid, 'underlyingConid': future.underlying_conid or 0,
-            'expirationDate': int(future.expiry), 'ltd': last_trading_day, 'shortFuturesCutOff': last_trading_day,
-            'longFuturesCutOff': last_trading_day}
+    return {
+        'symbol': future.symbol,
+        'conid': future.conid,
+        'underlyingConid': future.underlying_conid or 0,
+        'expirationDate': int(future.expiry),
+        'ltd': last_trading_day,
+        'shortFuturesCutOff': last_trading_day,
+        'longFuturesCutOff': last_trading_day,
+    }
 
 
 @routes.get('/trsrv/secdef/schedule', session='readonly')
@@ -98,8 +111,11 @@ def trading_schedule(gw, req):
     asset_class, symbol = (value.strip() for value in req.require_query('assetClass', 'symbol'))
     sec_type = SCHEDULE_ASSET_CLASSES.get(asset_class.upper())
     if sec_type is None:
-        raise ApiError(400, f'Bad Request: unknown assetClass {asset_class!r}; expected one of '
-                            f'{", ".join(sorted(SCHEDULE_ASSET_CLASSES))}')
+        raise ApiError(
+            400,
+            f'Bad Request: unknown assetClass {asset_class!r}; expected one of '
+            f'{", ".join(sorted(SCHEDULE_ASSET_CLASSES))}',
+        )
     conid = req.query.get('conid')
     if conid:
         candidates = [gw.universe.get(parse_conid(conid))]
@@ -113,9 +129,16 @@ def trading_schedule(gw, req):
     return [weekly_schedule(instrument, exchange.upper()) for exchange in exchanges]
 
 
-_EXCHANGE_NAMES = {'NYSE': 'New York Stock Exchange', 'NASDAQ': 'NASDAQ', 'ISLAND': 'NASDAQ', 'ARCA': 'NYSE Arca',
-                   'AMEX': 'NYSE American', 'CME': 'Chicago Mercantile Exchange', 'CBOE': 'Cboe Options Exchange',
-                   'IDEALPRO': 'IDEALPRO forex'}
+_EXCHANGE_NAMES = {
+    'NYSE': 'New York Stock Exchange',
+    'NASDAQ': 'NASDAQ',
+    'ISLAND': 'NASDAQ',
+    'ARCA': 'NYSE Arca',
+    'AMEX': 'NYSE American',
+    'CME': 'Chicago Mercantile Exchange',
+    'CBOE': 'Cboe Options Exchange',
+    'IDEALPRO': 'IDEALPRO forex',
+}
 
 
 def weekly_schedule(instrument: Instrument, exchange: str) -> Dict[str, Any]:
@@ -131,18 +154,26 @@ def weekly_schedule(instrument: Instrument, exchange: str) -> Dict[str, Any]:
     key = zlib.crc32(exchange.encode('utf-8'))
     days = []
     for day in range(3, 8):  # Monday .. Friday
-        days.append({
-            'clearingCycleEndTime': clearing,
-            'tradingScheduleDate': f'2000010{day}',
-            'sessions': [{'openingTime': liquid[0], 'closingTime': liquid[1], 'prop': 'LIQUID'}],
-            'tradingtimes': [{'openingTime': trading[0], 'closingTime': trading[1], 'cancelDayOrders': 'Y'}],
-        })
-    return {'id': f'p{100000 + key % 900000}', 'tradeVenueId': f'v{10000 + key % 90000}',
-            'exchange': exchange, 'description': _EXCHANGE_NAMES.get(exchange, exchange),
-            'timezone': timezone, 'schedules': days}
+        days.append(
+            {
+                'clearingCycleEndTime': clearing,
+                'tradingScheduleDate': f'2000010{day}',
+                'sessions': [{'openingTime': liquid[0], 'closingTime': liquid[1], 'prop': 'LIQUID'}],
+                'tradingtimes': [{'openingTime': trading[0], 'closingTime': trading[1], 'cancelDayOrders': 'Y'}],
+            }
+        )
+    return {
+        'id': f'p{100000 + key % 900000}',
+        'tradeVenueId': f'v{10000 + key % 90000}',
+        'exchange': exchange,
+        'description': _EXCHANGE_NAMES.get(exchange, exchange),
+        'timezone': timezone,
+        'schedules': days,
+    }
 
 
 # =========================================================================== /iserver/contract
+
 
 @routes.get('/iserver/contract/{conid}/info')
 def contract_information(gw, req):
@@ -160,7 +191,7 @@ def info_and_rules(gw, req):
 @routes.post('/iserver/contract/rules')
 def rules(gw, req):
     body = req.body_dict()
-    conid_value, = req.require_body('conid')
+    (conid_value,) = req.require_body('conid')
     instrument = gw.universe.get(parse_conid(conid_value))
     is_buy = body.get('isBuy', True)
     modify = body.get('modifyOrder', False)
@@ -184,45 +215,108 @@ _TIME_WINDOW = [
     _param('endTime', 'End Time', 'Time', 3, description='Defaults to end of market trading'),
     _param('allowPastEndTime', 'Allow trading past end time', 'Boolean', 4, defaultValue=False),
 ]
-_RISK = _param('riskAversion', 'Urgency/risk aversion', 'String', 2, defaultValue='Neutral',
-               legalStrings=['Get Done', 'Aggressive', 'Neutral', 'Passive'], required='true')
-_MAX_PCT = _param('maxPctVol', 'Max Percentage', 'Double', 1, minValue=0.01, maxValue=50,
-                  description='From 0.01 to 50.0')
+_RISK = _param(
+    'riskAversion',
+    'Urgency/risk aversion',
+    'String',
+    2,
+    defaultValue='Neutral',
+    legalStrings=['Get Done', 'Aggressive', 'Neutral', 'Passive'],
+    required='true',
+)
+_MAX_PCT = _param(
+    'maxPctVol', 'Max Percentage', 'Double', 1, minValue=0.01, maxValue=50, description='From 0.01 to 50.0'
+)
 
 ALGOS: List[Dict[str, Any]] = [
-    {'name': 'Adaptive', 'id': 'Adaptive',
-     'description': 'Seeks price improvement between the bid and the ask while keeping to the urgency chosen',
-     'parameters': [_param('adaptivePriority', 'Adaptive order priority/urgency', 'String', 1, defaultValue='Normal',
-                           legalStrings=['Urgent', 'Normal', 'Patient'], required='true')]},
-    {'name': 'Arrival Price', 'id': 'ArrivalPx',
-     'description': 'Aims at the bid/ask midpoint at the time the order arrives',
-     'parameters': [_MAX_PCT, _RISK] + _TIME_WINDOW},
-    {'name': 'Close Price', 'id': 'ClosePx', 'description': 'Aims at the closing price while limiting market impact',
-     'parameters': [_MAX_PCT, _RISK, _TIME_WINDOW[0]]},
-    {'name': 'DarkIce', 'id': 'DarkIce', 'description': 'Shows only a part of the order, randomising the display',
-     'parameters': [_param('displaySize', 'Display Size', 'Integer', 1, required='true')] + _TIME_WINDOW},
-    {'name': 'Percentage of Volume', 'id': 'PctVol', 'description': 'Participates in a share of the market volume',
-     'parameters': [_param('pctVol', 'Target Percentage', 'Double', 1, minValue=0.01, maxValue=50,
-                           required='true')] + _TIME_WINDOW[:2]
-     + [_param('noTakeLiq', 'Attempt to never take liquidity', 'Boolean', 5, defaultValue=False)]},
-    {'name': 'TWAP', 'id': 'Twap', 'description': 'Trades evenly over the time window',
-     'parameters': [_param('strategyType', 'Trade when', 'String', 1, defaultValue='Marketable',
-                           legalStrings=['Marketable', 'Matching Midpoint', 'Matching Same Side', 'Matching Last'],
-                           required='true')] + _TIME_WINDOW},
-    {'name': 'VWAP', 'id': 'Vwap', 'description': 'Aims at the volume-weighted average price of the time window',
-     'parameters': [
-         _param('noTakeLiq', 'Attempt to never take liquidity', 'Boolean', 5, defaultValue=False),
-         _param('optoutClosingAuction', 'Opt-out closing auction', 'Boolean', 11, defaultValue=False),
-         _param('allowPastEndTime', 'Allow trading past end time', 'Boolean', 4, defaultValue=False),
-         _param('speedUp', 'Speed up when market approaches limit price', 'Boolean', 8, defaultValue=False,
+    {
+        'name': 'Adaptive',
+        'id': 'Adaptive',
+        'description': 'Seeks price improvement between the bid and the ask while keeping to the urgency chosen',
+        'parameters': [
+            _param(
+                'adaptivePriority',
+                'Adaptive order priority/urgency',
+                'String',
+                1,
+                defaultValue='Normal',
+                legalStrings=['Urgent', 'Normal', 'Patient'],
+                required='true',
+            )
+        ],
+    },
+    {
+        'name': 'Arrival Price',
+        'id': 'ArrivalPx',
+        'description': 'Aims at the bid/ask midpoint at the time the order arrives',
+        'parameters': [_MAX_PCT, _RISK] + _TIME_WINDOW,
+    },
+    {
+        'name': 'Close Price',
+        'id': 'ClosePx',
+        'description': 'Aims at the closing price while limiting market impact',
+        'parameters': [_MAX_PCT, _RISK, _TIME_WINDOW[0]],
+    },
+    {
+        'name': 'DarkIce',
+        'id': 'DarkIce',
+        'description': 'Shows only a part of the order, randomising the display',
+        'parameters': [_param('displaySize', 'Display Size', 'Integer', 1, required='true')] + _TIME_WINDOW,
+    },
+    {
+        'name': 'Percentage of Volume',
+        'id': 'PctVol',
+        'description': 'Participates in a share of the market volume',
+        'parameters': [_param('pctVol', 'Target Percentage', 'Double', 1, minValue=0.01, maxValue=50, required='true')]
+        + _TIME_WINDOW[:2]
+        + [_param('noTakeLiq', 'Attempt to never take liquidity', 'Boolean', 5, defaultValue=False)],
+    },
+    {
+        'name': 'TWAP',
+        'id': 'Twap',
+        'description': 'Trades evenly over the time window',
+        'parameters': [
+            _param(
+                'strategyType',
+                'Trade when',
+                'String',
+                1,
+                defaultValue='Marketable',
+                legalStrings=['Marketable', 'Matching Midpoint', 'Matching Same Side', 'Matching Last'],
+                required='true',
+            )
+        ]
+        + _TIME_WINDOW,
+    },
+    {
+        'name': 'VWAP',
+        'id': 'Vwap',
+        'description': 'Aims at the volume-weighted average price of the time window',
+        'parameters': [
+            _param('noTakeLiq', 'Attempt to never take liquidity', 'Boolean', 5, defaultValue=False),
+            _param('optoutClosingAuction', 'Opt-out closing auction', 'Boolean', 11, defaultValue=False),
+            _param('allowPastEndTime', 'Allow trading past end time', 'Boolean', 4, defaultValue=False),
+            _param(
+                'speedUp',
+                'Speed up when market approaches limit price',
+                'Boolean',
+                8,
+                defaultValue=False,
                 description='Compensate for decreased fill rate due to presence of limit price.',
-                enabledConditions=['MKT:speedUp:=:no']),
-         _param('conditionalPrice', 'Trade when price is more aggressive than:', 'Double', 12,
-                description='Evaluates with bid for buy order and ask for sell order'),
-         _param('startTime', 'Start Time', 'Time', 2, description='Defaults to start of market trading'),
-         _MAX_PCT,
-         _param('endTime', 'End Time', 'Time', 3, description='Defaults to end of market trading'),
-     ]},
+                enabledConditions=['MKT:speedUp:=:no'],
+            ),
+            _param(
+                'conditionalPrice',
+                'Trade when price is more aggressive than:',
+                'Double',
+                12,
+                description='Evaluates with bid for buy order and ask for sell order',
+            ),
+            _param('startTime', 'Start Time', 'Time', 2, description='Defaults to start of market trading'),
+            _MAX_PCT,
+            _param('endTime', 'End Time', 'Time', 3, description='Defaults to end of market trading'),
+        ],
+    },
 ]
 _ALGOS_BY_TYPE = {'STK': None, 'OPT': ('Adaptive',), 'FUT': ('Adaptive', 'Twap', 'Vwap')}  # None: all
 
@@ -249,12 +343,14 @@ def algos(gw, req):
         if with_params:
             entry['parameters'] = [
                 {k: v for k, v in parameter.items() if with_description or k != 'description'}
-                for parameter in algo['parameters']]
+                for parameter in algo['parameters']
+            ]
         listed.append(entry)
     return {'algos': listed}
 
 
 # =========================================================================== /iserver/currency, exchangerate
+
 
 @routes.get('/iserver/currency/pairs')
 def currency_pairs(gw, req):
@@ -280,6 +376,7 @@ def exchange_rate(gw, req):
 
 
 # =========================================================================== /iserver/secdef
+
 
 @routes.get('/iserver/secdef/search')
 def search(gw, req):
@@ -312,8 +409,7 @@ def strikes(gw, req):
     instrument = gw.universe.get(parse_conid(conid_value))
     if not gw.contracts.searched(instrument.conid):
         return {'call': [], 'put': []}
-    calls, puts = gw.contracts.strikes(instrument.conid, sec_type, month.strip(),
-                                       query_any(req, 'exchange') or 'SMART')
+    calls, puts = gw.contracts.strikes(instrument.conid, sec_type, month.strip(), query_any(req, 'exchange') or 'SMART')
     return {'call': calls, 'put': puts}
 
 
@@ -350,16 +446,20 @@ def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> Lis
         if right is not None and right not in ('C', 'P'):
             raise ApiError(400, f'Bad Request: right must be C or P, got {query_any(req, "right")!r}')
     exchange = query_any(req, 'exchange')
-    found = [d for d in gw.contracts.derivatives(underlying.conid, sec_type)
-             if month_of(d) == month.upper()
-             and (strike is None or (d.strike is not None and abs(d.strike - strike) < 1e-9))
-             and (right is None or d.right == right)
-             and (exchange is None or trades_on(d, exchange))]
+    found = [
+        d
+        for d in gw.contracts.derivatives(underlying.conid, sec_type)
+        if month_of(d) == month.upper()
+        and (strike is None or (d.strike is not None and abs(d.strike - strike) < 1e-9))
+        and (right is None or d.right == right)
+        and (exchange is None or trades_on(d, exchange))
+    ]
     if not found:
         detail = f' strike {strike:g}' if strike is not None else ''
         detail += f' right {right}' if right else ''
-        raise ApiError(400, f'Bad Request: no {sec_type} contract on conid {underlying.conid} for month '
-                            f'{month.upper()}{detail}')
+        raise ApiError(
+            400, f'Bad Request: no {sec_type} contract on conid {underlying.conid} for month {month.upper()}{detail}'
+        )
     return found
 
 
@@ -389,14 +489,36 @@ def bond_filters(gw, req):
 
     maturities = sorted({b.expiry[:6] for b in bonds if b.expiry})
     issues = sorted({str(b.extra.get('issue_date')) for b in bonds if b.extra.get('issue_date')})
-    return {'bondFilters': [
-        {'displayText': 'Exchange', 'columnId': 0, 'options': options({'value': v} for b in bonds for v in venues(b))},
-        {'displayText': 'Maturity Date', 'columnId': 27, 'options': [
-            {'text': dt.datetime.strptime(m, '%Y%m').strftime('%b %Y'), 'value': m} for m in maturities]},
-        {'displayText': 'Issue Date', 'columnId': 28, 'options': [
-            {'text': dt.datetime.strptime(d, '%Y%m%d').strftime('%b %d %Y'), 'value': d} for d in issues]},
-        {'displayText': 'Coupon', 'columnId': 25, 'options': [
-            {'value': f'{c:g}'} for c in sorted({float(b.extra.get('coupon', 0)) for b in bonds})]},
-        {'displayText': 'Currency', 'columnId': 5,
-         'options': [{'value': c} for c in sorted({b.currency for b in bonds})]},
-    ]}
+    return {
+        'bondFilters': [
+            {
+                'displayText': 'Exchange',
+                'columnId': 0,
+                'options': options({'value': v} for b in bonds for v in venues(b)),
+            },
+            {
+                'displayText': 'Maturity Date',
+                'columnId': 27,
+                'options': [
+                    {'text': dt.datetime.strptime(m, '%Y%m').strftime('%b %Y'), 'value': m} for m in maturities
+                ],
+            },
+            {
+                'displayText': 'Issue Date',
+                'columnId': 28,
+                'options': [
+                    {'text': dt.datetime.strptime(d, '%Y%m%d').strftime('%b %d %Y'), 'value': d} for d in issues
+                ],
+            },
+            {
+                'displayText': 'Coupon',
+                'columnId': 25,
+                'options': [{'value': f'{c:g}'} for c in sorted({float(b.extra.get('coupon', 0)) for b in bonds})],
+            },
+            {
+                'displayText': 'Currency',
+                'columnId': 5,
+                'options': [{'value': c} for c in sorted({b.currency for b in bonds})],
+            },
+        ]
+    }

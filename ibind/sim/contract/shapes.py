@@ -13,22 +13,52 @@ from ibind.sim.contract.state import DERIVATIVE_TYPES, STRIKED_TYPES
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
 
-BOND_FAMILY_CONID = '2147483647'   # what IBKR's search shows as the conid of a bond family entry
+BOND_FAMILY_CONID = '2147483647'  # what IBKR's search shows as the conid of a bond family entry
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
-SCHEDULE_ASSET_CLASSES = {'STK': 'STK', 'OPT': 'OPT', 'FUT': 'FUT', 'CFD': 'CFD', 'WAR': 'WAR', 'SWP': 'CASH',
-                          'FND': 'FUND', 'BND': 'BOND', 'ICS': 'ICS', 'IND': 'IND', 'CASH': 'CASH', 'BOND': 'BOND'}
+SCHEDULE_ASSET_CLASSES = {
+    'STK': 'STK',
+    'OPT': 'OPT',
+    'FUT': 'FUT',
+    'CFD': 'CFD',
+    'WAR': 'WAR',
+    'SWP': 'CASH',
+    'FND': 'FUND',
+    'BND': 'BOND',
+    'ICS': 'ICS',
+    'IND': 'IND',
+    'CASH': 'CASH',
+    'BOND': 'BOND',
+}
 
-ORDER_TYPES = ['limit', 'midprice', 'market', 'stop', 'stop_limit', 'mit', 'lit', 'trailing_stop',
-               'trailing_stop_limit', 'relative', 'marketonclose', 'limitonclose']
+ORDER_TYPES = [
+    'limit',
+    'midprice',
+    'market',
+    'stop',
+    'stop_limit',
+    'mit',
+    'lit',
+    'trailing_stop',
+    'trailing_stop_limit',
+    'relative',
+    'marketonclose',
+    'limitonclose',
+]
 IB_ALGO_TYPES = ['limit', 'stop_limit', 'lit', 'trailing_stop_limit', 'relative', 'marketonclose', 'limitonclose']
 FRACTIONAL_TYPES = ['limit', 'market', 'stop', 'stop_limit', 'mit', 'lit', 'trailing_stop', 'trailing_stop_limit']
 OUTSIDE_RTH_TYPES = ['limit', 'stop_limit', 'lit', 'trailing_stop_limit', 'relative']
-TIF_TYPES = ['IOC/MARKET,LIMIT,RELATIVE,MARKETONCLOSE,MIDPRICE,LIMITONCLOSE,MKT_PROTECT,STPPRT,a', 'GTC/o,a',
-             'OPG/LIMIT,MARKET,a', 'GTD/o,a', 'DAY/o,a']
+TIF_TYPES = [
+    'IOC/MARKET,LIMIT,RELATIVE,MARKETONCLOSE,MIDPRICE,LIMITONCLOSE,MKT_PROTECT,STPPRT,a',
+    'GTC/o,a',
+    'OPG/LIMIT,MARKET,a',
+    'GTD/o,a',
+    'DAY/o,a',
+]
 MODIFY_TYPES = ['limit', 'market', 'stop', 'stop_limit', 'trailing_stop', 'trailing_stop_limit']
 
 
 # =========================================================================== small helpers
+
 
 def parse_conid(value: Any, name: str = 'conid') -> int:
     try:
@@ -82,7 +112,7 @@ def derivative_text(instrument: Instrument) -> Optional[str]:
         return None
     text = f"{expiry.strftime('%b').upper()} {expiry.day:02d} '{expiry.year % 100:02d}"
     if instrument.sec_type in STRIKED_TYPES:
-        text += f" {strike_text(instrument.strike)} {'Call' if instrument.right == 'C' else 'Put'}"
+        text += f' {strike_text(instrument.strike)} {"Call" if instrument.right == "C" else "Put"}'
     return text
 
 
@@ -93,8 +123,10 @@ def local_symbol(instrument: Instrument) -> str:
     """The exchange's symbol: OCC for options (``IBM   240315C00187500``), ``ESZ6`` for futures."""
     expiry = expiry_date(instrument)
     if instrument.sec_type in STRIKED_TYPES and expiry and instrument.strike is not None:
-        return (f'{instrument.symbol:<6}{expiry.strftime("%y%m%d")}{instrument.right}'
-                f'{int(round(instrument.strike * 1000)):08d}')
+        return (
+            f'{instrument.symbol:<6}{expiry.strftime("%y%m%d")}{instrument.right}'
+            f'{int(round(instrument.strike * 1000)):08d}'
+        )
     if instrument.sec_type == 'FUT' and expiry:
         return f'{instrument.symbol}{_FUTURE_MONTH_LETTERS[expiry.month - 1]}{expiry.year % 10}'
     if instrument.sec_type == 'BOND':
@@ -105,7 +137,7 @@ def local_symbol(instrument: Instrument) -> str:
 def full_name(instrument: Instrument) -> str:
     expiry = expiry_date(instrument)
     if instrument.sec_type in DERIVATIVE_TYPES and expiry:
-        name = f"{instrument.symbol} {expiry.strftime('%b').upper()}{expiry.year % 100:02d}"
+        name = f'{instrument.symbol} {expiry.strftime("%b").upper()}{expiry.year % 100:02d}'
         if instrument.sec_type in STRIKED_TYPES:
             name += f' {strike_text(instrument.strike)} {instrument.right}'
         return name
@@ -129,6 +161,7 @@ def increment_rules(instrument: Instrument) -> List[Dict[str, float]]:
 
 
 # =========================================================================== payloads
+
 
 def secdef_entry(gw, instrument: Instrument) -> Dict[str, Any]:
     """One element of ``/trsrv/secdef``'s ``secdef`` list."""
@@ -158,9 +191,10 @@ def secdef_entry(gw, instrument: Instrument) -> Dict[str, Any]:
         'fullName': full_name(instrument),
         'isUS': instrument.is_us,
         'incrementRules': increment_rules(instrument),
-        'displayRule': {'magnification': 0,
-                        'displayRuleStep': [{'decimalDigits': decimals(instrument.tick), 'lowerEdge': 0.0,
-                                             'wholeDigits': 4}]},
+        'displayRule': {
+            'magnification': 0,
+            'displayRuleStep': [{'decimalDigits': decimals(instrument.tick), 'lowerEdge': 0.0, 'wholeDigits': 4}],
+        },
         'isEventContract': False,
         'pageSize': 100,
     }
@@ -263,7 +297,7 @@ def secdef_info(instrument: Instrument, exchange: Optional[str] = None) -> Dict[
     """One element of ``/iserver/secdef/info``'s list (the docs' example keys plus the documented field list)."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
     if instrument.sec_type == 'BOND':
-        coupon, desc2 = f"{instrument.extra.get('coupon', 0):g}", instrument.name.split(' ', 1)[-1]
+        coupon, desc2 = f'{instrument.extra.get("coupon", 0):g}', instrument.name.split(' ', 1)[-1]
     else:
         coupon, desc2 = 'No Coupon', derivative_text(instrument) or instrument.name
     return {
@@ -296,8 +330,13 @@ def search_entry(gw, instrument: Instrument) -> Dict[str, Any]:
         listed = gw.contracts.derivatives(instrument.conid, sec_type)
         if listed:
             exchanges = dict.fromkeys(v for d in listed for v in venues(d))
-            sections.append({'secType': sec_type, 'months': ';'.join(gw.contracts.months(instrument.conid, sec_type)),
-                             'exchange': ';'.join(exchanges)})
+            sections.append(
+                {
+                    'secType': sec_type,
+                    'months': ';'.join(gw.contracts.months(instrument.conid, sec_type)),
+                    'exchange': ';'.join(exchanges),
+                }
+            )
     options = gw.contracts.derivatives(instrument.conid, 'OPT')
     futures_options = gw.contracts.derivatives(instrument.conid, 'FOP')
     warrants = gw.contracts.derivatives(instrument.conid, 'WAR')

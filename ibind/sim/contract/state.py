@@ -90,21 +90,28 @@ class ContractState:
 
     def require_searched(self, conid: int) -> None:
         if not self.searched(conid):
-            raise ApiError(400, f'Bad Request: call /iserver/secdef/search for the underlying (conid {conid}) '
-                                'before /iserver/secdef/info')
+            raise ApiError(
+                400,
+                f'Bad Request: call /iserver/secdef/search for the underlying (conid {conid}) '
+                'before /iserver/secdef/info',
+            )
 
     def require_issuer_searched(self, issuer_id: str) -> None:
         if not self.issuer_searched(issuer_id):
-            raise ApiError(400, f'Bad Request: call /iserver/secdef/search with secType=BOND for the issuer '
-                                f'{issuer_id} before /iserver/secdef/info')
+            raise ApiError(
+                400,
+                f'Bad Request: call /iserver/secdef/search with secType=BOND for the issuer '
+                f'{issuer_id} before /iserver/secdef/info',
+            )
 
     # ----------------------------------------------------------------- derivatives
 
     def derivatives(self, underlying_conid: int, sec_type: str) -> List[Instrument]:
         """Listed derivatives of one type on an underlying, by expiry, strike and right."""
         sec_type = sec_type.upper()
-        found = [i for i in self.gateway.universe.all()
-                 if i.underlying_conid == underlying_conid and i.sec_type == sec_type]
+        found = [
+            i for i in self.gateway.universe.all() if i.underlying_conid == underlying_conid and i.sec_type == sec_type
+        ]
         return sorted(found, key=expiry_order)
 
     def has_options(self, conid: int) -> bool:
@@ -115,11 +122,15 @@ class ContractState:
         months = (month_of(i) for i in self.derivatives(underlying_conid, sec_type))
         return list(dict.fromkeys(month for month in months if month))
 
-    def strikes(self, underlying_conid: int, sec_type: str, month: str,
-                exchange: str = 'SMART') -> Tuple[List[float], List[float]]:
+    def strikes(
+        self, underlying_conid: int, sec_type: str, month: str, exchange: str = 'SMART'
+    ) -> Tuple[List[float], List[float]]:
         """(call strikes, put strikes) listed for one month on one exchange."""
-        listed = [i for i in self.derivatives(underlying_conid, sec_type)
-                  if month_of(i) == month.upper() and trades_on(i, exchange) and i.strike is not None]
+        listed = [
+            i
+            for i in self.derivatives(underlying_conid, sec_type)
+            if month_of(i) == month.upper() and trades_on(i, exchange) and i.strike is not None
+        ]
         calls = sorted({float(i.strike) for i in listed if i.right == 'C'})
         puts = sorted({float(i.strike) for i in listed if i.right == 'P'})
         return calls, puts
@@ -127,16 +138,23 @@ class ContractState:
     def futures(self, symbol: str, exchange: Optional[str] = None) -> List[Instrument]:
         """Futures on ``symbol`` that have not expired at the simulated date, nearest first."""
         today = self.today().strftime('%Y%m%d')
-        found = [i for i in self.gateway.universe.by_symbol(symbol, 'FUT')
-                 if i.symbol == symbol and (i.expiry or '') >= today and (not exchange or trades_on(i, exchange))]
+        found = [
+            i
+            for i in self.gateway.universe.by_symbol(symbol, 'FUT')
+            if i.symbol == symbol and (i.expiry or '') >= today and (not exchange or trades_on(i, exchange))
+        ]
         return sorted(found, key=expiry_order)
 
     # ----------------------------------------------------------------- bonds
 
     def bonds(self, symbol: Optional[str] = None, issuer_id: Optional[str] = None) -> List[Instrument]:
-        found = [i for i in self.gateway.universe.all() if i.sec_type == 'BOND'
-                 and (symbol is None or i.symbol.upper() == symbol.upper())
-                 and (issuer_id is None or i.issuer_id == issuer_id)]
+        found = [
+            i
+            for i in self.gateway.universe.all()
+            if i.sec_type == 'BOND'
+            and (symbol is None or i.symbol.upper() == symbol.upper())
+            and (issuer_id is None or i.issuer_id == issuer_id)
+        ]
         return sorted(found, key=lambda i: (i.issuer_id or '', i.expiry or '', i.conid))
 
     def issuers(self, symbol: str) -> List[Dict[str, str]]:
@@ -183,8 +201,11 @@ class ContractState:
 
     def describe(self) -> Dict[str, Any]:
         self._current_searches()
-        return {'listed_on': self.listed_on.isoformat(), 'searched_conids': sorted(self._searched_conids),
-                'searched_issuers': sorted(self._searched_issuers)}
+        return {
+            'listed_on': self.listed_on.isoformat(),
+            'searched_conids': sorted(self._searched_conids),
+            'searched_issuers': sorted(self._searched_issuers),
+        }
 
 
 def trades_on(instrument: Instrument, exchange: str) -> bool:

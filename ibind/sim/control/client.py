@@ -21,8 +21,9 @@ class SimControl:
     def _call(self, method: str, path: str, json: Any = None) -> Any:
         if method == 'POST' and json is None:
             json = {}  # the control API takes only application/json POSTs
-        response = self._session.request(method, self.control_url + path, json=json, verify=self._verify,
-                                         timeout=self._timeout)
+        response = self._session.request(
+            method, self.control_url + path, json=json, verify=self._verify, timeout=self._timeout
+        )
         if response.status_code >= 400:
             raise RuntimeError(f'control API {method} /sim/{path} failed: {response.status_code} {response.text}')
         return response.json()
@@ -46,12 +47,25 @@ class SimControl:
     def config(self, **change: Any) -> Dict[str, Any]:
         return self._call('POST', 'config', change) if change else self._call('GET', 'config')
 
-    def add_fault(self, route: str, kind: str, method: str = '*', times: Optional[int] = None,
-                  probability: Optional[float] = None, seconds: float = 0.0, status: int = 500, body: Any = None,
-                  content_type: Optional[str] = None) -> Dict[str, Any]:
+    def add_fault(
+        self,
+        route: str,
+        kind: str,
+        method: str = '*',
+        times: Optional[int] = None,
+        probability: Optional[float] = None,
+        seconds: float = 0.0,
+        status: int = 500,
+        body: Any = None,
+        content_type: Optional[str] = None,
+    ) -> Dict[str, Any]:
         rule = {'route': route, 'kind': kind, 'method': method, 'seconds': seconds, 'status': status}
-        for key, value in (('times', times), ('probability', probability), ('body', body),
-                           ('content_type', content_type)):
+        for key, value in (
+            ('times', times),
+            ('probability', probability),
+            ('body', body),
+            ('content_type', content_type),
+        ):
             if value is not None:
                 rule[key] = value
         return self._call('POST', 'faults', rule)['added'][0]

@@ -43,8 +43,9 @@ def reset(gw, req):
 def session(gw, req):
     action = req.body_dict().get('action')
     if not isinstance(action, str):
-        raise ApiError(400, 'expected {"action": "expire" | "compete" | "no_bridge" | "deauthenticate" | "login" | '
-                            '"restore"}')
+        raise ApiError(
+            400, 'expected {"action": "expire" | "compete" | "no_bridge" | "deauthenticate" | "login" | "restore"}'
+        )
     gw.session.apply(action)
     return gw.session.describe()
 
@@ -64,8 +65,11 @@ def set_clock(gw, req):
     if 'set' in body and not (_finite(body['set']) and 0 <= body['set'] <= MAX_EPOCH):
         raise ApiError(400, f'"set" must be epoch seconds from 0 to {MAX_EPOCH} (9999-12-31)')
     if 'advance' in body and not (_finite(body['advance']) and 0 <= body['advance'] <= MAX_ADVANCE):
-        raise ApiError(400, f'"advance" must be seconds from 0 to {MAX_ADVANCE}: the simulated clock only moves '
-                            'forward, at most 100 years at a time')
+        raise ApiError(
+            400,
+            f'"advance" must be seconds from 0 to {MAX_ADVANCE}: the simulated clock only moves '
+            'forward, at most 100 years at a time',
+        )
     if 'set' in body and 'advance' in body and body['set'] + body['advance'] > MAX_EPOCH:
         raise ApiError(400, f'the clock cannot go past {MAX_EPOCH} (9999-12-31)')
     if 'advance' in body and gw.clock.now() + body['advance'] > MAX_EPOCH:
@@ -79,7 +83,7 @@ def set_clock(gw, req):
     return gw.clock.describe()
 
 
-MAX_EPOCH = 253402300799            # 9999-12-31 23:59:59 UTC: the last instant datetime can show
+MAX_EPOCH = 253402300799  # 9999-12-31 23:59:59 UTC: the last instant datetime can show
 MAX_ADVANCE = 100 * 366 * 86400
 
 
@@ -95,18 +99,36 @@ def list_routes(gw, req):
 
 # Options that can change while the simulator runs (the others shape its state at start or reset).
 _RUNTIME_OPTIONS = {
-    'pacing', 'penalty_box', 'global_rate', 'latency', 'idle_timeout', 'preflight_snapshot', 'hmds_first_404',
-    'require_accounts_first', 'force_orders_empty', 'require_content_length', 'secdef_search_first',
-    'watchlist_partial_first', 'display_formats', 'halted_conids', 'market_data_subscriptions', 'margin_checks',
+    'pacing',
+    'penalty_box',
+    'global_rate',
+    'latency',
+    'idle_timeout',
+    'preflight_snapshot',
+    'hmds_first_404',
+    'require_accounts_first',
+    'force_orders_empty',
+    'require_content_length',
+    'secdef_search_first',
+    'watchlist_partial_first',
+    'display_formats',
+    'halted_conids',
+    'market_data_subscriptions',
+    'margin_checks',
     'partial_fills',
-    'order_questions', 'price_constraint_pct', 'total_value_limit', 'lst_lifetime',
-    'dynamic_accounts', 'portfolio_accounts_first', 'portfolio_positions_cache', 'position_info_first_call',
+    'order_questions',
+    'price_constraint_pct',
+    'total_value_limit',
+    'lst_lifetime',
+    'dynamic_accounts',
+    'portfolio_accounts_first',
+    'portfolio_positions_cache',
+    'position_info_first_call',
 }
 
 
 def _config_view(config) -> dict:
-    return {field.name: getattr(config, field.name) for field in dataclasses.fields(config)
-            if field.name != 'oauth'}
+    return {field.name: getattr(config, field.name) for field in dataclasses.fields(config) if field.name != 'oauth'}
 
 
 @routes.get('/config', session='none')
@@ -119,7 +141,9 @@ def set_config(gw, req):
     body = req.body_dict()
     unknown = set(body) - _RUNTIME_OPTIONS
     if unknown:
-        raise ApiError(400, f'cannot change {sorted(unknown)} at run time; options that can: {sorted(_RUNTIME_OPTIONS)}')
+        raise ApiError(
+            400, f'cannot change {sorted(unknown)} at run time; options that can: {sorted(_RUNTIME_OPTIONS)}'
+        )
     for name, value in body.items():
         current = getattr(gw.config, name)
         if not _fits(name, current, value):
@@ -130,8 +154,15 @@ def set_config(gw, req):
 
 
 # Largest values of the numeric run-time options (the smallest is 0, except global_rate and lst_lifetime)
-_LIMITS = {'penalty_box': 86400.0, 'global_rate': 1e6, 'idle_timeout': 1e9, 'price_constraint_pct': 1e6,
-           'total_value_limit': 1e15, 'lst_lifetime': 1e9, 'latency': 3600.0}
+_LIMITS = {
+    'penalty_box': 86400.0,
+    'global_rate': 1e6,
+    'idle_timeout': 1e9,
+    'price_constraint_pct': 1e6,
+    'total_value_limit': 1e15,
+    'lst_lifetime': 1e9,
+    'latency': 3600.0,
+}
 _POSITIVE = {'global_rate', 'lst_lifetime'}
 
 
@@ -146,8 +177,9 @@ def _fits(name: str, current, value) -> bool:
         return isinstance(value, bool)
     limit = _LIMITS.get(name, 1e15)
     if isinstance(current, dict):
-        return isinstance(value, dict) and all(isinstance(k, str) and _finite(v) and 0 <= v <= limit
-                                               for k, v in value.items())
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and _finite(v) and 0 <= v <= limit for k, v in value.items()
+        )
     if not _finite(value) or not 0 <= value <= limit:
         return False
     return value > 0 or name not in _POSITIVE
@@ -163,8 +195,11 @@ def add_faults(gw, req):
     body = req.body
     items = body if isinstance(body, list) else [body]
     if not items or not all(isinstance(item, dict) for item in items):
-        raise ApiError(400, 'expected a fault rule object (or a list of them), e.g. '
-                            '{"route": "/iserver/account/*/orders", "method": "POST", "kind": "drop_after"}')
+        raise ApiError(
+            400,
+            'expected a fault rule object (or a list of them), e.g. '
+            '{"route": "/iserver/account/*/orders", "method": "POST", "kind": "drop_after"}',
+        )
     rules = [gw.faults.add(item) for item in items]
     return {'added': [rule.to_dict() for rule in rules]}
 

@@ -41,12 +41,14 @@ EARLY_CLOSE_HOUR = 13
 
 class Session(NamedTuple):
     """One trading session: [start, end) in epoch seconds, of kind 'pre', 'regular' or 'post'."""
+
     start: float
     end: float
     kind: str
 
 
 # ----------------------------------------------------------------- US Eastern time
+
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
     """The n-th (1-based; -1 = last) weekday (Monday=0) of a month."""
@@ -66,7 +68,7 @@ def _dst_bounds(year: int) -> Tuple[float, float]:
     else:
         begin, end = _nth_weekday(year, 4, 6, 1), _nth_weekday(year, 10, 6, -1)
     start_utc = dt.datetime(begin.year, begin.month, begin.day, 7, tzinfo=dt.timezone.utc)  # 02:00 EST
-    end_utc = dt.datetime(end.year, end.month, end.day, 6, tzinfo=dt.timezone.utc)        # 02:00 EDT
+    end_utc = dt.datetime(end.year, end.month, end.day, 6, tzinfo=dt.timezone.utc)  # 02:00 EDT
     return start_utc.timestamp(), end_utc.timestamp()
 
 
@@ -90,6 +92,7 @@ def eastern_epoch(day: dt.date, hour: int, minute: int = 0) -> float:
 
 
 # ----------------------------------------------------------------- NYSE holidays
+
 
 def easter_sunday(year: int) -> dt.date:
     """Gregorian Easter (the anonymous Gregorian computus)."""
@@ -152,6 +155,7 @@ def is_nyse_trading_day(day: dt.date) -> bool:
 
 # ----------------------------------------------------------------- sessions per instrument
 
+
 def schedule_of(instrument) -> str:
     """The calendar an instrument trades on: us_equity, us_rth, futures, forex or always."""
     sec_type = instrument.sec_type
@@ -183,8 +187,11 @@ def sessions_on(schedule: str, day: dt.date) -> List[Session]:
     open_, close = eastern_epoch(day, 9, 30), eastern_epoch(day, EARLY_CLOSE_HOUR if early else 16)
     if schedule == 'us_rth':
         return [Session(open_, close, 'regular')]
-    return [Session(eastern_epoch(day, 4), open_, 'pre'), Session(open_, close, 'regular'),
-            Session(close, eastern_epoch(day, 17 if early else 20), 'post')]
+    return [
+        Session(eastern_epoch(day, 4), open_, 'pre'),
+        Session(open_, close, 'regular'),
+        Session(close, eastern_epoch(day, 17 if early else 20), 'post'),
+    ]
 
 
 def trading_day_of(schedule: str, epoch: float) -> dt.date:
@@ -224,8 +231,7 @@ class MarketCalendar:
         phase = self.phase(instrument, epoch)
         return phase == 'regular' or (outside_rth and phase in ('pre', 'post'))
 
-    def sessions_between(self, instrument, start: float, end: float,
-                         outside_rth: bool = False) -> List[Session]:
+    def sessions_between(self, instrument, start: float, end: float, outside_rth: bool = False) -> List[Session]:
         """Every session overlapping [start, end), clipped to it, oldest first (extended ones if asked)."""
         schedule = self.schedule(instrument)
         found: List[Session] = []

@@ -27,20 +27,37 @@ from ibind.sim.engine.market import round_to_tick, unit_noise
 from ibind.sim.transport.http import ApiError
 
 MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-MONTH = 30 * DAY            # a period or bar length of one month, where a length in seconds is needed
+MONTH = 30 * DAY  # a period or bar length of one month, where a length in seconds is needed
 YEAR = 365 * DAY
-MAX_POINTS = 1000           # /iserver/marketdata/history "only provides up to 1000 data points"
-HMDS_MAX_POINTS = 5000      # /hmds/history: "only a few thousand bars are returned at a time"
+MAX_POINTS = 1000  # /iserver/marketdata/history "only provides up to 1000 data points"
+HMDS_MAX_POINTS = 5000  # /hmds/history: "only a few thousand bars are returned at a time"
 TIME_FORMAT = '%Y%m%d-%H:%M:%S'
-_MONDAY_OFFSET = 4 * DAY    # 1970-01-01 was a Thursday; 1970-01-05 a Monday
+_MONDAY_OFFSET = 4 * DAY  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
 
 BAR_SECONDS: Dict[str, int] = {
-    '1min': MINUTE, '2min': 2 * MINUTE, '3min': 3 * MINUTE, '5min': 5 * MINUTE, '10min': 10 * MINUTE,
-    '15min': 15 * MINUTE, '30min': 30 * MINUTE, '1h': HOUR, '2h': 2 * HOUR, '3h': 3 * HOUR, '4h': 4 * HOUR,
-    '8h': 8 * HOUR, '1d': DAY, '1w': WEEK, '1m': MONTH,
+    '1min': MINUTE,
+    '2min': 2 * MINUTE,
+    '3min': 3 * MINUTE,
+    '5min': 5 * MINUTE,
+    '10min': 10 * MINUTE,
+    '15min': 15 * MINUTE,
+    '30min': 30 * MINUTE,
+    '1h': HOUR,
+    '2h': 2 * HOUR,
+    '3h': 3 * HOUR,
+    '4h': 4 * HOUR,
+    '8h': 8 * HOUR,
+    '1d': DAY,
+    '1w': WEEK,
+    '1m': MONTH,
 }
 PERIOD_UNITS: Dict[str, Tuple[int, int]] = {  # unit -> (seconds, largest count)
-    'min': (MINUTE, 30), 'h': (HOUR, 8), 'd': (DAY, 1000), 'w': (WEEK, 792), 'm': (MONTH, 182), 'y': (YEAR, 15),
+    'min': (MINUTE, 30),
+    'h': (HOUR, 8),
+    'd': (DAY, 1000),
+    'w': (WEEK, 792),
+    'm': (MONTH, 182),
+    'y': (YEAR, 15),
 }
 # The docs' step-size table: period column -> (smallest bar, largest bar, default bar)
 STEP_SIZES: Tuple[Tuple[int, str, str, str], ...] = (
@@ -61,12 +78,20 @@ _PERIOD = re.compile(r'^([1-9]\d*)(min|h|d|w|m|y)$')
 _HMDS_PERIOD = re.compile(r'^([1-9]\d*)(S|d|w|m|y)$')
 _HMDS_BAR = re.compile(r'^([1-9]\d*)(secs|sec|mins|min|hrs|hr|d|w|m)$')
 _HMDS_PERIOD_SECONDS = {'S': 1, 'd': DAY, 'w': WEEK, 'm': MONTH, 'y': YEAR}
-_HMDS_BAR_UNITS = {'secs': ('secs', 1), 'sec': ('secs', 1), 'mins': ('mins', MINUTE), 'min': ('mins', MINUTE),
-                   'hrs': ('hrs', HOUR), 'hr': ('hrs', HOUR), 'd': ('d', DAY), 'w': ('w', WEEK), 'm': ('m', MONTH)}
+_HMDS_BAR_UNITS = {
+    'secs': ('secs', 1),
+    'sec': ('secs', 1),
+    'mins': ('mins', MINUTE),
+    'min': ('mins', MINUTE),
+    'hrs': ('hrs', HOUR),
+    'hr': ('hrs', HOUR),
+    'd': ('d', DAY),
+    'w': ('w', WEEK),
+    'm': ('m', MONTH),
+}
 _HMDS_UNIT_ORDER = ('secs', 'mins', 'hrs', 'd', 'w', 'm')
 # "Valid Bar Units" table: periods up to this many seconds -> (smallest, largest) bar unit
-_HMDS_BAR_RANGES = ((8 * HOUR, 'secs', 'mins'), (WEEK, 'mins', 'hrs'), (31 * DAY, 'mins', 'd'),
-                    (math.inf, 'd', 'w'))
+_HMDS_BAR_RANGES = ((8 * HOUR, 'secs', 'mins'), (WEEK, 'mins', 'hrs'), (31 * DAY, 'mins', 'd'), (math.inf, 'd', 'w'))
 
 
 class BarSize:
@@ -84,12 +109,16 @@ class BarSize:
 
 # ----------------------------------------------------------------- /iserver/marketdata/history
 
+
 def parse_period(period: str) -> int:
     """Seconds of an /iserver/marketdata/history period; a malformed or too long one is a 400."""
     match = _PERIOD.match(period or '')
     if match is None:
-        raise ApiError(400, f'Bad Request: invalid period {period!r}: expected {{1-30}}min, {{1-8}}h, {{1-1000}}d, '
-                            '{1-792}w, {1-182}m or {1-15}y')
+        raise ApiError(
+            400,
+            f'Bad Request: invalid period {period!r}: expected {{1-30}}min, {{1-8}}h, {{1-1000}}d, '
+            '{1-792}w, {1-182}m or {1-15}y',
+        )
     count, unit = int(match.group(1)), match.group(2)
     seconds, largest = PERIOD_UNITS[unit]
     if count > largest:
@@ -127,30 +156,40 @@ def check_step_size(period: str, period_seconds: int, bar: str) -> None:
 
 # ----------------------------------------------------------------- /hmds/history
 
+
 def parse_hmds_period(period: str) -> int:
     match = _HMDS_PERIOD.match(period or '')
     if match is None:
-        raise ApiError(400, f'Bad Request: invalid period {period!r}: expected a count and one of S, d, w, m, y '
-                            '(case sensitive), e.g. 3600S or 1d')
+        raise ApiError(
+            400,
+            f'Bad Request: invalid period {period!r}: expected a count and one of S, d, w, m, y '
+            '(case sensitive), e.g. 3600S or 1d',
+        )
     return int(match.group(1)) * _HMDS_PERIOD_SECONDS[match.group(2)]
 
 
 def parse_hmds_bar(bar: str, period: str, period_seconds: int) -> BarSize:
     match = _HMDS_BAR.match(bar or '')
     if match is None:
-        raise ApiError(400, f'Bad Request: invalid bar {bar!r}: expected a count and one of secs, mins, hrs, d, w '
-                            '(case sensitive), e.g. 5mins or 1hrs')
+        raise ApiError(
+            400,
+            f'Bad Request: invalid bar {bar!r}: expected a count and one of secs, mins, hrs, d, w '
+            '(case sensitive), e.g. 5mins or 1hrs',
+        )
     count = int(match.group(1))
     unit, unit_seconds = _HMDS_BAR_UNITS[match.group(2)]
     smallest, largest = next((low, high) for limit, low, high in _HMDS_BAR_RANGES if period_seconds <= limit)
     rank = _HMDS_UNIT_ORDER.index(unit)
     if not _HMDS_UNIT_ORDER.index(smallest) <= rank <= _HMDS_UNIT_ORDER.index(largest):
-        raise ApiError(400, f'Bad Request: bar {bar!r} is not valid for period {period!r}: use bar units '
-                            f'from {smallest} to {largest}')
+        raise ApiError(
+            400,
+            f'Bad Request: bar {bar!r} is not valid for period {period!r}: use bar units from {smallest} to {largest}',
+        )
     return BarSize(months=count) if unit == 'm' else BarSize(seconds=count * unit_seconds)
 
 
 # ----------------------------------------------------------------- time
+
 
 def parse_start_time(text: Optional[str]) -> Optional[float]:
     """'YYYYMMDD-HH:MM:SS' (UTC) -> epoch seconds; None when absent; malformed is a 400."""
@@ -168,6 +207,7 @@ def format_time(epoch: float) -> str:
 
 
 # ----------------------------------------------------------------- bars
+
 
 def bar_windows(start: float, end: float, size: BarSize, max_points: int) -> List[Tuple[float, float]]:
     """(bar start, bar end) of every bar that starts in [start, end), aligned to UTC; the last one is partial.
@@ -193,8 +233,9 @@ def bar_windows(start: float, end: float, size: BarSize, max_points: int) -> Lis
     return [(bar_start, min(_bar_end(bar_start, size), end)) for bar_start in starts]
 
 
-def session_bar_windows(calendar, instrument, start: float, end: float, size: BarSize, max_points: int,
-                        outside_rth: bool = False) -> List[Tuple[float, float]]:
+def session_bar_windows(
+    calendar, instrument, start: float, end: float, size: BarSize, max_points: int, outside_rth: bool = False
+) -> List[Tuple[float, float]]:
     """Like ``bar_windows``, but only the periods in which the instrument trades (see the module docstring)."""
     if calendar is None or calendar.schedule(instrument) == 'always':
         return bar_windows(start, end, size, max_points)
@@ -248,8 +289,9 @@ def _month_starts(start: float, end: float, months: int) -> List[float]:
     return starts
 
 
-def make_bars(market, instrument, windows: List[Tuple[float, float]], kind: str = 'Last',
-              seed: int = 0, volume_scale: float = 1.0) -> List[Dict[str, Any]]:
+def make_bars(
+    market, instrument, windows: List[Tuple[float, float]], kind: str = 'Last', seed: int = 0, volume_scale: float = 1.0
+) -> List[Dict[str, Any]]:
     """Bars {t, o, c, h, l, v} over the windows, sampled from the instrument's price path.
 
     ``kind`` is the HMDS bar type: Last and Midpoint are the path itself, Bid and Ask are shifted by the
@@ -283,9 +325,16 @@ def make_bars(market, instrument, windows: List[Tuple[float, float]], kind: str 
             volume = 0
         if kind not in ('FeeRate', 'Inventory'):
             o, h, l, c = (round_to_tick(value, tick) for value in (o, h, l, c))
-        bars.append({'o': o, 'c': c, 'h': h, 'l': l,
-                     'v': round(volume / 100.0, 2) if hundreds else float(volume),
-                     't': int(round(bar_start * 1000))})
+        bars.append(
+            {
+                'o': o,
+                'c': c,
+                'h': h,
+                'l': l,
+                'v': round(volume / 100.0, 2) if hundreds else float(volume),
+                't': int(round(bar_start * 1000)),
+            }
+        )
     return bars
 
 

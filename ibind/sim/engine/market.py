@@ -81,8 +81,9 @@ def black_scholes(spot: float, strike: float, years: float, volatility: float, r
 class OptionPricePath:
     """An option priced from its underlying's path at every instant, so the two always agree."""
 
-    def __init__(self, underlying: PricePath, strike: float, right: str, expiry_epoch: float, volatility: float,
-                 tick: float):
+    def __init__(
+        self, underlying: PricePath, strike: float, right: str, expiry_epoch: float, volatility: float, tick: float
+    ):
         self.underlying = underlying
         self.strike = strike
         self.right = right
@@ -127,15 +128,17 @@ class Market:
         path = self._paths.get(conid)
         if path is None:
             instrument = self.universe.get(conid)
-            path = self._option_path(instrument) or PricePath(self.seed, conid, instrument.price,
-                                                              instrument.volatility, instrument.tick)
+            path = self._option_path(instrument) or PricePath(
+                self.seed, conid, instrument.price, instrument.volatility, instrument.tick
+            )
             self._paths[conid] = path
         return path
 
     def _option_path(self, instrument):
         """Options with a known underlying follow it (Black-Scholes at the underlying's volatility)."""
-        if instrument.sec_type not in ('OPT', 'FOP') or not (instrument.strike and instrument.right
-                                                               and instrument.expiry and instrument.underlying_conid):
+        if instrument.sec_type not in ('OPT', 'FOP') or not (
+            instrument.strike and instrument.right and instrument.expiry and instrument.underlying_conid
+        ):
             return None
         underlying = self.universe.find(instrument.underlying_conid)
         if underlying is None or underlying.sec_type in ('OPT', 'FOP'):  # no chains of options (nor cycles)
@@ -144,8 +147,14 @@ class Market:
             expires = expiry_epoch(instrument.expiry)
         except ValueError:
             return None
-        return OptionPricePath(self.path(underlying.conid), float(instrument.strike), instrument.right.upper()[:1],
-                               expires, underlying.volatility * 1.05, instrument.tick)
+        return OptionPricePath(
+            self.path(underlying.conid),
+            float(instrument.strike),
+            instrument.right.upper()[:1],
+            expires,
+            underlying.volatility * 1.05,
+            instrument.tick,
+        )
 
     def last(self, conid: int, t: float = None) -> float:
         """The last traded price at ``t`` (default now); while the market is closed, the last session's close."""
@@ -177,8 +186,12 @@ class Market:
             price = path.price(start)
             return price, price, price, price
         points = [path.raw(start + (end - start) * i / samples) for i in range(samples + 1)]
-        return (round_to_tick(points[0], path.tick), round_to_tick(max(points), path.tick),
-                round_to_tick(min(points), path.tick), round_to_tick(points[-1], path.tick))
+        return (
+            round_to_tick(points[0], path.tick),
+            round_to_tick(max(points), path.tick),
+            round_to_tick(min(points), path.tick),
+            round_to_tick(points[-1], path.tick),
+        )
 
     def volume(self, conid: int, start: float, end: float) -> int:
         """Shares traded over [start, end]: a seeded rate per instrument with per-bucket variation."""
@@ -199,8 +212,13 @@ class Market:
         day_start = now - (now % 86400)
         open_, high, low, _ = self.ohlc(conid, day_start, now, samples=24)
         prior_close = self.last(conid, day_start - 1)
-        return {'open': open_, 'high': high, 'low': low, 'prior_close': prior_close,
-                'volume': self.volume(conid, day_start, now)}
+        return {
+            'open': open_,
+            'high': high,
+            'low': low,
+            'prior_close': prior_close,
+            'volume': self.volume(conid, day_start, now),
+        }
 
     def _session_stats(self, conid: int, now: float) -> Dict[str, float]:
         instrument = self.universe.get(conid)

@@ -63,7 +63,7 @@ def symbol_conid(symbol: str) -> Optional[int]:
 def conid_symbol(conid: int) -> Optional[str]:
     """The ticker a conid of ``symbol_conid`` encodes, or None for any other conid."""
     value = conid - SYMBOL_CONID_BASE
-    if value <= 0 or value >= _BASE ** 6:
+    if value <= 0 or value >= _BASE**6:
         return None
     value, share_class = divmod(value, _BASE)
     letters = []
@@ -100,15 +100,24 @@ def listed_stocks(known_symbols=frozenset()) -> List[Instrument]:
             continue
         exchange = _EXCHANGES[code]
         draw = unit_noise(_SYNTHETIC_KEY, symbol_conid(symbol), 1)
-        instruments.append(Instrument(
-            symbol_conid(symbol), symbol, name=name, exchange=exchange,
-            listing_exchange=LISTING_EXCHANGES.get(exchange, exchange),
-            valid_exchanges=US_STOCK_VENUES if exchange in US_STOCK_VENUES.split(',') else
-            f'{US_STOCK_VENUES},{exchange}', price=float(price),
-            volatility=(0.18 if etf else 0.3) * (1.0 + 0.3 * draw),
-            daily_volume=int((20_000_000 if etf else 4_000_000) * (1.5 + draw)),
-            stock_type='ETF' if etf else 'COMMON', sector='Funds' if etf else '',
-            industry='Equity Fund' if etf else ''))
+        instruments.append(
+            Instrument(
+                symbol_conid(symbol),
+                symbol,
+                name=name,
+                exchange=exchange,
+                listing_exchange=LISTING_EXCHANGES.get(exchange, exchange),
+                valid_exchanges=US_STOCK_VENUES
+                if exchange in US_STOCK_VENUES.split(',')
+                else f'{US_STOCK_VENUES},{exchange}',
+                price=float(price),
+                volatility=(0.18 if etf else 0.3) * (1.0 + 0.3 * draw),
+                daily_volume=int((20_000_000 if etf else 4_000_000) * (1.5 + draw)),
+                stock_type='ETF' if etf else 'COMMON',
+                sector='Funds' if etf else '',
+                industry='Equity Fund' if etf else '',
+            )
+        )
     return instruments
 
 
@@ -129,9 +138,15 @@ class SyntheticStocks:
         draws = [unit_noise(_SYNTHETIC_KEY, conid, index) for index in range(4)]
         price = round(10.0 * 30.0 ** ((draws[0] + 1.0) / 2.0), 2)  # 10 .. 300, log-uniform
         exchange = 'NASDAQ' if draws[1] >= 0 else 'NYSE'
-        stock = us_stock(conid, ticker, f'{ticker} SIMULATED CORP', exchange, price,
-                         volatility=round(0.25 + 0.2 * (draws[2] + 1.0), 3),
-                         daily_volume=int(500_000 * 20 ** ((draws[3] + 1.0) / 2.0)))
+        stock = us_stock(
+            conid,
+            ticker,
+            f'{ticker} SIMULATED CORP',
+            exchange,
+            price,
+            volatility=round(0.25 + 0.2 * (draws[2] + 1.0), 3),
+            daily_volume=int(500_000 * 20 ** ((draws[3] + 1.0) / 2.0)),
+        )
         stock.extra = {'synthetic': True}
         return stock
 

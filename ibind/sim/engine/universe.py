@@ -19,29 +19,29 @@ from ibind.sim.transport.http import ApiError
 class Instrument:
     conid: int
     symbol: str
-    sec_type: str = 'STK'                    # STK, OPT, FUT, FOP, CASH, IND, BOND, WAR
-    name: str = ''                           # company / long name, as /trsrv/stocks shows it ("APPLE INC")
+    sec_type: str = 'STK'  # STK, OPT, FUT, FOP, CASH, IND, BOND, WAR
+    name: str = ''  # company / long name, as /trsrv/stocks shows it ("APPLE INC")
     currency: str = 'USD'
-    exchange: str = 'NASDAQ'                 # primary exchange
-    listing_exchange: str = ''               # e.g. NASDAQ.NMS (order/trade views); defaults to exchange
-    valid_exchanges: str = ''                # comma separated; defaults to SMART + exchange
+    exchange: str = 'NASDAQ'  # primary exchange
+    listing_exchange: str = ''  # e.g. NASDAQ.NMS (order/trade views); defaults to exchange
+    valid_exchanges: str = ''  # comma separated; defaults to SMART + exchange
     country: str = 'US'
     is_us: bool = True
-    asset_class: str = ''                    # defaults to sec_type
-    stock_type: str = 'COMMON'               # COMMON, ETF, ADR, ...
-    price: float = 100.0                     # reference price of the walk
-    volatility: float = 0.3                  # annualised
+    asset_class: str = ''  # defaults to sec_type
+    stock_type: str = 'COMMON'  # COMMON, ETF, ADR, ...
+    price: float = 100.0  # reference price of the walk
+    volatility: float = 0.3  # annualised
     tick: float = 0.01
     daily_volume: int = 5_000_000
     multiplier: float = 1.0
     # derivatives and relations
     underlying_conid: Optional[int] = None
-    expiry: Optional[str] = None             # YYYYMMDD
-    month: Optional[str] = None              # e.g. JAN25 (secdef months)
+    expiry: Optional[str] = None  # YYYYMMDD
+    month: Optional[str] = None  # e.g. JAN25 (secdef months)
     strike: Optional[float] = None
-    right: Optional[str] = None              # C / P
+    right: Optional[str] = None  # C / P
     trading_class: Optional[str] = None
-    issuer_id: Optional[str] = None          # bonds
+    issuer_id: Optional[str] = None  # bonds
     # descriptive
     sector: str = ''
     industry: str = ''
@@ -71,7 +71,7 @@ _FIELD_NAMES = {f.name for f in fields(Instrument)}
 
 _FIELD_KINDS = {f.name: str(f.type).replace('Optional[', '').rstrip(']') for f in fields(Instrument)}
 _OPTIONAL = {f.name for f in fields(Instrument) if str(f.type).startswith('Optional')}
-MAX_CONID = 2**31 - 1               # IBKR's conids are 32-bit integers
+MAX_CONID = 2**31 - 1  # IBKR's conids are 32-bit integers
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # numeric fields that must be > 0 (the price path divides and takes logarithms), and the rest's upper bounds
 _POSITIVE = {'price', 'tick', 'multiplier'}
@@ -97,13 +97,20 @@ def check_instrument_fields(data: Any) -> None:
         if value is None and name in _OPTIONAL:
             continue
         if kind == 'str':
-            ok = isinstance(value, str) and 0 < len(value) <= 200 if name == 'symbol' else isinstance(value, str) \
-                and len(value) <= 10_000
+            ok = (
+                isinstance(value, str) and 0 < len(value) <= 200
+                if name == 'symbol'
+                else isinstance(value, str) and len(value) <= 10_000
+            )
         elif kind == 'bool':
             ok = isinstance(value, bool)
         elif kind in ('int', 'float'):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+            ok = (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
                 and (kind == 'float' or float(value).is_integer())
+            )
             if ok and name == 'conid':
                 ok = 1 <= value <= MAX_CONID
             elif ok:
@@ -114,8 +121,10 @@ def check_instrument_fields(data: Any) -> None:
             ok = True
         if not ok:
             kind = 'a JSON object' if kind.startswith('Dict') else kind
-            raise ValueError(f'instrument field "{name}" cannot be {_short(value)} (expected {kind}'
-                             f'{", > 0" if name in _POSITIVE else ""}) in {_short(data)}')
+            raise ValueError(
+                f'instrument field "{name}" cannot be {_short(value)} (expected {kind}'
+                f'{", > 0" if name in _POSITIVE else ""}) in {_short(data)}'
+            )
 
 
 def instrument_from_dict(data: Dict[str, Any]) -> Instrument:
@@ -191,8 +200,7 @@ class Universe:
     def describe(self) -> Dict[str, Any]:
         """Size of the universe and the synthetic instruments made so far (for /sim/state)."""
         synthetic = sorted(i.symbol for i in self._by_conid.values() if i.extra.get('synthetic'))
-        return {'instruments': len(self._by_conid), 'synthetic': synthetic,
-                'strict': self.fallback is None}
+        return {'instruments': len(self._by_conid), 'synthetic': synthetic, 'strict': self.fallback is None}
 
     def __len__(self) -> int:
         return len(self._by_conid)
@@ -210,8 +218,9 @@ class Universe:
         except RecursionError:
             raise ValueError(f'{path}: JSON nested too deeply') from None
         except json.JSONDecodeError as error:
-            raise ValueError(f'{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})') \
-                from None
+            raise ValueError(
+                f'{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})'
+            ) from None
         except ValueError as error:  # NaN / Infinity
             raise ValueError(f'{path}: {error}') from None
         items = data.get('instruments') if isinstance(data, dict) else data

@@ -23,20 +23,32 @@ routes = RouteTable()
 
 # ----------------------------------------------------------------- allocation groups and presets
 
+
 @routes.get('/iserver/account/allocation/accounts')
 def allocatable_accounts(gw, req):
     gw.fa.require_advisor()
-    return {'accounts': [{'name': account_id,
-                          'data': [{'key': 'NetLiquidation', 'value': f'{gw.fa.nlv(account_id):.2f}'},
-                                   {'key': 'AvailableEquity', 'value': f'{gw.fa.available_equity(account_id):.2f}'}]}
-                         for account_id in gw.fa.sub_accounts]}
+    return {
+        'accounts': [
+            {
+                'name': account_id,
+                'data': [
+                    {'key': 'NetLiquidation', 'value': f'{gw.fa.nlv(account_id):.2f}'},
+                    {'key': 'AvailableEquity', 'value': f'{gw.fa.available_equity(account_id):.2f}'},
+                ],
+            }
+            for account_id in gw.fa.sub_accounts
+        ]
+    }
 
 
 @routes.get('/iserver/account/allocation/group')
 def list_groups(gw, req):
     gw.fa.require_advisor()
-    return {'data': [{'allocation_method': g.method, 'size': len(g.accounts), 'name': g.name}
-                     for g in gw.fa.groups.values()]}
+    return {
+        'data': [
+            {'allocation_method': g.method, 'size': len(g.accounts), 'name': g.name} for g in gw.fa.groups.values()
+        ]
+    }
 
 
 @routes.post('/iserver/account/allocation/group')
@@ -99,6 +111,7 @@ def set_presets(gw, req):
 
 # ----------------------------------------------------------------- models
 
+
 def _req_id(req) -> int:
     (req_id,) = req.require_body('reqID')
     if isinstance(req_id, bool) or not isinstance(req_id, int):
@@ -107,16 +120,29 @@ def _req_id(req) -> int:
 
 
 def _summary(gw, model) -> Dict[str, Any]:
-    return {'model': model.name, 'desc': model.desc, 'isStatic': model.is_static, 'nlv': gw.fa.model_nlv(model),
-            'numAccounts': len(model.invested), 'mismatch': False, 'bootstrapped': True, 'customIndex': False}
+    return {
+        'model': model.name,
+        'desc': model.desc,
+        'isStatic': model.is_static,
+        'nlv': gw.fa.model_nlv(model),
+        'numAccounts': len(model.invested),
+        'mismatch': False,
+        'bootstrapped': True,
+        'customIndex': False,
+    }
 
 
 @routes.post('/fa/model/list')
 def model_list(gw, req):
     req_id = _req_id(req)
     gw.fa.require_advisor()
-    return {'reqID': req_id, 'subscriptionStatus': 1, 'masterAccount': gw.portfolio.master_account,
-            'baseCcy': 'USD', 'models': [_summary(gw, m) for m in gw.fa.models.values()]}
+    return {
+        'reqID': req_id,
+        'subscriptionStatus': 1,
+        'masterAccount': gw.portfolio.master_account,
+        'baseCcy': 'USD',
+        'models': [_summary(gw, m) for m in gw.fa.models.values()],
+    }
 
 
 @routes.post('/fa/model/summary')
@@ -126,8 +152,20 @@ def model_summary(gw, req):
     return {'reqID': req_id, 'subscriptionStatus': 1, **_summary(gw, model)}
 
 
-SORT_FIELDS = ('actual', 'actualRangeMax', 'actualRangeMin', 'ccy', 'conid', 'dlv', 'instrumentImbalance',
-               'instrument', 'mismatchType', 'mv', 'position', 'target')
+SORT_FIELDS = (
+    'actual',
+    'actualRangeMax',
+    'actualRangeMin',
+    'ccy',
+    'conid',
+    'dlv',
+    'instrumentImbalance',
+    'instrument',
+    'mismatchType',
+    'mv',
+    'position',
+    'target',
+)
 
 
 @routes.post('/fa/model/positions')
@@ -149,18 +187,41 @@ def model_positions(gw, req):
         rows = rows[:limit]
     nlv = gw.fa.model_nlv(model)
     total_mv = round(sum(r['mv'] for r in rows), 2)
-    cash = [{'ccy': t['ccy'], 'target': t['target'], 'actual': round((nlv - total_mv) / nlv, 6) if nlv else 0.0,
-             'mv': round(nlv - total_mv, 2), 'exchangeRate': 1.0, 'instrumentImbalance': 0.0}
-            for t in model.cash_targets]
-    return {'reqID': req_id, 'subscriptionStatus': 1, 'model': model.name, 'nlv': nlv, 'totalMv': total_mv,
-            'totalDlv': total_mv, 'positionTs': gw.clock.now_ms(), 'mismatched': False, 'stkOnly': True,
-            'positionList': rows, 'cash': cash}
+    cash = [
+        {
+            'ccy': t['ccy'],
+            'target': t['target'],
+            'actual': round((nlv - total_mv) / nlv, 6) if nlv else 0.0,
+            'mv': round(nlv - total_mv, 2),
+            'exchangeRate': 1.0,
+            'instrumentImbalance': 0.0,
+        }
+        for t in model.cash_targets
+    ]
+    return {
+        'reqID': req_id,
+        'subscriptionStatus': 1,
+        'model': model.name,
+        'nlv': nlv,
+        'totalMv': total_mv,
+        'totalDlv': total_mv,
+        'positionTs': gw.clock.now_ms(),
+        'mismatched': False,
+        'stkOnly': True,
+        'positionList': rows,
+        'cash': cash,
+    }
 
 
 def _account_row(gw, account_id: str) -> Dict[str, Any]:
     account = gw.accounts[account_id]
-    return {'account': account_id, 'alias': account.alias or account_id, 'baseCcyAccount': account.base_currency,
-            'exchangeRate': 1.0, 'nlv': f'{gw.fa.nlv(account_id):.2f}'}
+    return {
+        'account': account_id,
+        'alias': account.alias or account_id,
+        'baseCcyAccount': account.base_currency,
+        'exchangeRate': 1.0,
+        'nlv': f'{gw.fa.nlv(account_id):.2f}',
+    }
 
 
 @routes.post('/fa/model/accounts-details')
@@ -174,8 +235,14 @@ def model_accounts(gw, req):
         row = _account_row(gw, account_id)
         account = gw.accounts[account_id]
         cost = sum(p.avg_price * p.quantity for p in account.open_positions())
-        row.update({'costBasis': f'{cost:.2f}', 'accountImbalance': '0.00', 'numInstrumentsOutsideRange': 0,
-                    'unrealizedPnL': f'{gw.fa.nlv(account_id) - account.starting_cash:.2f}' if calc_pnls else '0.00'})
+        row.update(
+            {
+                'costBasis': f'{cost:.2f}',
+                'accountImbalance': '0.00',
+                'numInstrumentsOutsideRange': 0,
+                'unrealizedPnL': f'{gw.fa.nlv(account_id) - account.starting_cash:.2f}' if calc_pnls else '0.00',
+            }
+        )
         rows.append(row)
     return {'reqID': req_id, 'model': model.name, 'baseCcyMaster': 'USD', 'accountInfoList': rows}
 
@@ -207,12 +274,24 @@ def model_invested_accounts(gw, req):
         row = _account_row(gw, account_id)
         in_model = model.invested.get(account_id, 0.0)
         other = sum(m.invested.get(account_id, 0.0) for m in gw.fa.models.values() if m is not model)
-        row.update({'accountModelNlv': f'{in_model:.2f}', 'accountOtherModelsNlv': f'{other:.2f}',
-                    'cashInIndependentNlv': f'{gw.fa.available_equity(account_id):.2f}',
-                    'positionsInIndependentNlv': '0.00', 'baseCcyAccountPrecision': '2'})
+        row.update(
+            {
+                'accountModelNlv': f'{in_model:.2f}',
+                'accountOtherModelsNlv': f'{other:.2f}',
+                'cashInIndependentNlv': f'{gw.fa.available_equity(account_id):.2f}',
+                'positionsInIndependentNlv': '0.00',
+                'baseCcyAccountPrecision': '2',
+            }
+        )
         rows.append(row)
-    return {'reqID': req_id, 'subscriptionStatus': 1, 'model': model.name, 'baseCcyMaster': 'USD',
-            'baseCcyMasterPrecision': '2', 'accountList': rows}
+    return {
+        'reqID': req_id,
+        'subscriptionStatus': 1,
+        'model': model.name,
+        'baseCcyMaster': 'USD',
+        'baseCcyMasterPrecision': '2',
+        'accountList': rows,
+    }
 
 
 @routes.post('/fa/model/submit-transfers')

@@ -12,14 +12,25 @@ from ibind.sim.transport.http import ApiError
 # Allocation method codes (seed 002 "Allocation Method Codes"): A available equity, E equal, N net liquidation,
 # C cash quantity, P percentage, R ratios, S shares.
 METHODS = ('A', 'E', 'N', 'C', 'P', 'R', 'S')
-USER_AMOUNT_METHODS = ('C', 'P', 'R', 'S')   # the group's per-account amounts matter
-PRESET_DEFAULTS = {'default_method_for_all': 'N', 'group_auto_close_positions': False,
-                   'group_proportional_allocation': False, 'profiles_auto_close_positions': False,
-                   'strict_credit_check': False}
-MODEL_PRESET_FLAGS = ('avoidNegativeCashInIndependent', 'closeDivestIndependentPosition',
-                      'fullyInvestExistingLongPositions', 'keepModelOpen', 'preferCrossWithIndependent',
-                      'preferTransferFromIndependent', 'roundAllocationQuantityToExchangeBoardLot', 'useNonBaseCcy',
-                      'useToleranceRange')
+USER_AMOUNT_METHODS = ('C', 'P', 'R', 'S')  # the group's per-account amounts matter
+PRESET_DEFAULTS = {
+    'default_method_for_all': 'N',
+    'group_auto_close_positions': False,
+    'group_proportional_allocation': False,
+    'profiles_auto_close_positions': False,
+    'strict_credit_check': False,
+}
+MODEL_PRESET_FLAGS = (
+    'avoidNegativeCashInIndependent',
+    'closeDivestIndependentPosition',
+    'fullyInvestExistingLongPositions',
+    'keepModelOpen',
+    'preferCrossWithIndependent',
+    'preferTransferFromIndependent',
+    'roundAllocationQuantityToExchangeBoardLot',
+    'useNonBaseCcy',
+    'useToleranceRange',
+)
 TARGET_TOLERANCE = 1e-6
 
 
@@ -27,7 +38,7 @@ TARGET_TOLERANCE = 1e-6
 class Group:
     name: str
     method: str
-    accounts: List[Dict[str, Any]]           # [{'name': account id, 'amount': number}]
+    accounts: List[Dict[str, Any]]  # [{'name': account id, 'amount': number}]
 
 
 @dataclass
@@ -35,9 +46,9 @@ class Model:
     name: str
     desc: str
     is_static: bool
-    cash_targets: List[Dict[str, Any]]       # [{'ccy', 'target'}], fractions
-    position_targets: List[Dict[str, Any]]   # [{'conid', 'target'}], fractions
-    invested: Dict[str, float] = field(default_factory=dict)        # account -> cash invested (base currency)
+    cash_targets: List[Dict[str, Any]]  # [{'ccy', 'target'}], fractions
+    position_targets: List[Dict[str, Any]]  # [{'conid', 'target'}], fractions
+    invested: Dict[str, float] = field(default_factory=dict)  # account -> cash invested (base currency)
     pending: Dict[int, List[Dict[str, Any]]] = field(default_factory=dict)  # transfer draft id -> trades
 
 
@@ -67,8 +78,11 @@ class FaState:
 
     def require_advisor(self) -> None:
         if not self.gateway.portfolio.is_advisor:
-            raise ApiError(400, 'Bad Request: only Financial Advisor users have allocation groups and models '
-                                '(the simulator: financial_advisor=True)')
+            raise ApiError(
+                400,
+                'Bad Request: only Financial Advisor users have allocation groups and models '
+                '(the simulator: financial_advisor=True)',
+            )
 
     @property
     def sub_accounts(self) -> List[str]:
@@ -99,13 +113,15 @@ class FaState:
         parsed = []
         for index, entry in enumerate(accounts):
             if not isinstance(entry, dict) or entry.get('name') not in self.sub_accounts:
-                raise ApiError(400, f'Bad Request: accounts[{index}].name must be one of the sub-accounts '
-                                    f'{", ".join(self.sub_accounts)}')
+                raise ApiError(
+                    400,
+                    f'Bad Request: accounts[{index}].name must be one of the sub-accounts '
+                    f'{", ".join(self.sub_accounts)}',
+                )
             amount = entry.get('amount')
             bad_amount = isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0
             if method in USER_AMOUNT_METHODS and bad_amount:
-                raise ApiError(400, f'Bad Request: accounts[{index}].amount must be a number >= 0 for method '
-                                    f'{method}')
+                raise ApiError(400, f'Bad Request: accounts[{index}].amount must be a number >= 0 for method {method}')
             parsed.append({'name': entry['name'], 'amount': amount if amount is not None else 0})
         if method == 'P' and abs(sum(a['amount'] for a in parsed) - 100) > 1e-6:
             raise ApiError(400, 'Bad Request: the percentages of a P group must add up to 100')
@@ -136,8 +152,11 @@ class FaState:
         elif group.method == 'S':  # fixed shares per account, whatever the order's quantity
             return {a['name']: int(a['amount']) for a in group.accounts if int(a['amount'])}
         else:  # 'C': a cash amount per account, in shares at the price
-            return {a['name']: int(float(a['amount']) // price) for a in group.accounts if price > 0
-                    and int(float(a['amount']) // price)}
+            return {
+                a['name']: int(float(a['amount']) // price)
+                for a in group.accounts
+                if price > 0 and int(float(a['amount']) // price)
+            }
         return {name: shares for name, shares in largest_remainder(total, weights).items() if shares}
 
     # ----------------------------------------------------------------- models
@@ -208,8 +227,15 @@ class FaState:
                 price = gw.market.last(target['conid'])
                 shares = int((abs(amount) * target['target']) // price)
                 if shares:
-                    trades.append({'account': account, 'conid': target['conid'], 'quantity': shares,
-                                   'side': 'B' if amount > 0 else 'S', 'amount': amount})
+                    trades.append(
+                        {
+                            'account': account,
+                            'conid': target['conid'],
+                            'quantity': shares,
+                            'side': 'B' if amount > 0 else 'S',
+                            'amount': amount,
+                        }
+                    )
             if not model.position_targets:
                 trades.append({'account': account, 'conid': None, 'quantity': 0, 'side': 'B', 'amount': amount})
         self._next_draft += 1
@@ -228,9 +254,16 @@ class FaState:
             for trade in trades:
                 if trade['conid'] is not None:
                     instrument = gw.universe.get(trade['conid'])
-                    gw.accounts[trade['account']].apply_fill(instrument, trade['side'], trade['quantity'],
-                                                             gw.market.last(instrument.conid, now), now,
-                                                             0, gw.ids, order_ref=f'model:{model.name}')
+                    gw.accounts[trade['account']].apply_fill(
+                        instrument,
+                        trade['side'],
+                        trade['quantity'],
+                        gw.market.last(instrument.conid, now),
+                        now,
+                        0,
+                        gw.ids,
+                        order_ref=f'model:{model.name}',
+                    )
                 if trade['account'] not in seen:
                     seen.add(trade['account'])
                     invested = model.invested.get(trade['account'], 0.0) + trade['amount']
@@ -249,24 +282,42 @@ class FaState:
         rows = []
         for target in model.position_targets:
             instrument = gw.universe.get(target['conid'])
-            quantity = sum(gw.accounts[a].positions[instrument.conid].quantity
-                           for a in model.invested if instrument.conid in gw.accounts[a].positions)
+            quantity = sum(
+                gw.accounts[a].positions[instrument.conid].quantity
+                for a in model.invested
+                if instrument.conid in gw.accounts[a].positions
+            )
             market_value = quantity * gw.market.last(instrument.conid, now) * instrument.multiplier
             actual = market_value / nlv if nlv else 0.0
-            rows.append({'conid': instrument.conid, 'instrument': instrument.symbol, 'ccy': instrument.currency,
-                         'position': quantity, 'mv': round(market_value, 2), 'dlv': round(market_value, 2),
-                         'target': target['target'], 'actual': round(actual, 6),
-                         'actualRangeMin': max(0.0, target['target'] - 0.05),
-                         'actualRangeMax': min(1.0, target['target'] + 0.05),
-                         'instrumentImbalance': round(actual - target['target'], 6), 'mismatchType': 0,
-                         'exchangeRate': 1.0, 'flags': 0})
+            rows.append(
+                {
+                    'conid': instrument.conid,
+                    'instrument': instrument.symbol,
+                    'ccy': instrument.currency,
+                    'position': quantity,
+                    'mv': round(market_value, 2),
+                    'dlv': round(market_value, 2),
+                    'target': target['target'],
+                    'actual': round(actual, 6),
+                    'actualRangeMin': max(0.0, target['target'] - 0.05),
+                    'actualRangeMax': min(1.0, target['target'] + 0.05),
+                    'instrumentImbalance': round(actual - target['target'], 6),
+                    'mismatchType': 0,
+                    'exchangeRate': 1.0,
+                    'flags': 0,
+                }
+            )
         return rows
 
     def model_nlv(self, model: Model) -> float:
         return round(sum(model.invested.values()), 2)
 
     def describe(self) -> Dict[str, Any]:
-        return {'groups': {n: {'method': g.method, 'accounts': [a['name'] for a in g.accounts]}
-                           for n, g in self.groups.items()},
-                'models': {n: {'invested': dict(m.invested), 'pending_drafts': sorted(m.pending)}
-                           for n, m in self.models.items()}}
+        return {
+            'groups': {
+                n: {'method': g.method, 'accounts': [a['name'] for a in g.accounts]} for n, g in self.groups.items()
+            },
+            'models': {
+                n: {'invested': dict(m.invested), 'pending_drafts': sorted(m.pending)} for n, m in self.models.items()
+            },
+        }

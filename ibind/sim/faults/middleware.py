@@ -29,7 +29,7 @@ from ibind.sim.transport.http import ApiError, SimResponse
 
 KINDS = ('latency', 'status', 'drop_before', 'drop_after', 'stall_after', 'truncate')
 _BEFORE = ('status', 'drop_before')
-MAX_FAULT_SECONDS = 3600.0   # a longer latency or stall is a mistake (and would overflow a sleep)
+MAX_FAULT_SECONDS = 3600.0  # a longer latency or stall is a mistake (and would overflow a sleep)
 
 
 def _is_number(value: Any, kind: type = float) -> bool:
@@ -43,12 +43,12 @@ def _is_number(value: Any, kind: type = float) -> bool:
 
 @dataclass
 class FaultRule:
-    route: str                          # glob over the path or the route template, e.g. '/iserver/account/*/orders'
+    route: str  # glob over the path or the route template, e.g. '/iserver/account/*/orders'
     kind: str
     method: str = '*'
-    times: Optional[int] = None         # the next N matching requests (None: no count limit)
+    times: Optional[int] = None  # the next N matching requests (None: no count limit)
     probability: Optional[float] = None  # or a fraction of them
-    seconds: float = 0.0                # latency / stall
+    seconds: float = 0.0  # latency / stall
     status: int = 500
     body: Any = None
     content_type: Optional[str] = None
@@ -61,8 +61,9 @@ class FaultRule:
             raise ApiError(400, f'unknown fault kind {self.kind!r}: expected one of {", ".join(KINDS)}')
         if not isinstance(self.route, str) or not self.route.startswith('/'):
             raise ApiError(400, '"route" must be a path pattern starting with "/", e.g. "/iserver/account/*/orders"')
-        if not isinstance(self.method, str) or (self.content_type is not None and not isinstance(self.content_type,
-                                                                                                 str)):
+        if not isinstance(self.method, str) or (
+            self.content_type is not None and not isinstance(self.content_type, str)
+        ):
             raise ApiError(400, '"method" and "content_type" must be strings')
         if self.times is None and self.probability is None:
             self.times = 1
@@ -167,5 +168,4 @@ class FaultMiddleware(Middleware):
         return response
 
     def describe(self) -> Dict[str, Any]:
-        return {'faults': {'rules': [rule.to_dict() for rule in self.rules],
-                           'applied': len(self.log)}}
+        return {'faults': {'rules': [rule.to_dict() for rule in self.rules], 'applied': len(self.log)}}

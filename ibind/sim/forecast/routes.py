@@ -27,8 +27,12 @@ def category_tree(gw, req):
     categories = {}
     for category_id, (label, parent) in CATEGORIES.items():
         markets = [m for m in MARKETS if m.category == category_id]
-        entry = {'name': label, 'markets': [{'name': m.name, 'symbol': m.symbol, 'exchange': EXCHANGE,
-                                             'conid': m.underlying_conid} for m in markets]}
+        entry = {
+            'name': label,
+            'markets': [
+                {'name': m.name, 'symbol': m.symbol, 'exchange': EXCHANGE, 'conid': m.underlying_conid} for m in markets
+            ],
+        }
         if parent:
             entry['parent_id'] = parent
         categories[category_id] = entry
@@ -47,11 +51,27 @@ def market(gw, req):
     _exchange(req)
     rows = gw.forecast.market(underlying)
     spec = rows[0].market
-    return {'market_name': spec.name, 'symbol': spec.symbol, 'exchange': EXCHANGE, 'logo_category': spec.logo,
-            'payout': 1.0, 'exclude_historical_data': False,
-            'contracts': [{'conid': c.conid, 'side': c.side, 'strike': c.strike, 'strike_label': c.strike_label,
-                           'expiration': c.expiration, 'expiry_label': c.period, 'time_specifier': c.period,
-                           'underlying_conid': spec.underlying_conid} for c in rows]}
+    return {
+        'market_name': spec.name,
+        'symbol': spec.symbol,
+        'exchange': EXCHANGE,
+        'logo_category': spec.logo,
+        'payout': 1.0,
+        'exclude_historical_data': False,
+        'contracts': [
+            {
+                'conid': c.conid,
+                'side': c.side,
+                'strike': c.strike,
+                'strike_label': c.strike_label,
+                'expiration': c.expiration,
+                'expiry_label': c.period,
+                'time_specifier': c.period,
+                'underlying_conid': spec.underlying_conid,
+            }
+            for c in rows
+        ],
+    }
 
 
 @routes.get('/forecast/contract/details')
@@ -60,11 +80,23 @@ def details(gw, req):
     contract = gw.forecast.contract(conid)
     yes, no = (contract.conid, contract.partner) if contract.side == 'Y' else (contract.partner, contract.conid)
     spec = contract.market
-    return {'conid_yes': yes, 'conid_no': no, 'side': contract.side, 'symbol': spec.symbol,
-            'market_name': spec.name, 'exchange': EXCHANGE, 'category': CATEGORIES[spec.category][0],
-            'logo_category': spec.logo, 'question': ForecastUniverse.question(contract), 'strike': contract.strike,
-            'strike_label': contract.strike_label, 'expiration': contract.expiration, 'payout': 1.0,
-            'measured_period': contract.period, 'underlying_conid': spec.underlying_conid}
+    return {
+        'conid_yes': yes,
+        'conid_no': no,
+        'side': contract.side,
+        'symbol': spec.symbol,
+        'market_name': spec.name,
+        'exchange': EXCHANGE,
+        'category': CATEGORIES[spec.category][0],
+        'logo_category': spec.logo,
+        'question': ForecastUniverse.question(contract),
+        'strike': contract.strike,
+        'strike_label': contract.strike_label,
+        'expiration': contract.expiration,
+        'payout': 1.0,
+        'measured_period': contract.period,
+        'underlying_conid': spec.underlying_conid,
+    }
 
 
 def _epoch(day: str, hour: int) -> int:
@@ -76,12 +108,23 @@ def rules(gw, req):
     (conid,) = req.require_query('conid')
     contract = gw.forecast.contract(conid)
     spec = contract.market
-    last_trade = _epoch(contract.expiration, 21)   # the resolution day, 15:00 Chicago (about 21:00 UTC)
-    return {'asset_class': 'OPT', 'market_name': spec.name, 'product_code': spec.symbol,
-            'measured_period': contract.period, 'threshold': contract.strike_label, 'payout': '1.00 USD',
-            'price_increment': '0.01', 'exchange_timezone': TIMEZONE, 'last_trade_time': last_trade,
-            'release_time': last_trade + 3600, 'payout_time': last_trade + 4 * 3600, 'source_agency': spec.source,
-            'market_rules_link': RULES_LINK, 'data_and_resolution_link': RULES_LINK}
+    last_trade = _epoch(contract.expiration, 21)  # the resolution day, 15:00 Chicago (about 21:00 UTC)
+    return {
+        'asset_class': 'OPT',
+        'market_name': spec.name,
+        'product_code': spec.symbol,
+        'measured_period': contract.period,
+        'threshold': contract.strike_label,
+        'payout': '1.00 USD',
+        'price_increment': '0.01',
+        'exchange_timezone': TIMEZONE,
+        'last_trade_time': last_trade,
+        'release_time': last_trade + 3600,
+        'payout_time': last_trade + 4 * 3600,
+        'source_agency': spec.source,
+        'market_rules_link': RULES_LINK,
+        'data_and_resolution_link': RULES_LINK,
+    }
 
 
 @routes.get('/forecast/contract/schedules')
@@ -91,6 +134,9 @@ def schedules(gw, req):
     # ForecastEx trades nearly around the clock: Sunday evening to Friday, with a short daily break
     weekdays = ('MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY')
     days = [('SUNDAY', '17:00', '23:59'), *((day, '00:00', '23:59') for day in weekdays), ('FRIDAY', '00:00', '16:00')]
-    return {'timezone': TIMEZONE,
-            'trading_schedules': [{'day_of_week': day, 'trading_times': [{'open': start, 'close': end}]}
-                                  for day, start, end in days]}
+    return {
+        'timezone': TIMEZONE,
+        'trading_schedules': [
+            {'day_of_week': day, 'trading_times': [{'open': start, 'close': end}]} for day, start, end in days
+        ],
+    }

@@ -15,10 +15,15 @@ RULES_LINK = 'https://forecastex.com/rules'
 
 # category id -> (label, parent id); the leaves hold the markets (three levels, as the docs describe)
 CATEGORIES: Dict[str, Tuple[str, Optional[str]]] = {
-    'g1003': ('Economic Indicators', None), 'g17574': ('Industry', 'g1003'), 'g17654': ('United States', 'g17574'),
-    'g1004': ('Financial Markets', None), 'g17500': ('Interest Rates', 'g1004'),
+    'g1003': ('Economic Indicators', None),
+    'g17574': ('Industry', 'g1003'),
+    'g17654': ('United States', 'g17574'),
+    'g1004': ('Financial Markets', None),
+    'g17500': ('Interest Rates', 'g1004'),
     'g17501': ('Federal Reserve', 'g17500'),
-    'g1005': ('Climate', None), 'g17600': ('Temperature', 'g1005'), 'g17601': ('Global', 'g17600'),
+    'g1005': ('Climate', None),
+    'g17600': ('Temperature', 'g1005'),
+    'g17601': ('Global', 'g17600'),
 }
 
 
@@ -29,23 +34,46 @@ class MarketSpec:
     underlying_conid: int
     category: str
     logo: str
-    question: str            # with {strike} and {period}
-    strikes: Tuple[Tuple[float, str], ...]   # (strike, label)
+    question: str  # with {strike} and {period}
+    strikes: Tuple[Tuple[float, str], ...]  # (strike, label)
     source: str
-    measured: str            # how the period is named
+    measured: str  # how the period is named
 
 
 MARKETS: Tuple[MarketSpec, ...] = (
-    MarketSpec('FF', 'Fed Funds Target Rate', 704491370, 'g17501', 'fed',
-               'Will the Fed Funds target rate upper bound be above {strike}% after the {period} FOMC meeting?',
-               ((4.0, '4.00%'), (4.25, '4.25%'), (4.5, '4.50%'), (4.75, '4.75%')), 'Federal Reserve',
-               'FOMC meeting'),
-    MarketSpec('USIP', 'US Industrial Production', 751047561, 'g17654', 'economy',
-               'Will US industrial production grow more than {strike}% month over month in {period}?',
-               ((-0.2, '-0.2%'), (0.0, '0.0%'), (0.2, '0.2%'), (0.4, '0.4%')), 'Federal Reserve Board', 'month'),
-    MarketSpec('GT', 'Global Temperature Anomaly', 686720218, 'g17601', 'climate',
-               'Will the global temperature anomaly for {period} exceed {strike} degrees Celsius?',
-               ((1.1, '1.10C'), (1.2, '1.20C'), (1.3, '1.30C')), 'NASA GISS', 'month'),
+    MarketSpec(
+        'FF',
+        'Fed Funds Target Rate',
+        704491370,
+        'g17501',
+        'fed',
+        'Will the Fed Funds target rate upper bound be above {strike}% after the {period} FOMC meeting?',
+        ((4.0, '4.00%'), (4.25, '4.25%'), (4.5, '4.50%'), (4.75, '4.75%')),
+        'Federal Reserve',
+        'FOMC meeting',
+    ),
+    MarketSpec(
+        'USIP',
+        'US Industrial Production',
+        751047561,
+        'g17654',
+        'economy',
+        'Will US industrial production grow more than {strike}% month over month in {period}?',
+        ((-0.2, '-0.2%'), (0.0, '0.0%'), (0.2, '0.2%'), (0.4, '0.4%')),
+        'Federal Reserve Board',
+        'month',
+    ),
+    MarketSpec(
+        'GT',
+        'Global Temperature Anomaly',
+        686720218,
+        'g17601',
+        'climate',
+        'Will the global temperature anomaly for {period} exceed {strike} degrees Celsius?',
+        ((1.1, '1.10C'), (1.2, '1.20C'), (1.3, '1.30C')),
+        'NASA GISS',
+        'month',
+    ),
 )
 FIRST_CONTRACT_ID = 770_000_000
 
@@ -56,10 +84,10 @@ class EventContract:
     market: MarketSpec
     strike: float
     strike_label: str
-    side: str                # 'Y' (YES, a call) or 'N' (NO, a put)
-    expiration: str          # YYYYMMDD
-    period: str              # e.g. 'Feb 2024'
-    partner: int             # the conid of the opposite side of the same strike
+    side: str  # 'Y' (YES, a call) or 'N' (NO, a put)
+    expiration: str  # YYYYMMDD
+    period: str  # e.g. 'Feb 2024'
+    partner: int  # the conid of the opposite side of the same strike
 
 
 def _month_end(year: int, month: int) -> _dt.date:
@@ -74,7 +102,7 @@ class ForecastUniverse:
         conid = FIRST_CONTRACT_ID
         for market in MARKETS:
             rows: List[EventContract] = []
-            for months_ahead in (1, 2):     # the next two monthly resolutions
+            for months_ahead in (1, 2):  # the next two monthly resolutions
                 index = today.year * 12 + today.month - 1 + months_ahead
                 expiry = _month_end(index // 12, index % 12 + 1)
                 period = expiry.strftime('%b %Y')

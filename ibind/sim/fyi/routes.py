@@ -28,8 +28,10 @@ def unread_number(gw, req):
 
 @routes.get('/fyi/settings')
 def settings(gw, req):
-    return [{'FC': code, 'FN': name, 'FD': f'Notify me about {name.lower()}', 'H': 0,
-             'A': 1 if gw.fyi.enabled[code] else 0} for code, name in TYPECODES.items()]
+    return [
+        {'FC': code, 'FN': name, 'FD': f'Notify me about {name.lower()}', 'H': 0, 'A': 1 if gw.fyi.enabled[code] else 0}
+        for code, name in TYPECODES.items()
+    ]
 
 
 @routes.post('/fyi/settings/{typecode}')
@@ -56,9 +58,13 @@ def read_disclaimer(gw, req):
 
 @routes.get('/fyi/deliveryoptions')
 def delivery_options(gw, req):
-    return {'M': 1 if gw.fyi.email_enabled else 0,
-            'E': [{'NM': d['deviceName'], 'I': d['deviceId'], 'UI': d['uiName'],
-                   'A': 'true' if d['enabled'] else 'false'} for d in gw.fyi.devices.values()]}
+    return {
+        'M': 1 if gw.fyi.email_enabled else 0,
+        'E': [
+            {'NM': d['deviceName'], 'I': d['deviceId'], 'UI': d['uiName'], 'A': 'true' if d['enabled'] else 'false'}
+            for d in gw.fyi.devices.values()
+        ],
+    }
 
 
 @routes.put('/fyi/deliveryoptions/email')
@@ -78,9 +84,12 @@ def device_delivery(gw, req):
         raise ApiError(400, 'Bad Request: deviceId must be a non-empty string')
     if not isinstance(enabled, bool):
         raise ApiError(400, f'Bad Request: enabled must be true or false, got {enabled!r}')
-    gw.fyi.devices[device_id] = {'deviceId': device_id, 'deviceName': str(body.get('deviceName') or device_id),
-                                 'uiName': str(body.get('uiName') or body.get('deviceName') or device_id),
-                                 'enabled': enabled}
+    gw.fyi.devices[device_id] = {
+        'deviceId': device_id,
+        'deviceName': str(body.get('deviceName') or device_id),
+        'uiName': str(body.get('uiName') or body.get('deviceName') or device_id),
+        'enabled': enabled,
+    }
     return dict(ACK)
 
 

@@ -65,8 +65,9 @@ def _norm_pdf(x: float) -> float:
     return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
-def black_scholes_greeks(spot: float, strike: float, years: float, volatility: float, right: str,
-                         rate: float = RISK_FREE_RATE) -> Dict[str, float]:
+def black_scholes_greeks(
+    spot: float, strike: float, years: float, volatility: float, right: str, rate: float = RISK_FREE_RATE
+) -> Dict[str, float]:
     """Delta, gamma, theta (per calendar day) and vega (per 1 vol point) of a European option."""
     call = right.upper().startswith('C')
     if years <= 0 or volatility <= 0 or spot <= 0 or strike <= 0:
@@ -81,8 +82,12 @@ def black_scholes_greeks(spot: float, strike: float, years: float, volatility: f
         delta, theta = _norm_cdf(d1), decay - rate * discount * _norm_cdf(d2)
     else:
         delta, theta = _norm_cdf(d1) - 1.0, decay + rate * discount * _norm_cdf(-d2)
-    return {'delta': delta, 'gamma': _norm_pdf(d1) / (spot * volatility * root), 'theta': theta / 365.0,
-            'vega': spot * _norm_pdf(d1) * root / 100.0}
+    return {
+        'delta': delta,
+        'gamma': _norm_pdf(d1) / (spot * volatility * root),
+        'theta': theta / 365.0,
+        'vega': spot * _norm_pdf(d1) * root / 100.0,
+    }
 
 
 class SnapshotFields:
@@ -360,8 +365,11 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '73': _with_position(lambda f: f'{f.market_value():.2f}'),
     '74': _with_position(lambda f: f'{f.position.avg_price:.{f.decimals + 2}f}'),
     '75': _with_position(lambda f: f'{f.unrealized():.2f}'),
-    '76': _with_position(lambda f: f'{f.position.quantity:,.0f}' if float(f.position.quantity).is_integer()
-                else f'{f.position.quantity:,}'),
+    '76': _with_position(
+        lambda f: (
+            f'{f.position.quantity:,.0f}' if float(f.position.quantity).is_integer() else f'{f.position.quantity:,}'
+        )
+    ),
     '77': _with_position(lambda f: f'{f.unrealized():,.2f}'),
     '78': _with_position(lambda f: f'{f.daily_pnl():.2f}'),
     '79': _with_position(lambda f: f'{f.position.realized_pnl:.2f}'),
@@ -423,8 +431,9 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '7636': _stock(lambda f: str(int(f.instrument.daily_volume * (2.0 + f.noise(_K_SHORT))))),
     '7637': _stock(lambda f: f'{0.25 + 0.05 * f.noise(_K_SHORT + 1):.2f}'),
     '7638': _option(lambda f: str(int(1000 + 5000 * (f.noise(_K_OI + 1) + 1.0)))),
-    '7639': _with_position(lambda f: _percent(100.0 * f.market_value() / f.net_liquidation())
-                           if f.net_liquidation() else None),
+    '7639': _with_position(
+        lambda f: _percent(100.0 * f.market_value() / f.net_liquidation()) if f.net_liquidation() else None
+    ),
     '7644': _stock(lambda f: 'Easy to borrow'),
     '7671': _stock(lambda f: f'{f.last * f.dividend_yield:.2f}' if f.dividend_yield else None),
     '7672': _stock(lambda f: f'{f.last * f.dividend_yield * 0.97:.2f}' if f.dividend_yield else None),

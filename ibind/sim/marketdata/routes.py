@@ -35,11 +35,12 @@ from ibind.sim.transport.router import RouteTable
 routes = RouteTable()
 
 _CONID = re.compile(r'^(\d+)(?:@([A-Za-z0-9_.]+))?$')
-MARKET_DATA_AVAILABILITY = 'RpB'      # RealTime, consolidated, Book
+MARKET_DATA_AVAILABILITY = 'RpB'  # RealTime, consolidated, Book
 HMDS_BAR_TYPES = ('Last', 'Bid', 'Ask', 'Midpoint', 'FeeRate', 'Inventory')
 
 
 # ----------------------------------------------------------------- arguments
+
 
 def _parse_conid(gw, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional[str]]:
     """'265598' or '265598@SMART' -> (instrument, conidEx as given, exchange or None)."""
@@ -82,6 +83,7 @@ def _secdef_searched(gw, instrument) -> bool:
 
 
 # ----------------------------------------------------------------- snapshot
+
 
 @routes.get('/iserver/marketdata/snapshot')
 def snapshot(gw, req):
@@ -147,6 +149,7 @@ def _exchange_mask(codes: str) -> int:
 
 # ----------------------------------------------------------------- history
 
+
 @routes.get('/iserver/marketdata/history')
 def history(gw, req):
     conid_text, bar = req.require_query('conid', 'bar')
@@ -159,12 +162,15 @@ def history(gw, req):
     now = gw.clock.now()
     anchor = parse_start_time(req.query.get('startTime'))
     end = now if anchor is None else min(anchor, now)
-    data = make_bars(gw.market, instrument,
-                     session_bar_windows(gw.calendar, instrument, end - period_seconds, end, size, MAX_POINTS,
-                                         outside_rth),
-                     seed=gw.config.seed, volume_scale=gw.market.volume_scale(instrument.conid))
+    data = make_bars(
+        gw.market,
+        instrument,
+        session_bar_windows(gw.calendar, instrument, end - period_seconds, end, size, MAX_POINTS, outside_rth),
+        seed=gw.config.seed,
+        volume_scale=gw.market.volume_scale(instrument.conid),
+    )
     decimals = price_decimals(instrument.tick)
-    price_factor = 10 ** decimals
+    price_factor = 10**decimals
     hundreds = instrument.sec_type == 'STK' and instrument.is_us
     first_t = data[0]['t'] if data else int((end - period_seconds) * 1000)
     body = {
@@ -229,13 +235,18 @@ def hmds_history(gw, req):
     anchor = parse_start_time(req.query.get('startTime'))
     if anchor is not None and direction == '-1':  # from startTime forward
         start, end = anchor, min(anchor + period_seconds, now)
-    else:                                          # the period up to startTime (default: now)
+    else:  # the period up to startTime (default: now)
         end = now if anchor is None else min(anchor, now)
         start = end - period_seconds
     outside_rth = bool(req.query_bool('outsideRth', False))
-    data = make_bars(gw.market, instrument,
-                     session_bar_windows(gw.calendar, instrument, start, end, size, HMDS_MAX_POINTS, outside_rth),
-                     kind=bar_type, seed=gw.config.seed, volume_scale=gw.market.volume_scale(instrument.conid))
+    data = make_bars(
+        gw.market,
+        instrument,
+        session_bar_windows(gw.calendar, instrument, start, end, size, HMDS_MAX_POINTS, outside_rth),
+        kind=bar_type,
+        seed=gw.config.seed,
+        volume_scale=gw.market.volume_scale(instrument.conid),
+    )
     start_ms = data[0]['t'] if data else int(start * 1000)
     end_ms = int(end * 1000)
     return {
@@ -243,14 +254,16 @@ def hmds_history(gw, req):
         'startTimeVal': start_ms,
         'endTime': format_time(end),
         'endTimeVal': end_ms,
-        'data': [{'t': bar['t'], 'o': bar['o'], 'c': bar['c'], 'h': bar['h'], 'l': bar['l'], 'v': bar['v']}
-                 for bar in data],
+        'data': [
+            {'t': bar['t'], 'o': bar['o'], 'c': bar['c'], 'h': bar['h'], 'l': bar['l'], 'v': bar['v']} for bar in data
+        ],
         'points': max(0, len(data) - 1),
         'mktDataDelay': 0,
     }
 
 
 # ----------------------------------------------------------------- unsubscribe
+
 
 @routes.post('/iserver/marketdata/unsubscribe')
 def unsubscribe(gw, req):

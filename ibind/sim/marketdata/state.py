@@ -92,14 +92,15 @@ class MarketDataState:
         """
         subscriptions = self.gateway.config.market_data_subscriptions
         if subscriptions is None:  # the simulator's older stand-in: a snapshot in this brokerage session
-            self.sync_session()    # feeds of an earlier brokerage session do not count
+            self.sync_session()  # feeds of an earlier brokerage session do not count
             return conid in self.feeds
         instrument = self.gateway.universe.find(conid)
         return instrument is not None and is_subscribed(instrument, subscriptions)
 
     def open_feed(self, conid: int, exchange: Optional[str]) -> Feed:
-        feed = Feed(conid=conid, server_id=f'q{next(self._server_ids)}', opened_at=self.gateway.clock.now(),
-                    exchange=exchange)
+        feed = Feed(
+            conid=conid, server_id=f'q{next(self._server_ids)}', opened_at=self.gateway.clock.now(), exchange=exchange
+        )
         self.feeds[conid] = feed
         return feed
 
@@ -145,14 +146,23 @@ class MarketDataState:
     def describe(self) -> Dict[str, Any]:
         self.sync_session()
         return {
-            'feeds': {str(conid): {'server_id': feed.server_id, 'opened_at': feed.opened_at,
-                                   'exchange': feed.exchange, 'snapshots': feed.snapshots}
-                      for conid, feed in sorted(self.feeds.items())},
+            'feeds': {
+                str(conid): {
+                    'server_id': feed.server_id,
+                    'opened_at': feed.opened_at,
+                    'exchange': feed.exchange,
+                    'snapshots': feed.snapshots,
+                }
+                for conid, feed in sorted(self.feeds.items())
+            },
             'snapshot_requests': self.snapshot_requests,
             'hmds_initialised': self.hmds_initialised,
             'hmds_requests': self.hmds_requests,
             'regsnapshots': self.regsnapshots,
             'regsnapshot_fees_usd': round(self.regsnapshots * REGSNAPSHOT_FEE_USD, 2),
-            'history': {'requests': self.history_requests, 'in_flight': self.history_in_flight(),
-                        'max_concurrent': self.history_max_concurrent()},
+            'history': {
+                'requests': self.history_requests,
+                'in_flight': self.history_in_flight(),
+                'max_concurrent': self.history_max_concurrent(),
+            },
         }

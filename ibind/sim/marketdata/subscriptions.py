@@ -48,5 +48,4 @@ def is_subscribed(instrument, subscriptions: Iterable[str]) -> bool:
 
 def check_subscriptions(value) -> bool:
     """A list of known subscription names (what /sim/config accepts)."""
-    return isinstance(value, (list, tuple)) and all(isinstance(name, str) and name in SUBSCRIPTIONS
-                                                    for name in value)
+    return isinstance(value, (list, tuple)) and all(isinstance(name, str) and name in SUBSCRIPTIONS for name in value)

@@ -17,5 +17,11 @@ secret, for tests, demos and users trying OAuth without an IBKR account.
 from ibind.sim.oauth.credentials import RFC3526_PRIME_2048, OAuthServerConfig, TestCredentials, make_test_credentials
 from ibind.sim.oauth.middleware import OAuthMiddleware, OAuthState
 
-__all__ = ['RFC3526_PRIME_2048', 'OAuthMiddleware', 'OAuthServerConfig', 'OAuthState', 'TestCredentials',
-           'make_test_credentials']
+__all__ = [
+    'RFC3526_PRIME_2048',
+    'OAuthMiddleware',
+    'OAuthServerConfig',
+    'OAuthState',
+    'TestCredentials',
+    'make_test_credentials',
+]

@@ -23,7 +23,9 @@ RFC3526_PRIME_2048 = int(
     'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F'
     '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B'
     'E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510'
-    '15728E5A8AACAA68FFFFFFFFFFFFFFFF', 16)
+    '15728E5A8AACAA68FFFFFFFFFFFFFFFF',
+    16,
+)
 
 
 @dataclass
@@ -32,8 +34,8 @@ class OAuthServerConfig:
 
     consumer_key: str
     access_token: str
-    access_token_secret: bytes          # the plaintext secret (the consumer holds it encrypted)
-    signature_public_key: Any           # Crypto RSA key (public part is enough)
+    access_token_secret: bytes  # the plaintext secret (the consumer holds it encrypted)
+    signature_public_key: Any  # Crypto RSA key (public part is enough)
     dh_prime: int = RFC3526_PRIME_2048
     dh_generator: int = 2
     realm: str = 'test_realm'
@@ -52,10 +54,15 @@ class OAuthServerConfig:
             key_path = os.path.join(os.path.dirname(os.path.abspath(path)), data['signature_public_key_file'])
             with open(key_path, encoding='utf-8') as key_file:
                 key = RSA.import_key(key_file.read())
-            return cls(consumer_key=data['consumer_key'], access_token=data['access_token'],
-                       access_token_secret=bytes.fromhex(data['access_token_secret_hex']),
-                       signature_public_key=key, dh_prime=int(data.get('dh_prime_hex', format(RFC3526_PRIME_2048, 'x')), 16),
-                       dh_generator=int(data.get('dh_generator', 2)), realm=data.get('realm', 'test_realm'))
+            return cls(
+                consumer_key=data['consumer_key'],
+                access_token=data['access_token'],
+                access_token_secret=bytes.fromhex(data['access_token_secret_hex']),
+                signature_public_key=key,
+                dh_prime=int(data.get('dh_prime_hex', format(RFC3526_PRIME_2048, 'x')), 16),
+                dh_generator=int(data.get('dh_generator', 2)),
+                realm=data.get('realm', 'test_realm'),
+            )
         except (KeyError, ValueError) as error:
             raise ValueError(f'{path}: not an ibind.sim OAuth server file ({error})') from None
 
@@ -68,7 +75,7 @@ class TestCredentials:
     server: OAuthServerConfig
     consumer_key: str
     access_token: str
-    access_token_secret: str            # encrypted, base64: what IBKR's portal gives the user
+    access_token_secret: str  # encrypted, base64: what IBKR's portal gives the user
     signature_key_fp: str
     encryption_key_fp: str
     dh_params_fp: str
@@ -78,22 +85,39 @@ class TestCredentials:
     __test__ = False  # not a pytest test class
 
     def client_config(self, rest_url: str, **overrides: Any) -> oauth1a.OAuth1aConfig:
-        values = dict(access_token=self.access_token, access_token_secret=self.access_token_secret,
-                      consumer_key=self.consumer_key, signature_key_fp=self.signature_key_fp,
-                      encryption_key_fp=self.encryption_key_fp, dh_params_fp=self.dh_params_fp, dh_prime=None,
-                      encryption_key=None, signature_key=None, realm=self.realm, oauth_rest_url=rest_url)
+        values = dict(
+            access_token=self.access_token,
+            access_token_secret=self.access_token_secret,
+            consumer_key=self.consumer_key,
+            signature_key_fp=self.signature_key_fp,
+            encryption_key_fp=self.encryption_key_fp,
+            dh_params_fp=self.dh_params_fp,
+            dh_prime=None,
+            encryption_key=None,
+            signature_key=None,
+            realm=self.realm,
+            oauth_rest_url=rest_url,
+        )
         values.update(overrides)
         return oauth1a.OAuth1aConfig(**values)
 
     def env_lines(self, rest_url: str, cacert: Optional[str] = None) -> str:
         """The IBIND_* settings of a client of this consumer (a .env file's content)."""
-        return '\n'.join(([f'IBIND_CACERT={cacert}'] if cacert else []) + [
-            'IBIND_USE_OAUTH=True', f'IBIND_OAUTH1A_REST_URL={rest_url}',
-            f'IBIND_OAUTH1A_CONSUMER_KEY={self.consumer_key}', f'IBIND_OAUTH1A_ACCESS_TOKEN={self.access_token}',
-            f'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET={self.access_token_secret}',
-            f'IBIND_OAUTH1A_SIGNATURE_KEY_FP={self.signature_key_fp}',
-            f'IBIND_OAUTH1A_ENCRYPTION_KEY_FP={self.encryption_key_fp}',
-            f'IBIND_OAUTH1A_DH_PARAMS_FP={self.dh_params_fp}', f'IBIND_OAUTH1A_REALM={self.realm}', ''])
+        return '\n'.join(
+            ([f'IBIND_CACERT={cacert}'] if cacert else [])
+            + [
+                'IBIND_USE_OAUTH=True',
+                f'IBIND_OAUTH1A_REST_URL={rest_url}',
+                f'IBIND_OAUTH1A_CONSUMER_KEY={self.consumer_key}',
+                f'IBIND_OAUTH1A_ACCESS_TOKEN={self.access_token}',
+                f'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET={self.access_token_secret}',
+                f'IBIND_OAUTH1A_SIGNATURE_KEY_FP={self.signature_key_fp}',
+                f'IBIND_OAUTH1A_ENCRYPTION_KEY_FP={self.encryption_key_fp}',
+                f'IBIND_OAUTH1A_DH_PARAMS_FP={self.dh_params_fp}',
+                f'IBIND_OAUTH1A_REALM={self.realm}',
+                '',
+            ]
+        )
 
     def write_env_file(self, rest_url: str, cacert: Optional[str] = None) -> str:
         """Write ``client.env`` next to the keys (for IBIND_ENV_FILE) and return its path."""
@@ -104,8 +128,9 @@ class TestCredentials:
         return path
 
 
-def make_test_credentials(directory: Optional[str] = None, consumer_key: str = 'TESTCONS',
-                          realm: str = 'test_realm') -> TestCredentials:
+def make_test_credentials(
+    directory: Optional[str] = None, consumer_key: str = 'TESTCONS', realm: str = 'test_realm'
+) -> TestCredentials:
     """Create keys, a DH group file, an access token and its encrypted secret in ``directory``.
 
     Writes signature.pem and encryption.pem (private keys, mode 0600), dhparam.pem, and
@@ -135,12 +160,37 @@ def make_test_credentials(directory: Optional[str] = None, consumer_key: str = '
     encryption_fp = write('encryption.pem', encryption_key.export_key().decode('ascii'), private=True)
     dh_fp = write('dhparam.pem', PEM.encode(DerSequence([RFC3526_PRIME_2048, 2]).encode(), 'DH PARAMETERS') + '\n')
     write('signature_public.pem', signature_key.publickey().export_key().decode('ascii'))
-    server_file = write('oauth_server.json', json.dumps({
-        'consumer_key': consumer_key, 'access_token': access_token, 'access_token_secret_hex': secret.hex(),
-        'signature_public_key_file': 'signature_public.pem', 'dh_prime_hex': format(RFC3526_PRIME_2048, 'x'),
-        'dh_generator': 2, 'realm': realm}, indent=2))
-    server = OAuthServerConfig(consumer_key=consumer_key, access_token=access_token, access_token_secret=secret,
-                               signature_public_key=signature_key.publickey(), realm=realm)
-    return TestCredentials(directory=directory, server=server, consumer_key=consumer_key, access_token=access_token,
-                           access_token_secret=encrypted, signature_key_fp=signature_fp,
-                           encryption_key_fp=encryption_fp, dh_params_fp=dh_fp, server_file=server_file, realm=realm)
+    server_file = write(
+        'oauth_server.json',
+        json.dumps(
+            {
+                'consumer_key': consumer_key,
+                'access_token': access_token,
+                'access_token_secret_hex': secret.hex(),
+                'signature_public_key_file': 'signature_public.pem',
+                'dh_prime_hex': format(RFC3526_PRIME_2048, 'x'),
+                'dh_generator': 2,
+                'realm': realm,
+            },
+            indent=2,
+        ),
+    )
+    server = OAuthServerConfig(
+        consumer_key=consumer_key,
+        access_token=access_token,
+        access_token_secret=secret,
+        signature_public_key=signature_key.publickey(),
+        realm=realm,
+    )
+    return TestCredentials(
+        directory=directory,
+        server=server,
+        consumer_key=consumer_key,
+        access_token=access_token,
+        access_token_secret=encrypted,
+        signature_key_fp=signature_fp,
+        encryption_key_fp=encryption_fp,
+        dh_params_fp=dh_fp,
+        server_file=server_file,
+        realm=realm,
+    )

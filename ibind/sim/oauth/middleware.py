@@ -21,7 +21,7 @@ def parse_authorization(header: Optional[str]) -> Dict[str, str]:
     if not header or not header.startswith('OAuth '):
         raise ApiError(401, 'Unauthorized: missing OAuth Authorization header')
     params: Dict[str, str] = {}
-    for part in header[len('OAuth '):].split(','):
+    for part in header[len('OAuth ') :].split(','):
         key, sep, value = part.strip().partition('=')
         if not sep or len(value) < 2 or value[0] != '"' or value[-1] != '"':
             raise ApiError(401, 'Unauthorized: malformed OAuth Authorization header')
@@ -77,8 +77,12 @@ class OAuthState:
         self._nonces[nonce] = now
 
     def describe(self) -> Dict[str, Any]:
-        return {'lst_issued': self.issued, 'lst_expires_at': self.expires_at or None, 'verified': self.verified,
-                'rejected': dict(self.rejected)}
+        return {
+            'lst_issued': self.issued,
+            'lst_expires_at': self.expires_at or None,
+            'verified': self.verified,
+            'rejected': dict(self.rejected),
+        }
 
 
 def signed_url(gateway, request) -> str:
@@ -113,8 +117,9 @@ class OAuthMiddleware(Middleware):
         if now >= state.expires_at:
             raise state.reject('expired', 'Unauthorized: live session token expired')
         text = oauth1a.base_string(request.method, signed_url(gateway, request), signature_params(params))
-        expected = base64.b64encode(hmac.new(base64.b64decode(state.token), text.encode('utf-8'),
-                                             hashlib.sha256).digest()).decode('ascii')
+        expected = base64.b64encode(
+            hmac.new(base64.b64decode(state.token), text.encode('utf-8'), hashlib.sha256).digest()
+        ).decode('ascii')
         given = urllib.parse.unquote(params.get('oauth_signature', ''))
         if not hmac.compare_digest(expected, given):
             raise state.reject('signature', 'Unauthorized: invalid signature')

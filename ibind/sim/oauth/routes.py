@@ -48,11 +48,14 @@ def live_session_token(gw, req):
     b_private = secrets.randbits(256)
     b_public = pow(config.dh_generator, b_private, config.dh_prime)
     k = pow(a_public, b_private, config.dh_prime)
-    token = base64.b64encode(hmac.new(oauth1a.k_to_bytes(k), config.access_token_secret,
-                                      hashlib.sha1).digest()).decode('ascii')
+    token = base64.b64encode(hmac.new(oauth1a.k_to_bytes(k), config.access_token_secret, hashlib.sha1).digest()).decode(
+        'ascii'
+    )
     state.token = token
     state.expires_at = now + gw.config.lst_lifetime
     state.issued += 1
-    return {'diffie_hellman_response': format(b_public, 'x'),
-            'live_session_token_signature': oauth1a.live_session_token_signature(token, config.consumer_key),
-            'live_session_token_expiration': int(state.expires_at * 1000)}
+    return {
+        'diffie_hellman_response': format(b_public, 'x'),
+        'live_session_token_signature': oauth1a.live_session_token_signature(token, config.consumer_key),
+        'live_session_token_expiration': int(state.expires_at * 1000),
+    }

@@ -34,27 +34,38 @@ from ibind.sim.orders.risk import fraction_rejection, margin_rejection
 from ibind.sim.orders.tickets import SimOrder, Ticket, parse_ticket, reject
 from ibind.sim.transport.http import ApiError
 
-COID_WINDOW = 24 * 3600.0          # a cOID must be unique for 24 hours
+COID_WINDOW = 24 * 3600.0  # a cOID must be unique for 24 hours
 
 
 # ============================================================================ the book
+
 
 class OrderBook(Matching):
     def __init__(self, gateway):
         self.gateway = gateway
         self.orders: Dict[int, SimOrder] = {}
-        self._live: Dict[int, SimOrder] = {}              # not yet Filled/Cancelled: what sync must look at
+        self._live: Dict[int, SimOrder] = {}  # not yet Filled/Cancelled: what sync must look at
         self._by_coid: Dict[str, List[SimOrder]] = {}
         self._children_of: Dict[int, List[SimOrder]] = {}
         self.pending: Optional[PendingSubmission] = None
-        self.finished_reply_ids: Dict[str, str] = {}     # reply id -> 'confirmed' | 'declined' | 'stale'
+        self.finished_reply_ids: Dict[str, str] = {}  # reply id -> 'confirmed' | 'declined' | 'stale'
         self.suppressed: Tuple[str, ...] = ()
         self._suppressed_epoch: Any = None
         self._order_ids = itertools.count(gateway.rng.randrange(1_000_000_000, 1_900_000_000))
         self._request_ids = itertools.count(1)
         self.last_sync = gateway.clock.now()
-        self.stats = {'submissions': 0, 'orders_placed': 0, 'questions_asked': 0, 'replies': 0, 'declined': 0,
-                      'rejected': 0, 'stale_replies': 0, 'fills': 0, 'cancelled': 0, 'modified': 0}
+        self.stats = {
+            'submissions': 0,
+            'orders_placed': 0,
+            'questions_asked': 0,
+            'replies': 0,
+            'declined': 0,
+            'rejected': 0,
+            'stale_replies': 0,
+            'fills': 0,
+            'cancelled': 0,
+            'modified': 0,
+        }
 
     # ------------------------------------------------------------------ helpers
 
@@ -108,18 +119,25 @@ class OrderBook(Matching):
                 question = Question(message_id, text) if text else None
                 if question is not None and question not in questions:
                     questions.append(question)
-        return questions[:max(0, int(config.max_order_rounds))]
+        return questions[: max(0, int(config.max_order_rounds))]
 
-    def _ask_or_commit(self, kind: str, account: str, tickets: List[Ticket], now: float,
-                       target: Optional[SimOrder] = None) -> Any:
+    def _ask_or_commit(
+        self, kind: str, account: str, tickets: List[Ticket], now: float, target: Optional[SimOrder] = None
+    ) -> Any:
         self._make_stale()
         questions = self._questions_for(tickets)
         if not questions:
             return self._commit(kind, account, tickets, now, target)
         self.pending = PendingSubmission(
-            reply_id=self._new_reply_id(), kind=kind, account=account, tickets=tickets, questions=questions,
-            session_epoch=self._session_epoch, created_at=now,
-            target_order_id=target.order_id if target is not None else None)
+            reply_id=self._new_reply_id(),
+            kind=kind,
+            account=account,
+            tickets=tickets,
+            questions=questions,
+            session_epoch=self._session_epoch,
+            created_at=now,
+            target_order_id=target.order_id if target is not None else None,
+        )
         self.stats['questions_asked'] += 1
         return questions[0].payload(self.pending.reply_id)
 
@@ -187,16 +205,21 @@ class OrderBook(Matching):
             seen.add(ticket.coid)
         coids = {t.coid for t in tickets if t.coid}
         for ticket in tickets:
-            if ticket.parent_ref is not None and ticket.parent_ref not in coids \
-                    and self._existing_parent(ticket) is None:
+            if (
+                ticket.parent_ref is not None
+                and ticket.parent_ref not in coids
+                and self._existing_parent(ticket) is None
+            ):
                 raise reject(f"Order couldn't be submitted: parent order {ticket.parent_ref} was not found")
         if len(tickets) > 1:
             parents = {t.parent_ref for t in tickets if t.parent_ref is not None}
             related = [t for t in tickets if t.parent_ref is not None or t.single_group or t.coid in parents]
             if len(related) != len(tickets):
-                raise reject('Unrelated orders cannot be placed in one request: send one order per request, or '
-                             'a bracket (children with parentId = the parent\'s cOID) or an OCA group '
-                             '(isSingleGroup: true)')
+                raise reject(
+                    'Unrelated orders cannot be placed in one request: send one order per request, or '
+                    "a bracket (children with parentId = the parent's cOID) or an OCA group "
+                    '(isSingleGroup: true)'
+                )
 
     def _coid_in_use(self, coid: str, now: float) -> bool:
         return any(now - o.created_at < COID_WINDOW for o in self._by_coid.get(coid, ()))
@@ -212,8 +235,9 @@ class OrderBook(Matching):
                 return order
         return None
 
-    def _commit(self, kind: str, account: str, tickets: List[Ticket], now: float,
-                target: Optional[SimOrder]) -> List[Dict[str, Any]]:
+    def _commit(
+        self, kind: str, account: str, tickets: List[Ticket], now: float, target: Optional[SimOrder]
+    ) -> List[Dict[str, Any]]:
         if kind == 'modify':
             order = self._apply_modification(target, tickets[0], now)
             return [_ack(order)]
@@ -237,7 +261,7 @@ class OrderBook(Matching):
             order.parent_id = parent.order_id
             self._children_of.setdefault(parent.order_id, []).append(order)
             if parent in created or parent.is_open:
-                order.held = True             # works once the parent has filled
+                order.held = True  # works once the parent has filled
                 order.status = 'PreSubmitted'
             elif parent.status != 'Filled':
                 self._cancel(order, now, f'parent order {parent.order_id} is {parent.status}')
@@ -250,12 +274,27 @@ class OrderBook(Matching):
 
     def _new_order(self, ticket: Ticket, now: float, request_id: int) -> SimOrder:
         order = SimOrder(
-            order_id=next(self._order_ids), account=ticket.account, instrument=ticket.instrument,
-            conidex=ticket.conidex, side=ticket.side, quantity=self._quantity_of(ticket), order_type=ticket.order_type,
-            tif=ticket.tif, price=ticket.price, aux_price=ticket.aux_price, trailing_amt=ticket.trailing_amt,
-            trailing_type=ticket.trailing_type, outside_rth=ticket.outside_rth, coid=ticket.coid,
-            listing_exchange=ticket.listing_exchange, created_at=now, request_id=request_id, body=ticket.raw,
-            parent_ref=ticket.parent_ref, updated_at=now)
+            order_id=next(self._order_ids),
+            account=ticket.account,
+            instrument=ticket.instrument,
+            conidex=ticket.conidex,
+            side=ticket.side,
+            quantity=self._quantity_of(ticket),
+            order_type=ticket.order_type,
+            tif=ticket.tif,
+            price=ticket.price,
+            aux_price=ticket.aux_price,
+            trailing_amt=ticket.trailing_amt,
+            trailing_type=ticket.trailing_type,
+            outside_rth=ticket.outside_rth,
+            coid=ticket.coid,
+            listing_exchange=ticket.listing_exchange,
+            created_at=now,
+            request_id=request_id,
+            body=ticket.raw,
+            parent_ref=ticket.parent_ref,
+            updated_at=now,
+        )
         if ticket.tif in ('DAY', 'OPG'):
             order.expires_at = hours.day_expiry(self.gateway, order, now)
         self.orders[order.order_id] = order
@@ -305,8 +344,9 @@ class OrderBook(Matching):
         if not order.is_open:
             raise reject(f'Order {order.order_id} cannot be modified: it is {order.status}')
         if ticket.conid != order.conid or ticket.side != order.side:
-            raise reject(f'Order {order.order_id} cannot change its contract or side; cancel it and place a new '
-                         f'order instead')
+            raise reject(
+                f'Order {order.order_id} cannot change its contract or side; cancel it and place a new order instead'
+            )
 
     def _apply_modification(self, order: SimOrder, ticket: Ticket, now: float) -> SimOrder:
         self._check_modification(order, ticket)
@@ -336,8 +376,12 @@ class OrderBook(Matching):
         if not order.is_open:
             raise reject(f'OrderID {order.order_id} cannot be cancelled: it is {order.status}')
         self._cancel(order, now, 'cancelled by request')
-        return {'msg': 'Request was submitted', 'order_id': order.order_id, 'conid': order.conid,
-                'account': order.account}
+        return {
+            'msg': 'Request was submitted',
+            'order_id': order.order_id,
+            'conid': order.conid,
+            'account': order.account,
+        }
 
     def _cancel(self, order: SimOrder, now: float, reason: str) -> None:
         self._live.pop(order.order_id, None)

@@ -52,5 +52,7 @@ def trading_spans(gw, order, t0: float, t1: float) -> List[Tuple[float, float]]:
     calendar = _calendar(gw)
     if calendar is None:
         return [(t0, t1)]
-    return [(session.start, session.end)
-            for session in calendar.sessions_between(order.instrument, t0, t1, order.outside_rth)]
+    return [
+        (session.start, session.end)
+        for session in calendar.sessions_between(order.instrument, t0, t1, order.outside_rth)
+    ]

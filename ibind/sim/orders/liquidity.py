@@ -14,13 +14,13 @@ import math
 from ibind.sim.engine.market import unit_noise
 
 REFILL_SECONDS = 1.0
-_K_SIZE = 200                      # the snapshot's size noise key (ibind.sim.marketdata.fields)
+_K_SIZE = 200  # the snapshot's size noise key (ibind.sim.marketdata.fields)
 
 
 def displayed_size(gw, order, t: float) -> float:
     """Shares (or contracts) shown at the touch the order would take, at instant ``t``."""
     instrument = order.instrument
-    kind = 86 if order.is_buy else 84   # buying takes the ask size, selling the bid size
+    kind = 86 if order.is_buy else 84  # buying takes the ask size, selling the bid size
     lots = 1 + int((unit_noise(gw.config.seed, instrument.conid, _K_SIZE + kind + 1, int(t)) + 1.0) * 20)
     return float(lots * 100) if instrument.sec_type == 'STK' else float(lots)
 

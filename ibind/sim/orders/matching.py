@@ -16,8 +16,8 @@ from ibind.sim.engine.market import round_to_tick
 from ibind.sim.orders import hours, liquidity
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder
 
-MAX_STEPS_PER_SYNC = 120           # bars per sync: bounds the work of a long clock jump
-MIN_STEP = 60.0                    # seconds per bar, unless the jump needs longer bars
+MAX_STEPS_PER_SYNC = 120  # bars per sync: bounds the work of a long clock jump
+MIN_STEP = 60.0  # seconds per bar, unless the jump needs longer bars
 
 
 class Matching:
@@ -42,8 +42,9 @@ class Matching:
             else:
                 last = self.gateway.market.last(order.conid, now)
                 offset = self._trail_offset(order, last)
-                order.stop_price = round_to_tick(last - offset if not order.is_buy else last + offset,
-                                                 order.instrument.tick)
+                order.stop_price = round_to_tick(
+                    last - offset if not order.is_buy else last + offset, order.instrument.tick
+                )
         opens = hours.queued_until(self.gateway, order, now)
         if opens is not None:  # the market is closed: queued until it opens (an IOC cannot wait)
             if order.tif == 'IOC':
@@ -74,8 +75,9 @@ class Matching:
             mid = round_to_tick((bid + ask) / 2, order.instrument.tick)
             if order.limit_price is None or (mid <= order.limit_price if order.is_buy else mid >= order.limit_price):
                 self._fill(order, mid, now, self._liquidity(order, now, now))
-        elif order.limit_price is not None and (touch <= order.limit_price if order.is_buy
-                                                else touch >= order.limit_price):
+        elif order.limit_price is not None and (
+            touch <= order.limit_price if order.is_buy else touch >= order.limit_price
+        ):
             self._fill(order, touch, now, self._liquidity(order, now, now))
 
     def _crossed_stop(self, order: SimOrder, price: float) -> bool:
@@ -111,7 +113,7 @@ class Matching:
             if order.expires_at is not None and order.expires_at <= t0:
                 self._cancel(order, order.expires_at, f'{order.tif} order expired')
                 return
-            order.queued_until = None   # the market opened: the queued order goes live at the open
+            order.queued_until = None  # the market opened: the queued order goes live at the open
             order.status = 'PreSubmitted' if order.order_type in STOP_TYPES else 'Submitted'
             self._fill_if_marketable(order, t0)
         for start, end in hours.trading_spans(self.gateway, order, t0, t1):
@@ -177,10 +179,21 @@ class Matching:
         else:
             shares = {gw.account(order.account).account_id: quantity}
         for account_id, part in shares.items():
-            gw.accounts[account_id].apply_fill(order.instrument, 'B' if order.is_buy else 'S', part, price, now,
-                                               order.order_id, gw.ids, order_ref=order.coid)
-        order.avg_price = price if not order.filled else \
-            (order.avg_price * order.filled + price * quantity) / (order.filled + quantity)
+            gw.accounts[account_id].apply_fill(
+                order.instrument,
+                'B' if order.is_buy else 'S',
+                part,
+                price,
+                now,
+                order.order_id,
+                gw.ids,
+                order_ref=order.coid,
+            )
+        order.avg_price = (
+            price
+            if not order.filled
+            else (order.avg_price * order.filled + price * quantity) / (order.filled + quantity)
+        )
         order.filled += quantity
         order.updated_at = order.last_execution_at = now
         self.stats['fills'] += 1

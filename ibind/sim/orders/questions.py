@@ -13,16 +13,23 @@ from typing import Any, Callable, Dict, List, Optional
 from ibind.sim.orders.tickets import STOP_TYPES, Ticket
 
 QUESTION_SUFFIX = '\nAre you sure you want to submit this order?'
-MISSING_MARKET_DATA_TEXT = ('You are submitting an order without market data. We strongly recommend against this '
-                            'as it may result in erroneous and unexpected trades.' + QUESTION_SUFFIX)
-STOP_ORDER_TEXT = ('You are about to submit a stop order. Please be aware of the various stop order types available '
-                   'and the risks associated with each one.' + QUESTION_SUFFIX)
+MISSING_MARKET_DATA_TEXT = (
+    'You are submitting an order without market data. We strongly recommend against this '
+    'as it may result in erroneous and unexpected trades.' + QUESTION_SUFFIX
+)
+STOP_ORDER_TEXT = (
+    'You are about to submit a stop order. Please be aware of the various stop order types available '
+    'and the risks associated with each one.' + QUESTION_SUFFIX
+)
 TRIGGER_IMMEDIATELY_TEXT = 'This order will most likely trigger and fill immediately.' + QUESTION_SUFFIX
-MARKET_ORDER_TEXT = ('You are about to submit a market order. A market order executes at the best price available '
-                     'when it reaches the market, which may differ from the last traded price.' + QUESTION_SUFFIX)
-FRACTIONS_OUTSIDE_RTH_TEXT = ('This instrument does not support trading in fractions outside regular trading hours.'
-                              + QUESTION_SUFFIX)  # seed 002 describes o2165 without quoting it
-NOT_CONFIRMED = 'Order not confirmed '   # IBKR's OpenAPI example text, trailing space included
+MARKET_ORDER_TEXT = (
+    'You are about to submit a market order. A market order executes at the best price available '
+    'when it reaches the market, which may differ from the last traded price.' + QUESTION_SUFFIX
+)
+FRACTIONS_OUTSIDE_RTH_TEXT = (
+    'This instrument does not support trading in fractions outside regular trading hours.' + QUESTION_SUFFIX
+)  # seed 002 describes o2165 without quoting it
+NOT_CONFIRMED = 'Order not confirmed '  # IBKR's OpenAPI example text, trailing space included
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,10 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
         last = gw.market.last(ticket.conid)
         if not last or abs(ticket.price / last - 1.0) * 100.0 <= pct:
             return None
-        return (f'The following order "{ticket.describe_order()}" price exceeds \nthe Percentage constraint of '
-                f'{pct:g}%.' + QUESTION_SUFFIX)
+        return (
+            f'The following order "{ticket.describe_order()}" price exceeds \nthe Percentage constraint of '
+            f'{pct:g}%.' + QUESTION_SUFFIX
+        )
 
     def trigger_immediately(gw, ticket: Ticket) -> Optional[str]:
         stop = _stop_of(ticket)
@@ -86,8 +95,10 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
         if not limit or value <= limit:
             return None
         currency = ticket.instrument.currency
-        return (f'The following order "{ticket.describe_order(with_price=False)}" value estimate of {value:,.2f} '
-                f'{currency} exceeds \nthe Total Value Limit of {limit:,.0f} {currency}.' + QUESTION_SUFFIX)
+        return (
+            f'The following order "{ticket.describe_order(with_price=False)}" value estimate of {value:,.2f} '
+            f'{currency} exceeds \nthe Total Value Limit of {limit:,.0f} {currency}.' + QUESTION_SUFFIX
+        )
 
     def stop_order(gw, ticket: Ticket) -> Optional[str]:
         return STOP_ORDER_TEXT if ticket.order_type in STOP_TYPES else None
@@ -99,8 +110,15 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
         fractional = not float(ticket.quantity).is_integer() and ticket.instrument.sec_type == 'STK'
         return FRACTIONS_OUTSIDE_RTH_TEXT if fractional and ticket.outside_rth else None
 
-    return {'o354': missing_market_data, 'o163': price_percentage, 'o403': trigger_immediately,
-            'o451': total_value, 'o10331': stop_order, 'o10151': market_order, 'o2165': fractions_outside_rth}
+    return {
+        'o354': missing_market_data,
+        'o163': price_percentage,
+        'o403': trigger_immediately,
+        'o451': total_value,
+        'o10331': stop_order,
+        'o10151': market_order,
+        'o2165': fractions_outside_rth,
+    }
 
 
 QUESTION_RULES = _question_rules()
@@ -111,7 +129,7 @@ class PendingSubmission:
     """A submission waiting for the answer to ``questions[0]`` under ``reply_id``."""
 
     reply_id: str
-    kind: str                              # 'place' or 'modify'
+    kind: str  # 'place' or 'modify'
     account: str
     tickets: List[Ticket]
     questions: List[Question]
@@ -120,8 +138,13 @@ class PendingSubmission:
     target_order_id: Optional[int] = None  # modify
 
     def describe(self) -> Dict[str, Any]:
-        return {'reply_id': self.reply_id, 'kind': self.kind, 'account': self.account,
-                'question': {'messageId': self.questions[0].message_id, 'message': self.questions[0].text},
-                'remaining_questions': [q.message_id for q in self.questions[1:]],
-                'target_order_id': self.target_order_id, 'created_at': self.created_at,
-                'bodies': [t.raw for t in self.tickets]}
+        return {
+            'reply_id': self.reply_id,
+            'kind': self.kind,
+            'account': self.account,
+            'question': {'messageId': self.questions[0].message_id, 'message': self.questions[0].text},
+            'remaining_questions': [q.message_id for q in self.questions[1:]],
+            'target_order_id': self.target_order_id,
+            'created_at': self.created_at,
+            'bodies': [t.raw for t in self.tickets],
+        }

@@ -20,8 +20,10 @@ from ibind.sim.accounts.figures import DEFAULT_MARGIN, MARGIN_RATES, account_fig
 from ibind.sim.orders.questions import reference_price
 
 # IBKR's rejection, as TWS and the Client Portal show it
-MARGIN_REJECT = ('YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE '
-                 '[{equity:.2f} {currency}] MUST EXCEED THE INITIAL MARGIN [{required:.2f} {currency}]')
+MARGIN_REJECT = (
+    'YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE '
+    '[{equity:.2f} {currency}] MUST EXCEED THE INITIAL MARGIN [{required:.2f} {currency}]'
+)
 
 
 FRACTION_REJECT = 'Fractional-sized order is not supported for this contract'
@@ -46,7 +48,7 @@ def margin_rejection(gw, tickets, now: float) -> Optional[str]:
     figures = account_figures(gw, account, now)
     added = 0.0
     for ticket in tickets:
-        if ticket.parent_ref is not None:   # bracket children close what the parent opens
+        if ticket.parent_ref is not None:  # bracket children close what the parent opens
             continue
         instrument = ticket.instrument
         position = account.positions.get(instrument.conid)

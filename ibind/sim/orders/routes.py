@@ -25,30 +25,48 @@ routes = RouteTable()
 MAX_SUPPRESSED_IDS = 51
 MAX_LIVE_ORDERS = 1000
 MAX_TRADE_DAYS = 7
-INITIAL_MARGIN_RATE = 0.33        # close to the ratios of the docs' whatif example (652 on 1,977.60)
+INITIAL_MARGIN_RATE = 0.33  # close to the ratios of the docs' whatif example (652 on 1,977.60)
 MAINTENANCE_MARGIN_RATE = 0.30
-WHATIF_NO_MARKET_DATA_WARNING = ('21/You are trying to submit an order without having market data for this instrument. '
-                                 '\nIB strongly recommends against this kind of blind trading which may result in '
-                                 '\nerroneous or unexpected trades.')
+WHATIF_NO_MARKET_DATA_WARNING = (
+    '21/You are trying to submit an order without having market data for this instrument. '
+    '\nIB strongly recommends against this kind of blind trading which may result in '
+    '\nerroneous or unexpected trades.'
+)
 
 ORDER_TYPE_NAMES = {  # orderType -> (live orders "orderType", "origOrderType" / status "order_type")
-    'MKT': ('Market', 'MARKET'), 'LMT': ('Limit', 'LIMIT'), 'STP': ('Stop', 'STOP'),
-    'STOP_LIMIT': ('Stop Limit', 'STOP_LIMIT'), 'MIDPRICE': ('Midprice', 'MIDPRICE'),
-    'TRAIL': ('Trail', 'TRAIL'), 'TRAILLMT': ('Trail Limit', 'TRAILLMT'),
+    'MKT': ('Market', 'MARKET'),
+    'LMT': ('Limit', 'LIMIT'),
+    'STP': ('Stop', 'STOP'),
+    'STOP_LIMIT': ('Stop Limit', 'STOP_LIMIT'),
+    'MIDPRICE': ('Midprice', 'MIDPRICE'),
+    'TRAIL': ('Trail', 'TRAIL'),
+    'TRAILLMT': ('Trail Limit', 'TRAILLMT'),
 }
 TIF_NAMES = {'DAY': 'Day', 'GTC': 'GTC', 'IOC': 'IOC', 'OPG': 'OPG', 'PAX': 'PAX'}
 CCP_STATUS_CODES = {  # order/status "order_ccp_status": FIX OrdStatus codes ("2" = Filled, as in the docs' example)
-    'Inactive': '8', 'PendingSubmit': 'A', 'PreSubmitted': 'A', 'Submitted': '0', 'Filled': '2',
-    'PendingCancel': '6', 'Cancelled': '4', 'WarnState': '0',
+    'Inactive': '8',
+    'PendingSubmit': 'A',
+    'PreSubmitted': 'A',
+    'Submitted': '0',
+    'Filled': '2',
+    'PendingCancel': '6',
+    'Cancelled': '4',
+    'WarnState': '0',
 }
 STATUS_DESCRIPTIONS = {
-    'Inactive': 'Order Inactive', 'PendingSubmit': 'Order Pending Submit', 'PreSubmitted': 'Order PreSubmitted',
-    'Submitted': 'Order Submitted', 'Filled': 'Order Filled', 'PendingCancel': 'Order Pending Cancel',
-    'Cancelled': 'Order Cancelled', 'WarnState': 'Order Warning',
+    'Inactive': 'Order Inactive',
+    'PendingSubmit': 'Order Pending Submit',
+    'PreSubmitted': 'Order PreSubmitted',
+    'Submitted': 'Order Submitted',
+    'Filled': 'Order Filled',
+    'PendingCancel': 'Order Pending Cancel',
+    'Cancelled': 'Order Cancelled',
+    'WarnState': 'Order Warning',
 }
 
 
 # =========================================================================== placing, replies, modify, cancel
+
 
 @routes.post('/iserver/account/{accountId}/orders')
 def place_orders(gw, req):
@@ -88,8 +106,11 @@ def cancel_order(gw, req):
 @routes.post('/iserver/questions/suppress')
 def suppress_questions(gw, req):
     message_ids = req.body_dict().get('messageIds')
-    if not isinstance(message_ids, list) or not message_ids \
-            or not all(isinstance(m, str) and m.strip() for m in message_ids):
+    if (
+        not isinstance(message_ids, list)
+        or not message_ids
+        or not all(isinstance(m, str) and m.strip() for m in message_ids)
+    ):
         raise ApiError(400, 'Bad Request: the body must be {"messageIds": ["o163", ...]}')
     if len(message_ids) > MAX_SUPPRESSED_IDS:
         raise ApiError(500, 'System error')
@@ -104,6 +125,7 @@ def reset_suppressed_questions(gw, req):
 
 
 # =========================================================================== monitoring
+
 
 @routes.get('/iserver/account/orders')
 def live_orders(gw, req):
@@ -143,8 +165,9 @@ def trades(gw, req):
     now = gw.clock.now()
     since = (math.floor(now / 86400.0) - (days - 1)) * 86400.0
     orders = gw.orders.orders
-    return [trade_view(gw, account.account_id, e, orders.get(e.order_id)) for e in account.executions
-            if e.time >= since]
+    return [
+        trade_view(gw, account.account_id, e, orders.get(e.order_id)) for e in account.executions if e.time >= since
+    ]
 
 
 @routes.post('/iserver/account/{accountId}/orders/whatif')
@@ -159,21 +182,39 @@ def whatif(gw, req):
 
 # =========================================================================== views
 
+
 def live_order_view(order: SimOrder) -> Dict[str, Any]:
     """One element of GET /iserver/account/orders "orders", with the documented keys and types."""
     instrument = order.instrument
     name, upper_name = ORDER_TYPE_NAMES[order.order_type]
     shown_at = order.last_execution_at or order.updated_at
     view: Dict[str, Any] = {
-        'acct': order.account, 'conidex': order.conidex, 'conid': order.conid, 'account': order.account,
-        'orderId': order.order_id, 'cashCcy': instrument.currency, 'sizeAndFills': _size_and_fills(order),
-        'orderDesc': order_description(order), 'description1': instrument.symbol, 'ticker': instrument.symbol,
-        'secType': instrument.sec_type, 'listingExchange': instrument.listing_exchange,
-        'remainingQuantity': float(order.remaining), 'filledQuantity': float(order.filled),
-        'totalSize': float(order.quantity), 'companyName': instrument.name, 'status': order.status,
-        'order_ccp_status': order.status, 'origOrderType': upper_name, 'supportsTaxOpt': '1',
-        'lastExecutionTime': _yymmddhhmmss(shown_at), 'orderType': name, 'bgColor': '#FFFFFF',
-        'fgColor': '#000000', 'timeInForce': order.tif, 'lastExecutionTime_r': int(shown_at * 1000),
+        'acct': order.account,
+        'conidex': order.conidex,
+        'conid': order.conid,
+        'account': order.account,
+        'orderId': order.order_id,
+        'cashCcy': instrument.currency,
+        'sizeAndFills': _size_and_fills(order),
+        'orderDesc': order_description(order),
+        'description1': instrument.symbol,
+        'ticker': instrument.symbol,
+        'secType': instrument.sec_type,
+        'listingExchange': instrument.listing_exchange,
+        'remainingQuantity': float(order.remaining),
+        'filledQuantity': float(order.filled),
+        'totalSize': float(order.quantity),
+        'companyName': instrument.name,
+        'status': order.status,
+        'order_ccp_status': order.status,
+        'origOrderType': upper_name,
+        'supportsTaxOpt': '1',
+        'lastExecutionTime': _yymmddhhmmss(shown_at),
+        'orderType': name,
+        'bgColor': '#FFFFFF',
+        'fgColor': '#000000',
+        'timeInForce': order.tif,
+        'lastExecutionTime_r': int(shown_at * 1000),
         'side': order.side,
     }
     if order.filled:
@@ -196,25 +237,46 @@ def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
     has_children = gw.orders.has_children(order)
     last = gw.market.last(order.conid)
     view: Dict[str, Any] = {
-        'sub_type': None, 'request_id': str(order.request_id), 'server_id': '0', 'order_id': order.order_id,
-        'conidex': order.conidex, 'conid': order.conid, 'symbol': instrument.symbol,
-        'side': 'B' if order.is_buy else 'S', 'contract_description_1': instrument.symbol,
-        'listing_exchange': instrument.listing_exchange, 'option_acct': 'c', 'company_name': instrument.name,
-        'size': f'{float(order.remaining)}', 'total_size': f'{float(order.quantity)}',
-        'currency': instrument.currency, 'account': order.account, 'order_type': upper_name,
-        'cum_fill': f'{float(order.filled)}', 'order_status': order.status,
+        'sub_type': None,
+        'request_id': str(order.request_id),
+        'server_id': '0',
+        'order_id': order.order_id,
+        'conidex': order.conidex,
+        'conid': order.conid,
+        'symbol': instrument.symbol,
+        'side': 'B' if order.is_buy else 'S',
+        'contract_description_1': instrument.symbol,
+        'listing_exchange': instrument.listing_exchange,
+        'option_acct': 'c',
+        'company_name': instrument.name,
+        'size': f'{float(order.remaining)}',
+        'total_size': f'{float(order.quantity)}',
+        'currency': instrument.currency,
+        'account': order.account,
+        'order_type': upper_name,
+        'cum_fill': f'{float(order.filled)}',
+        'order_status': order.status,
         'order_ccp_status': CCP_STATUS_CODES[order.status],
-        'order_status_description': STATUS_DESCRIPTIONS[order.status], 'tif': order.tif,
-        'fg_color': '#FFFFFF', 'bg_color': '#000000', 'order_not_editable': not order.is_open,
-        'editable_fields': '', 'cannot_cancel_order': not order.is_open, 'deactivate_order': False,
-        'sec_type': instrument.sec_type, 'available_chart_periods': '#R|1',
+        'order_status_description': STATUS_DESCRIPTIONS[order.status],
+        'tif': order.tif,
+        'fg_color': '#FFFFFF',
+        'bg_color': '#000000',
+        'order_not_editable': not order.is_open,
+        'editable_fields': '',
+        'cannot_cancel_order': not order.is_open,
+        'deactivate_order': False,
+        'sec_type': instrument.sec_type,
+        'available_chart_periods': '#R|1',
         'order_description': order_description(order),
         'order_description_with_contract': order_description(order, instrument.symbol),
-        'alert_active': 1, 'child_order_type': 'A' if has_children else '0',
-        'order_clearing_account': order.account, 'size_and_fills': _size_and_fills(order),
+        'alert_active': 1,
+        'child_order_type': 'A' if has_children else '0',
+        'order_clearing_account': order.account,
+        'size_and_fills': _size_and_fills(order),
         'exit_strategy_display_price': _price_text(last, instrument.tick),
         'exit_strategy_chart_description': _chart_description(order),
-        'exit_strategy_tool_availability': '1', 'allowed_duplicate_opposite': True,
+        'exit_strategy_tool_availability': '1',
+        'allowed_duplicate_opposite': True,
         'order_time': _yymmddhhmmss(order.created_at),
     }
     if order.filled:
@@ -233,18 +295,32 @@ def trade_view(gw, account_id: str, execution, order: Optional[SimOrder]) -> Dic
     verb = 'Bought' if execution.side == 'B' else 'Sold'
     price = _price_text(execution.price, tick)
     view: Dict[str, Any] = {
-        'execution_id': execution.execution_id, 'symbol': symbol, 'supports_tax_opt': '1', 'side': execution.side,
+        'execution_id': execution.execution_id,
+        'symbol': symbol,
+        'supports_tax_opt': '1',
+        'side': execution.side,
         'order_description': f'{verb} {format_quantity(execution.quantity)} @ {price} on {execution.exchange}',
         'trade_time': time.strftime('%Y%m%d-%H:%M:%S', time.gmtime(execution.time)),
-        'trade_time_r': int(execution.time * 1000), 'size': float(execution.quantity), 'price': price,
-        'submitter': gw.config.username, 'exchange': execution.exchange, 'commission': f'{execution.commission:.2f}',
-        'net_amount': round(execution.quantity * execution.price * multiplier, 2), 'account': account_id,
-        'accountCode': account_id, 'account_allocation_name': account_id,
-        'company_name': instrument.name if instrument else symbol, 'contract_description_1': symbol,
+        'trade_time_r': int(execution.time * 1000),
+        'size': float(execution.quantity),
+        'price': price,
+        'submitter': gw.config.username,
+        'exchange': execution.exchange,
+        'commission': f'{execution.commission:.2f}',
+        'net_amount': round(execution.quantity * execution.price * multiplier, 2),
+        'account': account_id,
+        'accountCode': account_id,
+        'account_allocation_name': account_id,
+        'company_name': instrument.name if instrument else symbol,
+        'contract_description_1': symbol,
         'sec_type': instrument.sec_type if instrument else 'STK',
         'listing_exchange': instrument.listing_exchange if instrument else execution.exchange,
-        'conid': execution.conid, 'conidEx': order.conidex if order else str(execution.conid),
-        'clearing_id': 'IB', 'clearing_name': 'IB', 'liquidation_trade': '0', 'is_event_trading': '0',
+        'conid': execution.conid,
+        'conidEx': order.conidex if order else str(execution.conid),
+        'clearing_id': 'IB',
+        'clearing_name': 'IB',
+        'liquidation_trade': '0',
+        'is_event_trading': '0',
         'order_id': execution.order_id,
     }
     if execution.order_ref:
@@ -268,8 +344,11 @@ def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
     current = position.quantity if position else 0.0
     equity = _net_liquidation(gw, account)
     exposure_before = _gross_exposure(gw, account)
-    exposure_after = exposure_before - abs(current) * last * instrument.multiplier \
+    exposure_after = (
+        exposure_before
+        - abs(current) * last * instrument.multiplier
         + abs(current + signed) * last * instrument.multiplier
+    )
     initial = (exposure_before * INITIAL_MARGIN_RATE, exposure_after * INITIAL_MARGIN_RATE)
     maintenance = (exposure_before * MAINTENANCE_MARGIN_RATE, exposure_after * MAINTENANCE_MARGIN_RATE)
     total = value + commission if ticket.side == 'BUY' else value - commission
@@ -278,20 +357,26 @@ def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
     if not has_market_data(gw, instrument.conid) and 'o354' not in gw.orders.active_suppressions():
         warn = WHATIF_NO_MARKET_DATA_WARNING
     return {
-        'amount': {'amount': f'{value:,.2f} {instrument.currency} ({format_quantity(quantity)} {units})',
-                   'commission': f'{_compact(commission)} {account.base_currency}',
-                   'total': f'{total:,.2f} {instrument.currency}'},
+        'amount': {
+            'amount': f'{value:,.2f} {instrument.currency} ({format_quantity(quantity)} {units})',
+            'commission': f'{_compact(commission)} {account.base_currency}',
+            'total': f'{total:,.2f} {instrument.currency}',
+        },
         'equity': _before_after(equity, equity - commission),
         'initial': _before_after(*initial),
         'maintenance': _before_after(*maintenance),
-        'position': {'current': format_quantity(current), 'change': format_quantity(signed),
-                     'after': format_quantity(current + signed)},
+        'position': {
+            'current': format_quantity(current),
+            'change': format_quantity(signed),
+            'after': format_quantity(current + signed),
+        },
         'warn': warn,
         'error': None,
     }
 
 
 # =========================================================================== formatting helpers
+
 
 def _path(req, name: str) -> str:
     return urllib.parse.unquote(req.path_params[name])

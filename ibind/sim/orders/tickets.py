@@ -19,8 +19,16 @@ STOP_TYPES = frozenset({'STP', 'STOP_LIMIT', 'TRAIL', 'TRAILLMT'})
 TIFS = ('GTC', 'OPG', 'DAY', 'IOC', 'PAX')
 SIDES = ('BUY', 'SELL')
 OPEN_STATUSES = frozenset({'PreSubmitted', 'Submitted'})
-STATUSES = ('Inactive', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'Filled', 'PendingCancel', 'Cancelled',
-            'WarnState')
+STATUSES = (
+    'Inactive',
+    'PendingSubmit',
+    'PreSubmitted',
+    'Submitted',
+    'Filled',
+    'PendingCancel',
+    'Cancelled',
+    'WarnState',
+)
 
 
 def reject(message: str) -> ApiError:
@@ -30,6 +38,7 @@ def reject(message: str) -> ApiError:
 
 # ============================================================================ tickets
 
+
 @dataclass
 class Ticket:
     """One order of a submission, validated and normalised (the raw JSON is kept in ``raw``)."""
@@ -37,17 +46,17 @@ class Ticket:
     instrument: Instrument
     conidex: str
     account: str
-    side: str                              # BUY or SELL
+    side: str  # BUY or SELL
     quantity: float
-    order_type: str                        # one of ORDER_TYPES
+    order_type: str  # one of ORDER_TYPES
     tif: str
-    price: Optional[float] = None          # limit price; the stop price of STP/TRAIL; the cap of MIDPRICE
-    aux_price: Optional[float] = None      # the stop price of STOP_LIMIT/TRAILLMT
+    price: Optional[float] = None  # limit price; the stop price of STP/TRAIL; the cap of MIDPRICE
+    aux_price: Optional[float] = None  # the stop price of STOP_LIMIT/TRAILLMT
     trailing_amt: Optional[float] = None
-    trailing_type: Optional[str] = None    # 'amt' or '%'
+    trailing_type: Optional[str] = None  # 'amt' or '%'
     outside_rth: bool = False
     coid: Optional[str] = None
-    parent_ref: Optional[str] = None       # parentId as received: a cOID or an order id
+    parent_ref: Optional[str] = None  # parentId as received: a cOID or an order id
     single_group: bool = False
     listing_exchange: str = 'SMART'
     cash_qty: Optional[float] = None
@@ -171,14 +180,25 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
         account = acct_id if gw.fa.is_group(acct_id) else gw.account(acct_id).account_id
     parent_ref = raw.get('parentId')
     return Ticket(
-        instrument=instrument, conidex=conidex_text, account=account, side=side.strip().upper(),
-        quantity=quantity if quantity is not None else 0.0, order_type=order_type, tif=tif.strip().upper(),
-        price=price, aux_price=aux_price, trailing_amt=trailing_amt, trailing_type=trailing_type,
-        outside_rth=_flag('outsideRTH', outside, invalid), coid=_text('cOID', raw.get('cOID'), invalid),
+        instrument=instrument,
+        conidex=conidex_text,
+        account=account,
+        side=side.strip().upper(),
+        quantity=quantity if quantity is not None else 0.0,
+        order_type=order_type,
+        tif=tif.strip().upper(),
+        price=price,
+        aux_price=aux_price,
+        trailing_amt=trailing_amt,
+        trailing_type=trailing_type,
+        outside_rth=_flag('outsideRTH', outside, invalid),
+        coid=_text('cOID', raw.get('cOID'), invalid),
         parent_ref=_text('parentId', parent_ref, invalid),
         single_group=_flag('isSingleGroup', raw.get('isSingleGroup'), invalid),
         listing_exchange=_text('listingExchange', raw.get('listingExchange'), invalid) or 'SMART',
-        cash_qty=cash_qty, raw=raw)
+        cash_qty=cash_qty,
+        raw=raw,
+    )
 
 
 def format_quantity(quantity: float) -> str:
@@ -186,6 +206,7 @@ def format_quantity(quantity: float) -> str:
 
 
 # ============================================================================ orders
+
 
 @dataclass
 class SimOrder:
@@ -207,17 +228,17 @@ class SimOrder:
     created_at: float
     request_id: int
     body: Dict[str, Any]
-    parent_id: Optional[int] = None        # the order id of the bracket parent
-    parent_ref: Optional[str] = None       # parentId as received
+    parent_id: Optional[int] = None  # the order id of the bracket parent
+    parent_ref: Optional[str] = None  # parentId as received
     oca_group: Optional[str] = None
     status: str = 'PendingSubmit'
-    held: bool = False                     # a bracket child waiting for its parent's fill
-    triggered: bool = False                # a stop that has been elected
-    limit_price: Optional[float] = None    # working limit (LMT, triggered STOP_LIMIT/TRAILLMT, MIDPRICE cap)
-    stop_price: Optional[float] = None     # working stop (STP, STOP_LIMIT, TRAIL, TRAILLMT)
+    held: bool = False  # a bracket child waiting for its parent's fill
+    triggered: bool = False  # a stop that has been elected
+    limit_price: Optional[float] = None  # working limit (LMT, triggered STOP_LIMIT/TRAILLMT, MIDPRICE cap)
+    stop_price: Optional[float] = None  # working stop (STP, STOP_LIMIT, TRAIL, TRAILLMT)
     working_since: float = 0.0
-    expires_at: Optional[float] = None     # DAY/OPG: the next 00:00 UTC after placement (see orders.hours)
-    queued_until: Optional[float] = None   # placed while the market was closed: works from this open
+    expires_at: Optional[float] = None  # DAY/OPG: the next 00:00 UTC after placement (see orders.hours)
+    queued_until: Optional[float] = None  # placed while the market was closed: works from this open
     filled: float = 0.0
     avg_price: Optional[float] = None
     updated_at: float = 0.0
@@ -244,18 +265,40 @@ class SimOrder:
     def describe(self) -> Dict[str, Any]:
         """The order as /sim/state shows it: every field, and the JSON bodies received for it."""
         return {
-            'order_id': self.order_id, 'account': self.account, 'conid': self.conid, 'conidex': self.conidex,
-            'symbol': self.instrument.symbol, 'side': self.side, 'quantity': self.quantity,
-            'order_type': self.order_type, 'price': self.price, 'aux_price': self.aux_price,
-            'limit_price': self.limit_price, 'stop_price': self.stop_price, 'trailing_amt': self.trailing_amt,
-            'trailing_type': self.trailing_type, 'tif': self.tif, 'outside_rth': self.outside_rth,
-            'coid': self.coid, 'parent_id': self.parent_id, 'parent_ref': self.parent_ref,
-            'oca_group': self.oca_group, 'status': self.status, 'held': self.held, 'triggered': self.triggered,
-            'filled_quantity': self.filled, 'remaining_quantity': self.remaining, 'avg_fill_price': self.avg_price,
-            'created_at': self.created_at, 'updated_at': self.updated_at,
-            'last_execution_at': self.last_execution_at, 'expires_at': self.expires_at,
+            'order_id': self.order_id,
+            'account': self.account,
+            'conid': self.conid,
+            'conidex': self.conidex,
+            'symbol': self.instrument.symbol,
+            'side': self.side,
+            'quantity': self.quantity,
+            'order_type': self.order_type,
+            'price': self.price,
+            'aux_price': self.aux_price,
+            'limit_price': self.limit_price,
+            'stop_price': self.stop_price,
+            'trailing_amt': self.trailing_amt,
+            'trailing_type': self.trailing_type,
+            'tif': self.tif,
+            'outside_rth': self.outside_rth,
+            'coid': self.coid,
+            'parent_id': self.parent_id,
+            'parent_ref': self.parent_ref,
+            'oca_group': self.oca_group,
+            'status': self.status,
+            'held': self.held,
+            'triggered': self.triggered,
+            'filled_quantity': self.filled,
+            'remaining_quantity': self.remaining,
+            'avg_fill_price': self.avg_price,
+            'created_at': self.created_at,
+            'updated_at': self.updated_at,
+            'last_execution_at': self.last_execution_at,
+            'expires_at': self.expires_at,
             'queued_until': self.queued_until,
-            'cancel_reason': self.cancel_reason, 'body': self.body, 'modifications': list(self.modifications),
+            'cancel_reason': self.cancel_reason,
+            'body': self.body,
+            'modifications': list(self.modifications),
         }
 
 

@@ -82,34 +82,38 @@ class PacingMiddleware(Middleware):
             response.delay = max(response.delay, delay)
         held = request.pacing_held
         if held:
+
             def release() -> None:
                 with gateway.lock:
                     for limit in held:
                         self.in_flight[limit] -= 1
+
             response.on_complete.append(release)
         return response
 
     def _violation(self, gateway, request, route, now: float) -> SimResponse:
         if gateway.config.penalty_box > 0:
             self.penalty_until = now + gateway.config.penalty_box
-            return self._reject(request, route, 'rate limit exceeded; in the penalty box',
-                                retry_after=gateway.config.penalty_box)
+            return self._reject(
+                request, route, 'rate limit exceeded; in the penalty box', retry_after=gateway.config.penalty_box
+            )
         return self._reject(request, route, 'rate limit exceeded')
 
     def _reject(self, request, route, why: str, retry_after: Optional[float] = None) -> SimResponse:
         self.rejected += 1
         self.rejected_by_route[route.name] = self.rejected_by_route.get(route.name, 0) + 1
         headers = {'Retry-After': str(max(1, int(retry_after + 0.999)))} if retry_after else {}
-        return SimResponse(status=429, body={'error': f'Too Many Requests: {why}', 'statusCode': 429},
-                           headers=headers)
+        return SimResponse(status=429, body={'error': f'Too Many Requests: {why}', 'statusCode': 429}, headers=headers)
 
     def describe(self) -> Dict[str, Any]:
-        return {'pacing': {
-            'rejected': self.rejected,
-            'rejected_by_route': dict(self.rejected_by_route),
-            'penalty_until': self.penalty_until or None,
-            'max_in_flight': {limit.name: count for limit, count in self.max_in_flight.items()},
-        }}
+        return {
+            'pacing': {
+                'rejected': self.rejected,
+                'rejected_by_route': dict(self.rejected_by_route),
+                'penalty_until': self.penalty_until or None,
+                'max_in_flight': {limit.name: count for limit, count in self.max_in_flight.items()},
+            }
+        }
 
 
 def _latency_for(latency: Dict[str, float], route) -> float:

@@ -78,7 +78,7 @@ def pa_performance(gw, req):
     navs = [consolidated_nav(gw, accounts, day_close(day, now), base) for day in days]
     returns = [amount(nav / start_nav - 1, 4) if start_nav else 0.0 for nav in navs]
 
-    months: Dict[str, float] = {}                    # YYYYMM -> NAV at the month's last analysed day
+    months: Dict[str, float] = {}  # YYYYMM -> NAV at the month's last analysed day
     for day, nav in zip(days, navs):
         months[day.strftime('%Y%m')] = nav
     monthly, previous = [], start_nav
@@ -92,13 +92,27 @@ def pa_performance(gw, req):
     return {
         'currencyType': 'base',
         'rc': 0,
-        'nav': {'data': [_series_entry(series_id, first, last, base, navs=[amount(n) for n in navs],
-                                       startNAV={'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)})],
-                'freq': 'D', 'dates': dates},
+        'nav': {
+            'data': [
+                _series_entry(
+                    series_id,
+                    first,
+                    last,
+                    base,
+                    navs=[amount(n) for n in navs],
+                    startNAV={'date': before.strftime('%Y%m%d'), 'val': amount(start_nav)},
+                )
+            ],
+            'freq': 'D',
+            'dates': dates,
+        },
         'nd': len(dates),
         'cps': {'data': [_series_entry(series_id, first, last, base, returns=returns)], 'freq': 'D', 'dates': dates},
-        'tpps': {'data': [_series_entry(series_id, first, last, base, returns=monthly)], 'freq': 'M',
-                 'dates': list(months)},
+        'tpps': {
+            'data': [_series_entry(series_id, first, last, base, returns=monthly)],
+            'freq': 'M',
+            'dates': list(months),
+        },
         'id': 'getPerformanceData',
         'included': account_ids,
         'pm': 'TWR',
@@ -139,8 +153,8 @@ def pa_transactions(gw, req):
     to_time = eastern_midnight(eastern_date(now) + _dt.timedelta(days=1))
     from_time = eastern_midnight(eastern_date(now) - _dt.timedelta(days=days - 1))
     multiplier = float(instrument.multiplier or 1.0)
-    transactions: List[Tuple[float, Dict[str, Any]]] = []   # (time, row): sorted by time at the end
-    realized: Dict[Tuple[str, str], float] = {}     # (YYYYMMDD, account) -> realized PnL in `currency`
+    transactions: List[Tuple[float, Dict[str, Any]]] = []  # (time, row): sorted by time at the end
+    realized: Dict[Tuple[str, str], float] = {}  # (YYYYMMDD, account) -> realized PnL in `currency`
     for account_id in account_ids:
         for execution in gw.accounts[account_id].executions:
             if execution.conid != instrument.conid or not from_time <= execution.time < to_time:
@@ -148,26 +162,40 @@ def pa_transactions(gw, req):
             rate = fx_rate(gw, instrument.currency, currency, execution.time)
             day = eastern_date(execution.time)
             signed = execution.quantity if execution.side == 'B' else -execution.quantity
-            transactions.append((execution.time, {
-                'date': eastern_label(day),
-                'cur': instrument.currency,
-                'fxRate': _number(rate),
-                'pr': execution.price,
-                'qty': _number(signed),
-                'acctid': account_id,
-                'amt': amount(-signed * execution.price * multiplier * rate),
-                'conid': instrument.conid,
-                'type': 'Buy' if execution.side == 'B' else 'Sell',
-                'desc': instrument.name,
-            }))
+            transactions.append(
+                (
+                    execution.time,
+                    {
+                        'date': eastern_label(day),
+                        'cur': instrument.currency,
+                        'fxRate': _number(rate),
+                        'pr': execution.price,
+                        'qty': _number(signed),
+                        'acctid': account_id,
+                        'amt': amount(-signed * execution.price * multiplier * rate),
+                        'conid': instrument.conid,
+                        'type': 'Buy' if execution.side == 'B' else 'Sell',
+                        'desc': instrument.name,
+                    },
+                )
+            )
             closed_pnl = execution.realized_pnl + execution.commission  # realized before commission
             if abs(closed_pnl) > 1e-9:
                 key = (day.strftime('%Y%m%d'), account_id)
                 realized[key] = realized.get(key, 0.0) + execution.realized_pnl * rate
     transactions.sort(key=lambda item: item[0])
-    rpnl_rows = [{'date': date, 'cur': currency, 'fxRate': 1, 'side': 'G' if pnl >= 0 else 'L',
-                  'acctid': account_id, 'amt': f'{pnl:.4f}', 'conid': str(instrument.conid)}
-                 for (date, account_id), pnl in sorted(realized.items())]
+    rpnl_rows = [
+        {
+            'date': date,
+            'cur': currency,
+            'fxRate': 1,
+            'side': 'G' if pnl >= 0 else 'L',
+            'acctid': account_id,
+            'amt': f'{pnl:.4f}',
+            'conid': str(instrument.conid),
+        }
+        for (date, account_id), pnl in sorted(realized.items())
+    ]
     return {
         'rc': 0,
         'nd': days + 1,

@@ -29,7 +29,7 @@ routes = RouteTable()
 
 POSITIONS_PAGE_SIZE = 100
 SUBACCOUNTS_PAGE_SIZE = 20
-POSITION_PERIODS = ('1D', '7D', '1W', '1M')        # documented 1D, 7D, 1M; the documented example sends 1W
+POSITION_PERIODS = ('1D', '7D', '1W', '1M')  # documented 1D, 7D, 1M; the documented example sends 1W
 
 
 # ----------------------------------------------------------------- helpers
@@ -150,7 +150,7 @@ def portfolio_subaccounts_large(gw, req):
     (page_text,) = req.require_query('page')
     page = whole_number('page', page_text)
     ids = list(gw.portfolio.sub_accounts)
-    chosen = ids[page * SUBACCOUNTS_PAGE_SIZE:(page + 1) * SUBACCOUNTS_PAGE_SIZE]
+    chosen = ids[page * SUBACCOUNTS_PAGE_SIZE : (page + 1) * SUBACCOUNTS_PAGE_SIZE]
     gw.portfolio.mark_listed(chosen)
     return {
         'metadata': {'total': len(ids), 'pageSize': SUBACCOUNTS_PAGE_SIZE, 'pageNum': page},
@@ -169,8 +169,10 @@ def portfolio_meta(gw, req):
 
 
 def _rounded_allocation(data: Dict[str, Dict[str, Dict[str, float]]]) -> Dict[str, Any]:
-    return {view: {side: {key: amount(value) for key, value in values.items()} for side, values in sides.items()}
-            for view, sides in data.items()}
+    return {
+        view: {side: {key: amount(value) for key, value in values.items()} for side, values in sides.items()}
+        for view, sides in data.items()
+    }
 
 
 @routes.get('/portfolio/{accountId}/allocation', session='readonly')
@@ -220,8 +222,9 @@ def position_row(holding: Holding) -> Dict[str, Any]:
 def contract_details(gw, instrument: Instrument) -> Dict[str, Any]:
     """The contract information and rules /portfolio/{id}/position/{conid} adds after its first answer."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
-    has_options = any(other.underlying_conid == instrument.conid and other.sec_type == 'OPT'
-                      for other in gw.universe.all())
+    has_options = any(
+        other.underlying_conid == instrument.conid and other.sec_type == 'OPT' for other in gw.universe.all()
+    )
     return {
         'expiry': instrument.expiry if derivative else None,
         'putOrCall': instrument.right if derivative else None,
@@ -244,8 +247,10 @@ def contract_details(gw, instrument: Instrument) -> Dict[str, Any]:
         'fullName': contract_description(instrument),
         'isUS': instrument.is_us,
         'incrementRules': [{'lowerEdge': 0.0, 'increment': instrument.tick}],
-        'displayRule': {'magnification': 0, 'displayRuleStep': [
-            {'decimalDigits': _decimals(instrument.tick), 'lowerEdge': 0.0, 'wholeDigits': 4}]},
+        'displayRule': {
+            'magnification': 0,
+            'displayRuleStep': [{'decimalDigits': _decimals(instrument.tick), 'lowerEdge': 0.0, 'wholeDigits': 4}],
+        },
         'isEventContract': False,
         'pageSize': POSITIONS_PAGE_SIZE,
     }
@@ -274,7 +279,7 @@ def positions(gw, req):
         raise ApiError(400, f'Bad Request: period must be one of {", ".join(POSITION_PERIODS)}, got {period!r}')
     rows = gw.portfolio.cached_positions(account.account_id, lambda: _position_rows(gw, account))
     rows = _sorted_rows(rows, req.query.get('sort'), direction)
-    return rows[page * POSITIONS_PAGE_SIZE:(page + 1) * POSITIONS_PAGE_SIZE]
+    return rows[page * POSITIONS_PAGE_SIZE : (page + 1) * POSITIONS_PAGE_SIZE]
 
 
 @routes.post('/portfolio/{accountId}/positions/invalidate', session='readonly')
@@ -293,25 +298,27 @@ def positions_real_time(gw, req):
     rows = []
     for holding in holdings(gw, account, gw.clock.now()):
         instrument = holding.instrument
-        rows.append({
-            'position': holding.quantity,
-            'conid': str(instrument.conid),
-            'avgCost': holding.avg_cost,
-            'avgPrice': holding.avg_price,
-            'currency': instrument.currency,
-            'description': contract_description(instrument),
-            'isLastToLoq': False,
-            'marketPrice': holding.price,
-            'marketValue': amount(holding.market_value),
-            'realizedPnl': amount(holding.realized_pnl),
-            'secType': instrument.sec_type,
-            'timestamp': timestamp,
-            'unrealizedPnl': amount(holding.unrealized_pnl),
-            'assetClass': instrument.asset_class or instrument.sec_type,
-            'sector': instrument.sector,
-            'group': instrument.industry,
-            'model': '',
-        })
+        rows.append(
+            {
+                'position': holding.quantity,
+                'conid': str(instrument.conid),
+                'avgCost': holding.avg_cost,
+                'avgPrice': holding.avg_price,
+                'currency': instrument.currency,
+                'description': contract_description(instrument),
+                'isLastToLoq': False,
+                'marketPrice': holding.price,
+                'marketValue': amount(holding.market_value),
+                'realizedPnl': amount(holding.realized_pnl),
+                'secType': instrument.sec_type,
+                'timestamp': timestamp,
+                'unrealizedPnl': amount(holding.unrealized_pnl),
+                'assetClass': instrument.asset_class or instrument.sec_type,
+                'sector': instrument.sector,
+                'group': instrument.industry,
+                'model': '',
+            }
+        )
     return _sorted_rows(rows, req.query.get('sort'), direction)
 
 
@@ -352,10 +359,17 @@ def combo_positions(gw, req):
 # ----------------------------------------------------------------- summary and ledger
 
 
-def _summary_entry(now_ms: int, number: float = 0.0, currency: Optional[str] = None,
-                   value: Optional[str] = None) -> Dict[str, Any]:
-    return {'amount': float(number), 'currency': currency, 'isNull': False, 'timestamp': now_ms, 'value': value,
-            'severity': 0}
+def _summary_entry(
+    now_ms: int, number: float = 0.0, currency: Optional[str] = None, value: Optional[str] = None
+) -> Dict[str, Any]:
+    return {
+        'amount': float(number),
+        'currency': currency,
+        'isNull': False,
+        'timestamp': now_ms,
+        'value': value,
+        'severity': 0,
+    }
 
 
 @routes.get('/portfolio/{accountId}/summary', session='readonly')
@@ -368,14 +382,18 @@ def portfolio_summary(gw, req):
     sec, com = figures.securities, figures.commodities
     summary: Dict[str, Dict[str, Any]] = {}
 
-    def money(key: str, total: float, securities: Optional[float] = None, commodities: Optional[float] = None,
-              segments: str = 'cs') -> None:
+    def money(
+        key: str,
+        total: float,
+        securities: Optional[float] = None,
+        commodities: Optional[float] = None,
+        segments: str = 'cs',
+    ) -> None:
         summary[key] = _summary_entry(now_ms, amount(total), base)
         if 'c' in segments:
             summary[f'{key}-c'] = _summary_entry(now_ms, amount(commodities or 0.0), base)
         if 's' in segments:
-            summary[f'{key}-s'] = _summary_entry(now_ms, amount(securities if securities is not None else total),
-                                                 base)
+            summary[f'{key}-s'] = _summary_entry(now_ms, amount(securities if securities is not None else total), base)
 
     def text(key: str, value: str) -> None:
         summary[key] = _summary_entry(now_ms, value=value)
@@ -393,8 +411,13 @@ def portfolio_summary(gw, req):
     text('columnprio-c', '2')
     text('columnprio-s', '1')
     text('cushion', f'{figures.cushion:.6f}')
-    for key in ('daytradesremaining', 'daytradesremainingt+1', 'daytradesremainingt+2', 'daytradesremainingt+3',
-                'daytradesremainingt+4'):
+    for key in (
+        'daytradesremaining',
+        'daytradesremainingt+1',
+        'daytradesremainingt+2',
+        'daytradesremainingt+3',
+        'daytradesremainingt+4',
+    ):
         text(key, '-1')
     text('daytradingstatus-s', f': : false: {figures.equity_with_loan:.2f}: :false')
     text('depositoncredithold', 'null')
@@ -436,30 +459,49 @@ def portfolio_summary(gw, req):
     return summary
 
 
-_LEDGER_ZERO_KEYS = ('commoditymarketvalue', 'interest', 'moneyfunds', 'issueroptionsmarketvalue',
-                     'tbondsmarketvalue', 'cashbalancefxsegment', 'tbillsmarketvalue', 'dividends')
+_LEDGER_ZERO_KEYS = (
+    'commoditymarketvalue',
+    'interest',
+    'moneyfunds',
+    'issueroptionsmarketvalue',
+    'tbondsmarketvalue',
+    'cashbalancefxsegment',
+    'tbillsmarketvalue',
+    'dividends',
+)
 
 
-def _ledger_entry(account_id: str, key: str, timestamp: int, cash: float, net_liquidation: float,
-                  unrealized: float, realized: float, buckets: Dict[str, float], rate: float) -> Dict[str, Any]:
+def _ledger_entry(
+    account_id: str,
+    key: str,
+    timestamp: int,
+    cash: float,
+    net_liquidation: float,
+    unrealized: float,
+    realized: float,
+    buckets: Dict[str, float],
+    rate: float,
+) -> Dict[str, Any]:
     entry: Dict[str, Any] = dict.fromkeys(_LEDGER_ZERO_KEYS, 0.0)
     entry.update({name: amount(buckets.get(name, 0.0)) for name in set(LEDGER_BUCKETS.values())})
-    entry.update({
-        'settledcash': amount(cash),
-        'exchangerate': 1 if rate == 1 else rate,
-        'sessionid': 1,
-        'cashbalance': amount(cash),
-        'netliquidationvalue': amount(net_liquidation),
-        'unrealizedpnl': amount(unrealized),
-        'currency': key,
-        'realizedpnl': amount(realized),
-        'acctcode': account_id,
-        'key': 'LedgerList',
-        'timestamp': timestamp,
-        'severity': 0,
-        'futuresonlypnl': amount(buckets.get('futuresonlypnl', 0.0)),
-        'secondkey': key,
-    })
+    entry.update(
+        {
+            'settledcash': amount(cash),
+            'exchangerate': 1 if rate == 1 else rate,
+            'sessionid': 1,
+            'cashbalance': amount(cash),
+            'netliquidationvalue': amount(net_liquidation),
+            'unrealizedpnl': amount(unrealized),
+            'currency': key,
+            'realizedpnl': amount(realized),
+            'acctcode': account_id,
+            'key': 'LedgerList',
+            'timestamp': timestamp,
+            'severity': 0,
+            'futuresonlypnl': amount(buckets.get('futuresonlypnl', 0.0)),
+            'secondkey': key,
+        }
+    )
     return entry
 
 
@@ -476,11 +518,29 @@ def portfolio_ledger(gw, req):
     ledger: Dict[str, Any] = {}
     for currency, entry in sorted(figures.currencies.items()):
         buckets = dict(entry.buckets, futuresonlypnl=futures_pnl.get(currency, 0.0))
-        ledger[currency] = _ledger_entry(account.account_id, currency, timestamp, entry.cash, entry.net_liquidation,
-                                         entry.unrealized_pnl, entry.realized_pnl, buckets, figures.rates[currency])
+        ledger[currency] = _ledger_entry(
+            account.account_id,
+            currency,
+            timestamp,
+            entry.cash,
+            entry.net_liquidation,
+            entry.unrealized_pnl,
+            entry.realized_pnl,
+            buckets,
+            figures.rates[currency],
+        )
         ledger[currency]['endofbundle'] = 1
     base_buckets = {name: figures.bucket(name) for name in set(LEDGER_BUCKETS.values())}
     base_buckets['futuresonlypnl'] = sum(pnl * figures.rates[c] for c, pnl in futures_pnl.items())
-    ledger['BASE'] = _ledger_entry(account.account_id, 'BASE', timestamp, figures.total_cash, figures.net_liquidation,
-                                   figures.unrealized_pnl, figures.realized_pnl, base_buckets, 1.0)
+    ledger['BASE'] = _ledger_entry(
+        account.account_id,
+        'BASE',
+        timestamp,
+        figures.total_cash,
+        figures.net_liquidation,
+        figures.unrealized_pnl,
+        figures.realized_pnl,
+        base_buckets,
+        1.0,
+    )
     return ledger

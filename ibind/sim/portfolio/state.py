@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Set
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.transport.http import ApiError
 
-INITIAL_POSITION_REF = 'initial_positions'   # order_ref of the fills that book the configured starting portfolio
+INITIAL_POSITION_REF = 'initial_positions'  # order_ref of the fills that book the configured starting portfolio
 FA_MIN_SUBACCOUNTS = 3
 
 
@@ -49,8 +49,9 @@ class PortfolioState:
         master = ('DF' + first[2:]) if first.startswith('DU') else ('F' + first[1:])
         if master in gw.accounts:
             master = _next_account_id(master, set(gw.accounts))
-        gw.accounts[master] = Account(master, created_at=now, alias=master, title='Advisor master account',
-                                      cash={'USD': 0.0}, starting_cash=0.0)
+        gw.accounts[master] = Account(
+            master, created_at=now, alias=master, title='Advisor master account', cash={'USD': 0.0}, starting_cash=0.0
+        )
         self.master_account = master
         gw.selected_account = master
 
@@ -70,8 +71,11 @@ class PortfolioState:
     def require_listed(self, account_id: str) -> None:
         """The documented rule that /portfolio/accounts (or /subaccounts) comes first, when switched on."""
         if self.gateway.config.portfolio_accounts_first and account_id not in self.listed_accounts:
-            raise ApiError(400, f'Please query /portfolio/accounts or /portfolio/subaccounts first: account '
-                                f'{account_id} has not been listed on this session')
+            raise ApiError(
+                400,
+                f'Please query /portfolio/accounts or /portfolio/subaccounts first: account '
+                f'{account_id} has not been listed on this session',
+            )
 
     # ----------------------------------------------------------------- positions cache
 
@@ -131,8 +135,9 @@ def _book_initial_positions(gw, initial: Any) -> None:
         if account is None:
             raise ValueError(f'initial_positions: unknown account {account_id!r}; accounts: {sorted(gw.accounts)}')
         if not isinstance(entries, list):
-            raise ValueError(f'initial_positions[{account_id!r}] must be a list of {{"conid", "quantity", '
-                             '"avg_price"}} objects')
+            raise ValueError(
+                f'initial_positions[{account_id!r}] must be a list of {{"conid", "quantity", "avg_price"}}}} objects'
+            )
         for entry in entries:
             _book_one(gw, account, entry, now)
 
@@ -148,12 +153,22 @@ def _book_one(gw, account: Account, entry: Any, now: float) -> None:
         raise ValueError(f'initial_positions: unknown conid {entry["conid"]!r}')
     quantity = entry['quantity']
     if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity == 0:
-        raise ValueError(f'initial_positions: "quantity" must be a non-zero number (negative for short), got '
-                         f'{quantity!r}')
+        raise ValueError(
+            f'initial_positions: "quantity" must be a non-zero number (negative for short), got {quantity!r}'
+        )
     price = entry.get('avg_price')
     if price is None:
         price = gw.market.last(instrument.conid, now)
     if isinstance(price, bool) or not isinstance(price, (int, float)) or price <= 0:
         raise ValueError(f'initial_positions: "avg_price" must be a positive number, got {price!r}')
-    account.apply_fill(instrument, 'B' if quantity > 0 else 'S', abs(quantity), float(price), now, 0, gw.ids,
-                       order_ref=INITIAL_POSITION_REF, commission=0.0)
+    account.apply_fill(
+        instrument,
+        'B' if quantity > 0 else 'S',
+        abs(quantity),
+        float(price),
+        now,
+        0,
+        gw.ids,
+        order_ref=INITIAL_POSITION_REF,
+        commission=0.0,
+    )

@@ -35,6 +35,7 @@ AVERAGE_TRADE_SIZE = 120  # shares per trade, to turn simulated volume into a tr
 
 # ----------------------------------------------------------------- what the market shows for an instrument
 
+
 class Metrics:
     """Today's numbers for one instrument, computed once per scan from the simulated market."""
 
@@ -71,14 +72,15 @@ def _signed_percent(value: float) -> str:
 
 # ----------------------------------------------------------------- scan codes, filters, locations
 
+
 @dataclass(frozen=True)
 class ScanType:
     code: str
     display_name: str
-    column_name: str                           # scan_data_column_name
+    column_name: str  # scan_data_column_name
     instruments: Tuple[str, ...]
     rank: Callable[[Metrics], Optional[float]]  # None: the instrument is not part of this scan
-    render: Callable[[Metrics], str]            # scan_data
+    render: Callable[[Metrics], str]  # scan_data
     descending: bool = True
 
 
@@ -94,17 +96,47 @@ _EQUITY_INSTRUMENTS = ('STK', 'ETF.EQ.US')
 _ALL_ISERVER_INSTRUMENTS = ('STK', 'ETF.EQ.US', 'FUT.US', 'IND.US')
 
 ISERVER_SCAN_TYPES: Tuple[ScanType, ...] = (
-    ScanType('TOP_PERC_GAIN', 'Top % Gainers', '% Change', _ALL_ISERVER_INSTRUMENTS,
-             lambda m: _positive(m.change_pct), lambda m: _signed_percent(m.change_pct)),
-    ScanType('TOP_PERC_LOSE', 'Top % Losers', '% Change', _ALL_ISERVER_INSTRUMENTS,
-             lambda m: _negative(m.change_pct), lambda m: _signed_percent(m.change_pct), descending=False),
-    ScanType('MOST_ACTIVE', 'Most Active', 'Volume', ('STK', 'ETF.EQ.US', 'FUT.US'),
-             lambda m: float(m.volume), lambda m: _compact(m.volume)),
-    ScanType('TOP_TRADE_COUNT', 'Top Trade Count', 'Trades', _EQUITY_INSTRUMENTS,
-             lambda m: float(m.trades), lambda m: _compact(m.trades)),
-    ScanType('HOT_BY_VOLUME', 'Hot by Volume', 'Volume Rate', _EQUITY_INSTRUMENTS,
-             lambda m: m.volume / m.average_volume if m.average_volume else None,
-             lambda m: f'{m.volume / m.average_volume:.2f}' if m.average_volume else '0.00'),
+    ScanType(
+        'TOP_PERC_GAIN',
+        'Top % Gainers',
+        '% Change',
+        _ALL_ISERVER_INSTRUMENTS,
+        lambda m: _positive(m.change_pct),
+        lambda m: _signed_percent(m.change_pct),
+    ),
+    ScanType(
+        'TOP_PERC_LOSE',
+        'Top % Losers',
+        '% Change',
+        _ALL_ISERVER_INSTRUMENTS,
+        lambda m: _negative(m.change_pct),
+        lambda m: _signed_percent(m.change_pct),
+        descending=False,
+    ),
+    ScanType(
+        'MOST_ACTIVE',
+        'Most Active',
+        'Volume',
+        ('STK', 'ETF.EQ.US', 'FUT.US'),
+        lambda m: float(m.volume),
+        lambda m: _compact(m.volume),
+    ),
+    ScanType(
+        'TOP_TRADE_COUNT',
+        'Top Trade Count',
+        'Trades',
+        _EQUITY_INSTRUMENTS,
+        lambda m: float(m.trades),
+        lambda m: _compact(m.trades),
+    ),
+    ScanType(
+        'HOT_BY_VOLUME',
+        'Hot by Volume',
+        'Volume Rate',
+        _EQUITY_INSTRUMENTS,
+        lambda m: m.volume / m.average_volume if m.average_volume else None,
+        lambda m: f'{m.volume / m.average_volume:.2f}' if m.average_volume else '0.00',
+    ),
 )
 
 
@@ -137,17 +169,36 @@ class InstrumentType:
     member: Callable[[Instrument], bool]
 
 
-_PRICE_VOLUME = ('priceAbove', 'priceBelow', 'volumeAbove', 'volumeBelow', 'avgVolumeAbove', 'changePercAbove',
-                 'changePercBelow')
+_PRICE_VOLUME = (
+    'priceAbove',
+    'priceBelow',
+    'volumeAbove',
+    'volumeBelow',
+    'avgVolumeAbove',
+    'changePercAbove',
+    'changePercBelow',
+)
 
 ISERVER_INSTRUMENTS: Tuple[InstrumentType, ...] = (
     InstrumentType('STK', 'US Stocks', _PRICE_VOLUME, lambda i: i.sec_type == 'STK' and i.is_us),
-    InstrumentType('ETF.EQ.US', 'US Equity ETFs', _PRICE_VOLUME,
-                   lambda i: i.sec_type == 'STK' and i.is_us and i.stock_type == 'ETF'),
-    InstrumentType('FUT.US', 'US Futures', ('priceAbove', 'priceBelow', 'volumeAbove', 'changePercAbove',
-                                            'changePercBelow'), lambda i: i.sec_type == 'FUT' and i.is_us),
-    InstrumentType('IND.US', 'US Indexes', ('priceAbove', 'priceBelow', 'changePercAbove', 'changePercBelow'),
-                   lambda i: i.sec_type == 'IND' and i.is_us),
+    InstrumentType(
+        'ETF.EQ.US',
+        'US Equity ETFs',
+        _PRICE_VOLUME,
+        lambda i: i.sec_type == 'STK' and i.is_us and i.stock_type == 'ETF',
+    ),
+    InstrumentType(
+        'FUT.US',
+        'US Futures',
+        ('priceAbove', 'priceBelow', 'volumeAbove', 'changePercAbove', 'changePercBelow'),
+        lambda i: i.sec_type == 'FUT' and i.is_us,
+    ),
+    InstrumentType(
+        'IND.US',
+        'US Indexes',
+        ('priceAbove', 'priceBelow', 'changePercAbove', 'changePercBelow'),
+        lambda i: i.sec_type == 'IND' and i.is_us,
+    ),
 )
 
 
@@ -173,37 +224,61 @@ ISERVER_LOCATIONS: Dict[str, Tuple[Location, ...]] = {
         Location('STK.ARCA', 'NYSE Arca', _on('ARCA')),
         Location('STK.AMEX', 'NYSE American', _on('AMEX')),
     ),
-    'ETF.EQ.US': (
-        Location('ETF.EQ.US.MAJOR', 'US Equity ETFs', lambda i: i.exchange.upper() not in OTC_EXCHANGES),
-    ),
+    'ETF.EQ.US': (Location('ETF.EQ.US.MAJOR', 'US Equity ETFs', lambda i: i.exchange.upper() not in OTC_EXCHANGES),),
     'FUT.US': (
         Location('FUT.CME', 'CME', _on('CME', 'GLOBEX')),
         Location('FUT.CBOT', 'CBOT', _on('CBOT', 'ECBOT')),
         Location('FUT.NYMEX', 'NYMEX', _on('NYMEX')),
         Location('FUT.COMEX', 'COMEX', _on('COMEX')),
     ),
-    'IND.US': (
-        Location('IND.US', 'US Indexes', lambda i: True),
-    ),
+    'IND.US': (Location('IND.US', 'US Indexes', lambda i: True),),
 }
 
 HMDS_SCAN_TYPES: Tuple[ScanType, ...] = (
-    ScanType('HIGH_BOND_ASK_YIELD_ALL', 'Highest Ask Yield', 'Ask Yield', ('BOND',),
-             lambda m: m.ask_yield, lambda m: f'{m.ask_yield:.3f}%'),
-    ScanType('LOW_BOND_BID_YIELD_ALL', 'Lowest Bid Yield', 'Bid Yield', ('BOND',),
-             lambda m: m.bid_yield, lambda m: f'{m.bid_yield:.3f}%', descending=False),
-    ScanType('MOST_ACTIVE', 'Most Active', 'Volume', ('STK',),
-             lambda m: float(m.volume), lambda m: _compact(m.volume)),
-    ScanType('TOP_PERC_GAIN', 'Top % Gainers', '% Change', ('STK',),
-             lambda m: _positive(m.change_pct), lambda m: _signed_percent(m.change_pct)),
-    ScanType('TOP_PERC_LOSE', 'Top % Losers', '% Change', ('STK',),
-             lambda m: _negative(m.change_pct), lambda m: _signed_percent(m.change_pct), descending=False),
+    ScanType(
+        'HIGH_BOND_ASK_YIELD_ALL',
+        'Highest Ask Yield',
+        'Ask Yield',
+        ('BOND',),
+        lambda m: m.ask_yield,
+        lambda m: f'{m.ask_yield:.3f}%',
+    ),
+    ScanType(
+        'LOW_BOND_BID_YIELD_ALL',
+        'Lowest Bid Yield',
+        'Bid Yield',
+        ('BOND',),
+        lambda m: m.bid_yield,
+        lambda m: f'{m.bid_yield:.3f}%',
+        descending=False,
+    ),
+    ScanType('MOST_ACTIVE', 'Most Active', 'Volume', ('STK',), lambda m: float(m.volume), lambda m: _compact(m.volume)),
+    ScanType(
+        'TOP_PERC_GAIN',
+        'Top % Gainers',
+        '% Change',
+        ('STK',),
+        lambda m: _positive(m.change_pct),
+        lambda m: _signed_percent(m.change_pct),
+    ),
+    ScanType(
+        'TOP_PERC_LOSE',
+        'Top % Losers',
+        '% Change',
+        ('STK',),
+        lambda m: _negative(m.change_pct),
+        lambda m: _signed_percent(m.change_pct),
+        descending=False,
+    ),
 )
 
 HMDS_INSTRUMENTS: Tuple[InstrumentType, ...] = (
-    InstrumentType('BOND', 'US Corporate Bonds',
-                   ('bondAskYieldAbove', 'bondAskYieldBelow', 'priceAbove', 'priceBelow'),
-                   lambda i: i.sec_type == 'BOND' and i.currency == 'USD'),
+    InstrumentType(
+        'BOND',
+        'US Corporate Bonds',
+        ('bondAskYieldAbove', 'bondAskYieldBelow', 'priceAbove', 'priceBelow'),
+        lambda i: i.sec_type == 'BOND' and i.currency == 'USD',
+    ),
     InstrumentType('STK', 'US Stocks', _PRICE_VOLUME, lambda i: i.sec_type == 'STK' and i.is_us),
 )
 
@@ -217,9 +292,9 @@ HMDS_TREE_NAMES = {'BOND': 'US Corporate Bonds', 'STK': 'US Stocks'}
 
 # ----------------------------------------------------------------- params answers
 
+
 def _scan_type_list(scan_types: Sequence[ScanType]) -> List[Dict[str, Any]]:
-    return [{'display_name': s.display_name, 'code': s.code, 'instruments': list(s.instruments)}
-            for s in scan_types]
+    return [{'display_name': s.display_name, 'code': s.code, 'instruments': list(s.instruments)} for s in scan_types]
 
 
 def _instrument_list(instruments: Sequence[InstrumentType]) -> List[Dict[str, Any]]:
@@ -232,13 +307,22 @@ def scanner_params(gw, req):
     return {
         'scan_type_list': _scan_type_list(ISERVER_SCAN_TYPES),
         'instrument_list': _instrument_list(ISERVER_INSTRUMENTS),
-        'filter_list': [{'group': f.code, 'display_name': f.display_name, 'code': f.code, 'type': 'non-range'}
-                        for f in FILTERS if f.code in used],
+        'filter_list': [
+            {'group': f.code, 'display_name': f.display_name, 'code': f.code, 'type': 'non-range'}
+            for f in FILTERS
+            if f.code in used
+        ],
         'location_tree': [
-            {'display_name': instrument.display_name, 'type': instrument.type,
-             'locations': [{'display_name': loc.display_name, 'type': loc.code, 'locations': []}
-                           for loc in ISERVER_LOCATIONS[instrument.type]]}
-            for instrument in ISERVER_INSTRUMENTS],
+            {
+                'display_name': instrument.display_name,
+                'type': instrument.type,
+                'locations': [
+                    {'display_name': loc.display_name, 'type': loc.code, 'locations': []}
+                    for loc in ISERVER_LOCATIONS[instrument.type]
+                ],
+            }
+            for instrument in ISERVER_INSTRUMENTS
+        ],
     }
 
 
@@ -248,14 +332,20 @@ def hmds_scanner_params(gw, req):
         'instrument_list': _instrument_list(HMDS_INSTRUMENTS),
         'scan_type_list': _scan_type_list(HMDS_SCAN_TYPES),
         'location_tree': [
-            {'display_name': HMDS_TREE_NAMES[sec_type], 'type': sec_type,
-             'locations': [{'display_name': loc.display_name, 'locationCode': loc.code, 'locations': []}
-                           for loc in locations]}
-            for sec_type, locations in HMDS_LOCATIONS.items()],
+            {
+                'display_name': HMDS_TREE_NAMES[sec_type],
+                'type': sec_type,
+                'locations': [
+                    {'display_name': loc.display_name, 'locationCode': loc.code, 'locations': []} for loc in locations
+                ],
+            }
+            for sec_type, locations in HMDS_LOCATIONS.items()
+        ],
     }
 
 
 # ----------------------------------------------------------------- running a scan
+
 
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -286,14 +376,18 @@ def _filters(pairs: List[Tuple[str, Any]], instrument: InstrumentType) -> List[T
     chosen = []
     for code, value in pairs:
         if code not in instrument.filters:
-            raise ApiError(400, f'Bad Request: filter {code!r} is not available for instrument {instrument.type}; '
-                                f'valid: {", ".join(instrument.filters)}')
+            raise ApiError(
+                400,
+                f'Bad Request: filter {code!r} is not available for instrument {instrument.type}; '
+                f'valid: {", ".join(instrument.filters)}',
+            )
         chosen.append((FILTERS_BY_CODE[code], _number(code, value)))
     return chosen
 
 
-def _scan(gw, instrument: InstrumentType, location: Location, scan_type: ScanType,
-          filters: List[Tuple[Filter, float]]) -> List[Metrics]:
+def _scan(
+    gw, instrument: InstrumentType, location: Location, scan_type: ScanType, filters: List[Tuple[Filter, float]]
+) -> List[Metrics]:
     """Every matching instrument of the universe, best first (ties broken by conid, so results are stable)."""
     ranked = []
     for candidate in gw.universe.all():
@@ -315,15 +409,21 @@ def scanner_run(gw, req):
     instrument = _pick(ISERVER_INSTRUMENTS, lambda i: i.type, _text('instrument', instrument_code), 'instrument')
     scan_type = _pick(ISERVER_SCAN_TYPES, lambda s: s.code, _text('type', scan_code), 'scan type')
     if instrument.type not in scan_type.instruments:
-        raise ApiError(400, f'Bad Request: scan type {scan_type.code} is not available for instrument '
-                            f'{instrument.type}')
-    location = _pick(ISERVER_LOCATIONS[instrument.type], lambda loc: loc.code, _text('location', location_code),
-                     f'location for instrument {instrument.type}')
+        raise ApiError(
+            400, f'Bad Request: scan type {scan_type.code} is not available for instrument {instrument.type}'
+        )
+    location = _pick(
+        ISERVER_LOCATIONS[instrument.type],
+        lambda loc: loc.code,
+        _text('location', location_code),
+        f'location for instrument {instrument.type}',
+    )
     raw_filters = body.get('filter')
     if raw_filters is None:
         raw_filters = []
     if not isinstance(raw_filters, list) or not all(
-            isinstance(f, dict) and isinstance(f.get('code'), str) and 'value' in f for f in raw_filters):
+        isinstance(f, dict) and isinstance(f.get('code'), str) and 'value' in f for f in raw_filters
+    ):
         raise ApiError(400, 'Bad Request: filter must be an array of {"code": ..., "value": ...} objects')
     filters = _filters([(f['code'], f['value']) for f in raw_filters], instrument)
 
@@ -373,20 +473,24 @@ def _max_items(value: Any) -> int:
 @routes.post('/hmds/scanner/run')
 def hmds_scanner_run(gw, req):
     body = req.body_dict()
-    instrument_code, locations_code, scan_code, sec_type = req.require_body('instrument', 'locations', 'scanCode',
-                                                                            'secType')
+    instrument_code, locations_code, scan_code, sec_type = req.require_body(
+        'instrument', 'locations', 'scanCode', 'secType'
+    )
     if 'filters' not in body:
         raise ApiError(400, 'Bad Request: filters is required (an empty array is fine)')
     instrument = _pick(HMDS_INSTRUMENTS, lambda i: i.type, _text('instrument', instrument_code), 'instrument')
     scan_type = _pick(HMDS_SCAN_TYPES, lambda s: s.code, _text('scanCode', scan_code), 'scanCode')
     if instrument.type not in scan_type.instruments:
-        raise ApiError(400, f'Bad Request: scanCode {scan_type.code} is not available for instrument '
-                            f'{instrument.type}')
+        raise ApiError(400, f'Bad Request: scanCode {scan_type.code} is not available for instrument {instrument.type}')
     sec_type = _text('secType', sec_type)
     if sec_type not in HMDS_LOCATIONS or sec_type != instrument.type:
         raise ApiError(400, f'Bad Request: secType {sec_type!r} does not match instrument {instrument.type}')
-    location = _pick(HMDS_LOCATIONS[sec_type], lambda loc: loc.code, _text('locations', locations_code),
-                     f'locations for secType {sec_type}')
+    location = _pick(
+        HMDS_LOCATIONS[sec_type],
+        lambda loc: loc.code,
+        _text('locations', locations_code),
+        f'locations for secType {sec_type}',
+    )
     filters = _filters(_hmds_filter_pairs(body.get('filters')), instrument)
     max_items = _max_items(body.get('maxItems'))
 
@@ -402,6 +506,5 @@ def hmds_scanner_run(gw, req):
         'scanTime': scan_time,
         'id': f'scanner{scan_number}',
         'position': position,
-        'Contracts': {'Contract': [{'inScanTime': scan_time, 'contractID': str(m.instrument.conid)}
-                                   for m in returned]},
+        'Contracts': {'Contract': [{'inScanTime': scan_time, 'contractID': str(m.instrument.conid)} for m in returned]},
     }

@@ -21,8 +21,9 @@ def ssodh_init(gw, req):
     compete = body.get('compete', False) is True
     gw.session.open_brokerage(compete=compete)
     status = gw.session.auth_status()
-    return {key: status[key] for key in ('authenticated', 'competing', 'connected', 'message', 'MAC')
-            if key in status} | ({'serverInfo': status['serverInfo']} if 'serverInfo' in status else {})
+    return {
+        key: status[key] for key in ('authenticated', 'competing', 'connected', 'message', 'MAC') if key in status
+    } | ({'serverInfo': status['serverInfo']} if 'serverInfo' in status else {})
 
 
 @routes.post('/iserver/reauthenticate', session='readonly')
@@ -42,10 +43,19 @@ def _tickle(gw, req):
     now = gw.clock.now()
     expires_ms = int(max(0.0, session.started_at + gw.config.sso_lifetime - now) * 1000)
     status = session.auth_status()
-    auth = {key: status[key] for key in ('authenticated', 'competing', 'connected', 'message', 'MAC', 'serverInfo')
-            if key in status}
-    return {'session': session.session_id, 'ssoExpires': expires_ms, 'collission': False, 'userId': session.user_id,
-            'hmds': {'error': 'no bridge'}, 'iserver': {'authStatus': auth}}
+    auth = {
+        key: status[key]
+        for key in ('authenticated', 'competing', 'connected', 'message', 'MAC', 'serverInfo')
+        if key in status
+    }
+    return {
+        'session': session.session_id,
+        'ssoExpires': expires_ms,
+        'collission': False,
+        'userId': session.user_id,
+        'hmds': {'error': 'no bridge'},
+        'iserver': {'authStatus': auth},
+    }
 
 
 routes.post('/tickle', session='readonly')(_tickle)
@@ -57,13 +67,29 @@ def sso_validate(gw, req):
     session = gw.session
     now = gw.clock.now()
     return {
-        'USER_ID': session.user_id, 'USER_NAME': gw.config.username, 'RESULT': True,
-        'AUTH_TIME': int(session.started_at * 1000), 'SF_ENABLED': False, 'IS_FREE_TRIAL': False,
-        'CREDENTIAL': gw.config.username, 'IP': req.client or '127.0.0.1',
+        'USER_ID': session.user_id,
+        'USER_NAME': gw.config.username,
+        'RESULT': True,
+        'AUTH_TIME': int(session.started_at * 1000),
+        'SF_ENABLED': False,
+        'IS_FREE_TRIAL': False,
+        'CREDENTIAL': gw.config.username,
+        'IP': req.client or '127.0.0.1',
         'EXPIRES': int(max(0.0, session.started_at + gw.config.sso_lifetime - now) * 1000),
-        'QUALIFIED_FOR_MOBILE_AUTH': None, 'LANDING_APP': 'UNIVERSAL', 'IS_MASTER': gw.config.financial_advisor,
-        'lastAccessed': int(now * 1000), 'LOGIN_TYPE': 2, 'PAPER_USER_NAME': gw.config.username,
-        'features': {'env': 'PROD', 'wlms': True, 'realtime': True, 'bond': True, 'optionChains': True,
-                     'calendar': True, 'newMf': True},
+        'QUALIFIED_FOR_MOBILE_AUTH': None,
+        'LANDING_APP': 'UNIVERSAL',
+        'IS_MASTER': gw.config.financial_advisor,
+        'lastAccessed': int(now * 1000),
+        'LOGIN_TYPE': 2,
+        'PAPER_USER_NAME': gw.config.username,
+        'features': {
+            'env': 'PROD',
+            'wlms': True,
+            'realtime': True,
+            'bond': True,
+            'optionChains': True,
+            'calendar': True,
+            'newMf': True,
+        },
         'region': 'NJ',
     }

@@ -82,19 +82,19 @@ class SessionState:
 
     def apply(self, action: str) -> None:
         """Control API: make the session fail the way real ones do."""
-        if action == 'expire':            # idle timeout: connected, not authenticated
+        if action == 'expire':  # idle timeout: connected, not authenticated
             self.drop_brokerage()
-        elif action == 'compete':         # another client took the brokerage session
+        elif action == 'compete':  # another client took the brokerage session
             self.drop_brokerage()
             self.competing = True
-        elif action == 'no_bridge':       # nightly reset: the bridge to the brokerage backend is gone
+        elif action == 'no_bridge':  # nightly reset: the bridge to the brokerage backend is gone
             self.drop_brokerage()
             self.no_bridge = True
         elif action in ('deauthenticate', 'logout'):  # the portal session itself is gone
             self.drop_brokerage()
             self.logged_in = False
             self.connected = False
-        elif action == 'login':           # as after a browser login
+        elif action == 'login':  # as after a browser login
             self.logged_in = True
             self.connected = True
             if self.config.brokerage_auto_init:
@@ -105,22 +105,45 @@ class SessionState:
             self.no_bridge = False
             self.open_brokerage(compete=True)
         else:
-            raise ApiError(400, f'unknown session action {action!r}: expected expire, compete, no_bridge, '
-                                'deauthenticate, login or restore')
+            raise ApiError(
+                400,
+                f'unknown session action {action!r}: expected expire, compete, no_bridge, '
+                'deauthenticate, login or restore',
+            )
 
     # -- payloads
     def auth_status(self) -> Dict[str, Any]:
         if self.brokerage:
-            return {'authenticated': True, 'competing': False, 'connected': True, 'message': '', 'MAC': MAC,
-                    'serverInfo': dict(SERVER_INFO), 'hardware_info': '3b0679ee|' + MAC, 'fail': ''}
-        status: Dict[str, Any] = {'authenticated': False, 'competing': self.competing,
-                                  'connected': self.connected and self.logged_in, 'MAC': MAC}
+            return {
+                'authenticated': True,
+                'competing': False,
+                'connected': True,
+                'message': '',
+                'MAC': MAC,
+                'serverInfo': dict(SERVER_INFO),
+                'hardware_info': '3b0679ee|' + MAC,
+                'fail': '',
+            }
+        status: Dict[str, Any] = {
+            'authenticated': False,
+            'competing': self.competing,
+            'connected': self.connected and self.logged_in,
+            'MAC': MAC,
+        }
         status['message'] = 'no bridge' if self.no_bridge else ''
         status['fail'] = '' if self.logged_in else 'not logged in'
         return status
 
     def describe(self) -> Dict[str, Any]:
-        return {'logged_in': self.logged_in, 'authenticated': self.brokerage, 'connected': self.connected,
-                'competing': self.competing, 'no_bridge': self.no_bridge,
-                'accounts_queried': self.accounts_queried, 'last_activity': self.last_activity,
-                'idle_timeout': self.config.idle_timeout, 'timeouts': self.timeouts, 'session': self.session_id}
+        return {
+            'logged_in': self.logged_in,
+            'authenticated': self.brokerage,
+            'connected': self.connected,
+            'competing': self.competing,
+            'no_bridge': self.no_bridge,
+            'accounts_queried': self.accounts_queried,
+            'last_activity': self.last_activity,
+            'idle_timeout': self.config.idle_timeout,
+            'timeouts': self.timeouts,
+            'session': self.session_id,
+        }

@@ -42,15 +42,22 @@ def steer(gw, req):
         fault = body['fault']
         if fault not in _FAULTS:
             raise ApiError(400, f'"fault" must be one of {list(_FAULTS)}, got {fault!r}')
-        answer['affected'] = {'drop': hub.drop, 'close': hub.close, 'silence': hub.silence,
-                              'malformed': hub.malformed}[fault]()
+        answer['affected'] = {'drop': hub.drop, 'close': hub.close, 'silence': hub.silence, 'malformed': hub.malformed}[
+            fault
+        ]()
     if 'bulletin' in body:
         item = _object(body, 'bulletin')
         answer['affected'] = hub.push(messages.bulletin(str(item.get('id', '1')), str(item.get('message', ''))))
     if 'notification' in body:
         item = _object(body, 'notification')
-        answer['affected'] = hub.push(messages.notification(str(item.get('id', '1')), str(item.get('text', '')),
-                                                            str(item.get('title', '')), str(item.get('url', ''))))
+        answer['affected'] = hub.push(
+            messages.notification(
+                str(item.get('id', '1')),
+                str(item.get('text', '')),
+                str(item.get('title', '')),
+                str(item.get('url', '')),
+            )
+        )
     if 'burst' in body:
         item = _object(body, 'burst')
         count, conid = item.get('count', 1000), item.get('conid', 265598)
@@ -76,8 +83,14 @@ def _configure(gw, settings):
         if value is None and allowed_none:
             setattr(gw.config, name, None)
             continue
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0 \
-                or (value == 0 and not allowed_none):
-            raise ApiError(400, f'{name!r} must be a number of seconds > 0' + (' (or null/0: off)' if allowed_none else ''))
+        if (
+            not isinstance(value, numbers.Real)
+            or isinstance(value, bool)
+            or value < 0
+            or (value == 0 and not allowed_none)
+        ):
+            raise ApiError(
+                400, f'{name!r} must be a number of seconds > 0' + (' (or null/0: off)' if allowed_none else '')
+            )
         setattr(gw.config, name, float(value) if value or not allowed_none else None)
     return {name: getattr(gw.config, name) for name in _SETTINGS}

@@ -22,8 +22,8 @@ from ibind.sim.middleware import Middleware
 from ibind.sim.streaming.session import StreamSession
 from ibind.sim.transport.http import ApiError
 
-MALFORMED_TEXT = '{"topic":"smd+265598","31":"19'   # a message cut in the middle
-MALFORMED_BYTES = b'\xff\xfe\x00{"topic":'           # a binary frame that is not UTF-8
+MALFORMED_TEXT = '{"topic":"smd+265598","31":"19'  # a message cut in the middle
+MALFORMED_BYTES = b'\xff\xfe\x00{"topic":'  # a binary frame that is not UTF-8
 BURST_CHUNK = 2000
 
 
@@ -33,7 +33,7 @@ class _Connection:
         self.websocket = websocket
         self.session = session
         self.silent = False
-        self.outbox: List[Any] = []            # dicts (JSON), str or bytes, sent by the connection's loop
+        self.outbox: List[Any] = []  # dicts (JSON), str or bytes, sent by the connection's loop
         self.burst: Optional[Dict[str, Any]] = None
         self.opened_at = time.time()
 
@@ -84,11 +84,11 @@ class StreamingHub(Middleware):
                 refusal = ApiError(401, 'not authenticated: log in to the gateway first')
             elif gw.config.oauth is not None:
                 if request.query.get('oauth_token') != gw.config.oauth.access_token:
-                    refusal = ApiError(401, 'not authenticated: oauth_token is missing or not this user\'s')
+                    refusal = ApiError(401, "not authenticated: oauth_token is missing or not this user's")
                 elif cookie is not None and cookie != session.session_id:
-                    refusal = ApiError(401, 'not authenticated: the api cookie is not this session\'s')
+                    refusal = ApiError(401, "not authenticated: the api cookie is not this session's")
             elif cookie != session.session_id:
-                refusal = ApiError(401, 'not authenticated: the api cookie must hold /tickle\'s session value')
+                refusal = ApiError(401, "not authenticated: the api cookie must hold /tickle's session value")
         if refusal is not None:
             self.stats['refused'] += 1
             return refusal.to_response()
@@ -147,9 +147,19 @@ class StreamingHub(Middleware):
         conid = burst['conid']
         for _ in range(count):
             burst['sequence'] += 1
-            message = {'server_id': 'burst', 'conidEx': str(conid), 'conid': conid, '_updated': burst['updated'],
-                       '31': f'{100 + burst["sequence"] % 1000 / 100:.2f}', '84': '99.99', '86': '100.01',
-                       '6119': 'burst', 'topic': f'smd+{conid}', '_sequence': burst['sequence'], '_sent': time.time()}
+            message = {
+                'server_id': 'burst',
+                'conidEx': str(conid),
+                'conid': conid,
+                '_updated': burst['updated'],
+                '31': f'{100 + burst["sequence"] % 1000 / 100:.2f}',
+                '84': '99.99',
+                '86': '100.01',
+                '6119': 'burst',
+                'topic': f'smd+{conid}',
+                '_sequence': burst['sequence'],
+                '_sent': time.time(),
+            }
             if not connection.websocket.send_text(json.dumps(message, separators=(',', ':'))):
                 connection.burst = None
                 return
@@ -223,11 +233,18 @@ class StreamingHub(Middleware):
 
     def describe_streams(self) -> Dict[str, Any]:
         connections = self._each()
-        return {'connections': [{'id': c.number, 'silent': c.silent, 'sent': c.websocket.sent_messages,
-                                 **c.session.describe()} for c in connections],
-                'stats': dict(self.stats),
-                'config': {'heartbeat_interval': self.heartbeat_interval, 'smd_expiry': self.smd_expiry,
-                           'smd_interval': self.smd_interval}}
+        return {
+            'connections': [
+                {'id': c.number, 'silent': c.silent, 'sent': c.websocket.sent_messages, **c.session.describe()}
+                for c in connections
+            ],
+            'stats': dict(self.stats),
+            'config': {
+                'heartbeat_interval': self.heartbeat_interval,
+                'smd_expiry': self.smd_expiry,
+                'smd_interval': self.smd_interval,
+            },
+        }
 
 
 def _api_cookie(header: str) -> Optional[str]:

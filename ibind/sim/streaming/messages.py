@@ -17,8 +17,15 @@ SERVER_INFO = {'serverName': 'JifN19053', 'serverVersion': 'Build 10.25.0p, Dec 
 def _request(path_params: Optional[Dict[str, str]] = None, query: Optional[Dict[str, str]] = None) -> SimRequest:
     """A request value for calling a REST view directly (the stream is not a request: nothing is counted)."""
     query = dict(query or {})
-    return SimRequest(method='GET', path='', query=query, query_all={k: [v] for k, v in query.items()}, raw_body=b'',
-                      headers={}, path_params=dict(path_params or {}))
+    return SimRequest(
+        method='GET',
+        path='',
+        query=query,
+        query_all={k: [v] for k, v in query.items()},
+        raw_body=b'',
+        headers={},
+        path_params=dict(path_params or {}),
+    )
 
 
 # ----------------------------------------------------------------- unsolicited
@@ -44,25 +51,68 @@ def auth_status(gw) -> Dict[str, Any]:
 
 def account_properties(gw) -> Dict[str, Any]:
     accounts = list(gw.config.accounts)
-    return {'topic': 'act', 'args': {
-        'accounts': accounts,
-        'acctProps': {account: {'hasChildAccounts': False, 'supportsCashQty': True, 'noFXConv': False,
-                                'isProp': False, 'supportsFractions': True, 'allowCustomerTime': False}
-                      for account in accounts},
-        'aliases': {account: gw.accounts[account].alias or account for account in accounts},
-        'allowFeatures': {'showGFIS': True, 'showEUCostReport': False, 'allowEventContract': True,
-                          'allowFXConv': True, 'allowFinancialLens': False, 'allowMTA': True, 'allowTypeAhead': True,
-                          'allowEventTrading': True, 'snapshotRefreshTimeout': 30, 'liteUser': False,
-                          'showWebNews': True, 'research': True, 'debugPnl': True, 'showTaxOpt': True,
-                          'showImpactDashboard': True, 'allowDynAccount': False, 'allowCrypto': False,
-                          'allowedAssetTypes': 'STK,CFD,OPT,FOP,WAR,FUT,BAG,PDC,CASH,IND,BOND,BILL,FUND,SLB,News,'
-                                               'CMDTY,IOPT,ICU,ICS,PHYSS,CRYPTO'},
-        'chartPeriods': {'STK': ['*'], 'CFD': ['*'], 'OPT': ['2h', '1d', '2d', '1w', '1m'], 'FOP': ['2h', '1d', '2d'],
-                         'WAR': ['*'], 'IOPT': ['*'], 'FUT': ['*'], 'CASH': ['*'], 'IND': ['*'], 'BOND': ['*'],
-                         'FUND': ['*'], 'CMDTY': ['*'], 'PHYSS': ['*'], 'CRYPTO': ['*']},
-        'groups': [], 'profiles': [], 'selectedAccount': gw.selected_account,
-        'serverInfo': dict(SERVER_INFO), 'sessionId': gw.session.session_id, 'isFT': False, 'isPaper': True,
-    }}
+    return {
+        'topic': 'act',
+        'args': {
+            'accounts': accounts,
+            'acctProps': {
+                account: {
+                    'hasChildAccounts': False,
+                    'supportsCashQty': True,
+                    'noFXConv': False,
+                    'isProp': False,
+                    'supportsFractions': True,
+                    'allowCustomerTime': False,
+                }
+                for account in accounts
+            },
+            'aliases': {account: gw.accounts[account].alias or account for account in accounts},
+            'allowFeatures': {
+                'showGFIS': True,
+                'showEUCostReport': False,
+                'allowEventContract': True,
+                'allowFXConv': True,
+                'allowFinancialLens': False,
+                'allowMTA': True,
+                'allowTypeAhead': True,
+                'allowEventTrading': True,
+                'snapshotRefreshTimeout': 30,
+                'liteUser': False,
+                'showWebNews': True,
+                'research': True,
+                'debugPnl': True,
+                'showTaxOpt': True,
+                'showImpactDashboard': True,
+                'allowDynAccount': False,
+                'allowCrypto': False,
+                'allowedAssetTypes': 'STK,CFD,OPT,FOP,WAR,FUT,BAG,PDC,CASH,IND,BOND,BILL,FUND,SLB,News,'
+                'CMDTY,IOPT,ICU,ICS,PHYSS,CRYPTO',
+            },
+            'chartPeriods': {
+                'STK': ['*'],
+                'CFD': ['*'],
+                'OPT': ['2h', '1d', '2d', '1w', '1m'],
+                'FOP': ['2h', '1d', '2d'],
+                'WAR': ['*'],
+                'IOPT': ['*'],
+                'FUT': ['*'],
+                'CASH': ['*'],
+                'IND': ['*'],
+                'BOND': ['*'],
+                'FUND': ['*'],
+                'CMDTY': ['*'],
+                'PHYSS': ['*'],
+                'CRYPTO': ['*'],
+            },
+            'groups': [],
+            'profiles': [],
+            'selectedAccount': gw.selected_account,
+            'serverInfo': dict(SERVER_INFO),
+            'sessionId': gw.session.session_id,
+            'isFT': False,
+            'isPaper': True,
+        },
+    }
 
 
 def bulletin(bulletin_id: str, message: str) -> Dict[str, Any]:
@@ -83,10 +133,16 @@ def market_data_values(gw, instrument, field_ids: Iterable[str]) -> Dict[str, An
     return SnapshotFields(gw, instrument).values(field_ids)
 
 
-def market_data(topic: str, conid: int, conid_ex: str, server_id: str, now_ms: int,
-                values: Dict[str, Any]) -> Dict[str, Any]:
-    message: Dict[str, Any] = {'server_id': server_id, 'conidEx': conid_ex, 'conid': conid, '_updated': now_ms,
-                               '6119': server_id}
+def market_data(
+    topic: str, conid: int, conid_ex: str, server_id: str, now_ms: int, values: Dict[str, Any]
+) -> Dict[str, Any]:
+    message: Dict[str, Any] = {
+        'server_id': server_id,
+        'conidEx': conid_ex,
+        'conid': conid,
+        '_updated': now_ms,
+        '6119': server_id,
+    }
     message.update(values)
     message['6509'] = 'RB'
     message['topic'] = topic
@@ -188,15 +244,29 @@ def account_summary(gw, account_id: str, keys: List[str], fields: List[str]) -> 
 
 # REST ledger key -> the websocket's spelling (seed 002's sld example)
 _LEDGER_NAMES = {
-    'acctcode': 'acctCode', 'cashbalance': 'cashbalance', 'cashbalancefxsegment': 'cashBalanceFXSegment',
-    'commoditymarketvalue': 'commodityMarketValue', 'corporatebondsmarketvalue': 'corporateBondsMarketValue',
-    'dividends': 'dividends', 'exchangerate': 'exchangeRate', 'funds': 'funds', 'marketvalue': 'marketValue',
-    'optionmarketvalue': 'optionMarketValue', 'interest': 'interest',
-    'issueroptionsmarketvalue': 'issueOptionsMarketValue', 'moneyfunds': 'moneyFunds',
-    'netliquidationvalue': 'netLiquidationValue', 'realizedpnl': 'realizedPnl', 'unrealizedpnl': 'unrealizedPnl',
-    'secondkey': 'secondKey', 'settledcash': 'settledCash', 'stockmarketvalue': 'stockMarketValue',
-    'tbillsmarketvalue': 'tBillsMarketValue', 'tbondsmarketvalue': 'tBondsMarketValue',
-    'warrantsmarketvalue': 'warrantsMarketValue', 'severity': 'severity',
+    'acctcode': 'acctCode',
+    'cashbalance': 'cashbalance',
+    'cashbalancefxsegment': 'cashBalanceFXSegment',
+    'commoditymarketvalue': 'commodityMarketValue',
+    'corporatebondsmarketvalue': 'corporateBondsMarketValue',
+    'dividends': 'dividends',
+    'exchangerate': 'exchangeRate',
+    'funds': 'funds',
+    'marketvalue': 'marketValue',
+    'optionmarketvalue': 'optionMarketValue',
+    'interest': 'interest',
+    'issueroptionsmarketvalue': 'issueOptionsMarketValue',
+    'moneyfunds': 'moneyFunds',
+    'netliquidationvalue': 'netLiquidationValue',
+    'realizedpnl': 'realizedPnl',
+    'unrealizedpnl': 'unrealizedPnl',
+    'secondkey': 'secondKey',
+    'settledcash': 'settledCash',
+    'stockmarketvalue': 'stockMarketValue',
+    'tbillsmarketvalue': 'tBillsMarketValue',
+    'tbondsmarketvalue': 'tBondsMarketValue',
+    'warrantsmarketvalue': 'warrantsMarketValue',
+    'severity': 'severity',
 }
 
 

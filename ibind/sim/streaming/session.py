@@ -79,8 +79,8 @@ class StreamSession:
         self.market_data: Dict[str, _MarketData] = {}
         self.histories: Dict[str, str] = {}
         self.ladders: Dict[str, _Ladder] = {}
-        self.orders: Optional[Dict[int, Tuple[Any, ...]]] = None      # order id -> last state sent (None: no sor)
-        self.trades: Optional[Set[str]] = None                         # execution ids sent (None: no str)
+        self.orders: Optional[Dict[int, Tuple[Any, ...]]] = None  # order id -> last state sent (None: no sor)
+        self.trades: Optional[Set[str]] = None  # execution ids sent (None: no str)
         self.pnl: Optional[_AccountFeed] = None
         self.summaries: Dict[str, _AccountFeed] = {}
         self.ledgers: Dict[str, _AccountFeed] = {}
@@ -119,8 +119,9 @@ class StreamSession:
             return []
         if topic == 'ech':
             return [{'topic': 'ech', 'args': {'echo': '+'.join(targets)}}]
-        if (topic in BROKERAGE_TOPICS or topic[0] == 'u' and 's' + topic[1:] in BROKERAGE_TOPICS) \
-                and not self._authenticated():
+        if (
+            topic in BROKERAGE_TOPICS or topic[0] == 'u' and 's' + topic[1:] in BROKERAGE_TOPICS
+        ) and not self._authenticated():
             return [{'topic': '+'.join([topic] + targets), 'error': 'not authenticated: no brokerage session'}]
         handler = getattr(self, f'_cmd_{topic}', None)
         if handler is None:
@@ -151,8 +152,9 @@ class StreamSession:
             existing.fields = fields
             self.hub.stats['smd_renewed'] += 1
             return []
-        self.market_data[conid_ex] = _MarketData(instrument.conid, conid_ex, fields, self.hub.next_server_id(),
-                                                 renewed_at=now, next_at=now)
+        self.market_data[conid_ex] = _MarketData(
+            instrument.conid, conid_ex, fields, self.hub.next_server_id(), renewed_at=now, next_at=now
+        )
         return []
 
     def _cmd_umd(self, targets, params):
@@ -164,7 +166,9 @@ class StreamSession:
         if not targets or self._instrument(targets[0]) is None:
             return [{'topic': 'smh', 'error': 'smh needs a known conid: smh+265598+{"period":"1d","bar":"1hour"}'}]
         if len(self.histories) >= MAX_HISTORY:
-            return [{'topic': f'smh+{targets[0]}', 'error': f'at most {MAX_HISTORY} historical data requests at a time'}]
+            return [
+                {'topic': f'smh+{targets[0]}', 'error': f'at most {MAX_HISTORY} historical data requests at a time'}
+            ]
         try:
             body = messages.history(self.gw, targets[0].split('@', 1)[0], params)
         except ApiError as error:
@@ -182,8 +186,9 @@ class StreamSession:
         if len(targets) < 2 or self._instrument(targets[1]) is None:
             return [{'topic': 'sbd', 'error': 'sbd needs an account and a known conid: sbd+DU1234567+265598'}]
         account = targets[0]
-        self.ladders[account] = _Ladder(self._instrument(targets[1]), 'sbd+' + '+'.join(targets[:2]),
-                                        next_at=self._now())
+        self.ladders[account] = _Ladder(
+            self._instrument(targets[1]), 'sbd+' + '+'.join(targets[:2]), next_at=self._now()
+        )
         return []
 
     def _cmd_ubd(self, targets, params):
@@ -233,9 +238,12 @@ class StreamSession:
     def _cmd_ssd(self, targets, params):
         account = self._account_target('ssd', targets)
         if account is None:
-            return [{'topic': 'ssd', 'error': 'ssd needs one of this user\'s accounts: ssd+DU1234567+{}'}]
-        feed = _AccountFeed(list(params.get('keys') or []), list(params.get('fields') or []),
-                            next_at=self._now() + self.hub.heartbeat_interval)
+            return [{'topic': 'ssd', 'error': "ssd needs one of this user's accounts: ssd+DU1234567+{}"}]
+        feed = _AccountFeed(
+            list(params.get('keys') or []),
+            list(params.get('fields') or []),
+            next_at=self._now() + self.hub.heartbeat_interval,
+        )
         result = messages.account_summary(self.gw, account, feed.keys, feed.fields)
         feed.last = _without_timestamps(result)
         self.summaries[account] = feed
@@ -249,9 +257,12 @@ class StreamSession:
     def _cmd_sld(self, targets, params):
         account = self._account_target('sld', targets)
         if account is None:
-            return [{'topic': 'sld', 'error': 'sld needs one of this user\'s accounts: sld+DU1234567+{}'}]
-        feed = _AccountFeed(list(params.get('keys') or []), list(params.get('fields') or []),
-                            next_at=self._now() + self.hub.heartbeat_interval)
+            return [{'topic': 'sld', 'error': "sld needs one of this user's accounts: sld+DU1234567+{}"}]
+        feed = _AccountFeed(
+            list(params.get('keys') or []),
+            list(params.get('fields') or []),
+            next_at=self._now() + self.hub.heartbeat_interval,
+        )
         entries = messages.ledger(self.gw, account, feed.keys, feed.fields)
         feed.last = {key: _without_timestamps(entry) for key, entry in entries.items()}
         self.ledgers[account] = feed
@@ -309,8 +320,9 @@ class StreamSession:
             if not changed and sub.last:
                 continue
             sub.last.update(values)
-            out.append(messages.market_data(f'smd+{conid_ex}', sub.conid, conid_ex, sub.server_id, int(now * 1000),
-                                            changed))
+            out.append(
+                messages.market_data(f'smd+{conid_ex}', sub.conid, conid_ex, sub.server_id, int(now * 1000), changed)
+            )
         return out
 
     def _ladder_updates(self, now: float) -> List[Dict[str, Any]]:
@@ -366,8 +378,11 @@ class StreamSession:
 
         day_start = math.floor(self._now() / 86400.0) * 86400.0
         accounts = set(self.gw.accounts)
-        return [order for order in self.gw.orders.orders.values()
-                if order.account in accounts and (order.is_open or order.updated_at >= day_start)]
+        return [
+            order
+            for order in self.gw.orders.orders.values()
+            if order.account in accounts and (order.is_open or order.updated_at >= day_start)
+        ]
 
     def _order_update(self) -> Dict[str, Any]:
         sent = self.orders if self.orders is not None else {}
@@ -389,10 +404,18 @@ class StreamSession:
         return {'topic': 'str', 'args': messages.trade_args(self.gw, new)}
 
     def describe(self) -> Dict[str, Any]:
-        return {'smd': sorted(self.market_data), 'smh': sorted(self.histories), 'sbd': sorted(self.ladders),
-                'sor': self.orders is not None, 'str': self.trades is not None, 'spl': self.pnl is not None,
-                'ssd': sorted(self.summaries), 'sld': sorted(self.ledgers), 'commands': self.commands,
-                'authenticated': self.authenticated}
+        return {
+            'smd': sorted(self.market_data),
+            'smh': sorted(self.histories),
+            'sbd': sorted(self.ladders),
+            'sor': self.orders is not None,
+            'str': self.trades is not None,
+            'spl': self.pnl is not None,
+            'ssd': sorted(self.summaries),
+            'sld': sorted(self.ledgers),
+            'commands': self.commands,
+            'authenticated': self.authenticated,
+        }
 
 
 def _without_timestamps(value: Any) -> Any:

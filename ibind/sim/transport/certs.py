@@ -15,8 +15,10 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-TLS_EXTRA_HINT = ("the simulator's TLS needs the 'trustme' package: pip install 'ibind[sim]' "
-                  "(or pip install trustme); plain HTTP (tls=False) works without it")
+TLS_EXTRA_HINT = (
+    "the simulator's TLS needs the 'trustme' package: pip install 'ibind[sim]' "
+    '(or pip install trustme); plain HTTP (tls=False) works without it'
+)
 
 
 def _trustme() -> Any:
@@ -46,8 +48,9 @@ class TlsMaterial:
         return context
 
 
-def make_tls_material(directory: str, hosts: Sequence[str] = ('localhost',),
-                      ips: Sequence[str] = ('127.0.0.1', '::1'), days: int = 30) -> TlsMaterial:
+def make_tls_material(
+    directory: str, hosts: Sequence[str] = ('localhost',), ips: Sequence[str] = ('127.0.0.1', '::1'), days: int = 30
+) -> TlsMaterial:
     """Create a CA and a server certificate for ``hosts``/``ips`` in ``directory``; return their paths.
 
     Raises ImportError naming the ``sim`` extra when trustme is not installed.
@@ -56,9 +59,13 @@ def make_tls_material(directory: str, hosts: Sequence[str] = ('localhost',),
     os.makedirs(directory, exist_ok=True)
     authority = trustme.CA(organization_name='ibind simulator CA')
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    server = authority.issue_cert(*hosts, *ips, common_name=hosts[0] if hosts else 'localhost',
-                                  not_before=now - datetime.timedelta(days=1),
-                                  not_after=now + datetime.timedelta(days=days))
+    server = authority.issue_cert(
+        *hosts,
+        *ips,
+        common_name=hosts[0] if hosts else 'localhost',
+        not_before=now - datetime.timedelta(days=1),
+        not_after=now + datetime.timedelta(days=days),
+    )
     ca_path = os.path.join(directory, 'ibind-sim-ca.pem')
     cert_path = os.path.join(directory, 'ibind-sim-server.pem')
     key_path = os.path.join(directory, 'ibind-sim-server.key')

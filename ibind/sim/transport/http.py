@@ -17,18 +17,18 @@ HTML_NOT_FOUND = '<html><body><h1>Resource not found</h1></body></html>'
 @dataclass
 class SimRequest:
     method: str
-    path: str                                  # below /v1/api, e.g. '/iserver/accounts'
-    query: Dict[str, str]                      # last value of each query parameter
+    path: str  # below /v1/api, e.g. '/iserver/accounts'
+    query: Dict[str, str]  # last value of each query parameter
     query_all: Dict[str, List[str]]
     raw_body: bytes
     headers: Mapping[str, str]
-    full_path: str = ''                        # as received, with /v1/api and the query
+    full_path: str = ''  # as received, with /v1/api and the query
     path_params: Dict[str, str] = field(default_factory=dict)
-    route: str = ''                            # 'METHOD /template' of the matched route
+    route: str = ''  # 'METHOD /template' of the matched route
     client: str = ''
     # notes of the gateway's layers between their before() and after() of this request
-    fault_applied: Optional[str] = None        # the fault kind a fault rule answered with (faults)
-    pacing_held: Tuple[Any, ...] = ()          # concurrency limits this request holds (pacing)
+    fault_applied: Optional[str] = None  # the fault kind a fault rule answered with (faults)
+    pacing_held: Tuple[Any, ...] = ()  # concurrency limits this request holds (pacing)
     _body: Any = field(default=None, repr=False)
     _body_parsed: bool = field(default=False, repr=False)
 
@@ -83,12 +83,12 @@ class SimRequest:
 @dataclass
 class SimResponse:
     status: int = 200
-    body: Any = None                           # dict/list -> JSON; str -> text; bytes as is; None -> empty
+    body: Any = None  # dict/list -> JSON; str -> text; bytes as is; None -> empty
     content_type: Optional[str] = None
     headers: Dict[str, str] = field(default_factory=dict)
     # transport behaviour, carried out by the server outside the state lock
-    delay: float = 0.0                         # seconds to wait before answering (latency, stalls)
-    transport: Optional[str] = None            # None, 'drop' (close without answering) or 'truncate'
+    delay: float = 0.0  # seconds to wait before answering (latency, stalls)
+    transport: Optional[str] = None  # None, 'drop' (close without answering) or 'truncate'
     on_complete: List[Callable[[], None]] = field(default_factory=list)  # run once the answer is written
 
     def encode(self) -> bytes:

@@ -33,7 +33,7 @@ def _compile(template: str) -> re.Pattern[str]:
     parts = []
     position = 0
     for match in _PARAM.finditer(template):
-        parts.append(re.escape(template[position:match.start()]))
+        parts.append(re.escape(template[position : match.start()]))
         parts.append(f'(?P<{match.group(1)}>[^/]+)')
         position = match.end()
     parts.append(re.escape(template[position:]))
@@ -82,7 +82,8 @@ class Router:
         # fewer parameters first: a literal segment beats a placeholder
         self.routes = sorted(routes, key=lambda r: (len(_PARAM.findall(r.template)), -len(r.template)))
         self._exact: Dict[Tuple[str, str], Route] = {
-            (r.method, r.template): r for r in self.routes if not _PARAM.search(r.template)}
+            (r.method, r.template): r for r in self.routes if not _PARAM.search(r.template)
+        }
 
     def match(self, method: str, path: str) -> Tuple[Optional[Route], Dict[str, str], bool]:
         """(route, path params, path_exists_with_other_method)."""

@@ -147,8 +147,10 @@ def control_refusal(method: str, headers: Any, extra_hosts: Any = ()) -> Optiona
     else:
         name = host.rpartition(':')[0] if host.count(':') == 1 else host
     if name not in _LOOPBACK_HOSTS and name not in {h.lower() for h in extra_hosts}:
-        return ApiError(403, f'Forbidden: the control API answers only a loopback Host, not {host[:60]!r} '
-                             '(see SimConfig.control_hosts)')
+        return ApiError(
+            403,
+            f'Forbidden: the control API answers only a loopback Host, not {host[:60]!r} (see SimConfig.control_hosts)',
+        )
     if method == 'POST':
         content_type = (headers.get('content-type') or '').split(';')[0].strip().lower()
         if content_type != 'application/json':
@@ -239,8 +241,12 @@ class _Handler(BaseHTTPRequestHandler):
             path, query = split.path, split.query
         query_all = urllib.parse.parse_qs(query, keep_blank_values=True) if query else {}
         length_header = self.headers.get('Content-Length')
-        if length_header is None and self.command in ('POST', 'PUT', 'PATCH') \
-                and gateway.config.require_content_length and path.startswith(API_PREFIX):
+        if (
+            length_header is None
+            and self.command in ('POST', 'PUT', 'PATCH')
+            and gateway.config.require_content_length
+            and path.startswith(API_PREFIX)
+        ):
             self._write(ApiError(411, 'Length Required').to_response())
             self.close_connection = True
             return
@@ -250,9 +256,16 @@ class _Handler(BaseHTTPRequestHandler):
         if length > gateway.config.max_body_bytes:  # refused unread; the connection closes
             raise _MalformedRequest(413, f'Payload Too Large: at most {gateway.config.max_body_bytes} bytes')
         raw_body = self.rfile.read(length) if length > 0 else b''
-        request = SimRequest(method=self.command, path='', query={k: v[-1] for k, v in query_all.items()},
-                             query_all=query_all, raw_body=raw_body, headers=self.headers, full_path=self.path,
-                             client=self.client_address[0])
+        request = SimRequest(
+            method=self.command,
+            path='',
+            query={k: v[-1] for k, v in query_all.items()},
+            query_all=query_all,
+            raw_body=raw_body,
+            headers=self.headers,
+            full_path=self.path,
+            client=self.client_address[0],
+        )
         if path == API_PREFIX + '/ws' and self.command == 'GET' and is_websocket_upgrade(self.headers):
             serve_websocket(self, gateway, request)  # the connection is the WebSocket's until it ends
             return
@@ -266,17 +279,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, gateway: Gateway, request: SimRequest, path: str) -> SimResponse:
         if path == API_PREFIX or path.startswith(API_PREFIX + '/'):
-            request.path = path[len(API_PREFIX):] or '/'
+            request.path = path[len(API_PREFIX) :] or '/'
             response = gateway.handle(request)
         elif path.startswith(CONTROL_PREFIX + '/'):
-            request.path = path[len(CONTROL_PREFIX):]
+            request.path = path[len(CONTROL_PREFIX) :]
             refusal = control_refusal(self.command, self.headers, gateway.config.control_hosts)
             response = refusal.to_response() if refusal else gateway.handle_control(request)
         else:
             from ibind.sim.transport.http import html_not_found
+
             response = html_not_found()
         return response
-
 
     def _deliver(self, response: SimResponse) -> None:
         try:
@@ -295,11 +308,13 @@ class _Handler(BaseHTTPRequestHandler):
         if response.transport == 'truncate':  # half the body, honestly framed: the JSON itself is broken
             payload = payload[: max(1, len(payload) // 2)]
         declared = len(payload)
-        lines = [f'HTTP/1.1 {response.status} {_REASONS.get(response.status, ("",))[0]}',
-                 f'Server: {self.server_version}',
-                 f'Date: {self._date_header()}',
-                 f'Content-Type: {response.resolved_content_type()}',
-                 f'Content-Length: {declared}']
+        lines = [
+            f'HTTP/1.1 {response.status} {_REASONS.get(response.status, ("",))[0]}',
+            f'Server: {self.server_version}',
+            f'Date: {self._date_header()}',
+            f'Content-Type: {response.resolved_content_type()}',
+            f'Content-Length: {declared}',
+        ]
         lines += [f'{key}: {value}' for key, value in response.headers.items()]
         if self.close_connection:
             lines.append('Connection: close')
@@ -327,8 +342,15 @@ class GatewaySimulator:
     that makes a client verify it.
     """
 
-    def __init__(self, host: str = '127.0.0.1', port: int = 0, tls: bool = False, config: Optional[SimConfig] = None,
-                 tls_dir: Optional[str] = None, **options: Any):
+    def __init__(
+        self,
+        host: str = '127.0.0.1',
+        port: int = 0,
+        tls: bool = False,
+        config: Optional[SimConfig] = None,
+        tls_dir: Optional[str] = None,
+        **options: Any,
+    ):
         self.host = host
         self.port = port
         self.tls = tls
@@ -350,6 +372,7 @@ class GatewaySimulator:
             return self
         if self.tls and self._ssl_context is None:
             from ibind.sim.transport.certs import make_tls_material
+
             directory = self._tls_dir or tempfile.mkdtemp(prefix='ibind-sim-tls-')
             self._tls_material = make_tls_material(directory)
             self._ssl_context = self._tls_material.server_context()
@@ -362,8 +385,9 @@ class GatewaySimulator:
             server.socket = self._ssl_context.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        name=f'ibind-sim-{self.port}', daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={'poll_interval': 0.05}, name=f'ibind-sim-{self.port}', daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -385,6 +409,7 @@ class GatewaySimulator:
 
     def _restart_in_background(self, down_for: float) -> None:
         """Restart from a request handler: answer first, then go down (the control API uses this)."""
+
         def restart() -> None:
             time.sleep(0.05)
             if self.running:

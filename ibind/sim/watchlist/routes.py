@@ -57,16 +57,19 @@ def create_watchlist(gw, req):
     if not isinstance(name, str) or not name.strip():
         raise ApiError(400, 'Bad Request: name must be a non-empty string')
     watchlist = gw.watchlists.save(list_id, name, _rows(gw, rows))
-    return {'id': watchlist.id, 'hash': watchlist.hash, 'name': watchlist.name, 'readOnly': False,
-            'instruments': []}
+    return {'id': watchlist.id, 'hash': watchlist.hash, 'name': watchlist.name, 'readOnly': False, 'instruments': []}
 
 
 def _all_watchlists(gw, req):
     scope = req.query.get('SC')
     if scope not in (None, '', USER_WATCHLIST):
         raise ApiError(400, f'Bad Request: SC must be {USER_WATCHLIST}, got {scope!r}')
-    data = {'scanners_only': False, 'show_scanners': False, 'bulk_delete': False,
-            'user_lists': gw.watchlists.user_lists()}
+    data = {
+        'scanners_only': False,
+        'show_scanners': False,
+        'bulk_delete': False,
+        'user_lists': gw.watchlists.user_lists(),
+    }
     if not scope:
         data['system_lists'] = []  # the simulator has no IB-created watchlists
     return {'data': data, 'action': 'content', 'MID': gw.watchlists.next_mid()}

@@ -29,8 +29,12 @@ def local_symbol(instrument: Instrument) -> str:
     expiry = instrument.expiry or ''
     if instrument.sec_type == 'FUT' and len(expiry) >= 6 and expiry[:6].isdigit():
         return f'{instrument.symbol}{_FUTURE_MONTH_CODES[int(expiry[4:6]) - 1]}{expiry[3]}'
-    if (instrument.sec_type == 'OPT' and len(expiry) == 8 and instrument.right in ('C', 'P')
-            and instrument.strike is not None):
+    if (
+        instrument.sec_type == 'OPT'
+        and len(expiry) == 8
+        and instrument.right in ('C', 'P')
+        and instrument.strike is not None
+    ):
         return f'{instrument.symbol:<6}{expiry[2:]}{instrument.right}{round(instrument.strike * 1000):08d}'
     return instrument.symbol
 
@@ -41,7 +45,7 @@ class Watchlist:
     name: str
     rows: List[Row]
     modified_ms: int
-    served_once: bool = False   # has a GET of this watchlist been answered since it was (re)created
+    served_once: bool = False  # has a GET of this watchlist been answered since it was (re)created
 
     @property
     def hash(self) -> str:
@@ -84,12 +88,26 @@ class WatchlistStore:
 
     # -- views
     def user_lists(self) -> List[Dict[str, Any]]:
-        return [{'is_open': False, 'read_only': False, 'name': w.name, 'modified': w.modified_ms, 'id': w.id,
-                 'type': 'watchlist'} for w in self.lists.values()]
+        return [
+            {
+                'is_open': False,
+                'read_only': False,
+                'name': w.name,
+                'modified': w.modified_ms,
+                'id': w.id,
+                'type': 'watchlist',
+            }
+            for w in self.lists.values()
+        ]
 
     def contents(self, watchlist: Watchlist, partial: bool) -> Dict[str, Any]:
-        return {'id': watchlist.id, 'hash': watchlist.hash, 'name': watchlist.name, 'readOnly': False,
-                'instruments': [self._row(kind, value, partial) for kind, value in watchlist.rows]}
+        return {
+            'id': watchlist.id,
+            'hash': watchlist.hash,
+            'name': watchlist.name,
+            'readOnly': False,
+            'instruments': [self._row(kind, value, partial) for kind, value in watchlist.rows],
+        }
 
     def _row(self, kind: str, value: Any, partial: bool) -> Dict[str, Any]:
         if kind == 'H':
@@ -99,16 +117,28 @@ class WatchlistStore:
             return {'C': str(value), 'conid': int(value), 'name': ''}
         if partial:
             return {'C': str(instrument.conid), 'conid': instrument.conid, 'name': instrument.name}
-        return {'ST': instrument.sec_type, 'C': str(instrument.conid), 'conid': instrument.conid,
-                'name': instrument.name, 'fullName': local_symbol(instrument),
-                'assetClass': instrument.sec_type, 'ticker': instrument.symbol,
-                'chineseName': instrument.chinese_name}
+        return {
+            'ST': instrument.sec_type,
+            'C': str(instrument.conid),
+            'conid': instrument.conid,
+            'name': instrument.name,
+            'fullName': local_symbol(instrument),
+            'assetClass': instrument.sec_type,
+            'ticker': instrument.symbol,
+            'chineseName': instrument.chinese_name,
+        }
 
     def describe(self) -> Dict[str, Any]:
         return {
             'count': len(self.lists),
-            'lists': {w.id: {'name': w.name, 'rows': [{kind: value} for kind, value in w.rows],
-                             'modified': w.modified_ms, 'served_once': w.served_once}
-                      for w in self.lists.values()},
+            'lists': {
+                w.id: {
+                    'name': w.name,
+                    'rows': [{kind: value} for kind, value in w.rows],
+                    'modified': w.modified_ms,
+                    'served_once': w.served_once,
+                }
+                for w in self.lists.values()
+            },
             'mid': self._mid,
         }

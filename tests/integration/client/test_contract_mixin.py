@@ -27,10 +27,13 @@ conid_symbols = {416904: 'SPX', 265598: 'AAPL'}
 
 # =========================================================================== every method, with content
 
+
 def test_security_definition_by_conid_one_or_many(client):
     many = client.security_definition_by_conid(['265598', 8314])
     assert [(e['conid'], e['ticker'], e['name']) for e in many.data['secdef']] == [
-        (265598, 'AAPL', 'APPLE INC'), (8314, 'IBM', 'INTL BUSINESS MACHINES CORP')]
+        (265598, 'AAPL', 'APPLE INC'),
+        (8314, 'IBM', 'INTL BUSINESS MACHINES CORP'),
+    ]
     assert many.request['params'] == {'conids': '265598,8314'}
     one = client.security_definition_by_conid(756733)
     assert one.data['secdef'][0]['ticker'] == 'SPY' and one.data['secdef'][0]['type'] == 'ETF'
@@ -45,7 +48,11 @@ def test_all_conids_by_exchange(client):
 def test_contract_information_by_conid(client):
     info = client.contract_information_by_conid('265598').data
     assert (info['con_id'], info['symbol'], info['company_name'], info['currency']) == (
-        265598, 'AAPL', 'APPLE INC', 'USD')
+        265598,
+        'AAPL',
+        'APPLE INC',
+        'USD',
+    )
     assert 'NASDAQ' in info['valid_exchanges'].split(',')
 
 
@@ -121,8 +128,13 @@ def test_option_chain_search_strikes_info(client):
     assert len(strikes.data['call']) == 21
     strike = strikes.data['call'][10]
     info = client.search_secdef_info_by_conid('416904', 'opt', month.lower(), strike=strike, right='call')
-    assert info.request['params'] == {'conid': '416904', 'sectype': 'OPT', 'month': month,
-                                      'strike': f'{strike:g}', 'right': 'C'}
+    assert info.request['params'] == {
+        'conid': '416904',
+        'sectype': 'OPT',
+        'month': month,
+        'strike': f'{strike:g}',
+        'right': 'C',
+    }
     option = info.data[0]
     assert (option['symbol'], option['right'], option['strike'], option['multiplier']) == ('SPX', 'C', strike, '100')
     details = client.contract_information_by_conid(option['conid']).data
@@ -155,14 +167,19 @@ def test_security_future_by_symbol(client):
 
 def test_trading_schedule_by_symbol(client):
     result = client.trading_schedule_by_symbol('STK', 'AAPL', exchange='ISLAND', exchange_filter=['ISLAND', 'NYSE'])
-    assert result.request['params'] == {'assetClass': 'STK', 'symbol': 'AAPL', 'exchange': 'ISLAND',
-                                        'exchangeFilter': 'ISLAND,NYSE'}
+    assert result.request['params'] == {
+        'assetClass': 'STK',
+        'symbol': 'AAPL',
+        'exchange': 'ISLAND',
+        'exchangeFilter': 'ISLAND,NYSE',
+    }
     assert [entry['exchange'] for entry in result.data] == ['ISLAND', 'NYSE']
     monday = result.data[0]['schedules'][0]
     assert monday['tradingScheduleDate'] == '20000103' and monday['sessions'][0]['openingTime'] == '0930'
 
 
 # =========================================================================== StockQuery through the client
+
 
 def test_security_stocks_by_symbol_filters_by_default(client):
     result = client.security_stocks_by_symbol(['AAPL', StockQuery('GOOG')])
@@ -176,13 +193,16 @@ def test_security_stocks_by_symbol_without_default_filtering_and_with_conditions
     everything = client.security_stocks_by_symbol('AAPL', default_filtering=False).data['AAPL']
     assert [i['name'] for i in everything] == ['APPLE INC', 'LS 1X AAPL', 'APPLE INC-CDR']
     mexico = client.security_stocks_by_symbol(
-        StockQuery('AAPL', contract_conditions={'exchange': 'MEXI'}), default_filtering=False).data['AAPL']
+        StockQuery('AAPL', contract_conditions={'exchange': 'MEXI'}), default_filtering=False
+    ).data['AAPL']
     assert [c['conid'] for i in mexico for c in i['contracts']] == [38708077]
     cdr = client.security_stocks_by_symbol(StockQuery('GOOG', name_match='cdr', contract_conditions={'isUS': False}))
     assert [i['name'] for i in cdr.data['GOOG']] == ['ALPHABET INC - CDR']
     chinese = StockQuery('AAPL', instrument_conditions={'chineseName': '苹果公司'})
     assert [i['name'] for i in client.security_stocks_by_symbol(chinese, default_filtering=False).data['AAPL']] == [
-        'APPLE INC', 'APPLE INC-CDR']
+        'APPLE INC',
+        'APPLE INC-CDR',
+    ]
     assert client.security_stocks_by_symbol('NOSUCH').data == {'NOSUCH': []}
 
 
@@ -196,9 +216,12 @@ def test_stock_conid_by_symbol_return_types(client, sim):
     assert as_list.data == [8314, 265598, 208813720]
     cdrs = [StockQuery('GOOG', name_match='CDR'), StockQuery('GOOG', name_match='CL C')]
     assert client.stock_conid_by_symbol(cdrs, default_filtering=False, return_type='list').data == [
-        558385416, 208813720]
-    single = client.stock_conid_by_symbol(StockQuery('AAPL', contract_conditions={'exchange': 'MEXI'}),
-                                          default_filtering=False)
+        558385416,
+        208813720,
+    ]
+    single = client.stock_conid_by_symbol(
+        StockQuery('AAPL', contract_conditions={'exchange': 'MEXI'}), default_filtering=False
+    )
     assert single.data == {'AAPL': 38708077}
 
 
@@ -269,8 +292,9 @@ BAD_CALLS = [
 ]
 
 
-@pytest.mark.parametrize('method, args, kwargs, error, argument', BAD_CALLS,
-                         ids=[f'{call[0]}-{i}' for i, call in enumerate(BAD_CALLS)])
+@pytest.mark.parametrize(
+    'method, args, kwargs, error, argument', BAD_CALLS, ids=[f'{call[0]}-{i}' for i, call in enumerate(BAD_CALLS)]
+)
 def test_bad_arguments_are_refused_before_any_request(client, sim, method, args, kwargs, error, argument):
     before = requests_seen(sim)
     with pytest.raises(error, match=argument):

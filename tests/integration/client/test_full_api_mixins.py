@@ -22,7 +22,7 @@ from openapi_spec import load_spec
 
 ACCOUNT = 'DU1234567'
 AAPL, IBM = 265598, 8314
-START = 1_704_900_000.0          # 2024-01-10 15:20 UTC, a Wednesday during US trading hours
+START = 1_704_900_000.0  # 2024-01-10 15:20 UTC, a Wednesday during US trading hours
 FED_FUNDS, EVENT_CONTRACT = 704491370, 770000000
 
 # Spec operations neither served nor wrapped, on purpose (the /gw/api account-management operations are
@@ -49,9 +49,12 @@ def _advance(sim, seconds):
 def _spec_operations():
     spec = load_spec()
     assert spec is not None, 'tests/data/ibkr-openapi.json is missing'
-    return sorted(f'{method.upper()} {path}' for path, item in spec['paths'].items()
-                  for method in item if method in ('get', 'post', 'put', 'delete', 'patch')
-                  and not path.startswith('/gw/'))
+    return sorted(
+        f'{method.upper()} {path}'
+        for path, item in spec['paths'].items()
+        for method in item
+        if method in ('get', 'post', 'put', 'delete', 'patch') and not path.startswith('/gw/')
+    )
 
 
 def _shape(route):
@@ -72,8 +75,9 @@ def _routes_of_reference_methods():
 def _exercise_everything(ibkr, sim):
     """Call every wrapper of the categories the issue added, and a representative of every other route."""
     ibkr.receive_brokerage_accounts()
-    alert = ibkr.create_alert('AAPL up', 'AAPL above 1', [{'type': 1, 'conidex': f'{AAPL}@SMART', 'operator': '>=',
-                                                           'value': '1'}]).data['order_id']
+    alert = ibkr.create_alert(
+        'AAPL up', 'AAPL above 1', [{'type': 1, 'conidex': f'{AAPL}@SMART', 'operator': '>=', 'value': '1'}]
+    ).data['order_id']
     ibkr.get_all_alerts()
     ibkr.get_alert_details(alert)
     ibkr.get_mta_alert()
@@ -102,8 +106,14 @@ def _exercise_everything(ibkr, sim):
     ibkr.delete_allocation_group('G2')
     ibkr.allocation_presets()
     ibkr.set_allocation_presets(strict_credit_check=True)
-    ibkr.fa_model_save(1, 'Growth', 'two stocks', True, [{'ccy': 'USD', 'target': 0.2}],
-                       [{'conid': AAPL, 'target': 0.5}, {'conid': IBM, 'target': 0.3}])
+    ibkr.fa_model_save(
+        1,
+        'Growth',
+        'two stocks',
+        True,
+        [{'ccy': 'USD', 'target': 0.2}],
+        [{'conid': AAPL, 'target': 0.5}, {'conid': IBM, 'target': 0.3}],
+    )
     draft = ibkr.fa_model_invest_divest(2, 'Growth', [{'account': ACCOUNT, 'amtToInvest': 100_000}]).data
     ibkr.fa_model_submit_transfers(3, draft['transfersInstructionId'])
     ibkr.fa_model_list(4)
@@ -150,8 +160,11 @@ def test_every_spec_operation_is_served_and_wrapped(exercised):
     assert missing == [], f'spec operations the simulator does not serve: {missing}'
     # reached here (2xx answers counted by the simulator), or by a reference method: test_malformed_transport's
     # table says which routes each of the 80 sends, and checks it by faulting each of those routes in turn
-    reached = {_shape(route) for route, entry in state['counters']['by_route'].items()
-               if any(status.startswith('2') for status in entry['statuses'])}
+    reached = {
+        _shape(route)
+        for route, entry in state['counters']['by_route'].items()
+        if any(status.startswith('2') for status in entry['statuses'])
+    }
     reached |= {_shape(route) for route in _routes_of_reference_methods()}
     unwrapped = [op for op in operations if op not in EXCLUDED and _shape(op) not in reached]
     assert unwrapped == [], f'spec operations no client method reaches: {unwrapped}'

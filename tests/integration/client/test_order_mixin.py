@@ -4,7 +4,6 @@ The simulator runs on a frozen clock at a fixed start, so prices are determinist
 with POST /sim/clock. Assertions are on content: what came back and what the simulated broker now holds.
 """
 
-
 import pytest
 import requests
 
@@ -16,7 +15,7 @@ from ibind.support.errors import ExternalBrokerError, OrderQuestionError, OrderR
 
 from threads import run_on_threads
 
-START = 1_704_900_000.0          # 2024-01-10 15:20 UTC
+START = 1_704_900_000.0  # 2024-01-10 15:20 UTC
 ACCOUNT = 'DU1234567'
 AAPL = 265598
 IBM = 8314
@@ -26,8 +25,9 @@ NO_DATA = {QuestionType.MISSING_MARKET_DATA: True}
 @pytest.fixture
 def sim():
     """Overrides the shared fixture: a fixed start on a frozen clock, no idle timeout while tests jump hours."""
-    with GatewaySimulator(port=0, start_time=START, frozen_clock=True, idle_timeout=0,
-                          market_data_subscriptions=None) as simulator:  # o354 until a snapshot: the question trigger
+    with GatewaySimulator(
+        port=0, start_time=START, frozen_clock=True, idle_timeout=0, market_data_subscriptions=None
+    ) as simulator:  # o354 until a snapshot: the question trigger
         yield simulator
 
 
@@ -65,11 +65,13 @@ def market(quantity=10, side='BUY', **extra):
 
 
 def limit(price, quantity=10, side='BUY', **extra):
-    return OrderRequest(conid=AAPL, side=side, quantity=quantity, order_type='LMT', acct_id=ACCOUNT, price=price,
-                        **extra)
+    return OrderRequest(
+        conid=AAPL, side=side, quantity=quantity, order_type='LMT', acct_id=ACCOUNT, price=price, **extra
+    )
 
 
 # =========================================================================== place_order
+
 
 def test_place_order_returns_the_acknowledgement_and_the_position_follows(client, sim):
     result = client.place_order(market(coid='first-buy'), NO_DATA)
@@ -77,8 +79,15 @@ def test_place_order_returns_the_acknowledgement_and_the_position_follows(client
     ack = result.data[0]
     assert ack['order_status'] == 'Filled' and ack['order_id'].isdigit() and ack['encrypt_message'] == '1'
     assert result.request['url'].endswith(f'/iserver/account/{ACCOUNT}/orders')  # the placement, not the reply
-    sent = {'acctId': ACCOUNT, 'conid': AAPL, 'cOID': 'first-buy', 'orderType': 'MKT', 'side': 'BUY', 'tif': 'GTC',
-            'quantity': 10}
+    sent = {
+        'acctId': ACCOUNT,
+        'conid': AAPL,
+        'cOID': 'first-buy',
+        'orderType': 'MKT',
+        'side': 'BUY',
+        'tif': 'GTC',
+        'quantity': 10,
+    }
     assert result.request['json'] == {'orders': [sent]}
     [placed] = orders_in(sim)
     assert placed['order_id'] == int(ack['order_id']) and placed['body'] == sent
@@ -105,10 +114,20 @@ def test_a_bracket_of_order_requests_with_its_questions_answered(client, sim):
     bid = quote(sim)[0]
     parent = limit(round(bid * 0.995, 2), coid='bracket-parent')
     take_profit = limit(round(bid * 1.15, 2), side='SELL', parent_id='bracket-parent')
-    stop_loss = OrderRequest(conid=AAPL, side='SELL', quantity=10, order_type='STP', acct_id=ACCOUNT,
-                             price=round(bid * 0.97, 2), parent_id='bracket-parent')
-    answers = {QuestionType.MISSING_MARKET_DATA: True, QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
-               QuestionType.STOP_ORDER_RISKS: True}
+    stop_loss = OrderRequest(
+        conid=AAPL,
+        side='SELL',
+        quantity=10,
+        order_type='STP',
+        acct_id=ACCOUNT,
+        price=round(bid * 0.97, 2),
+        parent_id='bracket-parent',
+    )
+    answers = {
+        QuestionType.MISSING_MARKET_DATA: True,
+        QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
+        QuestionType.STOP_ORDER_RISKS: True,
+    }
     result = client.place_order([parent, take_profit, stop_loss], answers)
     assert [ack['order_status'] for ack in result.data] == ['Submitted', 'PreSubmitted', 'PreSubmitted']
     parent_id = int(result.data[0]['order_id'])
@@ -184,6 +203,7 @@ def test_orders_from_eight_threads_are_each_placed_exactly_once(client, sim):
 
 # =========================================================================== reply, whatif, cancel, modify
 
+
 def test_reply_confirms_once_and_declines(client, sim):
     client.get('iserver/accounts')
     question = client.post(f'iserver/account/{ACCOUNT}/orders', json={'orders': [market().to_dict()]}).data[0]
@@ -201,20 +221,26 @@ def test_reply_confirms_once_and_declines(client, sim):
 
 def test_whatif_order_previews_without_placing(client, sim):
     result = client.whatif_order(limit(200.25, quantity=10), ACCOUNT)
-    assert result.data['amount'] == {'amount': '2,002.50 USD (10 Shares)', 'commission': '1 USD',
-                                     'total': '2,003.50 USD'}
+    assert result.data['amount'] == {
+        'amount': '2,002.50 USD (10 Shares)',
+        'commission': '1 USD',
+        'total': '2,003.50 USD',
+    }
     assert result.data['position'] == {'current': '0', 'change': '10', 'after': '10'}
     assert result.data['error'] is None
-    assert client.whatif_order({'conid': AAPL, 'side': 'SELL', 'orderType': 'MKT', 'quantity': 2, 'tif': 'DAY'},
-                               None).data['position']['change'] == '-2'
+    assert (
+        client.whatif_order(
+            {'conid': AAPL, 'side': 'SELL', 'orderType': 'MKT', 'quantity': 2, 'tif': 'DAY'}, None
+        ).data['position']['change']
+        == '-2'
+    )
     assert orders_in(sim) == []
 
 
 def test_cancel_order_cancels_and_reports(client, sim):
     order_id = client.place_order(limit(far_below(sim, 2)), NO_DATA).data[0]['order_id']
     result = client.cancel_order(order_id)
-    assert result.data == {'msg': 'Request was submitted', 'order_id': int(order_id), 'conid': AAPL,
-                           'account': ACCOUNT}
+    assert result.data == {'msg': 'Request was submitted', 'order_id': int(order_id), 'conid': AAPL, 'account': ACCOUNT}
     assert client.order_status(order_id).data['order_status'] == 'Cancelled'
     with pytest.raises(OrderRejectedError, match="OrderID 1 doesn't exist"):
         client.cancel_order('1')
@@ -238,8 +264,9 @@ def test_modify_order_answers_its_questions(client, sim):
     order_id = client.place_order(original, NO_DATA).data[0]['order_id']
     lower = far_below(sim, 12)
     modified = limit(lower, quantity=4, coid='to-modify')
-    result = client.modify_order(order_id, modified, {QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True,
-                                                      QuestionType.MISSING_MARKET_DATA: True})
+    result = client.modify_order(
+        order_id, modified, {QuestionType.PRICE_PERCENTAGE_CONSTRAINT: True, QuestionType.MISSING_MARKET_DATA: True}
+    )
     assert result.data == [{'order_id': order_id, 'order_status': 'Submitted', 'encrypt_message': '1'}]
     assert result.request['json'] == modified.to_dict()  # one object, not wrapped in "orders"
     status = client.order_status(order_id).data
@@ -255,6 +282,7 @@ def test_modify_order_unanswered_question_leaves_the_order_unchanged(client, sim
 
 
 # =========================================================================== monitoring
+
 
 def test_live_orders_filters_and_force(client, sim):
     filled = client.place_order(market(coid='f'), NO_DATA).data[0]['order_id']
@@ -283,11 +311,14 @@ def test_trades_lists_the_executions(client, sim):
     assert [t['order_ref'] for t in client.trades().data] == ['day-two']
     two_days = client.trades(days=2, account_id=ACCOUNT)
     assert two_days.request['params'] == {'days': '2', 'accountId': ACCOUNT}
-    assert [(t['order_ref'], t['size'], t['side']) for t in two_days.data] == [('day-one', 2.0, 'B'),
-                                                                             ('day-two', 3.0, 'B')]
+    assert [(t['order_ref'], t['size'], t['side']) for t in two_days.data] == [
+        ('day-one', 2.0, 'B'),
+        ('day-two', 3.0, 'B'),
+    ]
 
 
 # =========================================================================== suppression
+
 
 def test_suppressed_messages_are_not_asked_until_reset(client, sim):
     assert client.suppress_messages(['o354', 'o163']).data == {'status': 'submitted'}
@@ -301,36 +332,40 @@ def test_suppressed_messages_are_not_asked_until_reset(client, sim):
 
 # =========================================================================== arguments refused before sending
 
+
 def _valid():
     return market()
 
 
-@pytest.mark.parametrize('call, error', [
-    (lambda c: c.place_order('BUY 10 AAPL', {}), TypeError),
-    (lambda c: c.place_order({}, {}), ValueError),
-    (lambda c: c.place_order([], {}), ValueError),
-    (lambda c: c.place_order(_valid(), ['o163']), TypeError),
-    (lambda c: c.place_order(_valid(), {'o163': 'yes'}), TypeError),
-    (lambda c: c.place_order(_valid(), {42: True}), TypeError),
-    (lambda c: c.place_order(_valid(), {}, account_id=''), ValueError),
-    (lambda c: c.modify_order('1', 'x', {}), TypeError),
-    (lambda c: c.modify_order(None, _valid(), {}), ValueError),
-    (lambda c: c.whatif_order([], None), ValueError),
-    (lambda c: c.cancel_order(None), ValueError),
-    (lambda c: c.cancel_order(1.5), TypeError),
-    (lambda c: c.order_status(None), ValueError),
-    (lambda c: c.reply('abc', 'yes'), TypeError),
-    (lambda c: c.reply(None, True), ValueError),
-    (lambda c: c.live_orders(filters='everything'), ValueError),
-    (lambda c: c.live_orders(filters=[]), ValueError),
-    (lambda c: c.live_orders(force='yes'), TypeError),
-    (lambda c: c.trades(days=8), ValueError),
-    (lambda c: c.trades(days='week'), ValueError),
-    (lambda c: c.suppress_messages('o163'), TypeError),
-    (lambda c: c.suppress_messages([]), ValueError),
-    (lambda c: c.suppress_messages([f'o{i}' for i in range(52)]), ValueError),
-    (lambda c: c.suppress_messages(['o163', '']), ValueError),
-])
+@pytest.mark.parametrize(
+    'call, error',
+    [
+        (lambda c: c.place_order('BUY 10 AAPL', {}), TypeError),
+        (lambda c: c.place_order({}, {}), ValueError),
+        (lambda c: c.place_order([], {}), ValueError),
+        (lambda c: c.place_order(_valid(), ['o163']), TypeError),
+        (lambda c: c.place_order(_valid(), {'o163': 'yes'}), TypeError),
+        (lambda c: c.place_order(_valid(), {42: True}), TypeError),
+        (lambda c: c.place_order(_valid(), {}, account_id=''), ValueError),
+        (lambda c: c.modify_order('1', 'x', {}), TypeError),
+        (lambda c: c.modify_order(None, _valid(), {}), ValueError),
+        (lambda c: c.whatif_order([], None), ValueError),
+        (lambda c: c.cancel_order(None), ValueError),
+        (lambda c: c.cancel_order(1.5), TypeError),
+        (lambda c: c.order_status(None), ValueError),
+        (lambda c: c.reply('abc', 'yes'), TypeError),
+        (lambda c: c.reply(None, True), ValueError),
+        (lambda c: c.live_orders(filters='everything'), ValueError),
+        (lambda c: c.live_orders(filters=[]), ValueError),
+        (lambda c: c.live_orders(force='yes'), TypeError),
+        (lambda c: c.trades(days=8), ValueError),
+        (lambda c: c.trades(days='week'), ValueError),
+        (lambda c: c.suppress_messages('o163'), TypeError),
+        (lambda c: c.suppress_messages([]), ValueError),
+        (lambda c: c.suppress_messages([f'o{i}' for i in range(52)]), ValueError),
+        (lambda c: c.suppress_messages(['o163', '']), ValueError),
+    ],
+)
 def test_bad_arguments_are_refused_before_anything_is_sent(client, sim, call, error):
     before = requests_seen(sim)
     with pytest.raises(error):

@@ -15,9 +15,13 @@ from sim_http import control
 ACCOUNT = 'DU1234567'
 AAPL, IBM = 265598, 8314
 STARTING_CASH = 1_000_000.0
-POSITIONS = {ACCOUNT: [{'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
-                       {'conid': AAPL, 'quantity': -40, 'avg_price': 190.0},
-                       {'conid': IBM, 'quantity': -10, 'avg_price': 150.0}]}
+POSITIONS = {
+    ACCOUNT: [
+        {'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
+        {'conid': AAPL, 'quantity': -40, 'avg_price': 190.0},
+        {'conid': IBM, 'quantity': -10, 'avg_price': 150.0},
+    ]
+}
 CASH = STARTING_CASH - 100 * 180.0 + 40 * 190.0 + 10 * 150.0
 
 
@@ -79,8 +83,9 @@ def test_account_summary(pf):
     explicit = pf.account_summary(ACCOUNT).data
     assert default == explicit
     assert default['totalCashValue'] == pytest.approx(CASH)
-    assert default['netLiquidationValue'] == pytest.approx(pf.get_ledger().data['BASE']['netliquidationvalue'],
-                                                           abs=0.01)
+    assert default['netLiquidationValue'] == pytest.approx(
+        pf.get_ledger().data['BASE']['netliquidationvalue'], abs=0.01
+    )
     assert default['cashBalances'][-1] == {'currency': 'Total (in USD)', 'balance': CASH, 'settledCash': CASH}
     assert pf.account_summary().request['url'].endswith(f'/iserver/account/{ACCOUNT}/summary')
 
@@ -94,11 +99,15 @@ def test_signatures_and_owners(client):
 
 
 def test_dynamic_accounts():
-    with GatewaySimulator(port=0, dynamic_accounts=True, accounts=['DU1111111', 'DU2222222']) as simulator, \
-            _client(simulator, account_id=None) as ibkr:
+    with (
+        GatewaySimulator(port=0, dynamic_accounts=True, accounts=['DU1111111', 'DU2222222']) as simulator,
+        _client(simulator, account_id=None) as ibkr,
+    ):
         found = ibkr.search_dynamic_account('DU2').data
-        assert found == {'matchedAccounts': [{'accountId': 'DU2222222', 'alias': 'DU2222222', 'allocationId': '1'}],
-                         'pattern': 'DU2'}
+        assert found == {
+            'matchedAccounts': [{'accountId': 'DU2222222', 'alias': 'DU2222222', 'allocationId': '1'}],
+            'pattern': 'DU2',
+        }
         assert ibkr.set_dynamic_account('DU2222222').data == {'set': 'true', 'acctId': 'DU2222222'}
         assert ibkr.receive_brokerage_accounts().data['accounts'] == ['DU2222222']
 
@@ -146,9 +155,11 @@ def test_portfolio_allocation(pf):
     assert single['assetClass']['long']['CASH'] == pytest.approx(CASH)
     rows = pf.positions2().data
     assert single['assetClass']['long']['STK'] == pytest.approx(
-        sum(r['marketValue'] for r in rows if r['position'] > 0), abs=0.01)
+        sum(r['marketValue'] for r in rows if r['position'] > 0), abs=0.01
+    )
     assert single['assetClass']['short']['STK'] == pytest.approx(
-        sum(r['marketValue'] for r in rows if r['position'] < 0), abs=0.01)
+        sum(r['marketValue'] for r in rows if r['position'] < 0), abs=0.01
+    )
     consolidated = pf.portfolio_account_allocations(ACCOUNT)
     assert consolidated.request['json'] == {'acctIds': [ACCOUNT]}
     assert consolidated.data == single
@@ -176,7 +187,7 @@ def test_positions2(pf):
     rows = pf.positions2(sort='position', direction='d').data
     assert [(r['conid'], r['position']) for r in rows] == [(str(AAPL), 60.0), (str(IBM), -10.0)]
     assert rows[0]['description'] == 'AAPL' and rows[0]['secType'] == 'STK'
-    assert pf.positions2(ACCOUNT).data == rows                         # opened AAPL first, then IBM
+    assert pf.positions2(ACCOUNT).data == rows  # opened AAPL first, then IBM
     ascending = pf.positions2(sort='position', direction='a')
     assert ascending.data == list(reversed(rows))
     assert ascending.request['params'] == {'sort': 'position', 'direction': 'a'}
@@ -184,10 +195,10 @@ def test_positions2(pf):
 
 def test_positions_by_conid(pf):
     (first,) = pf.positions_by_conid(ACCOUNT, str(AAPL)).data
-    assert first['position'] == 60.0 and 'ticker' not in first      # IBKR's first answer: position only
-    (second,) = pf.positions_by_conid(None, AAPL).data              # None: the client's account
+    assert first['position'] == 60.0 and 'ticker' not in first  # IBKR's first answer: position only
+    (second,) = pf.positions_by_conid(None, AAPL).data  # None: the client's account
     assert second['ticker'] == 'AAPL' and second['name'] == 'APPLE INC'
-    assert pf.positions_by_conid(ACCOUNT, 272093).data == []        # no MSFT position
+    assert pf.positions_by_conid(ACCOUNT, 272093).data == []  # no MSFT position
 
 
 def test_position_and_contract_info(pf):
@@ -199,7 +210,7 @@ def test_position_and_contract_info(pf):
 def test_invalidate_backend_portfolio_cache(pf, pf_sim):
     cached = pf.positions().data
     control(pf_sim, 'POST', 'clock', {'advance': 6 * 3600})
-    assert pf.positions().data == cached                            # IBKR caches this view
+    assert pf.positions().data == cached  # IBKR caches this view
     fresh = pf.invalidate_backend_portfolio_cache()
     assert fresh.request['json'] == {}
     assert [r['mktPrice'] for r in fresh.data] == [r['marketPrice'] for r in pf.positions2().data]
@@ -233,8 +244,9 @@ def test_portfolio_summary(pf):
     assert summary['totalcashvalue']['amount'] == pytest.approx(CASH)
     nav = CASH + sum(r['marketValue'] for r in pf.positions2().data)
     assert summary['netliquidation']['amount'] == pytest.approx(nav, abs=0.02)
-    assert summary['netliquidation-s']['amount'] + summary['netliquidation-c']['amount'] == \
-        pytest.approx(summary['netliquidation']['amount'], abs=0.02)
+    assert summary['netliquidation-s']['amount'] + summary['netliquidation-c']['amount'] == pytest.approx(
+        summary['netliquidation']['amount'], abs=0.02
+    )
     assert pf.portfolio_summary(ACCOUNT).data == summary
 
 
@@ -243,8 +255,9 @@ def test_get_ledger(pf):
     assert set(ledger) == {'USD', 'BASE'}
     assert ledger['USD']['cashbalance'] == pytest.approx(CASH) and ledger['USD']['acctcode'] == ACCOUNT
     assert ledger['BASE']['realizedpnl'] == pytest.approx(400.0)
-    assert ledger['BASE']['stockmarketvalue'] == pytest.approx(sum(r['mktValue'] for r in pf.positions().data),
-                                                               abs=0.02)
+    assert ledger['BASE']['stockmarketvalue'] == pytest.approx(
+        sum(r['mktValue'] for r in pf.positions().data), abs=0.02
+    )
 
 
 # ----------------------------------------------------------------- PortfolioAnalyst

@@ -33,6 +33,7 @@ def assert_nothing_sent(sim, call, error_type, *words):
 
 # ================================================================= session
 
+
 def test_authentication_status_reports_the_brokerage_session(client, sim):
     result = client.authentication_status()
     assert isinstance(result, Result)
@@ -99,10 +100,12 @@ def test_logout_ends_the_session(client, sim):
 
 # ----------------------------------------------------------------- check_health
 
+
 def test_check_health_is_true_for_an_authenticated_session(client, sim):
     assert client.check_health() is True
-    assert requests.get(sim.control_url + 'state', timeout=10).json()['counters']['by_route']['POST /tickle'][
-        'count'] == 1
+    assert (
+        requests.get(sim.control_url + 'state', timeout=10).json()['counters']['by_route']['POST /tickle']['count'] == 1
+    )
 
 
 @pytest.mark.parametrize('action', ['expire', 'compete', 'no_bridge', 'deauthenticate'])
@@ -123,7 +126,7 @@ def test_check_health_is_false_after_the_idle_timeout(client, sim):
 def test_check_health_is_false_for_a_stopped_gateway_without_retrying(sim):
     with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pacing=False) as client:
         slept = []
-        client._sleep = slept.append      # the client's back-off seam: any retry would sleep first
+        client._sleep = slept.append  # the client's back-off seam: any retry would sleep first
         sim.stop()
         assert client.check_health() is False
         assert slept == []
@@ -134,17 +137,22 @@ def test_check_health_is_false_on_a_closed_client(client):
     assert client.check_health() is False
 
 
-@pytest.mark.parametrize('reply', [
-    Reply(status=503, body={'error': 'Service Unavailable'}),            # retryable for other requests
-    Reply(status=502, body='<html><body>Bad Gateway</body></html>', content_type='text/html'),
-    Reply(status=200, body='<html><body>login</body></html>', content_type='text/html'),
-    Reply(status=200, body='{"iserver": {"authStatus": ', content_type='application/json'),   # truncated
-    Reply(status=200, body={'session': 'x'}),                             # no iserver.authStatus
-    Reply(status=200, body={'iserver': {'authStatus': {'authenticated': 'yes', 'competing': False,
-                                                       'connected': True}}}),
-    Reply(status=200, body=['not', 'an', 'object']),
-    Reply(drop=True),                                                     # connection closed, no answer
-])
+@pytest.mark.parametrize(
+    'reply',
+    [
+        Reply(status=503, body={'error': 'Service Unavailable'}),  # retryable for other requests
+        Reply(status=502, body='<html><body>Bad Gateway</body></html>', content_type='text/html'),
+        Reply(status=200, body='<html><body>login</body></html>', content_type='text/html'),
+        Reply(status=200, body='{"iserver": {"authStatus": ', content_type='application/json'),  # truncated
+        Reply(status=200, body={'session': 'x'}),  # no iserver.authStatus
+        Reply(
+            status=200,
+            body={'iserver': {'authStatus': {'authenticated': 'yes', 'competing': False, 'connected': True}}},
+        ),
+        Reply(status=200, body=['not', 'an', 'object']),
+        Reply(drop=True),  # connection closed, no answer
+    ],
+)
 def test_check_health_is_false_for_any_unexpected_answer_after_exactly_one_attempt(server, reply):
     server.script('POST', '/v1/api/tickle', reply, reply, reply, reply)
     with IbkrClient(url=server.url(), account_id='DU1234567', cacert=False, pacing=False, max_retries=3) as client:
@@ -161,14 +169,17 @@ def test_check_health_gives_up_after_one_read_timeout(server):
 
 
 def test_check_health_reads_the_tickle_auth_status(server):
-    healthy = {'session': 'a' * 32, 'iserver': {'authStatus': {'authenticated': True, 'competing': False,
-                                                               'connected': True, 'message': ''}}}
+    healthy = {
+        'session': 'a' * 32,
+        'iserver': {'authStatus': {'authenticated': True, 'competing': False, 'connected': True, 'message': ''}},
+    }
     server.script('POST', '/v1/api/tickle', Reply(body=healthy))
     with IbkrClient(url=server.url(), account_id='DU1234567', cacert=False, pacing=False) as client:
         assert client.check_health() is True
 
 
 # ================================================================= scanner
+
 
 def test_scanner_parameters_list_what_market_scanner_accepts(client):
     params = client.scanner_parameters().data
@@ -181,10 +192,15 @@ def test_scanner_parameters_list_what_market_scanner_accepts(client):
 
 def test_market_scanner_returns_ranked_contracts(client, sim):
     requests.post(sim.control_url + 'clock', json={'freeze': True}, timeout=10)  # compare with the market read
-    result = client.market_scanner(instrument='STK', type='MOST_ACTIVE', location='STK.US.MAJOR',
-                                   filter=[{'code': 'priceAbove', 'value': 5}])
-    assert result.request['json'] == {'instrument': 'STK', 'type': 'MOST_ACTIVE', 'location': 'STK.US.MAJOR',
-                                      'filter': [{'code': 'priceAbove', 'value': 5}]}
+    result = client.market_scanner(
+        instrument='STK', type='MOST_ACTIVE', location='STK.US.MAJOR', filter=[{'code': 'priceAbove', 'value': 5}]
+    )
+    assert result.request['json'] == {
+        'instrument': 'STK',
+        'type': 'MOST_ACTIVE',
+        'location': 'STK.US.MAJOR',
+        'filter': [{'code': 'priceAbove', 'value': 5}],
+    }
     contracts = result.data['contracts']
     assert result.data['scan_data_column_name'] == 'Volume'
     assert 0 < len(contracts) <= 50
@@ -207,28 +223,52 @@ def test_market_scanner_surfaces_the_gateways_refusal(client):
 
 
 def test_market_scanner_validates_arguments_before_sending(client, sim):
-    assert_nothing_sent(sim, lambda: client.market_scanner('', 'MOST_ACTIVE', 'STK.US.MAJOR'), ValueError,
-                        "'instrument'")
+    assert_nothing_sent(
+        sim, lambda: client.market_scanner('', 'MOST_ACTIVE', 'STK.US.MAJOR'), ValueError, "'instrument'"
+    )
     assert_nothing_sent(sim, lambda: client.market_scanner('STK', None, 'STK.US.MAJOR'), TypeError, "'type'")
     assert_nothing_sent(sim, lambda: client.market_scanner('STK', 'MOST_ACTIVE', 5), TypeError, "'location'")
-    assert_nothing_sent(sim, lambda: client.market_scanner('STK', 'MOST_ACTIVE', 'STK.US.MAJOR',
-                                                           filter={'code': 'priceAbove', 'value': 5}),
-                        TypeError, "'filter'")
-    assert_nothing_sent(sim, lambda: client.market_scanner('STK', 'MOST_ACTIVE', 'STK.US.MAJOR',
-                                                           filter=[{'priceAbove': 5}]), ValueError, "'filter'[0]")
-    assert_nothing_sent(sim, lambda: client.market_scanner('STK', 'MOST_ACTIVE', 'STK.US.MAJOR',
-                                                           filter=[{'code': 'priceAbove', 'value': float('nan')}]),
-                        TypeError, 'finite')
+    assert_nothing_sent(
+        sim,
+        lambda: client.market_scanner('STK', 'MOST_ACTIVE', 'STK.US.MAJOR', filter={'code': 'priceAbove', 'value': 5}),
+        TypeError,
+        "'filter'",
+    )
+    assert_nothing_sent(
+        sim,
+        lambda: client.market_scanner('STK', 'MOST_ACTIVE', 'STK.US.MAJOR', filter=[{'priceAbove': 5}]),
+        ValueError,
+        "'filter'[0]",
+    )
+    assert_nothing_sent(
+        sim,
+        lambda: client.market_scanner(
+            'STK', 'MOST_ACTIVE', 'STK.US.MAJOR', filter=[{'code': 'priceAbove', 'value': float('nan')}]
+        ),
+        TypeError,
+        'finite',
+    )
 
 
 def test_hmds_scanner_parameters_and_bond_scan(client, sim):
     params = client.hmds_scanner_parameters().data
     assert 'HIGH_BOND_ASK_YIELD_ALL' in {s['code'] for s in params['scan_type_list']}
-    result = client.hmds_market_scanner(instrument='BOND', location='BOND.US', scan_code='HIGH_BOND_ASK_YIELD_ALL',
-                                        sec_type='BOND', filter=[{'bondAskYieldBelow': 15.819}], max_items=25)
-    assert result.request['json'] == {'instrument': 'BOND', 'locations': 'BOND.US',
-                                      'scanCode': 'HIGH_BOND_ASK_YIELD_ALL', 'secType': 'BOND',
-                                      'filters': [{'bondAskYieldBelow': 15.819}], 'maxItems': 25}
+    result = client.hmds_market_scanner(
+        instrument='BOND',
+        location='BOND.US',
+        scan_code='HIGH_BOND_ASK_YIELD_ALL',
+        sec_type='BOND',
+        filter=[{'bondAskYieldBelow': 15.819}],
+        max_items=25,
+    )
+    assert result.request['json'] == {
+        'instrument': 'BOND',
+        'locations': 'BOND.US',
+        'scanCode': 'HIGH_BOND_ASK_YIELD_ALL',
+        'secType': 'BOND',
+        'filters': [{'bondAskYieldBelow': 15.819}],
+        'maxItems': 25,
+    }
     conids = [int(c['contractID']) for c in result.data['Contracts']['Contract']]
     assert conids and all(sim.gateway.universe.get(c).sec_type == 'BOND' for c in conids)
     assert result.data['size'] == str(len(conids))
@@ -244,14 +284,18 @@ def test_hmds_market_scanner_validates_arguments_before_sending(client, sim):
     scan = dict(instrument='BOND', location='BOND.US', scan_code='HIGH_BOND_ASK_YIELD_ALL', sec_type='BOND')
     assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**scan, filter=None), ValueError, "'filter'")
     assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**scan, filter=[{}]), ValueError, "'filter'[0]")
-    assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items=0), ValueError,
-                        "'max_items'", '250')
-    assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items=251), ValueError,
-                        "'max_items'")
-    assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items='25'), TypeError,
-                        "'max_items'")
-    assert_nothing_sent(sim, lambda: client.hmds_market_scanner(**dict(scan, scan_code=' '), filter=[]),
-                        ValueError, "'scan_code'")
+    assert_nothing_sent(
+        sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items=0), ValueError, "'max_items'", '250'
+    )
+    assert_nothing_sent(
+        sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items=251), ValueError, "'max_items'"
+    )
+    assert_nothing_sent(
+        sim, lambda: client.hmds_market_scanner(**scan, filter=[], max_items='25'), TypeError, "'max_items'"
+    )
+    assert_nothing_sent(
+        sim, lambda: client.hmds_market_scanner(**dict(scan, scan_code=' '), filter=[]), ValueError, "'scan_code'"
+    )
 
 
 # ================================================================= watchlists
@@ -261,14 +305,17 @@ ROWS = [{'C': IBM}, {'H': ''}, {'C': str(AAPL)}]
 
 def test_watchlist_lifecycle(client):
     created = client.create_watchlist(id='1234', name='Test Watchlist', rows=ROWS)
-    assert created.request['json'] == {'id': '1234', 'name': 'Test Watchlist',
-                                       'rows': [{'C': IBM}, {'H': ''}, {'C': AAPL}]}
+    assert created.request['json'] == {
+        'id': '1234',
+        'name': 'Test Watchlist',
+        'rows': [{'C': IBM}, {'H': ''}, {'C': AAPL}],
+    }
     assert created.data['id'] == '1234' and created.data['instruments'] == []
 
     listed = client.get_all_watchlists().data
     assert [(w['id'], w['name']) for w in listed['data']['user_lists']] == [('1234', 'Test Watchlist')]
 
-    first = client.get_watchlist_information('1234').data          # documented: the first read may be partial
+    first = client.get_watchlist_information('1234').data  # documented: the first read may be partial
     assert [i.get('conid') for i in first['instruments']] == [IBM, None, AAPL]
     assert set(first['instruments'][0]) == {'C', 'conid', 'name'}
     full = client.get_watchlist_information(1234).data
@@ -297,22 +344,25 @@ def test_create_watchlist_with_an_unknown_conid_is_refused_by_the_gateway(client
     assert raised.value.status_code == 400
 
 
-@pytest.mark.parametrize('arguments, error_type, words', [
-    (dict(id='12a', name='n', rows=ROWS), ValueError, ["'id'", 'digits']),
-    (dict(id=' ', name='n', rows=ROWS), ValueError, ["'id'"]),
-    (dict(id=True, name='n', rows=ROWS), TypeError, ["'id'"]),
-    (dict(id=1.5, name='n', rows=ROWS), TypeError, ["'id'"]),
-    (dict(id='1', name='', rows=ROWS), ValueError, ["'name'"]),
-    (dict(id='1', name=None, rows=ROWS), TypeError, ["'name'"]),
-    (dict(id='1', name='n', rows={'C': IBM}), TypeError, ["'rows'"]),
-    (dict(id='1', name='n', rows='8314'), TypeError, ["'rows'"]),
-    (dict(id='1', name='n', rows=[{'C': IBM, 'H': ''}]), ValueError, ["'rows'[0]"]),
-    (dict(id='1', name='n', rows=[{'conid': IBM}]), ValueError, ["'rows'[0]"]),
-    (dict(id='1', name='n', rows=[{'C': 'IBM'}]), ValueError, ["'rows'[0]['C']"]),
-    (dict(id='1', name='n', rows=[{'C': -5}]), ValueError, ["'rows'[0]['C']"]),
-    (dict(id='1', name='n', rows=[{'C': True}]), ValueError, ["'rows'[0]['C']"]),
-    (dict(id='1', name='n', rows=[{'H': None}]), ValueError, ["'rows'[0]['H']"]),
-])
+@pytest.mark.parametrize(
+    'arguments, error_type, words',
+    [
+        (dict(id='12a', name='n', rows=ROWS), ValueError, ["'id'", 'digits']),
+        (dict(id=' ', name='n', rows=ROWS), ValueError, ["'id'"]),
+        (dict(id=True, name='n', rows=ROWS), TypeError, ["'id'"]),
+        (dict(id=1.5, name='n', rows=ROWS), TypeError, ["'id'"]),
+        (dict(id='1', name='', rows=ROWS), ValueError, ["'name'"]),
+        (dict(id='1', name=None, rows=ROWS), TypeError, ["'name'"]),
+        (dict(id='1', name='n', rows={'C': IBM}), TypeError, ["'rows'"]),
+        (dict(id='1', name='n', rows='8314'), TypeError, ["'rows'"]),
+        (dict(id='1', name='n', rows=[{'C': IBM, 'H': ''}]), ValueError, ["'rows'[0]"]),
+        (dict(id='1', name='n', rows=[{'conid': IBM}]), ValueError, ["'rows'[0]"]),
+        (dict(id='1', name='n', rows=[{'C': 'IBM'}]), ValueError, ["'rows'[0]['C']"]),
+        (dict(id='1', name='n', rows=[{'C': -5}]), ValueError, ["'rows'[0]['C']"]),
+        (dict(id='1', name='n', rows=[{'C': True}]), ValueError, ["'rows'[0]['C']"]),
+        (dict(id='1', name='n', rows=[{'H': None}]), ValueError, ["'rows'[0]['H']"]),
+    ],
+)
 def test_create_watchlist_validates_before_sending(client, sim, arguments, error_type, words):
     assert_nothing_sent(sim, lambda: client.create_watchlist(**arguments), error_type, *words)
 

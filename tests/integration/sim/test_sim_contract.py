@@ -36,44 +36,148 @@ def sim_date(sim):
 # Keys and value types taken from the response examples of seed 002 (IBKR's CP Web API docs).
 
 SECDEF_KEYS = {
-    'conid': int, 'currency': str, 'time': int, 'chineseName': (str, NONE), 'allExchanges': str,
-    'listingExchange': str, 'countryCode': str, 'name': str, 'assetClass': str, 'expiry': (str, NONE),
-    'lastTradingDay': (str, NONE), 'group': (str, NONE), 'putOrCall': (str, NONE), 'sector': (str, NONE),
-    'sectorGroup': (str, NONE), 'strike': str, 'ticker': str, 'undConid': int, 'multiplier': float, 'type': (str, NONE),
-    'hasOptions': bool, 'fullName': str, 'isUS': bool, 'incrementRules': list, 'displayRule': dict,
-    'isEventContract': bool, 'pageSize': int,
+    'conid': int,
+    'currency': str,
+    'time': int,
+    'chineseName': (str, NONE),
+    'allExchanges': str,
+    'listingExchange': str,
+    'countryCode': str,
+    'name': str,
+    'assetClass': str,
+    'expiry': (str, NONE),
+    'lastTradingDay': (str, NONE),
+    'group': (str, NONE),
+    'putOrCall': (str, NONE),
+    'sector': (str, NONE),
+    'sectorGroup': (str, NONE),
+    'strike': str,
+    'ticker': str,
+    'undConid': int,
+    'multiplier': float,
+    'type': (str, NONE),
+    'hasOptions': bool,
+    'fullName': str,
+    'isUS': bool,
+    'incrementRules': list,
+    'displayRule': dict,
+    'isEventContract': bool,
+    'pageSize': int,
 }
 CONTRACT_INFO_KEYS = {
-    'cfi_code': str, 'symbol': str, 'cusip': (str, NONE), 'expiry_full': (str, NONE), 'con_id': int,
-    'maturity_date': (str, NONE), 'industry': (str, NONE), 'instrument_type': str, 'trading_class': str,
-    'valid_exchanges': str, 'allow_sell_long': bool, 'is_zero_commission_security': bool, 'local_symbol': str,
-    'contract_clarification_type': NONE, 'classifier': NONE, 'currency': str, 'text': (str, NONE),
-    'underlying_con_id': int, 'r_t_h': bool, 'multiplier': (str, NONE), 'underlying_issuer': (str, NONE),
-    'contract_month': (str, NONE), 'company_name': str, 'smart_available': bool, 'exchange': str,
+    'cfi_code': str,
+    'symbol': str,
+    'cusip': (str, NONE),
+    'expiry_full': (str, NONE),
+    'con_id': int,
+    'maturity_date': (str, NONE),
+    'industry': (str, NONE),
+    'instrument_type': str,
+    'trading_class': str,
+    'valid_exchanges': str,
+    'allow_sell_long': bool,
+    'is_zero_commission_security': bool,
+    'local_symbol': str,
+    'contract_clarification_type': NONE,
+    'classifier': NONE,
+    'currency': str,
+    'text': (str, NONE),
+    'underlying_con_id': int,
+    'r_t_h': bool,
+    'multiplier': (str, NONE),
+    'underlying_issuer': (str, NONE),
+    'contract_month': (str, NONE),
+    'company_name': str,
+    'smart_available': bool,
+    'exchange': str,
     'category': (str, NONE),
 }
 RULES_KEYS = {
-    'algoEligible': bool, 'overnightEligible': bool, 'costReport': bool, 'canTradeAcctIds': list,
-    'error': NONE, 'orderTypes': list, 'ibAlgoTypes': list, 'fraqTypes': list, 'forceOrderPreview': bool,
-    'cqtTypes': list, 'orderDefaults': dict, 'orderTypesOutside': list, 'defaultSize': int, 'cashSize': float,
-    'sizeIncrement': int, 'tifTypes': list, 'tifDefaults': dict, 'limitPrice': NUMBER, 'stopprice': NUMBER,
-    'orderOrigination': NONE, 'preview': bool, 'displaySize': NONE, 'fraqInt': int, 'cashCcy': str,
-    'cashQtyIncr': int, 'priceMagnifier': NONE, 'negativeCapable': bool, 'incrementType': int,
-    'incrementRules': list, 'hasSecondary': bool, 'increment': float, 'incrementDigits': int,
+    'algoEligible': bool,
+    'overnightEligible': bool,
+    'costReport': bool,
+    'canTradeAcctIds': list,
+    'error': NONE,
+    'orderTypes': list,
+    'ibAlgoTypes': list,
+    'fraqTypes': list,
+    'forceOrderPreview': bool,
+    'cqtTypes': list,
+    'orderDefaults': dict,
+    'orderTypesOutside': list,
+    'defaultSize': int,
+    'cashSize': float,
+    'sizeIncrement': int,
+    'tifTypes': list,
+    'tifDefaults': dict,
+    'limitPrice': NUMBER,
+    'stopprice': NUMBER,
+    'orderOrigination': NONE,
+    'preview': bool,
+    'displaySize': NONE,
+    'fraqInt': int,
+    'cashCcy': str,
+    'cashQtyIncr': int,
+    'priceMagnifier': NONE,
+    'negativeCapable': bool,
+    'incrementType': int,
+    'incrementRules': list,
+    'hasSecondary': bool,
+    'increment': float,
+    'incrementDigits': int,
 }
-SEARCH_KEYS = {'conid': str, 'companyHeader': str, 'companyName': str, 'symbol': str, 'description': (str, NONE),
-               'restricted': (str, NONE), 'sections': list, 'secType': str}
+SEARCH_KEYS = {
+    'conid': str,
+    'companyHeader': str,
+    'companyName': str,
+    'symbol': str,
+    'description': (str, NONE),
+    'restricted': (str, NONE),
+    'sections': list,
+    'secType': str,
+}
 NAME_SEARCH_KEYS = {'conid': str, 'companyHeader': str, 'companyName': str, 'symbol': str}
-BOND_SEARCH_KEYS = {'issuers': list, 'bondid': int, 'conid': str, 'companyHeader': str, 'companyName': NONE,
-                    'symbol': NONE, 'description': NONE, 'restricted': NONE, 'fop': NONE, 'opt': NONE, 'war': NONE,
-                    'sections': list}
-SECDEF_INFO_KEYS = {
-    'conid': int, 'symbol': str, 'secType': str, 'exchange': str, 'listingExchange': (str, NONE), 'right': str,
-    'strike': float, 'currency': str, 'cusip': (str, NONE), 'coupon': str, 'desc1': str, 'desc2': str,
-    'maturityDate': (str, NONE), 'multiplier': (str, NONE), 'tradingClass': str, 'validExchanges': str,
+BOND_SEARCH_KEYS = {
+    'issuers': list,
+    'bondid': int,
+    'conid': str,
+    'companyHeader': str,
+    'companyName': NONE,
+    'symbol': NONE,
+    'description': NONE,
+    'restricted': NONE,
+    'fop': NONE,
+    'opt': NONE,
+    'war': NONE,
+    'sections': list,
 }
-FUTURE_KEYS = {'symbol': str, 'conid': int, 'underlyingConid': int, 'expirationDate': int, 'ltd': int,
-               'shortFuturesCutOff': int, 'longFuturesCutOff': int}
+SECDEF_INFO_KEYS = {
+    'conid': int,
+    'symbol': str,
+    'secType': str,
+    'exchange': str,
+    'listingExchange': (str, NONE),
+    'right': str,
+    'strike': float,
+    'currency': str,
+    'cusip': (str, NONE),
+    'coupon': str,
+    'desc1': str,
+    'desc2': str,
+    'maturityDate': (str, NONE),
+    'multiplier': (str, NONE),
+    'tradingClass': str,
+    'validExchanges': str,
+}
+FUTURE_KEYS = {
+    'symbol': str,
+    'conid': int,
+    'underlyingConid': int,
+    'expirationDate': int,
+    'ltd': int,
+    'shortFuturesCutOff': int,
+    'longFuturesCutOff': int,
+}
 STOCK_KEYS = {'name': str, 'chineseName': (str, NONE), 'assetClass': str, 'contracts': list}
 STOCK_CONTRACT_KEYS = {'conid': int, 'exchange': str, 'isUS': bool}
 SCHEDULE_KEYS = {'id': str, 'tradeVenueId': str, 'timezone': str, 'schedules': list}
@@ -90,8 +194,9 @@ def assert_shape(obj, keys):
     missing = set(keys) - set(obj)
     assert not missing, f'missing documented keys {sorted(missing)} in {obj}'
     for key, expected in keys.items():
-        assert isinstance(obj[key], expected) and not (expected is int and isinstance(obj[key], bool)), \
+        assert isinstance(obj[key], expected) and not (expected is int and isinstance(obj[key], bool)), (
             f'{key}={obj[key]!r} is not {expected}'
+        )
 
 
 def search_first(sim, symbol, **params):
@@ -106,7 +211,11 @@ def test_trsrv_secdef_shape(sim):
         assert_shape(entry, SECDEF_KEYS)
     aapl = data['secdef'][0]
     assert (aapl['ticker'], aapl['name'], aapl['assetClass'], aapl['chineseName']) == (
-        'AAPL', 'APPLE INC', 'STK', '苹果公司')
+        'AAPL',
+        'APPLE INC',
+        'STK',
+        '苹果公司',
+    )
     assert aapl['hasOptions'] is True and aapl['isUS'] is True and aapl['type'] == 'COMMON'
     assert aapl['displayRule']['displayRuleStep'][0]['decimalDigits'] == 2
     assert aapl['incrementRules'] == [{'lowerEdge': 0.0, 'increment': 0.01}]
@@ -129,14 +238,19 @@ def test_all_conids_lists_stocks_tradable_on_an_exchange(sim):
     assert ok(sim, 'trsrv/all-conids', exchange='AEQLIT') == [
         {'ticker': 'AAPL', 'conid': 532640894, 'exchange': 'AEQLIT'},
         {'ticker': 'GOOG', 'conid': 558385416, 'exchange': 'AEQLIT'},
-        {'ticker': 'IBM', 'conid': 530091934, 'exchange': 'AEQLIT'}]
+        {'ticker': 'IBM', 'conid': 530091934, 'exchange': 'AEQLIT'},
+    ]
 
 
 def test_contract_info_is_the_snake_case_example(sim):
     info = ok(sim, 'iserver/contract/265598/info')
     assert_shape(info, CONTRACT_INFO_KEYS)
     assert (info['con_id'], info['symbol'], info['company_name'], info['instrument_type']) == (
-        265598, 'AAPL', 'APPLE INC', 'STK')
+        265598,
+        'AAPL',
+        'APPLE INC',
+        'STK',
+    )
     assert info['trading_class'] == 'NMS' and info['exchange'] == 'SMART' and info['smart_available'] is True
     assert ok(sim, 'iserver/contract/8314/info')['trading_class'] == 'IBM'
     assert get(sim, 'iserver/contract/123/info').status_code == 400
@@ -192,7 +306,7 @@ def test_contract_rules(sim):
     rules = buy.json()
     assert_shape(rules, RULES_KEYS)
     assert rules['canTradeAcctIds'] == ['DU1234567']
-    assert rules['orderDefaults']['LMT']['LP'] == f"{rules['limitPrice']:.2f}"
+    assert rules['orderDefaults']['LMT']['LP'] == f'{rules["limitPrice"]:.2f}'
     assert 'limit' in rules['orderTypes'] and 'DAY/o,a' in rules['tifTypes'] and 'modTypes' not in rules
     sell = post(sim, 'iserver/contract/rules', {'conid': 265598, 'isBuy': False}).json()
     assert sell['limitPrice'] < rules['limitPrice']
@@ -242,8 +356,9 @@ def test_bond_search_filters_and_info(sim):
     for bond in bonds:
         assert_shape(bond, SECDEF_INFO_KEYS)
         assert bond['secType'] == 'BOND' and bond['coupon'] != 'No Coupon'
-    maturing = ok(sim, 'iserver/secdef/info', conid=found[0]['conid'], sectype='BOND', issuerId='e1400715',
-                  month='204502')
+    maturing = ok(
+        sim, 'iserver/secdef/info', conid=found[0]['conid'], sectype='BOND', issuerId='e1400715', month='204502'
+    )
     assert [bond['coupon'] for bond in maturing] == ['3.45']
 
 
@@ -334,9 +449,11 @@ def test_stocks_by_symbol_groups_listings_by_company(sim):
                 assert_shape(contract, STOCK_CONTRACT_KEYS)
     aapl = data['AAPL']
     assert [i['name'] for i in aapl] == ['APPLE INC', 'LS 1X AAPL', 'APPLE INC-CDR']
-    assert aapl[0]['contracts'] == [{'conid': 265598, 'exchange': 'NASDAQ', 'isUS': True},
-                                    {'conid': 38708077, 'exchange': 'MEXI', 'isUS': False},
-                                    {'conid': 273982664, 'exchange': 'EBS', 'isUS': False}]
+    assert aapl[0]['contracts'] == [
+        {'conid': 265598, 'exchange': 'NASDAQ', 'isUS': True},
+        {'conid': 38708077, 'exchange': 'MEXI', 'isUS': False},
+        {'conid': 273982664, 'exchange': 'EBS', 'isUS': False},
+    ]
     assert aapl[1]['chineseName'] is None
     goog = data['GOOG']
     assert [i['name'] for i in goog] == ['ALPHABET INC-CL C', 'ALPHABET INC - CDR']
@@ -348,13 +465,22 @@ def test_stocks_by_symbol_groups_listings_by_company(sim):
 def test_foreign_listings_carry_their_currency(sim):
     entries = {e['conid']: e for e in ok(sim, 'trsrv/secdef', conids='38708077,558385416')['secdef']}
     assert (entries[38708077]['currency'], entries[38708077]['isUS'], entries[38708077]['listingExchange']) == (
-        'MXN', False, 'MEXI')
+        'MXN',
+        False,
+        'MEXI',
+    )
     assert (entries[558385416]['currency'], entries[558385416]['name']) == ('CAD', 'ALPHABET INC - CDR')
 
 
 def test_trading_schedule(sim):
-    data = ok(sim, 'trsrv/secdef/schedule', assetClass='STK', symbol='AAPL', exchange='ISLAND',
-              exchangeFilter='ISLAND,NYSE,AMEX')
+    data = ok(
+        sim,
+        'trsrv/secdef/schedule',
+        assetClass='STK',
+        symbol='AAPL',
+        exchange='ISLAND',
+        exchangeFilter='ISLAND,NYSE,AMEX',
+    )
     assert [entry['exchange'] for entry in data] == ['ISLAND', 'NYSE', 'AMEX']
     for entry in data:
         assert_shape(entry, SCHEDULE_KEYS)
@@ -373,6 +499,7 @@ def test_trading_schedule(sim):
 
 # =========================================================================== the option chain and the quirk
 
+
 def test_spx_option_chain_months_strikes_and_info_for_every_strike_and_right(sim):
     spx = search_first(sim, 'SPX')[0]
     assert (spx['conid'], spx['symbol'], spx['companyName']) == ('416904', 'SPX', 'S&P 500 Stock Index')
@@ -388,13 +515,18 @@ def test_spx_option_chain_months_strikes_and_info_for_every_strike_and_right(sim
         assert len(strikes['call']) == 21 and strikes['call'] == strikes['put']
         for strike in strikes['call']:
             for right in ('C', 'P'):
-                info = ok(sim, 'iserver/secdef/info', conid=416904, secType='OPT', month=month, strike=strike,
-                          right=right)
+                info = ok(
+                    sim, 'iserver/secdef/info', conid=416904, secType='OPT', month=month, strike=strike, right=right
+                )
                 assert len(info) == 1
                 option = info[0]
                 assert_shape(option, SECDEF_INFO_KEYS)
                 assert (option['symbol'], option['secType'], option['right'], option['strike']) == (
-                    'SPX', 'OPT', right, strike)
+                    'SPX',
+                    'OPT',
+                    right,
+                    strike,
+                )
                 assert option['multiplier'] == '100' and option['maturityDate'][:6] == first_of(month)
                 assert option['desc2'].endswith('Call' if right == 'C' else 'Put')
                 seen.add(option['conid'])
@@ -431,7 +563,9 @@ def test_secdef_info_validates_its_parameters(sim):
 def test_quirk_strikes_are_empty_and_info_refused_before_a_search(sim):
     ok(sim, 'trsrv/stocks', symbols='SPX,AAPL')  # a /trsrv lookup is no secdef search
     assert ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=next_month_code(sim)) == {
-        'call': [], 'put': []}
+        'call': [],
+        'put': [],
+    }
     refused = get(sim, 'iserver/secdef/info', conid=416904, sectype='OPT', month=next_month_code(sim), strike=6000)
     assert refused.status_code == 400 and 'secdef/search' in refused.json()['error']
     assert get(sim, 'iserver/secdef/info', conid=265598, sectype='STK').status_code == 400
@@ -441,7 +575,9 @@ def test_quirk_strikes_are_empty_and_info_refused_before_a_search(sim):
     assert ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=next_month_code(sim))['call']
     # searching SPX does not unlock AAPL
     assert ok(sim, 'iserver/secdef/strikes', conid=265598, sectype='OPT', month=next_month_code(sim)) == {
-        'call': [], 'put': []}
+        'call': [],
+        'put': [],
+    }
 
 
 def test_quirk_searches_are_forgotten_with_a_new_brokerage_session(sim):
@@ -453,7 +589,9 @@ def test_quirk_searches_are_forgotten_with_a_new_brokerage_session(sim):
     reopened = requests.post(sim.url + 'iserver/auth/ssodh/init', json={'publish': True, 'compete': True})
     assert reopened.status_code == 200
     assert ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=next_month_code(sim)) == {
-        'call': [], 'put': []}
+        'call': [],
+        'put': [],
+    }
 
 
 def test_quirk_switched_off():
@@ -478,31 +616,36 @@ def test_secdef_accepts_both_spellings_of_sectype(sim):
     search_first(sim, 'SPX')
     month = next_month_code(sim)
     assert ok(sim, 'iserver/secdef/strikes', conid=416904, secType='OPT', month=month) == ok(
-        sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month)
+        sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month
+    )
 
 
 # =========================================================================== required parameters, sessions
 
-@pytest.mark.parametrize('path, params', [
-    ('trsrv/secdef', {}),
-    ('trsrv/all-conids', {}),
-    ('trsrv/stocks', {}),
-    ('trsrv/futures', {}),
-    ('trsrv/secdef/schedule', {'symbol': 'AAPL'}),
-    ('trsrv/secdef/schedule', {'assetClass': 'STK'}),
-    ('iserver/currency/pairs', {}),
-    ('iserver/exchangerate', {'source': 'USD'}),
-    ('iserver/exchangerate', {'target': 'USD'}),
-    ('iserver/secdef/bond-filters', {'symbol': 'BOND'}),
-    ('iserver/secdef/bond-filters', {'issuerId': 'e1400715'}),
-    ('iserver/secdef/search', {}),
-    ('iserver/secdef/search', {'name': 'true'}),
-    ('iserver/secdef/info', {'conid': '265598'}),
-    ('iserver/secdef/info', {'sectype': 'STK'}),
-    ('iserver/secdef/strikes', {'conid': '416904', 'sectype': 'OPT'}),
-    ('iserver/secdef/strikes', {'conid': '416904', 'month': 'JAN30'}),
-    ('iserver/secdef/strikes', {'sectype': 'OPT', 'month': 'JAN30'}),
-])
+
+@pytest.mark.parametrize(
+    'path, params',
+    [
+        ('trsrv/secdef', {}),
+        ('trsrv/all-conids', {}),
+        ('trsrv/stocks', {}),
+        ('trsrv/futures', {}),
+        ('trsrv/secdef/schedule', {'symbol': 'AAPL'}),
+        ('trsrv/secdef/schedule', {'assetClass': 'STK'}),
+        ('iserver/currency/pairs', {}),
+        ('iserver/exchangerate', {'source': 'USD'}),
+        ('iserver/exchangerate', {'target': 'USD'}),
+        ('iserver/secdef/bond-filters', {'symbol': 'BOND'}),
+        ('iserver/secdef/bond-filters', {'issuerId': 'e1400715'}),
+        ('iserver/secdef/search', {}),
+        ('iserver/secdef/search', {'name': 'true'}),
+        ('iserver/secdef/info', {'conid': '265598'}),
+        ('iserver/secdef/info', {'sectype': 'STK'}),
+        ('iserver/secdef/strikes', {'conid': '416904', 'sectype': 'OPT'}),
+        ('iserver/secdef/strikes', {'conid': '416904', 'month': 'JAN30'}),
+        ('iserver/secdef/strikes', {'sectype': 'OPT', 'month': 'JAN30'}),
+    ],
+)
 def test_missing_required_parameters_are_400_ibkr_style(sim, path, params):
     response = get(sim, path, **params)
     assert response.status_code == 400
@@ -522,6 +665,7 @@ def test_trsrv_needs_only_the_read_only_session_iserver_the_brokerage_one(sim):
 
 # =========================================================================== the universe
 
+
 def test_universe_has_at_least_30_us_stocks_and_etfs(sim):
     listed = ok(sim, 'trsrv/all-conids', exchange='NYSE')
     conids = ','.join(str(entry['conid']) for entry in listed)
@@ -531,8 +675,15 @@ def test_universe_has_at_least_30_us_stocks_and_etfs(sim):
     assert sum(e['type'] == 'ETF' for e in us) >= 3
     known = {e['ticker']: e['conid'] for e in us}
     assert {k: known[k] for k in ('AAPL', 'IBM', 'MSFT', 'AMD', 'MCD', 'BMO', 'SPY', 'IBKR')} == {
-        'AAPL': 265598, 'IBM': 8314, 'MSFT': 272093, 'AMD': 4391, 'MCD': 9408, 'BMO': 5094, 'SPY': 756733,
-        'IBKR': 43645865}
+        'AAPL': 265598,
+        'IBM': 8314,
+        'MSFT': 272093,
+        'AMD': 4391,
+        'MCD': 9408,
+        'BMO': 5094,
+        'SPY': 756733,
+        'IBKR': 43645865,
+    }
     assert len(set(known.values())) == len(known)
 
 
@@ -543,8 +694,12 @@ def test_derivative_conids_are_deterministic_and_do_not_depend_on_the_start_day(
     def chain(start_time):
         with GatewaySimulator(port=0, start_time=start_time, secdef_search_first=False) as sim:
             strikes = ok(sim, 'iserver/secdef/strikes', conid=265598, sectype='OPT', month='APR26')['call']
-            calls = {strike: ok(sim, 'iserver/secdef/info', conid=265598, sectype='OPT', month='APR26',
-                                strike=strike, right='C')[0]['conid'] for strike in strikes}
+            calls = {
+                strike: ok(
+                    sim, 'iserver/secdef/info', conid=265598, sectype='OPT', month='APR26', strike=strike, right='C'
+                )[0]['conid']
+                for strike in strikes
+            }
             return calls, ok(sim, 'trsrv/futures', symbols='ES')['ES']
 
     calls, futures = chain(start)
@@ -559,21 +714,56 @@ def test_derivative_conids_are_deterministic_and_do_not_depend_on_the_start_day(
 
 def test_instruments_file_extends_the_universe(tmp_path):
     path = tmp_path / 'instruments.json'
-    path.write_text(json.dumps({'instruments': [
-        {'conid': 990000001, 'symbol': 'ZZZT', 'name': 'ZED TEST CORP', 'exchange': 'NYSE', 'price': 42.0,
-         'sector': 'Technology', 'chinese_name': '测试'},
-        {'conid': 990000002, 'symbol': 'ZZZT', 'sec_type': 'OPT', 'name': 'ZED TEST CORP', 'exchange': 'CBOE',
-         'valid_exchanges': 'SMART,CBOE', 'underlying_conid': 990000001, 'expiry': '20991218', 'month': 'DEC99',
-         'strike': 45.0, 'right': 'C', 'multiplier': 100, 'price': 1.5},
-    ]}), encoding='utf-8')
+    path.write_text(
+        json.dumps(
+            {
+                'instruments': [
+                    {
+                        'conid': 990000001,
+                        'symbol': 'ZZZT',
+                        'name': 'ZED TEST CORP',
+                        'exchange': 'NYSE',
+                        'price': 42.0,
+                        'sector': 'Technology',
+                        'chinese_name': '测试',
+                    },
+                    {
+                        'conid': 990000002,
+                        'symbol': 'ZZZT',
+                        'sec_type': 'OPT',
+                        'name': 'ZED TEST CORP',
+                        'exchange': 'CBOE',
+                        'valid_exchanges': 'SMART,CBOE',
+                        'underlying_conid': 990000001,
+                        'expiry': '20991218',
+                        'month': 'DEC99',
+                        'strike': 45.0,
+                        'right': 'C',
+                        'multiplier': 100,
+                        'price': 1.5,
+                    },
+                ]
+            }
+        ),
+        encoding='utf-8',
+    )
     with GatewaySimulator(port=0, instruments_file=str(path)) as sim:
-        assert ok(sim, 'trsrv/stocks', symbols='ZZZT') == {'ZZZT': [{
-            'name': 'ZED TEST CORP', 'chineseName': '测试', 'assetClass': 'STK',
-            'contracts': [{'conid': 990000001, 'exchange': 'NYSE', 'isUS': True}]}]}
+        assert ok(sim, 'trsrv/stocks', symbols='ZZZT') == {
+            'ZZZT': [
+                {
+                    'name': 'ZED TEST CORP',
+                    'chineseName': '测试',
+                    'assetClass': 'STK',
+                    'contracts': [{'conid': 990000001, 'exchange': 'NYSE', 'isUS': True}],
+                }
+            ]
+        }
         section = search_first(sim, 'ZZZT')[0]['sections'][1]
         assert section == {'secType': 'OPT', 'months': 'DEC99', 'exchange': 'SMART;CBOE'}
         assert ok(sim, 'iserver/secdef/strikes', conid=990000001, sectype='OPT', month='DEC99') == {
-            'call': [45.0], 'put': []}
+            'call': [45.0],
+            'put': [],
+        }
         assert ok(sim, 'trsrv/secdef', conids='990000001')['secdef'][0]['hasOptions'] is True
 
 
@@ -585,6 +775,7 @@ def test_instruments_file_with_an_unknown_field_fails_at_start(tmp_path):
 
 
 # =========================================================================== OpenAPI conformance
+
 
 def response_schema(spec, method, path, nullable=frozenset()):
     """The operation's 200 schema with $refs inlined, so the test can patch it by path; ``oneOf`` stays strict.
@@ -599,8 +790,18 @@ def response_schema(spec, method, path, nullable=frozenset()):
 # deviation is listed in docs/simulator/contract.md and patched here so the rest is still checked.
 SEED_NULLS = {
     'secdef': {'chineseName', 'group', 'sector', 'sectorGroup', 'type'},
-    'info': {'classifier', 'contract_clarification_type', 'expiry_full', 'maturity_date', 'text', 'multiplier',
-             'underlying_issuer', 'contract_month', 'industry', 'category'},
+    'info': {
+        'classifier',
+        'contract_clarification_type',
+        'expiry_full',
+        'maturity_date',
+        'text',
+        'multiplier',
+        'underlying_issuer',
+        'contract_month',
+        'industry',
+        'category',
+    },
     'search': {'description', 'symbol', 'restricted', 'companyName'},
     'secdef_info': {'listingExchange', 'cusip', 'multiplier', 'right'},
     'stocks': {'chineseName'},
@@ -626,18 +827,26 @@ def test_responses_validate_against_the_openapi_spec(sim):
     assert_valid(response_schema(spec, 'get', '/trsrv/all-conids'), ok(sim, 'trsrv/all-conids', exchange='NYSE'))
     info_schema = response_schema(spec, 'get', '/iserver/contract/{conid}/info', SEED_NULLS['info'])
     assert_valid(info_schema, ok(sim, 'iserver/contract/265598/info'))
-    assert_valid(response_schema(spec, 'get', '/iserver/currency/pairs'),
-                 ok(sim, 'iserver/currency/pairs', currency='USD'))
-    assert_valid(response_schema(spec, 'get', '/iserver/exchangerate'),
-                 ok(sim, 'iserver/exchangerate', source='USD', target='AUD'))
-    assert_valid(response_schema(spec, 'get', '/iserver/contract/{conid}/info-and-rules', SEED_NULLS['info']),
-                 ok(sim, 'iserver/contract/265598/info-and-rules', isBuy='true'))
-    assert_valid(response_schema(spec, 'post', '/iserver/contract/rules'),
-                 post(sim, 'iserver/contract/rules', {'conid': 265598}).json())
+    assert_valid(
+        response_schema(spec, 'get', '/iserver/currency/pairs'), ok(sim, 'iserver/currency/pairs', currency='USD')
+    )
+    assert_valid(
+        response_schema(spec, 'get', '/iserver/exchangerate'),
+        ok(sim, 'iserver/exchangerate', source='USD', target='AUD'),
+    )
+    assert_valid(
+        response_schema(spec, 'get', '/iserver/contract/{conid}/info-and-rules', SEED_NULLS['info']),
+        ok(sim, 'iserver/contract/265598/info-and-rules', isBuy='true'),
+    )
+    assert_valid(
+        response_schema(spec, 'post', '/iserver/contract/rules'),
+        post(sim, 'iserver/contract/rules', {'conid': 265598}).json(),
+    )
 
     algos = response_schema(spec, 'get', '/iserver/contract/{conid}/algos')
     algos['properties']['algos']['items']['properties']['parameters']['items']['properties']['required'] = {
-        'type': 'string'}  # seed: "required": "true"
+        'type': 'string'
+    }  # seed: "required": "true"
     assert_valid(algos, ok(sim, 'iserver/contract/265598/algos', addDescription=1, addParams=1))
 
     filters = response_schema(spec, 'get', '/iserver/secdef/bond-filters')
@@ -651,21 +860,29 @@ def test_responses_validate_against_the_openapi_spec(sim):
     assert_valid(search, search_first(sim, 'Interactive Brokers', name='true'))
 
     # seed: a list of the objects the spec describes
-    secdef_info = {'type': 'array',
-                   'items': response_schema(spec, 'get', '/iserver/secdef/info', SEED_NULLS['secdef_info'])}
+    secdef_info = {
+        'type': 'array',
+        'items': response_schema(spec, 'get', '/iserver/secdef/info', SEED_NULLS['secdef_info']),
+    }
     secdef_info['items']['properties']['right'] = {'type': 'string', 'enum': ['P', 'C', '?']}  # spec's own '?' example
     assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', conid=416904, sectype='OPT', month=month, strike=strike))
     assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', conid=265598, sectype='STK'))
     assert_valid(secdef_info, ok(sim, 'iserver/secdef/info', sectype='BOND', issuerId='e1400715'))
 
-    assert_valid(response_schema(spec, 'get', '/iserver/secdef/strikes'),
-                 ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month))
+    assert_valid(
+        response_schema(spec, 'get', '/iserver/secdef/strikes'),
+        ok(sim, 'iserver/secdef/strikes', conid=416904, sectype='OPT', month=month),
+    )
 
     futures = response_schema(spec, 'get', '/trsrv/futures')
     futures = {'type': 'object', 'additionalProperties': futures['properties']['symbol']}  # spec keys it 'symbol'
     assert_valid(futures, ok(sim, 'trsrv/futures', symbols='ES,MES'))
 
-    assert_valid(response_schema(spec, 'get', '/trsrv/stocks', SEED_NULLS['stocks']),
-                 ok(sim, 'trsrv/stocks', symbols='AAPL,IBM,GOOG'))
-    assert_valid(response_schema(spec, 'get', '/trsrv/secdef/schedule'),
-                 ok(sim, 'trsrv/secdef/schedule', assetClass='STK', symbol='AAPL'))
+    assert_valid(
+        response_schema(spec, 'get', '/trsrv/stocks', SEED_NULLS['stocks']),
+        ok(sim, 'trsrv/stocks', symbols='AAPL,IBM,GOOG'),
+    )
+    assert_valid(
+        response_schema(spec, 'get', '/trsrv/secdef/schedule'),
+        ok(sim, 'trsrv/secdef/schedule', assetClass='STK', symbol='AAPL'),
+    )

@@ -21,8 +21,15 @@ def post_fault(sim, **rule):
 
 
 def test_status_fault_answers_without_acting_then_expires(sim, http):
-    post_fault(sim, route='/tickle', kind='status', status=502,
-               body='<html><body>Bad Gateway</body></html>', content_type='text/html', times=2)
+    post_fault(
+        sim,
+        route='/tickle',
+        kind='status',
+        status=502,
+        body='<html><body>Bad Gateway</body></html>',
+        content_type='text/html',
+        times=2,
+    )
     answers = [http.post(sim.url + 'tickle') for _ in range(3)]
     assert [a.status_code for a in answers] == [502, 502, 200]
     assert answers[0].headers['Content-Type'].startswith('text/html')
@@ -83,13 +90,16 @@ def test_faults_can_be_listed_removed_and_cleared(sim, http):
     assert http.get(sim.control_url + 'faults').json()['rules'] == []
 
 
-@pytest.mark.parametrize('rule', [
-    {'route': '/tickle', 'kind': 'explode'},
-    {'route': 'tickle', 'kind': 'drop_before'},
-    {'route': '/tickle', 'kind': 'latency'},
-    {'route': '/tickle', 'kind': 'status', 'probability': 2},
-    {'route': '/tickle', 'kind': 'status', 'colour': 'red'},
-])
+@pytest.mark.parametrize(
+    'rule',
+    [
+        {'route': '/tickle', 'kind': 'explode'},
+        {'route': 'tickle', 'kind': 'drop_before'},
+        {'route': '/tickle', 'kind': 'latency'},
+        {'route': '/tickle', 'kind': 'status', 'probability': 2},
+        {'route': '/tickle', 'kind': 'status', 'colour': 'red'},
+    ],
+)
 def test_bad_rules_are_refused(sim, rule):
     assert requests.post(sim.control_url + 'faults', json=rule).status_code == 400
 

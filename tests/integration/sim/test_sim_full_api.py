@@ -17,10 +17,23 @@ OPTIONS = {'frozen_clock': True, 'start_time': START, 'idle_timeout': None}  # t
 
 
 def _price_alert(value, operator='>=', repeatable=0):
-    return {'alertName': 'AAPL cross', 'alertMessage': f'AAPL {operator} {value}', 'alertRepeatable': repeatable,
-            'outsideRth': 1, 'tif': 'GTC',
-            'conditions': [{'conidex': f'{AAPL}@SMART', 'logicBind': 'n', 'operator': operator, 'triggerMethod': '0',
-                            'type': 1, 'value': f'{value:.2f}'}]}
+    return {
+        'alertName': 'AAPL cross',
+        'alertMessage': f'AAPL {operator} {value}',
+        'alertRepeatable': repeatable,
+        'outsideRth': 1,
+        'tif': 'GTC',
+        'conditions': [
+            {
+                'conidex': f'{AAPL}@SMART',
+                'logicBind': 'n',
+                'operator': operator,
+                'triggerMethod': '0',
+                'type': 1,
+                'value': f'{value:.2f}',
+            }
+        ],
+    }
 
 
 def _first_rise(sim, above, step=60.0, horizon=3 * 86400):
@@ -53,7 +66,7 @@ def test_a_price_alert_fires_when_the_price_crosses_it_and_is_an_fyi_notificatio
     notes = _notifications(sim)
     fired = [n for n in notes if n['MS'] == 'AAPL cross']
     assert len(fired) == 1 and fired[0]['MD'] == f'AAPL >= {target:.2f}' and fired[0]['R'] == '0'
-    assert before == []   # halfway to the first crossing: nothing yet
+    assert before == []  # halfway to the first crossing: nothing yet
     assert get(sim, 'fyi/unreadnumber').json() == {'BN': len(notes)}
     details = get(sim, f'iserver/account/alert/{alert_id}', type='Q').json()
     assert details['alert_triggered'] is True
@@ -70,7 +83,7 @@ def test_an_alert_does_not_fire_for_being_true_already_nor_when_inactive(start_s
     sim = start_simulator(**OPTIONS)
     get(sim, 'iserver/accounts')
     price = sim.gateway.market.last(AAPL, START)
-    post(sim, f'iserver/account/{ACCOUNT}/alert', _price_alert(price * 0.5))   # true from the start: no crossing
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _price_alert(price * 0.5))  # true from the start: no crossing
     crossing = _first_rise(sim, round(price * 1.004, 2))
     inactive = post(sim, f'iserver/account/{ACCOUNT}/alert', _price_alert(price * 1.004)).json()['order_id']
     post(sim, f'iserver/account/{ACCOUNT}/alert/activate', {'alertId': inactive, 'alertActive': 0})
@@ -100,9 +113,18 @@ def test_fyi_listeners_see_each_notification_and_stay_subscribed_across_a_reset(
     control(sim, 'POST', 'reset')
     get(sim, 'iserver/accounts')
     when = time.strftime('%Y%m%d-%H:%M:%S', time.gmtime(START + 60))
-    post(sim, f'iserver/account/{ACCOUNT}/alert', {
-        'alertName': 'Clock', 'alertMessage': 'one minute', 'alertRepeatable': 0, 'outsideRth': 1, 'tif': 'GTC',
-        'conditions': [{'type': 3, 'operator': '>=', 'value': when, 'logicBind': 'n'}]})
+    post(
+        sim,
+        f'iserver/account/{ACCOUNT}/alert',
+        {
+            'alertName': 'Clock',
+            'alertMessage': 'one minute',
+            'alertRepeatable': 0,
+            'outsideRth': 1,
+            'tif': 'GTC',
+            'conditions': [{'type': 3, 'operator': '>=', 'value': when, 'logicBind': 'n'}],
+        },
+    )
     control(sim, 'POST', 'clock', {'advance': 120})
     assert get(sim, 'fyi/unreadnumber').json() == {'BN': 1}
     assert seen == [('TO', 'Clock')]
@@ -117,12 +139,16 @@ def test_notifications_page_and_filter_and_delivery_options_keep_state(start_sim
     assert [n['MS'] for n in get(sim, 'fyi/notifications', max=2, id=newest[1]['ID']).json()] == ['note 1', 'note 0']
     assert [n['FC'] for n in get(sim, 'fyi/notifications', max=10, include='SM').json()] == ['SM', 'SM']
     assert [n['FC'] for n in get(sim, 'fyi/notifications', max=10, exclude='SM').json()] == ['PR', 'PR']
-    assert get(sim, 'fyi/notifications').status_code == 400           # max is required
-    assert requests.put(sim.url + 'fyi/deliveryoptions/email', params={'enabled': 'false'},
-                        timeout=TIMEOUT).json() == {'V': 1, 'T': 10}
+    assert get(sim, 'fyi/notifications').status_code == 400  # max is required
+    assert requests.put(sim.url + 'fyi/deliveryoptions/email', params={'enabled': 'false'}, timeout=TIMEOUT).json() == {
+        'V': 1,
+        'T': 10,
+    }
     post(sim, 'fyi/deliveryoptions/device', {'deviceId': 'd1', 'deviceName': 'Phone', 'enabled': True})
-    assert get(sim, 'fyi/deliveryoptions').json() == {'M': 0, 'E': [{'NM': 'Phone', 'I': 'd1', 'UI': 'Phone',
-                                                                      'A': 'true'}]}
+    assert get(sim, 'fyi/deliveryoptions').json() == {
+        'M': 0,
+        'E': [{'NM': 'Phone', 'I': 'd1', 'UI': 'Phone', 'A': 'true'}],
+    }
     assert requests.delete(sim.url + 'fyi/deliveryoptions/d1', timeout=TIMEOUT).status_code == 200
     assert requests.delete(sim.url + 'fyi/deliveryoptions/d1', timeout=TIMEOUT).status_code == 400
     settings = {row['FC']: row['A'] for row in get(sim, 'fyi/settings').json()}
@@ -144,19 +170,37 @@ def test_alert_arguments_are_checked():
 
 # ----------------------------------------------------------------- FA
 
+
 def _group(sim, name, method, amounts):
-    body = {'name': name, 'default_method': method,
-            'accounts': [{'name': account, 'amount': amount} for account, amount in zip(SUBS, amounts)]}
+    body = {
+        'name': name,
+        'default_method': method,
+        'accounts': [{'name': account, 'amount': amount} for account, amount in zip(SUBS, amounts)],
+    }
     response = post(sim, 'iserver/account/allocation/group', body)
     assert response.json() == {'success': True}, response.text
 
 
 def _buy_for(sim, acct_id, quantity):
     get(sim, 'iserver/marketdata/snapshot', conids=AAPL, fields='31')
-    answer = post(sim, f'iserver/account/{MASTER}/orders', {'orders': [{
-        'acctId': acct_id, 'conid': AAPL, 'orderType': 'MKT', 'side': 'BUY', 'quantity': quantity, 'tif': 'DAY'}]})
+    answer = post(
+        sim,
+        f'iserver/account/{MASTER}/orders',
+        {
+            'orders': [
+                {
+                    'acctId': acct_id,
+                    'conid': AAPL,
+                    'orderType': 'MKT',
+                    'side': 'BUY',
+                    'quantity': quantity,
+                    'tif': 'DAY',
+                }
+            ]
+        },
+    )
     assert answer.status_code == 200, answer.text
-    while isinstance(answer.json(), list) and 'id' in answer.json()[0]:   # confirm the precautionary questions
+    while isinstance(answer.json(), list) and 'id' in answer.json()[0]:  # confirm the precautionary questions
         answer = post(sim, f'iserver/reply/{answer.json()[0]["id"]}', {'confirmed': True})
     assert answer.json()[0]['order_status'] == 'Filled', answer.text
 
@@ -173,24 +217,34 @@ def test_an_order_for_an_allocation_group_is_split_by_its_method(start_simulator
     _group(sim, 'Equal', 'E', [0, 0, 0])
     _buy_for(sim, 'Ratios', 100)
     assert _aapl_positions(sim) == [75, 25, 0]
-    _buy_for(sim, 'Equal', 10)   # 10 / 3: the odd share goes to the first account
+    _buy_for(sim, 'Equal', 10)  # 10 / 3: the odd share goes to the first account
     assert _aapl_positions(sim) == [79, 28, 3]
     assert get(sim, 'iserver/account/allocation/group').json()['data'] == [
-        {'allocation_method': 'R', 'size': 3, 'name': 'Ratios'}, {'allocation_method': 'E', 'size': 3, 'name': 'Equal'}]
+        {'allocation_method': 'R', 'size': 3, 'name': 'Ratios'},
+        {'allocation_method': 'E', 'size': 3, 'name': 'Equal'},
+    ]
 
 
 def test_a_model_invests_its_targets_into_a_sub_account(start_simulator):
     sim = start_simulator(financial_advisor=True, **OPTIONS)
     get(sim, 'iserver/accounts')
-    model = {'reqID': 1, 'model': 'Growth', 'desc': 'two stocks', 'isStatic': True,
-             'cashTargets': [{'ccy': 'USD', 'target': 0.2}],
-             'positionTargets': [{'conid': AAPL, 'target': 0.5}, {'conid': IBM, 'target': 0.3}]}
+    model = {
+        'reqID': 1,
+        'model': 'Growth',
+        'desc': 'two stocks',
+        'isStatic': True,
+        'cashTargets': [{'ccy': 'USD', 'target': 0.2}],
+        'positionTargets': [{'conid': AAPL, 'target': 0.5}, {'conid': IBM, 'target': 0.3}],
+    }
     assert post(sim, 'fa/model/save', model).json() == {'reqID': 1, 'success': True}
     bad = {**model, 'cashTargets': [{'ccy': 'USD', 'target': 20}]}
-    assert post(sim, 'fa/model/save', bad).status_code == 400   # targets are fractions
-    draft = post(sim, 'fa/model/invest-divest', {'reqID': 2, 'model': 'Growth', 'accountList': [
-        {'account': 'DU1234568', 'amtToInvest': 100_000}]}).json()['transfersInstructionId']
-    assert _aapl_positions(sim) == [0, 0, 0]          # drafted, not yet submitted
+    assert post(sim, 'fa/model/save', bad).status_code == 400  # targets are fractions
+    draft = post(
+        sim,
+        'fa/model/invest-divest',
+        {'reqID': 2, 'model': 'Growth', 'accountList': [{'account': 'DU1234568', 'amtToInvest': 100_000}]},
+    ).json()['transfersInstructionId']
+    assert _aapl_positions(sim) == [0, 0, 0]  # drafted, not yet submitted
     post(sim, 'fa/model/submit-transfers', {'reqID': 3, 'fpOrderId': draft})
     aapl_price = sim.gateway.market.last(AAPL)
     assert _aapl_positions(sim) == [0, int(50_000 // aapl_price), 0]
@@ -211,12 +265,13 @@ def test_fa_routes_need_an_advisor(start_simulator):
 
 # ----------------------------------------------------------------- event contracts
 
+
 def test_the_event_contract_universe_hangs_together(start_simulator):
     sim = start_simulator(**OPTIONS)
     tree = get(sim, 'forecast/category/tree').json()['categories']
     markets = [m for c in tree.values() for m in c['markets']]
     assert {m['symbol'] for m in markets} == {'FF', 'USIP', 'GT'}
-    for category in tree.values():      # three levels: every market sits on a leaf two levels below a root
+    for category in tree.values():  # three levels: every market sits on a leaf two levels below a root
         if category['markets']:
             parent = tree[category['parent_id']]
             assert 'parent_id' in parent and 'parent_id' not in tree[parent['parent_id']]

@@ -53,12 +53,15 @@ def still_serving(sim) -> None:
 
 
 def post_raw(sim, path: str, body: bytes, headers: str = '') -> bytes:
-    head = (f'POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {len(body)}\r\n{headers}\r\n').encode()
+    head = (
+        f'POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+        f'Content-Length: {len(body)}\r\n{headers}\r\n'
+    ).encode()
     return exchange(sim, head + body)
 
 
 # ----------------------------------------------------------------- HTTP edge cases
+
 
 @pytest.mark.parametrize('path', ['/v1/api/iserver/account/DU1234567/orders', '/sim/faults'])
 def test_json_nested_100000_deep_is_a_400(sim, path):
@@ -68,8 +71,9 @@ def test_json_nested_100000_deep_is_a_400(sim, path):
 
 
 def test_a_huge_content_length_is_413_without_reading_the_body(sim):
-    answer = exchange(sim, b'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000000\r\n'
-                           b'\r\n{}')
+    answer = exchange(
+        sim, b'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000000\r\n\r\n{}'
+    )
     assert status_of(answer) == 413 and b'Connection: close' in answer
     still_serving(sim)
 
@@ -82,53 +86,85 @@ def test_a_body_above_the_limit_is_413(sim):
 
 @pytest.mark.parametrize('value', ['abc', '-5', '1.5', '0x10', '10, 20', '', '٣'])
 def test_an_invalid_content_length_is_a_400_and_the_body_is_never_run_as_a_request(sim, value):
-    smuggled = b'POST /sim/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'
-    answer = exchange(sim, f'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {value}\r\n\r\n'
-                      .encode() + smuggled)
+    smuggled = (
+        b'POST /sim/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'
+    )
+    answer = exchange(
+        sim, f'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {value}\r\n\r\n'.encode() + smuggled
+    )
     assert status_of(answer) == 400, answer[:200]
-    assert answer.count(b'HTTP/1.1 ') == 1                      # one answer: the body was not a second request
+    assert answer.count(b'HTTP/1.1 ') == 1  # one answer: the body was not a second request
     still_serving(sim)
 
 
 def test_a_chunked_body_is_refused_rather_than_misread(sim):
-    answer = exchange(sim, b'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n'
-                           b'0\r\n\r\n')
+    answer = exchange(
+        sim, b'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+    )
     assert status_of(answer) == 411 and answer.count(b'HTTP/1.1 ') == 1
 
 
 # ----------------------------------------------------------------- the control API
 
-@pytest.mark.parametrize('body', [b'{"advance": NaN}', b'{"advance": Infinity}', b'{"set": -Infinity}',
-                                  b'{"set": 1e300}', b'{"set": 1e400}', b'{"advance": "60"}', b'{"advance": true}',
-                                  b'{"advance": -1}', b'{"freeze": "yes"}', b'{"advance": 1e12}', b'[1]', b'"x"'])
+
+@pytest.mark.parametrize(
+    'body',
+    [
+        b'{"advance": NaN}',
+        b'{"advance": Infinity}',
+        b'{"set": -Infinity}',
+        b'{"set": 1e300}',
+        b'{"set": 1e400}',
+        b'{"advance": "60"}',
+        b'{"advance": true}',
+        b'{"advance": -1}',
+        b'{"freeze": "yes"}',
+        b'{"advance": 1e12}',
+        b'[1]',
+        b'"x"',
+    ],
+)
 def test_clock_values_the_simulator_cannot_use_are_400(sim, body):
     before = requests.get(sim.control_url + 'clock', timeout=10).json()['now']
     answer = post_raw(sim, '/sim/clock', body)
     assert status_of(answer) == 400, (body, answer[:300])
     after = requests.get(sim.control_url + 'clock', timeout=10).json()['now']
-    assert 0 <= after - before < 60                              # the clock did not move
+    assert 0 <= after - before < 60  # the clock did not move
     still_serving(sim)
 
 
-@pytest.mark.parametrize('change', [{'penalty_box': float('nan')}, {'global_rate': 0}, {'global_rate': 1e300},
-                                    {'latency': {'/tickle': 1e300}}, {'latency': {'/tickle': -1}},
-                                    {'pacing': 'yes'}, {'idle_timeout': 'soon'}, {'latency': [1]}])
+@pytest.mark.parametrize(
+    'change',
+    [
+        {'penalty_box': float('nan')},
+        {'global_rate': 0},
+        {'global_rate': 1e300},
+        {'latency': {'/tickle': 1e300}},
+        {'latency': {'/tickle': -1}},
+        {'pacing': 'yes'},
+        {'idle_timeout': 'soon'},
+        {'latency': [1]},
+    ],
+)
 def test_config_values_the_simulator_cannot_use_are_400(sim, change):
     body = json.dumps(change).encode()  # json.dumps writes NaN as NaN, as a careless client would
     assert status_of(post_raw(sim, '/sim/config', body)) == 400, change
     still_serving(sim)
 
 
-@pytest.mark.parametrize('rule', [
-    {'route': '/tickle', 'kind': 'latency', 'seconds': 1e300},
-    {'route': '/tickle', 'kind': 'latency', 'seconds': '5'},
-    {'route': '/tickle', 'kind': 'status', 'status': 99999},
-    {'route': '/tickle', 'kind': 'status', 'status': 'teapot'},
-    {'route': '/tickle', 'kind': 'status', 'probability': '0.5'},
-    {'route': '/tickle', 'kind': 'status', 'method': 5},
-    {'route': '/tickle', 'kind': 'status', 'times': 1.5},
-    {'route': 5, 'kind': 'status'},
-])
+@pytest.mark.parametrize(
+    'rule',
+    [
+        {'route': '/tickle', 'kind': 'latency', 'seconds': 1e300},
+        {'route': '/tickle', 'kind': 'latency', 'seconds': '5'},
+        {'route': '/tickle', 'kind': 'status', 'status': 99999},
+        {'route': '/tickle', 'kind': 'status', 'status': 'teapot'},
+        {'route': '/tickle', 'kind': 'status', 'probability': '0.5'},
+        {'route': '/tickle', 'kind': 'status', 'method': 5},
+        {'route': '/tickle', 'kind': 'status', 'times': 1.5},
+        {'route': 5, 'kind': 'status'},
+    ],
+)
 def test_fault_rules_the_simulator_cannot_use_are_400(sim, rule):
     response = requests.post(sim.control_url + 'faults', json=rule, timeout=10)
     assert response.status_code == 400, (rule, response.text)
@@ -186,8 +222,14 @@ def test_a_hostile_instruments_file_exits_2_with_one_line(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(HOSTILE_FILES[name])
     env = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    result = subprocess.run([sys.executable, '-m', 'ibind.sim', '--port', '0', '--instruments', str(path)],
-                            capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, '-m', 'ibind.sim', '--port', '0', '--instruments', str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and 'Traceback' not in result.stderr, result.stderr

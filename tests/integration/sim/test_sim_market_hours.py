@@ -12,7 +12,7 @@ from ibind.sim.engine.calendar import eastern, eastern_epoch
 
 ACCOUNT = 'DU1234567'
 AAPL = 265598
-SATURDAY = eastern_epoch(dt.date(2025, 1, 11), 10)      # Saturday 2025-01-11, 10:00 ET
+SATURDAY = eastern_epoch(dt.date(2025, 1, 11), 10)  # Saturday 2025-01-11, 10:00 ET
 MONDAY_OPEN = eastern_epoch(dt.date(2025, 1, 13), 9, 30)
 WEDNESDAY_NOON = eastern_epoch(dt.date(2025, 1, 15), 12)
 
@@ -50,7 +50,7 @@ def test_daily_history_has_no_weekend_or_holiday_bars_and_a_year_is_about_252_ro
     assert all(day.weekday() < 5 for day in days)
     assert dt.date(2024, 12, 25) not in days and dt.date(2024, 11, 28) not in days
     assert 245 <= len(days) <= 256
-    assert days[-1] == dt.date(2025, 1, 10)                 # the Friday before the Saturday clock
+    assert days[-1] == dt.date(2025, 1, 10)  # the Friday before the Saturday clock
     assert data['tradingDayDuration'] == 390
 
 
@@ -61,7 +61,7 @@ def test_without_market_hours_history_runs_around_the_clock(start):
 
 
 def test_intraday_bars_stay_inside_regular_hours_unless_outside_rth(start):
-    sim = start(at=WEDNESDAY_NOON + 10 * 3600)              # Wednesday 22:00 ET
+    sim = start(at=WEDNESDAY_NOON + 10 * 3600)  # Wednesday 22:00 ET
     regular = bar_times(history(sim, period='1d', bar='5min'))
     assert regular and all(dt.time(9, 30) <= moment.time() < dt.time(16) for moment in regular)
     extended = history(sim, period='1d', bar='5min', outsideRth='true')
@@ -74,8 +74,7 @@ def test_intraday_bars_stay_inside_regular_hours_unless_outside_rth(start):
 def test_hmds_history_skips_the_weekend_too(start):
     sim = start()
     requests.get(sim.url + 'hmds/history', params={'conid': AAPL, 'period': '1w', 'bar': '1d'}, timeout=10)  # 404
-    response = requests.get(sim.url + 'hmds/history', params={'conid': AAPL, 'period': '2w', 'bar': '1d'},
-                            timeout=10)
+    response = requests.get(sim.url + 'hmds/history', params={'conid': AAPL, 'period': '2w', 'bar': '1d'}, timeout=10)
     assert response.status_code == 200, response.text
     days = [eastern(bar['t'] / 1000.0).date() for bar in response.json()['data']]
     assert days and all(day.weekday() < 5 for day in days)
@@ -91,8 +90,7 @@ def test_the_last_price_rests_at_the_close_over_the_weekend(start):
 
 
 def place_day_market_order(sim, **extra):
-    order = {'acctId': ACCOUNT, 'conid': AAPL, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 10, 'tif': 'DAY',
-             **extra}
+    order = {'acctId': ACCOUNT, 'conid': AAPL, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 10, 'tif': 'DAY', **extra}
     response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
     for _ in range(10):
         data = response.json()
@@ -119,7 +117,7 @@ def test_a_day_market_order_on_saturday_is_accepted_and_fills_at_mondays_open(st
     queued = sim_order(sim, order_id)
     assert queued['status'] == 'PreSubmitted' and queued['filled_quantity'] == 0
     assert queued['queued_until'] == MONDAY_OPEN
-    advance_to(sim, MONDAY_OPEN - 60)                       # Monday pre-market: still queued
+    advance_to(sim, MONDAY_OPEN - 60)  # Monday pre-market: still queued
     assert sim_order(sim, order_id)['filled_quantity'] == 0
     advance_to(sim, MONDAY_OPEN + 120)
     filled = sim_order(sim, order_id)
@@ -144,8 +142,19 @@ def test_a_day_order_during_the_session_fills_at_once_and_expires_at_the_close(s
     gw = sim.gateway
     with gw.lock:
         bid = gw.market.quote(AAPL)[0]
-    body = {'orders': [{'acctId': ACCOUNT, 'conid': AAPL, 'side': 'BUY', 'orderType': 'LMT', 'price':
-                        round(bid * 0.5, 2), 'quantity': 1, 'tif': 'DAY'}]}
+    body = {
+        'orders': [
+            {
+                'acctId': ACCOUNT,
+                'conid': AAPL,
+                'side': 'BUY',
+                'orderType': 'LMT',
+                'price': round(bid * 0.5, 2),
+                'quantity': 1,
+                'tif': 'DAY',
+            }
+        ]
+    }
     with gw.lock:
         gw.config.order_questions = False
     response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json=body, timeout=10)
@@ -157,10 +166,12 @@ def test_a_day_order_during_the_session_fills_at_once_and_expires_at_the_close(s
 
 # ----------------------------------------------------------------- value formats of snapshots
 
+
 def snapshot(sim, conid, fields='31,84,86,85,88,87,7059,7762'):
     for _ in range(2):  # the first snapshot of a conid is the pre-flight
-        response = requests.get(sim.url + 'iserver/marketdata/snapshot', params={'conids': conid, 'fields': fields},
-                                timeout=10)
+        response = requests.get(
+            sim.url + 'iserver/marketdata/snapshot', params={'conids': conid, 'fields': fields}, timeout=10
+        )
         assert response.status_code == 200, response.text
     return response.json()[0]
 
@@ -197,7 +208,7 @@ def test_sizes_and_volumes_look_like_the_gateways(start):
         assert entry['7762'].isdigit()
         for key in ('85', '88', '7059'):
             assert re.fullmatch(r'\d{1,3}(,\d{3})*', entry[key]), (key, entry[key])
-    assert any(',' in seen[1][key] for key in ('85', '88', '7059'))   # non-US sizes are in shares: "1,300"
+    assert any(',' in seen[1][key] for key in ('85', '88', '7059'))  # non-US sizes are in shares: "1,300"
 
 
 def test_an_ioc_order_while_the_market_is_closed_is_cancelled(start):

@@ -14,27 +14,76 @@ import requests
 from openapi_spec import assert_valid, spec_or_skip, to_json_schema
 from sim_http import get, post, state
 
-START = 1736953200.0            # 2025-01-15 15:00:00 UTC, a Wednesday
+START = 1736953200.0  # 2025-01-15 15:00:00 UTC, a Wednesday
 OPTION_CONID = 990000001
 BARS = ('1min', '2min', '3min', '5min', '10min', '15min', '30min', '1h', '2h', '3h', '4h', '8h', '1d', '1w', '1m')
 # a period each bar is permitted for by the docs' step-size table
-PERIOD_FOR_BAR = {'1min': '1h', '2min': '1d', '3min': '1d', '5min': '1d', '10min': '1w', '15min': '1w',
-                  '30min': '1w', '1h': '1m', '2h': '3m', '3h': '3m', '4h': '6m', '8h': '1y', '1d': '1y',
-                  '1w': '3y', '1m': '15y'}
-HISTORY_KEYS = {'serverId': str, 'symbol': str, 'text': str, 'priceFactor': int, 'startTime': str, 'high': str,
-                'low': str, 'timePeriod': str, 'barLength': int, 'mdAvailability': str, 'mktDataDelay': int,
-                'outsideRth': bool, 'volumeFactor': int, 'priceDisplayRule': int, 'priceDisplayValue': str,
-                'negativeCapable': bool, 'messageVersion': int, 'data': list, 'points': int, 'travelTime': int}
+PERIOD_FOR_BAR = {
+    '1min': '1h',
+    '2min': '1d',
+    '3min': '1d',
+    '5min': '1d',
+    '10min': '1w',
+    '15min': '1w',
+    '30min': '1w',
+    '1h': '1m',
+    '2h': '3m',
+    '3h': '3m',
+    '4h': '6m',
+    '8h': '1y',
+    '1d': '1y',
+    '1w': '3y',
+    '1m': '15y',
+}
+HISTORY_KEYS = {
+    'serverId': str,
+    'symbol': str,
+    'text': str,
+    'priceFactor': int,
+    'startTime': str,
+    'high': str,
+    'low': str,
+    'timePeriod': str,
+    'barLength': int,
+    'mdAvailability': str,
+    'mktDataDelay': int,
+    'outsideRth': bool,
+    'volumeFactor': int,
+    'priceDisplayRule': int,
+    'priceDisplayValue': str,
+    'negativeCapable': bool,
+    'messageVersion': int,
+    'data': list,
+    'points': int,
+    'travelTime': int,
+}
 
 
 @pytest.fixture
 def start_sim(tmp_path, start_simulator):
     """Start a simulator with options; a frozen clock at START and an option on AAPL by default."""
     instruments = tmp_path / 'instruments.json'
-    instruments.write_text(json.dumps([{
-        'conid': OPTION_CONID, 'symbol': 'AAPL', 'sec_type': 'OPT', 'name': 'AAPL MAR2025 190 C',
-        'underlying_conid': 265598, 'expiry': '20250321', 'month': 'MAR25', 'strike': 190.0, 'right': 'C',
-        'price': 9.5, 'volatility': 0.3, 'multiplier': 100.0, 'exchange': 'SMART'}]))
+    instruments.write_text(
+        json.dumps(
+            [
+                {
+                    'conid': OPTION_CONID,
+                    'symbol': 'AAPL',
+                    'sec_type': 'OPT',
+                    'name': 'AAPL MAR2025 190 C',
+                    'underlying_conid': 265598,
+                    'expiry': '20250321',
+                    'month': 'MAR25',
+                    'strike': 190.0,
+                    'right': 'C',
+                    'price': 9.5,
+                    'volatility': 0.3,
+                    'multiplier': 100.0,
+                    'exchange': 'SMART',
+                }
+            ]
+        )
+    )
 
     def start(**options):
         options.setdefault('start_time', START)
@@ -108,8 +157,11 @@ def test_preflight_can_be_switched_off(start_sim):
 def test_snapshot_keys_and_value_types(start_sim):
     sim = start_sim(preflight_snapshot=False)
     query_accounts(sim)
-    (entry,) = snapshot(sim, '265598', '31,55,70,71,82,83,84,85,86,87,88,6004,6008,6070,6509,7051,7221,7289,'
-                                      '7293,7294,7295,7296,7741,7762')
+    (entry,) = snapshot(
+        sim,
+        '265598',
+        '31,55,70,71,82,83,84,85,86,87,88,6004,6008,6070,6509,7051,7221,7289,7293,7294,7295,7296,7741,7762',
+    )
     assert isinstance(entry['_updated'], int) and len(str(entry['_updated'])) == 13
     assert isinstance(entry['conid'], int) and isinstance(entry['conidEx'], str)
     assert isinstance(entry['server_id'], str)
@@ -160,8 +212,10 @@ def test_snapshot_rejects_unknown_conids_and_bad_fields(start_sim):
 
 
 def test_position_fields_follow_the_account(start_sim):
-    sim = start_sim(preflight_snapshot=False,
-                    initial_positions={'DU1234567': [{'conid': 265598, 'quantity': 100, 'avg_price': 150.0}]})
+    sim = start_sim(
+        preflight_snapshot=False,
+        initial_positions={'DU1234567': [{'conid': 265598, 'quantity': 100, 'avg_price': 150.0}]},
+    )
     query_accounts(sim)
     (entry,) = snapshot(sim, '265598', '31,73,74,75,76,77,78,79,80,7292,7921')
     last = float(entry['31'])
@@ -180,9 +234,9 @@ def test_option_snapshot_has_greeks(start_sim):
     query_accounts(sim)
     (entry,) = snapshot(sim, str(OPTION_CONID), '31,201,7308,7309,7310,7311,7633,6457,6070')
     assert entry['6070'] == 'OPT' and entry['201'] == 'C' and entry['6457'] == 265598
-    assert 0.0 < float(entry['7308']) < 1.0           # a call's delta
+    assert 0.0 < float(entry['7308']) < 1.0  # a call's delta
     assert float(entry['7309']) > 0 and float(entry['7311']) > 0
-    assert float(entry['7310']) < 0                   # time decay
+    assert float(entry['7310']) < 0  # time decay
     assert 20.0 < float(entry['7633'].rstrip('%')) < 40.0  # around the underlying's volatility (AAPL: 28%)
 
 
@@ -190,7 +244,7 @@ def test_derivative_snapshot_needs_a_secdef_search_of_the_underlying(start_sim):
     sim = start_sim(preflight_snapshot=False)
     query_accounts(sim)
     (entry,) = snapshot(sim, str(OPTION_CONID), '31,7308')
-    assert '31' not in entry and '7308' not in entry   # no feed before the search
+    assert '31' not in entry and '7308' not in entry  # no feed before the search
     search = get(sim, 'iserver/secdef/search', symbol='AAPL')
     if search.status_code in (404, 405):
         pytest.skip('the contract routes (secdef search) are not available')
@@ -228,9 +282,24 @@ def test_regulatory_snapshot_shape_and_fee(start_sim):
     response = get(sim, 'md/regsnapshot', conid='265598')
     assert response.status_code == 200
     body = response.json()
-    types = {'conid': int, 'conidEx': str, 'BboExchange': str, 'HasDelayed': bool, '84': float, '86': float,
-             '88': int, '85': int, 'BestBidExch': int, 'BestAskExch': int, '31': float, '7059': int,
-             'LastExch': int, '7057': str, '7068': str, '7058': str}
+    types = {
+        'conid': int,
+        'conidEx': str,
+        'BboExchange': str,
+        'HasDelayed': bool,
+        '84': float,
+        '86': float,
+        '88': int,
+        '85': int,
+        'BestBidExch': int,
+        'BestAskExch': int,
+        '31': float,
+        '7059': int,
+        'LastExch': int,
+        '7057': str,
+        '7068': str,
+        '7058': str,
+    }
     assert set(body) == set(types)
     for key, expected in types.items():
         assert isinstance(body[key], expected), key
@@ -258,7 +327,7 @@ def test_history_for_every_documented_bar(start_sim, bar):
     assert body['outsideRth'] is True and body['priceFactor'] == 100
     data = body['data']
     assert 1 <= len(data) <= 1000
-    assert body['points'] == len(data) - 1             # as in both of IBKR's examples
+    assert body['points'] == len(data) - 1  # as in both of IBKR's examples
     times = [item['t'] for item in data]
     assert times == sorted(times) and all(isinstance(t, int) and len(str(t)) == 13 for t in times)
     for item in data:
@@ -294,28 +363,32 @@ def test_history_returns_at_most_1000_points(start_sim):
 
 def test_history_start_time_ends_the_period(start_sim):
     sim = start_sim()
-    body = get(sim, 'iserver/marketdata/history', conid='265598', period='2d', bar='1h',
-               startTime='20250110-12:00:00').json()
+    body = get(
+        sim, 'iserver/marketdata/history', conid='265598', period='2d', bar='1h', startTime='20250110-12:00:00'
+    ).json()
     assert body['chartPanStartTime'] == '20250110-12:00:00'
-    assert body['data'][-1]['t'] == 1736506800000          # 2025-01-10 11:00 UTC, the last bar before 12:00
-    assert body['data'][0]['t'] == 1736337600000           # 2025-01-08 12:00 UTC
+    assert body['data'][-1]['t'] == 1736506800000  # 2025-01-10 11:00 UTC, the last bar before 12:00
+    assert body['data'][0]['t'] == 1736337600000  # 2025-01-08 12:00 UTC
     assert body['startTime'] == '20250108-12:00:00'
 
 
-@pytest.mark.parametrize('params, status', [
-    ({'period': '1d', 'bar': '7min'}, 400),             # not a documented bar
-    ({'period': '1d', 'bar': '1M'}, 400),               # units are case sensitive
-    ({'period': '31min', 'bar': '1min'}, 400),          # {1-30}min
-    ({'period': '9h', 'bar': '1min'}, 400),             # {1-8}h
-    ({'period': '1001d', 'bar': '1d'}, 400),
-    ({'period': '16y', 'bar': '1w'}, 400),
-    ({'period': '1x', 'bar': '1d'}, 400),
-    ({'bar': None, 'period': '1d'}, 400),               # bar is required
-    ({'period': '1y', 'bar': '1min'}, 500),             # step size: 1y needs 8h..1m
-    ({'period': '15y', 'bar': '1d'}, 500),              # 15y needs 1w..1m
-    ({'period': '1w', 'bar': '5min'}, 500),             # 1w needs 10min..1w
-    ({'period': '1min', 'bar': '1h'}, 500),             # 1min allows only 1min
-])
+@pytest.mark.parametrize(
+    'params, status',
+    [
+        ({'period': '1d', 'bar': '7min'}, 400),  # not a documented bar
+        ({'period': '1d', 'bar': '1M'}, 400),  # units are case sensitive
+        ({'period': '31min', 'bar': '1min'}, 400),  # {1-30}min
+        ({'period': '9h', 'bar': '1min'}, 400),  # {1-8}h
+        ({'period': '1001d', 'bar': '1d'}, 400),
+        ({'period': '16y', 'bar': '1w'}, 400),
+        ({'period': '1x', 'bar': '1d'}, 400),
+        ({'bar': None, 'period': '1d'}, 400),  # bar is required
+        ({'period': '1y', 'bar': '1min'}, 500),  # step size: 1y needs 8h..1m
+        ({'period': '15y', 'bar': '1d'}, 500),  # 15y needs 1w..1m
+        ({'period': '1w', 'bar': '5min'}, 500),  # 1w needs 10min..1w
+        ({'period': '1min', 'bar': '1h'}, 500),  # 1min allows only 1min
+    ],
+)
 def test_history_rejects_bars_and_periods_it_does_not_permit(start_sim, params, status):
     sim = start_sim()
     query = {'conid': '265598', **{k: v for k, v in params.items() if v is not None}}
@@ -335,7 +408,7 @@ def test_history_volume_of_us_stocks_is_in_hundreds(start_sim):
     body = get(sim, 'iserver/marketdata/history', conid='265598', period='1w', bar='1d').json()
     assert body['volumeFactor'] == 100
     daily = [item['v'] for item in body['data'][:-1]]
-    assert all(200_000 < v < 1_000_000 for v in daily)    # AAPL trades ~55M shares a day
+    assert all(200_000 < v < 1_000_000 for v in daily)  # AAPL trades ~55M shares a day
 
 
 def test_history_concurrency_is_measured(start_sim):
@@ -368,8 +441,15 @@ def test_hmds_first_request_is_a_404_html_page(start_sim):
     second = get(sim, 'hmds/history', conid='265598', period='1d', bar='1hrs', outsideRth='true', barType='Last')
     assert second.status_code == 200
     body = second.json()
-    types = {'startTime': str, 'startTimeVal': int, 'endTime': str, 'endTimeVal': int, 'data': list,
-             'points': int, 'mktDataDelay': int}
+    types = {
+        'startTime': str,
+        'startTimeVal': int,
+        'endTime': str,
+        'endTimeVal': int,
+        'data': list,
+        'points': int,
+        'mktDataDelay': int,
+    }
     assert set(body) == set(types)
     for key, expected in types.items():
         assert isinstance(body[key], expected), key
@@ -387,16 +467,19 @@ def test_hmds_first_404_can_be_switched_off(start_sim):
     assert get(sim, 'hmds/history', conid='265598', period='1d', bar='1hrs').status_code == 200
 
 
-@pytest.mark.parametrize('period, bar, bars', [
-    ('3600S', '5mins', 12), ('60S', '10secs', 6), ('1w', '1hrs', 168), ('1m', '1d', 30), ('1y', '1w', 52)])
+@pytest.mark.parametrize(
+    'period, bar, bars',
+    [('3600S', '5mins', 12), ('60S', '10secs', 6), ('1w', '1hrs', 168), ('1m', '1d', 30), ('1y', '1w', 52)],
+)
 def test_hmds_periods_and_bars(start_sim, period, bar, bars):
     sim = start_sim(hmds_first_404=False)
     body = get(sim, 'hmds/history', conid='265598', period=period, bar=bar).json()
     assert len(body['data']) == bars
 
 
-@pytest.mark.parametrize('period, bar', [('1d', '5secs'), ('1d', '1d'), ('1y', '1hrs'), ('3600S', '1hrs'),
-                                         ('1D', '1hrs'), ('1d', '1H')])
+@pytest.mark.parametrize(
+    'period, bar', [('1d', '5secs'), ('1d', '1d'), ('1y', '1hrs'), ('3600S', '1hrs'), ('1D', '1hrs'), ('1d', '1H')]
+)
 def test_hmds_rejects_bar_units_the_period_does_not_allow(start_sim, period, bar):
     sim = start_sim(hmds_first_404=False)
     response = get(sim, 'hmds/history', conid='265598', period=period, bar=bar)
@@ -411,7 +494,7 @@ def test_hmds_bar_types_and_direction(start_sim):
     ask = get(sim, 'hmds/history', barType='Ask', **query).json()['data']
     assert all(b['c'] < a['c'] for b, a in zip(bid, ask))
     forward = get(sim, 'hmds/history', startTime='20250114-00:00:00', direction='-1', **query).json()
-    assert forward['data'][0]['t'] == 1736812800000           # starts at startTime
+    assert forward['data'][0]['t'] == 1736812800000  # starts at startTime
     assert len(forward['data']) == 24
     assert get(sim, 'hmds/history', barType='Volume', **query).status_code == 400
     assert get(sim, 'hmds/history', direction='2', **query).status_code == 400
@@ -433,7 +516,7 @@ def test_unsubscribe_closes_the_feed(start_sim):
     snapshot(sim, '265598', '31')
     response = post(sim, 'iserver/marketdata/unsubscribe', {'conid': 265598})
     assert response.status_code == 200 and response.json() == {'success': True}
-    assert '31' not in snapshot(sim, '265598', '31')[0]         # pre-flight again
+    assert '31' not in snapshot(sim, '265598', '31')[0]  # pre-flight again
     assert post(sim, 'iserver/marketdata/unsubscribe', {'conid': '265598'}).status_code == 200
     assert post(sim, 'iserver/marketdata/unsubscribe', {'conid': 265598}).status_code == 500
     assert post(sim, 'iserver/marketdata/unsubscribe', {}).status_code == 400

@@ -17,11 +17,14 @@ def test_call_and_put_prices_follow_the_underlying(sim):
         http.get(sim.url + 'iserver/accounts')
         search = http.get(sim.url + 'iserver/secdef/search', params={'symbol': 'AAPL'}).json()
         month = next(s for s in search[0]['sections'] if s['secType'] == 'OPT')['months'].split(';')[1]
-        strikes = http.get(sim.url + 'iserver/secdef/strikes',
-                           params={'conid': 265598, 'sectype': 'OPT', 'month': month}).json()
+        strikes = http.get(
+            sim.url + 'iserver/secdef/strikes', params={'conid': 265598, 'sectype': 'OPT', 'month': month}
+        ).json()
         strike = strikes['call'][len(strikes['call']) // 2]
-        info = http.get(sim.url + 'iserver/secdef/info', params={'conid': 265598, 'sectype': 'OPT', 'month': month,
-                                                                 'strike': strike}).json()
+        info = http.get(
+            sim.url + 'iserver/secdef/info',
+            params={'conid': 265598, 'sectype': 'OPT', 'month': month, 'strike': strike},
+        ).json()
         call = next(item['conid'] for item in info if item['right'] == 'C')
         put = next(item['conid'] for item in info if item['right'] == 'P')
 

@@ -16,7 +16,7 @@ from ibind.sim import GatewaySimulator
 from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_schema
 from threads import run_on_threads
 
-START = 1_704_900_000.0          # 2024-01-10 15:20 UTC
+START = 1_704_900_000.0  # 2024-01-10 15:20 UTC
 ACCOUNT = 'DU1234567'
 AAPL = 265598
 IBM = 8314
@@ -24,6 +24,7 @@ UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 
 # =========================================================================== harness
+
 
 class Api:
     """The simulator over HTTP, with the few verbs these tests repeat."""
@@ -130,8 +131,15 @@ def quiet():
 
 
 def order(conid=AAPL, side='BUY', order_type='MKT', quantity=10, tif='GTC', **extra):
-    return {'acctId': ACCOUNT, 'conid': conid, 'side': side, 'orderType': order_type, 'quantity': quantity,
-            'tif': tif, **extra}
+    return {
+        'acctId': ACCOUNT,
+        'conid': conid,
+        'side': side,
+        'orderType': order_type,
+        'quantity': quantity,
+        'tif': tif,
+        **extra,
+    }
 
 
 def limit_far_below(api, pct=10.0):
@@ -152,6 +160,7 @@ def is_question(data):
 
 
 # =========================================================================== OpenAPI conformance
+
 
 def _override(schema, overrides):
     """Replace named properties anywhere in the schema: the documented deviations (seed 002 wins over the spec)."""
@@ -179,6 +188,7 @@ NUMBER = {'type': 'number'}
 
 
 # =========================================================================== placing and acknowledgements
+
 
 def test_market_order_fills_at_the_ask_and_moves_position_and_cash(quiet):
     bid, ask, _ = quiet.quote()
@@ -214,8 +224,17 @@ def test_the_received_body_is_kept_in_sim_state(quiet):
     assert kept['coid'] == 'keep-me' and kept['outside_rth'] is True and kept['status'] == 'Submitted'
 
 
-@pytest.mark.parametrize('variant', [{'outsideRth': True}, {'outsideRTH': True}, {'secType': f'{AAPL}@STK'},
-                                     {'secType': f'{AAPL}:STK'}, {'side': 'Buy'}, {'conidex': f'{AAPL}@SMART'}])
+@pytest.mark.parametrize(
+    'variant',
+    [
+        {'outsideRth': True},
+        {'outsideRTH': True},
+        {'secType': f'{AAPL}@STK'},
+        {'secType': f'{AAPL}:STK'},
+        {'side': 'Buy'},
+        {'conidex': f'{AAPL}@SMART'},
+    ],
+)
 def test_documented_spellings_are_accepted(quiet, variant):
     response = quiet.place({**order(), **variant})
     assert response.status_code == 200 and response.json()[0]['order_status'] == 'Filled'
@@ -230,18 +249,21 @@ def test_conidex_alone_identifies_the_contract(quiet):
     assert quiet.state()['orders']['orders'][0]['conidex'] == f'{IBM}@NYSE'
 
 
-@pytest.mark.parametrize('change, words', [
-    ({'conid': None}, 'conid'),
-    ({'side': 'HOLD'}, 'side'),
-    ({'orderType': 'FANCY'}, 'orderType'),
-    ({'quantity': 0}, 'quantity'),
-    ({'quantity': -3}, 'quantity'),
-    ({'quantity': None}, 'quantity'),
-    ({'orderType': 'LMT'}, 'price'),
-    ({'orderType': 'STOP_LIMIT', 'price': 100}, 'auxPrice'),
-    ({'tif': 'FOREVER'}, 'tif'),
-    ({'conid': 999999999}, 'conid'),
-])
+@pytest.mark.parametrize(
+    'change, words',
+    [
+        ({'conid': None}, 'conid'),
+        ({'side': 'HOLD'}, 'side'),
+        ({'orderType': 'FANCY'}, 'orderType'),
+        ({'quantity': 0}, 'quantity'),
+        ({'quantity': -3}, 'quantity'),
+        ({'quantity': None}, 'quantity'),
+        ({'orderType': 'LMT'}, 'price'),
+        ({'orderType': 'STOP_LIMIT', 'price': 100}, 'auxPrice'),
+        ({'tif': 'FOREVER'}, 'tif'),
+        ({'conid': 999999999}, 'conid'),
+    ],
+)
 def test_invalid_order_content_is_a_500_with_an_ibkr_style_error(quiet, change, words):
     body = {k: v for k, v in {**order(), **change}.items() if v is not None}
     response = quiet.place(body)
@@ -282,6 +304,7 @@ def test_duplicate_coid_within_one_request_is_rejected(quiet):
 
 # =========================================================================== questions and replies
 
+
 def test_limit_far_from_market_asks_o163_with_the_documented_text(api):
     api.snapshot(AAPL)
     price = limit_far_below(api)
@@ -290,8 +313,10 @@ def test_limit_far_from_market_asks_o163_with_the_documented_text(api):
     question = data[0]
     assert UUID.match(question['id'])
     assert question['isSuppressed'] is False and question['messageIds'] == ['o163']
-    assert question['message'] == [f'The following order "BUY 5 AAPL NASDAQ.NMS @ {float(price)!r}" price exceeds '
-                                   '\nthe Percentage constraint of 3%.\nAre you sure you want to submit this order?']
+    assert question['message'] == [
+        f'The following order "BUY 5 AAPL NASDAQ.NMS @ {float(price)!r}" price exceeds '
+        '\nthe Percentage constraint of 3%.\nAre you sure you want to submit this order?'
+    ]
     assert_conforms('/iserver/account/{accountId}/orders', 'post', data)
 
 
@@ -304,9 +329,11 @@ def test_limit_within_the_constraint_asks_nothing(api):
 def test_order_without_market_data_asks_o354_and_a_snapshot_removes_it(api):
     first = api.place(order()).json()
     assert first[0]['messageIds'] == ['o354']
-    assert first[0]['message'] == ['You are submitting an order without market data. We strongly recommend against '
-                                   'this as it may result in erroneous and unexpected trades.\nAre you sure you '
-                                   'want to submit this order?']
+    assert first[0]['message'] == [
+        'You are submitting an order without market data. We strongly recommend against '
+        'this as it may result in erroneous and unexpected trades.\nAre you sure you '
+        'want to submit this order?'
+    ]
     api.snapshot(AAPL)
     assert api.place(order()).json()[0]['order_status'] == 'Filled'
 
@@ -319,9 +346,11 @@ def test_order_value_above_the_limit_asks_o451():
         _, ask, _ = api.quote()
         data = api.place(order(quantity=650)).json()
         assert data[0]['messageIds'] == ['o451']
-        assert data[0]['message'] == [f'The following order "BUY 650 AAPL NASDAQ.NMS" value estimate of '
-                                      f'{650 * ask:,.2f} USD exceeds \nthe Total Value Limit of 100,000 USD.\n'
-                                      'Are you sure you want to submit this order?']
+        assert data[0]['message'] == [
+            f'The following order "BUY 650 AAPL NASDAQ.NMS" value estimate of '
+            f'{650 * ask:,.2f} USD exceeds \nthe Total Value Limit of 100,000 USD.\n'
+            'Are you sure you want to submit this order?'
+        ]
 
 
 def test_stop_order_asks_o10331(api):
@@ -329,8 +358,10 @@ def test_stop_order_asks_o10331(api):
     bid, _, _ = api.quote()
     data = api.place(order(side='SELL', order_type='STP', price=round(bid * 0.99, 2))).json()
     assert data[0]['messageIds'] == ['o10331']
-    assert data[0]['message'][0].startswith('You are about to submit a stop order. Please be aware of the various '
-                                            'stop order types available and the risks associated with each one.\n')
+    assert data[0]['message'][0].startswith(
+        'You are about to submit a stop order. Please be aware of the various '
+        'stop order types available and the risks associated with each one.\n'
+    )
 
 
 def test_stop_already_crossed_asks_o403_then_o10331_and_fills_at_once(api):
@@ -357,8 +388,9 @@ def test_questions_can_be_switched_off():
 
 def test_several_questions_come_one_after_another_each_with_a_new_id(api):
     bid, _, _ = api.quote()
-    first = api.place(order(side='SELL', order_type='STOP_LIMIT', price=round(bid * 0.8, 2),
-                            auxPrice=round(bid * 0.9, 2))).json()
+    first = api.place(
+        order(side='SELL', order_type='STOP_LIMIT', price=round(bid * 0.8, 2), auxPrice=round(bid * 0.9, 2))
+    ).json()
     ids, asked = [first[0]['id']], [first[0]['messageIds'][0]]
     response = api.reply(first[0]['id'])
     while is_question(response.json()):
@@ -447,12 +479,14 @@ def test_more_than_51_suppressed_ids_is_a_system_error(api):
 
 
 def test_suppress_responses_conform_to_the_spec(api):
-    assert_conforms('/iserver/questions/suppress', 'post',
-                    api.post('iserver/questions/suppress', {'messageIds': ['o163']}).json())
+    assert_conforms(
+        '/iserver/questions/suppress', 'post', api.post('iserver/questions/suppress', {'messageIds': ['o163']}).json()
+    )
     assert_conforms('/iserver/questions/suppress/reset', 'post', api.post('iserver/questions/suppress/reset').json())
 
 
 # =========================================================================== fills over simulated time
+
 
 def test_limit_order_fills_only_when_simulated_time_moves_the_price_across_it(quiet):
     limit = resting_buy_limit(quiet)
@@ -548,8 +582,9 @@ def test_oca_group_one_fills_the_others_are_cancelled(quiet):
     low, _ = quiet.path_range(3)
     near = round(bid - (bid - low) * 0.4, 2)
     far = round(low - 5.0, 2)
-    acks = quiet.place(order(order_type='LMT', price=near, isSingleGroup=True),
-                       order(order_type='LMT', price=far, isSingleGroup=True)).json()
+    acks = quiet.place(
+        order(order_type='LMT', price=near, isSingleGroup=True), order(order_type='LMT', price=far, isSingleGroup=True)
+    ).json()
     assert [a['order_status'] for a in acks] == ['Submitted', 'Submitted']
     quiet.advance(3 * 3600)
     near_order, far_order = (quiet.order_state(a['order_id']) for a in acks)
@@ -559,16 +594,23 @@ def test_oca_group_one_fills_the_others_are_cancelled(quiet):
 
 # =========================================================================== cancel and modify
 
+
 def test_cancel_answers_the_documented_shape_and_cancels(quiet):
     order_id = quiet.place(order(order_type='LMT', price=limit_far_below(quiet))).json()[0]['order_id']
-    response = quiet.delete(f'iserver/account/{ACCOUNT}/order/{order_id}', manualIndicator='true',
-                            extOperator='person1234')
+    response = quiet.delete(
+        f'iserver/account/{ACCOUNT}/order/{order_id}', manualIndicator='true', extOperator='person1234'
+    )
     assert response.status_code == 200
-    assert response.json() == {'msg': 'Request was submitted', 'order_id': int(order_id), 'conid': AAPL,
-                               'account': ACCOUNT}
+    assert response.json() == {
+        'msg': 'Request was submitted',
+        'order_id': int(order_id),
+        'conid': AAPL,
+        'account': ACCOUNT,
+    }
     assert quiet.status(order_id)['order_status'] == 'Cancelled'
-    assert_conforms('/iserver/account/{accountId}/order/{orderId}', 'delete', response.json(),
-                    {'order_id': INT, 'conid': INT})
+    assert_conforms(
+        '/iserver/account/{accountId}/order/{orderId}', 'delete', response.json(), {'order_id': INT, 'conid': INT}
+    )
     again = quiet.delete(f'iserver/account/{ACCOUNT}/order/{order_id}')
     assert again.status_code == 200 and 'Cancelled' in again.json()['error']
 
@@ -580,8 +622,7 @@ def test_cancel_unknown_order_is_the_documented_error(quiet):
 
 def test_cancel_minus_one_cancels_every_open_order(quiet):
     price = limit_far_below(quiet)
-    open_ids = [quiet.place(order(order_type='LMT', price=price, cOID=f'o{i}')).json()[0]['order_id']
-                for i in range(3)]
+    open_ids = [quiet.place(order(order_type='LMT', price=price, cOID=f'o{i}')).json()[0]['order_id'] for i in range(3)]
     filled_id = quiet.place(order()).json()[0]['order_id']
     response = quiet.delete(f'iserver/account/{ACCOUNT}/order/-1').json()
     assert response['msg'] == 'Request was submitted' and response['order_id'] == -1
@@ -642,9 +683,11 @@ def test_modify_cannot_change_side_or_contract(quiet):
 
 # =========================================================================== whatif
 
+
 def test_whatif_previews_with_the_documented_shape_and_places_nothing(api):
-    body = {'orders': [{'conid': AAPL, 'orderType': 'LMT', 'price': 200.25, 'side': 'BUY', 'tif': 'DAY',
-                        'quantity': 10}]}
+    body = {
+        'orders': [{'conid': AAPL, 'orderType': 'LMT', 'price': 200.25, 'side': 'BUY', 'tif': 'DAY', 'quantity': 10}]
+    }
     data = api.post(f'iserver/account/{ACCOUNT}/orders/whatif', body).json()
     assert set(data) == {'amount', 'equity', 'initial', 'maintenance', 'position', 'warn', 'error'}
     assert data['amount'] == {'amount': '2,002.50 USD (10 Shares)', 'commission': '1 USD', 'total': '2,003.50 USD'}
@@ -656,8 +699,7 @@ def test_whatif_previews_with_the_documented_shape_and_places_nothing(api):
     assert data['warn'].startswith('21/You are trying to submit an order without having market data')
     assert data['error'] is None
     assert api.state()['orders']['orders'] == []
-    assert_conforms('/iserver/account/{accountId}/orders/whatif', 'post', data,
-                    {'warn': {'type': ['string', 'null']}})
+    assert_conforms('/iserver/account/{accountId}/orders/whatif', 'post', data, {'warn': {'type': ['string', 'null']}})
 
 
 def test_whatif_without_warning_after_a_snapshot_and_with_a_position(api):
@@ -675,14 +717,50 @@ def test_whatif_with_invalid_content_is_a_400(api):
 
 # =========================================================================== monitoring
 
-STATUS_KEYS = {'sub_type', 'request_id', 'server_id', 'order_id', 'conidex', 'conid', 'symbol', 'side',
-               'contract_description_1', 'listing_exchange', 'option_acct', 'company_name', 'size', 'total_size',
-               'currency', 'account', 'order_type', 'cum_fill', 'order_status', 'order_ccp_status',
-               'order_status_description', 'tif', 'fg_color', 'bg_color', 'order_not_editable', 'editable_fields',
-               'cannot_cancel_order', 'deactivate_order', 'sec_type', 'available_chart_periods', 'order_description',
-               'order_description_with_contract', 'alert_active', 'child_order_type', 'order_clearing_account',
-               'size_and_fills', 'exit_strategy_display_price', 'exit_strategy_chart_description', 'average_price',
-               'exit_strategy_tool_availability', 'allowed_duplicate_opposite', 'order_time'}
+STATUS_KEYS = {
+    'sub_type',
+    'request_id',
+    'server_id',
+    'order_id',
+    'conidex',
+    'conid',
+    'symbol',
+    'side',
+    'contract_description_1',
+    'listing_exchange',
+    'option_acct',
+    'company_name',
+    'size',
+    'total_size',
+    'currency',
+    'account',
+    'order_type',
+    'cum_fill',
+    'order_status',
+    'order_ccp_status',
+    'order_status_description',
+    'tif',
+    'fg_color',
+    'bg_color',
+    'order_not_editable',
+    'editable_fields',
+    'cannot_cancel_order',
+    'deactivate_order',
+    'sec_type',
+    'available_chart_periods',
+    'order_description',
+    'order_description_with_contract',
+    'alert_active',
+    'child_order_type',
+    'order_clearing_account',
+    'size_and_fills',
+    'exit_strategy_display_price',
+    'exit_strategy_chart_description',
+    'average_price',
+    'exit_strategy_tool_availability',
+    'allowed_duplicate_opposite',
+    'order_time',
+}
 
 
 def test_order_status_of_a_filled_order_has_the_documented_keys_and_types(quiet):
@@ -699,8 +777,7 @@ def test_order_status_of_a_filled_order_has_the_documented_keys_and_types(quiet)
     assert re.match(r'^\d{12}$', status['order_time']) and status['order_time'] == '240110152000'
     assert status['listing_exchange'] == 'NASDAQ.NMS' and status['company_name'] == 'APPLE INC'
     assert float(status['average_price']) == pytest.approx(quiet.quote()[0])
-    assert_conforms('/iserver/account/order/status/{orderId}', 'get', status,
-                    {'side': {'enum': ['B', 'S']}})
+    assert_conforms('/iserver/account/order/status/{orderId}', 'get', status, {'side': {'enum': ['B', 'S']}})
 
 
 def test_order_status_of_a_working_order(quiet):
@@ -716,11 +793,37 @@ def test_order_status_of_an_unknown_order_is_a_400(quiet):
     assert quiet.get('iserver/account/order/status/abc').status_code == 400
 
 
-LIVE_ORDER_KEYS = {'acct', 'conidex', 'conid', 'account', 'orderId', 'cashCcy', 'sizeAndFills', 'orderDesc',
-                   'description1', 'ticker', 'secType', 'listingExchange', 'remainingQuantity', 'filledQuantity',
-                   'totalSize', 'companyName', 'status', 'order_ccp_status', 'avgPrice', 'origOrderType',
-                   'supportsTaxOpt', 'lastExecutionTime', 'orderType', 'bgColor', 'fgColor', 'order_ref',
-                   'timeInForce', 'lastExecutionTime_r', 'side'}
+LIVE_ORDER_KEYS = {
+    'acct',
+    'conidex',
+    'conid',
+    'account',
+    'orderId',
+    'cashCcy',
+    'sizeAndFills',
+    'orderDesc',
+    'description1',
+    'ticker',
+    'secType',
+    'listingExchange',
+    'remainingQuantity',
+    'filledQuantity',
+    'totalSize',
+    'companyName',
+    'status',
+    'order_ccp_status',
+    'avgPrice',
+    'origOrderType',
+    'supportsTaxOpt',
+    'lastExecutionTime',
+    'orderType',
+    'bgColor',
+    'fgColor',
+    'order_ref',
+    'timeInForce',
+    'lastExecutionTime_r',
+    'side',
+}
 
 
 def test_live_orders_have_the_documented_keys_and_types(quiet):
@@ -737,9 +840,18 @@ def test_live_orders_have_the_documented_keys_and_types(quiet):
     assert live['orderDesc'] == 'Sold 5 Market, GTC' and live['order_ref'] == 'Order123'
     assert live['lastExecutionTime'] == '240110152000' and live['lastExecutionTime_r'] == int(START * 1000)
     assert isinstance(live['avgPrice'], str) and float(live['avgPrice']) == pytest.approx(quiet.quote()[0])
-    assert_conforms('/iserver/account/orders', 'get', data,
-                    {'conid': INT, 'filledQuantity': NUMBER, 'remainingQuantity': NUMBER, 'totalSize': NUMBER,
-                     'lastExecutionTime_r': INT})
+    assert_conforms(
+        '/iserver/account/orders',
+        'get',
+        data,
+        {
+            'conid': INT,
+            'filledQuantity': NUMBER,
+            'remainingQuantity': NUMBER,
+            'totalSize': NUMBER,
+            'lastExecutionTime_r': INT,
+        },
+    )
 
 
 def test_live_orders_filters_by_status_values_comma_separated(quiet):
@@ -773,11 +885,35 @@ def test_live_orders_force_quirk_can_be_switched_off():
         assert len(api.get('iserver/account/orders', force='true').json()['orders']) == 1
 
 
-TRADE_KEYS = {'execution_id', 'symbol', 'supports_tax_opt', 'side', 'order_description', 'trade_time', 'trade_time_r',
-              'size', 'price', 'order_ref', 'submitter', 'exchange', 'commission', 'net_amount', 'account',
-              'accountCode', 'account_allocation_name', 'company_name', 'contract_description_1', 'sec_type',
-              'listing_exchange', 'conid', 'conidEx', 'clearing_id', 'clearing_name', 'liquidation_trade',
-              'is_event_trading'}
+TRADE_KEYS = {
+    'execution_id',
+    'symbol',
+    'supports_tax_opt',
+    'side',
+    'order_description',
+    'trade_time',
+    'trade_time_r',
+    'size',
+    'price',
+    'order_ref',
+    'submitter',
+    'exchange',
+    'commission',
+    'net_amount',
+    'account',
+    'accountCode',
+    'account_allocation_name',
+    'company_name',
+    'contract_description_1',
+    'sec_type',
+    'listing_exchange',
+    'conid',
+    'conidEx',
+    'clearing_id',
+    'clearing_name',
+    'liquidation_trade',
+    'is_event_trading',
+}
 
 
 def test_trades_have_the_documented_keys_and_types(quiet):
@@ -808,12 +944,16 @@ def test_trades_days_reaches_back_at_most_seven_days(quiet):
 
 # =========================================================================== /iserver/accounts first
 
-@pytest.mark.parametrize('call', [
-    lambda api: api.place(order()),
-    lambda api: api.delete(f'iserver/account/{ACCOUNT}/order/1'),
-    lambda api: api.post(f'iserver/account/{ACCOUNT}/order/1', order()),
-    lambda api: api.get('iserver/account/orders'),
-])
+
+@pytest.mark.parametrize(
+    'call',
+    [
+        lambda api: api.place(order()),
+        lambda api: api.delete(f'iserver/account/{ACCOUNT}/order/1'),
+        lambda api: api.post(f'iserver/account/{ACCOUNT}/order/1', order()),
+        lambda api: api.get('iserver/account/orders'),
+    ],
+)
 def test_order_endpoints_need_accounts_first(call):
     with make_sim(order_questions=False) as sim:
         api = Api(sim)
@@ -831,13 +971,15 @@ def test_accounts_first_can_be_switched_off():
 
 # =========================================================================== concurrency
 
+
 def test_concurrent_submissions_leave_one_coherent_book(quiet):
     errors = []
 
     def place(index):
         try:
-            response = requests.post(quiet.url + f'iserver/account/{ACCOUNT}/orders',
-                                     json={'orders': [order(cOID=f'thread-{index}')]})
+            response = requests.post(
+                quiet.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order(cOID=f'thread-{index}')]}
+            )
             assert response.json()[0]['order_status'] == 'Filled'
         except Exception as error:  # collected and reported below
             errors.append(error)

@@ -24,14 +24,20 @@ ACCOUNT = 'DU1234567'
 AAPL, IBM, MSFT, SPY = 265598, 8314, 272093, 756733
 NUMBER = (int, float)
 NONE = type(None)
-DYNACCT_ERROR = {'error': 'Details currently unavailable. Please try again later and contact client services if the '
-                          'issue persists.', 'statusCode': 503}
+DYNACCT_ERROR = {
+    'error': 'Details currently unavailable. Please try again later and contact client services if the issue persists.',
+    'statusCode': 503,
+}
 STARTING_CASH = 1_000_000.0
 
 # AAPL bought at 180 twice (average 180), 40 sold again at 190 (realized +400); IBM short 10 at 150
-POSITIONS = {ACCOUNT: [{'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
-                       {'conid': AAPL, 'quantity': -40, 'avg_price': 190.0},
-                       {'conid': IBM, 'quantity': -10, 'avg_price': 150.0}]}
+POSITIONS = {
+    ACCOUNT: [
+        {'conid': AAPL, 'quantity': 100, 'avg_price': 180.0},
+        {'conid': AAPL, 'quantity': -40, 'avg_price': 190.0},
+        {'conid': IBM, 'quantity': -10, 'avg_price': 150.0},
+    ]
+}
 
 
 @pytest.fixture
@@ -87,86 +93,253 @@ def assert_types(obj, expected, where=''):
             if float in kinds and int not in kinds:
                 assert isinstance(value, float), f'{where}.{key}: {value!r} is not a float'
             else:
-                assert isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds), \
+                assert isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds), (
                     f'{where}.{key}: {value!r} is not {kinds}'
+                )
 
 
 # ----------------------------------------------------------------- documented shapes
 
 ACCOUNT_INFO = {
-    'id': str, 'PrepaidCrypto-Z': bool, 'PrepaidCrypto-P': bool, 'brokerageAccess': bool, 'accountId': str,
-    'accountVan': str, 'accountTitle': str, 'displayName': str, 'accountAlias': (str, NONE), 'accountStatus': int,
-    'currency': str, 'type': str, 'tradingType': str, 'businessType': str, 'ibEntity': str, 'faclient': bool,
-    'clearingStatus': str, 'covestor': bool, 'noClientTrading': bool, 'trackVirtualFXPortfolio': bool,
+    'id': str,
+    'PrepaidCrypto-Z': bool,
+    'PrepaidCrypto-P': bool,
+    'brokerageAccess': bool,
+    'accountId': str,
+    'accountVan': str,
+    'accountTitle': str,
+    'displayName': str,
+    'accountAlias': (str, NONE),
+    'accountStatus': int,
+    'currency': str,
+    'type': str,
+    'tradingType': str,
+    'businessType': str,
+    'ibEntity': str,
+    'faclient': bool,
+    'clearingStatus': str,
+    'covestor': bool,
+    'noClientTrading': bool,
+    'trackVirtualFXPortfolio': bool,
     'parent': {'mmc': list, 'accountId': str, 'isMParent': bool, 'isMChild': bool, 'isMultiplex': bool},
     'desc': str,
 }
 POSITION_ROW = {
-    'acctId': str, 'conid': int, 'contractDesc': str, 'position': float, 'mktPrice': float, 'mktValue': float,
-    'currency': str, 'avgCost': float, 'avgPrice': float, 'realizedPnl': float, 'unrealizedPnl': float,
-    'exchs': NONE, 'expiry': NONE, 'putOrCall': NONE, 'multiplier': NONE, 'strike': float, 'exerciseStyle': NONE,
-    'conExchMap': list, 'assetClass': str, 'undConid': int, 'model': str,
+    'acctId': str,
+    'conid': int,
+    'contractDesc': str,
+    'position': float,
+    'mktPrice': float,
+    'mktValue': float,
+    'currency': str,
+    'avgCost': float,
+    'avgPrice': float,
+    'realizedPnl': float,
+    'unrealizedPnl': float,
+    'exchs': NONE,
+    'expiry': NONE,
+    'putOrCall': NONE,
+    'multiplier': NONE,
+    'strike': float,
+    'exerciseStyle': NONE,
+    'conExchMap': list,
+    'assetClass': str,
+    'undConid': int,
+    'model': str,
 }
 POSITION2_ROW = {
-    'position': float, 'conid': str, 'avgCost': float, 'avgPrice': float, 'currency': str, 'description': str,
-    'isLastToLoq': bool, 'marketPrice': float, 'marketValue': float, 'realizedPnl': float, 'secType': str,
-    'timestamp': int, 'unrealizedPnl': float, 'assetClass': str, 'sector': str, 'group': str, 'model': str,
+    'position': float,
+    'conid': str,
+    'avgCost': float,
+    'avgPrice': float,
+    'currency': str,
+    'description': str,
+    'isLastToLoq': bool,
+    'marketPrice': float,
+    'marketValue': float,
+    'realizedPnl': float,
+    'secType': str,
+    'timestamp': int,
+    'unrealizedPnl': float,
+    'assetClass': str,
+    'sector': str,
+    'group': str,
+    'model': str,
 }
 CONTRACT_DETAILS = {
-    'time': int, 'chineseName': str, 'allExchanges': str, 'listingExchange': str, 'countryCode': str, 'name': str,
-    'lastTradingDay': NONE, 'group': str, 'sector': str, 'sectorGroup': str, 'ticker': str, 'type': str,
-    'hasOptions': bool, 'fullName': str, 'isUS': bool, 'incrementRules': list,
-    'displayRule': {'magnification': int, 'displayRuleStep': list}, 'isEventContract': bool, 'pageSize': int,
-    'multiplier': float, 'strike': str,
+    'time': int,
+    'chineseName': str,
+    'allExchanges': str,
+    'listingExchange': str,
+    'countryCode': str,
+    'name': str,
+    'lastTradingDay': NONE,
+    'group': str,
+    'sector': str,
+    'sectorGroup': str,
+    'ticker': str,
+    'type': str,
+    'hasOptions': bool,
+    'fullName': str,
+    'isUS': bool,
+    'incrementRules': list,
+    'displayRule': {'magnification': int, 'displayRuleStep': list},
+    'isEventContract': bool,
+    'pageSize': int,
+    'multiplier': float,
+    'strike': str,
 }
-SUMMARY_ENTRY = {'amount': float, 'currency': (str, NONE), 'isNull': bool, 'timestamp': int, 'value': (str, NONE),
-                 'severity': int}
+SUMMARY_ENTRY = {
+    'amount': float,
+    'currency': (str, NONE),
+    'isNull': bool,
+    'timestamp': int,
+    'value': (str, NONE),
+    'severity': int,
+}
 LEDGER_ENTRY = {
-    'commoditymarketvalue': float, 'futuremarketvalue': float, 'settledcash': float, 'exchangerate': int,
-    'sessionid': int, 'cashbalance': float, 'corporatebondsmarketvalue': float, 'warrantsmarketvalue': float,
-    'netliquidationvalue': float, 'interest': float, 'unrealizedpnl': float, 'stockmarketvalue': float,
-    'moneyfunds': float, 'currency': str, 'realizedpnl': float, 'funds': float, 'acctcode': str,
-    'issueroptionsmarketvalue': float, 'key': str, 'timestamp': int, 'severity': int,
-    'stockoptionmarketvalue': float, 'futuresonlypnl': float, 'tbondsmarketvalue': float,
-    'futureoptionmarketvalue': float, 'cashbalancefxsegment': float, 'secondkey': str, 'tbillsmarketvalue': float,
+    'commoditymarketvalue': float,
+    'futuremarketvalue': float,
+    'settledcash': float,
+    'exchangerate': int,
+    'sessionid': int,
+    'cashbalance': float,
+    'corporatebondsmarketvalue': float,
+    'warrantsmarketvalue': float,
+    'netliquidationvalue': float,
+    'interest': float,
+    'unrealizedpnl': float,
+    'stockmarketvalue': float,
+    'moneyfunds': float,
+    'currency': str,
+    'realizedpnl': float,
+    'funds': float,
+    'acctcode': str,
+    'issueroptionsmarketvalue': float,
+    'key': str,
+    'timestamp': int,
+    'severity': int,
+    'stockoptionmarketvalue': float,
+    'futuresonlypnl': float,
+    'tbondsmarketvalue': float,
+    'futureoptionmarketvalue': float,
+    'cashbalancefxsegment': float,
+    'secondkey': str,
+    'tbillsmarketvalue': float,
     'dividends': float,
 }
 BROKERAGE_ACCOUNTS = {
-    'accounts': list, 'acctProps': dict, 'aliases': dict, 'chartPeriods': dict, 'groups': list, 'profiles': list,
-    'selectedAccount': str, 'serverInfo': {'serverName': str, 'serverVersion': str}, 'sessionId': str,
-    'isFT': bool, 'isPaper': bool,
+    'accounts': list,
+    'acctProps': dict,
+    'aliases': dict,
+    'chartPeriods': dict,
+    'groups': list,
+    'profiles': list,
+    'selectedAccount': str,
+    'serverInfo': {'serverName': str, 'serverVersion': str},
+    'sessionId': str,
+    'isFT': bool,
+    'isPaper': bool,
     'allowFeatures': {
-        'showGFIS': bool, 'showEUCostReport': bool, 'allowEventContract': bool, 'allowFXConv': bool,
-        'allowFinancialLens': bool, 'allowMTA': bool, 'allowTypeAhead': bool, 'allowEventTrading': bool,
-        'snapshotRefreshTimeout': int, 'liteUser': bool, 'showWebNews': bool, 'research': bool, 'debugPnl': bool,
-        'showTaxOpt': bool, 'showImpactDashboard': bool, 'allowDynAccount': bool, 'allowCrypto': bool,
-        'allowedAssetTypes': str},
+        'showGFIS': bool,
+        'showEUCostReport': bool,
+        'allowEventContract': bool,
+        'allowFXConv': bool,
+        'allowFinancialLens': bool,
+        'allowMTA': bool,
+        'allowTypeAhead': bool,
+        'allowEventTrading': bool,
+        'snapshotRefreshTimeout': int,
+        'liteUser': bool,
+        'showWebNews': bool,
+        'research': bool,
+        'debugPnl': bool,
+        'showTaxOpt': bool,
+        'showImpactDashboard': bool,
+        'allowDynAccount': bool,
+        'allowCrypto': bool,
+        'allowedAssetTypes': str,
+    },
 }
-ACCT_PROPS = {'hasChildAccounts': bool, 'supportsCashQty': bool, 'noFXConv': bool, 'isProp': bool,
-              'supportsFractions': bool, 'allowCustomerTime': bool}
+ACCT_PROPS = {
+    'hasChildAccounts': bool,
+    'supportsCashQty': bool,
+    'noFXConv': bool,
+    'isProp': bool,
+    'supportsFractions': bool,
+    'allowCustomerTime': bool,
+}
 PNL_ROW = {'rowType': int, 'dpl': float, 'nl': float, 'upl': float, 'el': float, 'mv': float}
 OWNERS = {'accountId': str, 'users': list, 'applicant': {'signatures': list}}
-OWNER = {'roleId': str, 'hasRightCodeInd': bool, 'userName': str,
-         'entity': {'firstName': str, 'lastName': str, 'entityType': str, 'entityName': str}}
+OWNER = {
+    'roleId': str,
+    'hasRightCodeInd': bool,
+    'userName': str,
+    'entity': {'firstName': str, 'lastName': str, 'entityType': str, 'entityName': str},
+}
 ACCOUNT_SUMMARY = {
-    'accountType': str, 'status': str, 'balance': float, 'SMA': float, 'buyingPower': float,
-    'availableFunds': float, 'excessLiquidity': float, 'netLiquidationValue': float, 'equityWithLoanValue': float,
-    'regTLoan': float, 'securitiesGVP': float, 'totalCashValue': float, 'accruedInterest': float,
-    'regTMargin': float, 'initialMargin': float, 'maintenanceMargin': float, 'cashBalances': list,
+    'accountType': str,
+    'status': str,
+    'balance': float,
+    'SMA': float,
+    'buyingPower': float,
+    'availableFunds': float,
+    'excessLiquidity': float,
+    'netLiquidationValue': float,
+    'equityWithLoanValue': float,
+    'regTLoan': float,
+    'securitiesGVP': float,
+    'totalCashValue': float,
+    'accruedInterest': float,
+    'regTMargin': float,
+    'initialMargin': float,
+    'maintenanceMargin': float,
+    'cashBalances': list,
 }
 PERFORMANCE = {
-    'currencyType': str, 'rc': int, 'nd': int, 'id': str, 'included': list, 'pm': str,
+    'currencyType': str,
+    'rc': int,
+    'nd': int,
+    'id': str,
+    'included': list,
+    'pm': str,
     'nav': {'data': list, 'freq': str, 'dates': list},
     'cps': {'data': list, 'freq': str, 'dates': list},
     'tpps': {'data': list, 'freq': str, 'dates': list},
 }
-NAV_DATA = {'idType': str, 'navs': list, 'start': str, 'end': str, 'id': str,
-            'startNAV': {'date': str, 'val': float}, 'baseCurrency': str}
+NAV_DATA = {
+    'idType': str,
+    'navs': list,
+    'start': str,
+    'end': str,
+    'id': str,
+    'startNAV': {'date': str, 'val': float},
+    'baseCurrency': str,
+}
 RETURNS_DATA = {'idType': str, 'start': str, 'end': str, 'returns': list, 'id': str, 'baseCurrency': str}
-TRANSACTIONS = {'rc': int, 'nd': int, 'rpnl': {'data': list, 'amt': str}, 'currency': str, 'from': int, 'id': str,
-                'to': int, 'includesRealTime': bool, 'transactions': list}
-TRANSACTION = {'date': str, 'cur': str, 'fxRate': int, 'pr': float, 'qty': int, 'acctid': str, 'amt': float,
-               'conid': int, 'type': str, 'desc': str}
+TRANSACTIONS = {
+    'rc': int,
+    'nd': int,
+    'rpnl': {'data': list, 'amt': str},
+    'currency': str,
+    'from': int,
+    'id': str,
+    'to': int,
+    'includesRealTime': bool,
+    'transactions': list,
+}
+TRANSACTION = {
+    'date': str,
+    'cur': str,
+    'fxRate': int,
+    'pr': float,
+    'qty': int,
+    'acctid': str,
+    'amt': float,
+    'conid': int,
+    'type': str,
+    'desc': str,
+}
 RPNL_ROW = {'date': str, 'cur': str, 'fxRate': int, 'side': str, 'acctid': str, 'amt': str, 'conid': str}
 
 
@@ -222,7 +395,7 @@ def test_position_values_follow_the_ledger(portfolio_sim):
     api = portfolio_sim
     aapl, ibm = api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')
     assert aapl['position'] == 60.0 and aapl['avgPrice'] == 180.0 and aapl['avgCost'] == 180.0
-    assert aapl['realizedPnl'] == 400.0                       # 40 sold at 190 over an average of 180
+    assert aapl['realizedPnl'] == 400.0  # 40 sold at 190 over an average of 180
     assert aapl['mktValue'] == pytest.approx(60 * aapl['mktPrice'], abs=0.01)
     assert aapl['unrealizedPnl'] == pytest.approx(60 * (aapl['mktPrice'] - 180.0), abs=0.01)
     assert ibm['position'] == -10.0 and ibm['mktValue'] < 0
@@ -237,7 +410,7 @@ def test_position_by_conid_details_describe_the_contract(portfolio_sim):
     assert row['ticker'] == 'AAPL' and row['name'] == 'APPLE INC' and row['isUS'] is True
     assert row['sector'] == 'Technology' and row['group'] == 'Computers'
     assert row['incrementRules'] == [{'lowerEdge': 0.0, 'increment': 0.01}]
-    assert api.ok('GET', f'portfolio/{ACCOUNT}/position/{MSFT}') == []      # no position in MSFT
+    assert api.ok('GET', f'portfolio/{ACCOUNT}/position/{MSFT}') == []  # no position in MSFT
     assert api.get(f'portfolio/{ACCOUNT}/position/123').status_code == 400  # unknown contract
 
 
@@ -275,15 +448,18 @@ def test_account_summary_routes(portfolio_sim):
         for segment in data.values():
             for key, text in segment.items():
                 assert isinstance(text, str), (sub_route, key)
-        assert money.match(data['total'].get('current_available') or data['total'].get('cash')
-                           or data['total']['current_initial'])
+        assert money.match(
+            data['total'].get('current_available') or data['total'].get('cash') or data['total']['current_initial']
+        )
     market_value = api.ok('GET', f'iserver/account/{ACCOUNT}/summary/market_value')
     assert set(market_value) == {'USD', 'Total (in USD)'}
     assert market_value['USD']['Exchange Rate'] == '1.00'
     ledger = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')
     assert market_value['USD']['stock'] == f'{round(ledger["USD"]["stockmarketvalue"]):,}'
-    assert api.ok('GET', f'iserver/account/{ACCOUNT}/summary/balances')['total']['net_liquidation'] == \
-        f'{round(summary["netLiquidationValue"]):,} USD'
+    assert (
+        api.ok('GET', f'iserver/account/{ACCOUNT}/summary/balances')['total']['net_liquidation']
+        == f'{round(summary["netLiquidationValue"]):,} USD'
+    )
 
 
 def test_summary_and_ledger_shapes(portfolio_sim):
@@ -326,7 +502,7 @@ def test_views_agree_with_each_other(portfolio_sim):
     pnl = api.ok('GET', 'iserver/account/pnl/partitioned')['upnl'][f'{ACCOUNT}.Core']
     account_summary = api.ok('GET', f'iserver/account/{ACCOUNT}/summary')
 
-    cash = STARTING_CASH - 100 * 180.0 + 40 * 190.0 + 10 * 150.0   # initial positions pay no commission
+    cash = STARTING_CASH - 100 * 180.0 + 40 * 190.0 + 10 * 150.0  # initial positions pay no commission
     market_value = sum(row['marketValue'] for row in rows)
     nav = cash + market_value
     assert ledger['cashbalance'] == pytest.approx(cash) and ledger['settledcash'] == pytest.approx(cash)
@@ -336,8 +512,7 @@ def test_views_agree_with_each_other(portfolio_sim):
     assert ledger['realizedpnl'] == pytest.approx(400.0)
     assert summary['netliquidation']['amount'] == pytest.approx(nav, abs=0.02)
     assert summary['totalcashvalue']['amount'] == pytest.approx(cash)
-    assert summary['grosspositionvalue']['amount'] == pytest.approx(sum(abs(r['marketValue']) for r in rows),
-                                                                    abs=0.02)
+    assert summary['grosspositionvalue']['amount'] == pytest.approx(sum(abs(r['marketValue']) for r in rows), abs=0.02)
     assert pnl['nl'] == pytest.approx(nav, abs=0.02) and pnl['mv'] == pytest.approx(market_value, abs=0.02)
     assert pnl['upl'] == pytest.approx(ledger['unrealizedpnl'], abs=0.02)
     assert pnl['el'] == pytest.approx(summary['excessliquidity']['amount'], abs=0.02)
@@ -346,24 +521,36 @@ def test_views_agree_with_each_other(portfolio_sim):
     assert account_summary['availableFunds'] == pytest.approx(summary['availablefunds']['amount'], abs=0.02)
     assert allocation['assetClass']['long']['CASH'] == pytest.approx(cash)
     assert allocation['assetClass']['long']['STK'] == pytest.approx(
-        sum(r['marketValue'] for r in rows if r['position'] > 0), abs=0.02)
+        sum(r['marketValue'] for r in rows if r['position'] > 0), abs=0.02
+    )
     assert allocation['assetClass']['short']['STK'] == pytest.approx(
-        sum(r['marketValue'] for r in rows if r['position'] < 0), abs=0.02)
+        sum(r['marketValue'] for r in rows if r['position'] < 0), abs=0.02
+    )
     assert allocation['sector']['long']['Technology'] == allocation['assetClass']['long']['STK']
     # margin figures hold together
     assert summary['availablefunds']['amount'] == pytest.approx(
-        summary['equitywithloanvalue']['amount'] - summary['initmarginreq']['amount'], abs=0.02)
+        summary['equitywithloanvalue']['amount'] - summary['initmarginreq']['amount'], abs=0.02
+    )
     assert summary['excessliquidity']['amount'] == pytest.approx(
-        summary['equitywithloanvalue']['amount'] - summary['maintmarginreq']['amount'], abs=0.02)
+        summary['equitywithloanvalue']['amount'] - summary['maintmarginreq']['amount'], abs=0.02
+    )
     assert 0 < summary['maintmarginreq']['amount'] < summary['initmarginreq']['amount']
 
 
 def test_summary_segments_add_up(portfolio_sim):
     summary = portfolio_sim.ok('GET', f'portfolio/{ACCOUNT}/summary')
-    for key in ('netliquidation', 'totalcashvalue', 'availablefunds', 'excessliquidity', 'initmarginreq',
-                'maintmarginreq', 'equitywithloanvalue'):
+    for key in (
+        'netliquidation',
+        'totalcashvalue',
+        'availablefunds',
+        'excessliquidity',
+        'initmarginreq',
+        'maintmarginreq',
+        'equitywithloanvalue',
+    ):
         assert summary[key]['amount'] == pytest.approx(
-            summary[f'{key}-c']['amount'] + summary[f'{key}-s']['amount'], abs=0.02), key
+            summary[f'{key}-c']['amount'] + summary[f'{key}-s']['amount'], abs=0.02
+        ), key
 
 
 def test_views_follow_prices(portfolio_sim):
@@ -379,11 +566,17 @@ def test_views_follow_prices(portfolio_sim):
     assert after[0]['timestamp'] - before[0]['timestamp'] == pytest.approx(6 * 3600, abs=1)
 
 
-_FILLS = st.lists(st.fixed_dictionaries({
-    'conid': st.sampled_from([AAPL, IBM, MSFT, SPY]),
-    'quantity': st.integers(-300, 300).filter(bool),
-    'avg_price': st.floats(1, 1000).map(lambda p: round(p, 2)),
-}), min_size=1, max_size=8)
+_FILLS = st.lists(
+    st.fixed_dictionaries(
+        {
+            'conid': st.sampled_from([AAPL, IBM, MSFT, SPY]),
+            'quantity': st.integers(-300, 300).filter(bool),
+            'avg_price': st.floats(1, 1000).map(lambda p: round(p, 2)),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -404,11 +597,10 @@ def test_any_sequence_of_fills_keeps_the_books_consistent(make_sim, fills):
     assert ledger['cashbalance'] == pytest.approx(cash, abs=0.01)
     assert ledger['netliquidationvalue'] == pytest.approx(cash + market_value, abs=0.05)
     assert summary['netliquidation']['amount'] == pytest.approx(ledger['netliquidationvalue'], abs=0.01)
-    assert summary['grosspositionvalue']['amount'] == pytest.approx(sum(abs(r['marketValue']) for r in rows),
-                                                                    abs=0.05)
+    assert summary['grosspositionvalue']['amount'] == pytest.approx(sum(abs(r['marketValue']) for r in rows), abs=0.05)
     total = sum(v for side in allocation.values() for v in side.values())
     assert total == pytest.approx(ledger['netliquidationvalue'], abs=0.05)
-    if all(expected.values()):   # a closed position leaves the positions view, its realized PnL stays in the ledger
+    if all(expected.values()):  # a closed position leaves the positions view, its realized PnL stays in the ledger
         open_rows = api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')
         assert sum(r['realizedPnl'] for r in open_rows) == pytest.approx(ledger['realizedpnl'], abs=0.05)
 
@@ -418,12 +610,35 @@ def test_any_sequence_of_fills_keeps_the_books_consistent(make_sim, fills):
 
 def test_ledger_has_one_entry_per_currency_and_a_base_total(make_sim, tmp_path):
     instruments = tmp_path / 'instruments.json'
-    instruments.write_text(json.dumps([{'conid': 14204, 'symbol': 'SAP', 'currency': 'EUR', 'exchange': 'IBIS',
-                                        'country': 'DE', 'is_us': False, 'price': 180.0, 'sector': 'Technology',
-                                        'industry': 'Software'}]))
-    api = Api(make_sim(instruments_file=str(instruments), frozen_clock=True,
-                       initial_positions={ACCOUNT: [{'conid': 14204, 'quantity': 20, 'avg_price': 170.0},
-                                                    {'conid': AAPL, 'quantity': 10, 'avg_price': 180.0}]}))
+    instruments.write_text(
+        json.dumps(
+            [
+                {
+                    'conid': 14204,
+                    'symbol': 'SAP',
+                    'currency': 'EUR',
+                    'exchange': 'IBIS',
+                    'country': 'DE',
+                    'is_us': False,
+                    'price': 180.0,
+                    'sector': 'Technology',
+                    'industry': 'Software',
+                }
+            ]
+        )
+    )
+    api = Api(
+        make_sim(
+            instruments_file=str(instruments),
+            frozen_clock=True,
+            initial_positions={
+                ACCOUNT: [
+                    {'conid': 14204, 'quantity': 20, 'avg_price': 170.0},
+                    {'conid': AAPL, 'quantity': 10, 'avg_price': 180.0},
+                ]
+            },
+        )
+    )
     api.ok('GET', 'portfolio/accounts')
     ledger = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')
     assert set(ledger) == {'EUR', 'USD', 'BASE'}
@@ -448,8 +663,14 @@ def test_positions_are_paged_by_100(make_sim, tmp_path):
     instruments = [{'conid': 900000 + i, 'symbol': f'SIM{i:03d}', 'price': 10.0 + i} for i in range(105)]
     path = tmp_path / 'many.json'
     path.write_text(json.dumps(instruments))
-    api = Api(make_sim(instruments_file=str(path), initial_positions={
-        ACCOUNT: [{'conid': item['conid'], 'quantity': 1 + i} for i, item in enumerate(instruments)]}))
+    api = Api(
+        make_sim(
+            instruments_file=str(path),
+            initial_positions={
+                ACCOUNT: [{'conid': item['conid'], 'quantity': 1 + i} for i, item in enumerate(instruments)]
+            },
+        )
+    )
     api.ok('GET', 'portfolio/accounts')
     first = api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')
     second = api.ok('GET', f'portfolio/{ACCOUNT}/positions/1')
@@ -482,18 +703,26 @@ def test_sorting_and_its_arguments(portfolio_sim):
 
 def test_portfolio_accounts_must_come_first(make_sim):
     api = Api(make_sim(initial_positions=POSITIONS))
-    for path in (f'portfolio/{ACCOUNT}/positions/0', f'portfolio2/{ACCOUNT}/positions', f'portfolio/{ACCOUNT}/meta',
-                 f'portfolio/{ACCOUNT}/summary', f'portfolio/{ACCOUNT}/ledger', f'portfolio/{ACCOUNT}/allocation',
-                 f'portfolio/{ACCOUNT}/position/{AAPL}'):
+    for path in (
+        f'portfolio/{ACCOUNT}/positions/0',
+        f'portfolio2/{ACCOUNT}/positions',
+        f'portfolio/{ACCOUNT}/meta',
+        f'portfolio/{ACCOUNT}/summary',
+        f'portfolio/{ACCOUNT}/ledger',
+        f'portfolio/{ACCOUNT}/allocation',
+        f'portfolio/{ACCOUNT}/position/{AAPL}',
+    ):
         response = api.get(path)
         assert response.status_code == 400, path
-        assert response.json() == {'error': f'Please query /portfolio/accounts or /portfolio/subaccounts first: '
-                                            f'account {ACCOUNT} has not been listed on this session',
-                                   'statusCode': 400}
+        assert response.json() == {
+            'error': f'Please query /portfolio/accounts or /portfolio/subaccounts first: '
+            f'account {ACCOUNT} has not been listed on this session',
+            'statusCode': 400,
+        }
     assert api.post('portfolio/allocation', {'acctIds': [ACCOUNT]}).status_code == 400
     assert api.post(f'portfolio/{ACCOUNT}/positions/invalidate').status_code == 400
-    assert api.get(f'portfolio/positions/{AAPL}').status_code == 200          # not tied to one account
-    api.ok('GET', 'portfolio/subaccounts')                                     # either listing counts
+    assert api.get(f'portfolio/positions/{AAPL}').status_code == 200  # not tied to one account
+    api.ok('GET', 'portfolio/subaccounts')  # either listing counts
     assert len(api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')) == 2
 
 
@@ -512,7 +741,7 @@ def test_positions_are_cached_until_invalidated(portfolio_sim):
     api.control('POST', 'clock', {'advance': 6 * 3600})
     fresh = api.ok('GET', f'portfolio2/{ACCOUNT}/positions')
     assert [r['marketPrice'] for r in fresh] != [r['mktPrice'] for r in cached]
-    assert api.ok('GET', f'portfolio/{ACCOUNT}/positions/0') == cached       # still the first call's state
+    assert api.ok('GET', f'portfolio/{ACCOUNT}/positions/0') == cached  # still the first call's state
     invalidated = api.ok('POST', f'portfolio/{ACCOUNT}/positions/invalidate')
     assert [r['mktPrice'] for r in invalidated] == [r['marketPrice'] for r in fresh]
     assert api.ok('GET', f'portfolio/{ACCOUNT}/positions/0') == invalidated
@@ -535,8 +764,9 @@ def test_first_position_by_conid_has_no_contract_info(portfolio_sim):
     (second,) = api.ok('GET', f'portfolio/{ACCOUNT}/position/{IBM}')
     assert 'ticker' not in first and 'incrementRules' not in first
     assert second['ticker'] == 'IBM'
-    assert {k: v for k, v in second.items() if k in first and k not in CONTRACT_DETAILS} == \
-        {k: v for k, v in first.items() if k not in CONTRACT_DETAILS}
+    assert {k: v for k, v in second.items() if k in first and k not in CONTRACT_DETAILS} == {
+        k: v for k, v in first.items() if k not in CONTRACT_DETAILS
+    }
 
 
 def test_position_info_first_call_can_be_switched_off(make_sim):
@@ -567,7 +797,7 @@ def test_dynamic_accounts(make_sim):
     assert api.ok('GET', 'iserver/account/search/333')['matchedAccounts'][0]['accountId'] == 'U3333333'
     assert api.ok('GET', 'iserver/account/search/XYZ')['matchedAccounts'] == []
     chosen = api.ok('POST', 'iserver/dynaccount', {'acctId': 'DU2222222'})
-    assert chosen == {'set': 'true', 'acctId': 'DU2222222'}   # "set" is a string in the documented example
+    assert chosen == {'set': 'true', 'acctId': 'DU2222222'}  # "set" is a string in the documented example
     after = api.ok('GET', 'iserver/accounts')
     assert after['accounts'] == ['DU2222222'] and after['selectedAccount'] == 'DU2222222'
     assert api.post('iserver/dynaccount', {'acctId': 'DU9999999'}).status_code == 400
@@ -602,7 +832,7 @@ def test_financial_advisor_structure(make_sim):
 
     listed = api.ok('GET', 'portfolio/accounts')
     assert [a['id'] for a in listed] == [master] and listed[0]['faclient'] is False
-    assert api.get('portfolio/DU1234568/positions/0').status_code == 400      # sub-accounts not listed yet
+    assert api.get('portfolio/DU1234568/positions/0').status_code == 400  # sub-accounts not listed yet
     sub_accounts = api.ok('GET', 'portfolio/subaccounts')
     assert [a['id'] for a in sub_accounts] == subs and all(a['faclient'] for a in sub_accounts)
     assert [r['conid'] for r in api.ok('GET', 'portfolio/DU1234568/positions/0')] == [SPY]
@@ -610,7 +840,7 @@ def test_financial_advisor_structure(make_sim):
     assert api.ok('GET', 'portfolio/subaccounts2', page=0)['metadata']['total'] == 3
     assert [r['acctId'] for r in api.ok('GET', f'portfolio/positions/{SPY}')] == ['DU1234568']
 
-    rows = api.ok('GET', 'iserver/account/pnl/partitioned')['upnl']     # master selected: every account
+    rows = api.ok('GET', 'iserver/account/pnl/partitioned')['upnl']  # master selected: every account
     assert list(rows) == [f'{a}.Core' for a in [master] + subs]
     assert [row['rowType'] for row in rows.values()] == [1, 2, 3, 4]
     api.ok('POST', 'iserver/account', {'acctId': 'DU1234569'})
@@ -620,7 +850,8 @@ def test_financial_advisor_structure(make_sim):
     single = api.ok('GET', 'portfolio/DU1234568/allocation')
     assert consolidated['assetClass']['long']['STK'] == single['assetClass']['long']['STK']
     assert consolidated['assetClass']['long']['CASH'] == pytest.approx(
-        sum(api.ok('GET', f'portfolio/{a}/allocation')['assetClass']['long']['CASH'] for a in subs), abs=0.05)
+        sum(api.ok('GET', f'portfolio/{a}/allocation')['assetClass']['long']['CASH'] for a in subs), abs=0.05
+    )
     performance = api.ok('POST', 'pa/performance', {'acctIds': subs, 'period': '7D'})
     assert performance['included'] == subs
     assert performance['nav']['data'][0]['startNAV']['val'] == pytest.approx(3 * STARTING_CASH, rel=1e-3)
@@ -628,15 +859,15 @@ def test_financial_advisor_structure(make_sim):
 
 def test_financial_advisor_keeps_configured_sub_accounts(make_sim):
     api = Api(make_sim(financial_advisor=True, accounts=['U1000001', 'U1000002', 'U1000003', 'U1000004']))
-    assert api.ok('GET', 'iserver/accounts')['accounts'] == ['F1000001', 'U1000001', 'U1000002', 'U1000003',
-                                                             'U1000004']
+    assert api.ok('GET', 'iserver/accounts')['accounts'] == ['F1000001', 'U1000001', 'U1000002', 'U1000003', 'U1000004']
 
 
 # ----------------------------------------------------------------- PortfolioAnalyst
 
 
-@pytest.mark.parametrize('period, days', [('1D', 1), ('7D', 7), ('1M', None), ('MTD', None), ('YTD', None),
-                                          ('1Y', None), ('3M', None)])
+@pytest.mark.parametrize(
+    'period, days', [('1D', 1), ('7D', 7), ('1M', None), ('MTD', None), ('YTD', None), ('1Y', None), ('3M', None)]
+)
 def test_performance_shape_and_series(portfolio_sim, period, days):
     api = portfolio_sim
     data = api.ok('POST', 'pa/performance', {'acctIds': [ACCOUNT], 'period': period})
@@ -658,7 +889,7 @@ def test_performance_shape_and_series(portfolio_sim, period, days):
     navs = nav['data'][0]['navs']
     start = nav['data'][0]['startNAV']['val']
     ledger = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')['BASE']
-    assert navs[-1] == pytest.approx(ledger['netliquidationvalue'], abs=0.02)   # today's point is now
+    assert navs[-1] == pytest.approx(ledger['netliquidationvalue'], abs=0.02)  # today's point is now
     assert cps['data'][0]['returns'][-1] == pytest.approx(navs[-1] / start - 1, abs=1e-4)
     compounded = math.prod(1 + r for r in tpps['data'][0]['returns'])
     assert compounded == pytest.approx(navs[-1] / start, abs=1e-3)
@@ -668,12 +899,19 @@ def test_performance_history_before_the_fills_is_the_starting_cash(portfolio_sim
     data = portfolio_sim.ok('POST', 'pa/performance', {'acctIds': [ACCOUNT], 'period': '7D'})
     navs = data['nav']['data'][0]['navs']
     assert data['nav']['data'][0]['startNAV']['val'] == STARTING_CASH
-    assert navs[:-1] == [STARTING_CASH] * (len(navs) - 1)      # the positions were booked at start-up (today)
+    assert navs[:-1] == [STARTING_CASH] * (len(navs) - 1)  # the positions were booked at start-up (today)
 
 
-@pytest.mark.parametrize('body', [{'acctIds': [ACCOUNT], 'period': '2W'}, {'acctIds': [ACCOUNT]},
-                                  {'period': '1D'}, {'acctIds': [], 'period': '1D'},
-                                  {'acctIds': ['DU0000000'], 'period': '1D'}])
+@pytest.mark.parametrize(
+    'body',
+    [
+        {'acctIds': [ACCOUNT], 'period': '2W'},
+        {'acctIds': [ACCOUNT]},
+        {'period': '1D'},
+        {'acctIds': [], 'period': '1D'},
+        {'acctIds': ['DU0000000'], 'period': '1D'},
+    ],
+)
 def test_performance_rejects_bad_requests(portfolio_sim, body):
     assert portfolio_sim.post('pa/performance', body).status_code == 400
 
@@ -706,17 +944,20 @@ def test_transactions_window_in_days(portfolio_sim):
     body = {'acctIds': [ACCOUNT], 'conids': [AAPL], 'currency': 'USD'}
     assert api.ok('POST', 'pa/transactions', dict(body, days=3))['transactions'] == []
     assert len(api.ok('POST', 'pa/transactions', dict(body, days='30'))['transactions']) == 2
-    assert len(api.ok('POST', 'pa/transactions', body)['transactions']) == 2   # 90 days by default
+    assert len(api.ok('POST', 'pa/transactions', body)['transactions']) == 2  # 90 days by default
 
 
-@pytest.mark.parametrize('body', [
-    {'acctIds': [ACCOUNT], 'conids': [AAPL, IBM], 'currency': 'USD'},
-    {'acctIds': [ACCOUNT], 'conids': [], 'currency': 'USD'},
-    {'acctIds': [ACCOUNT], 'currency': 'USD'},
-    {'conids': [AAPL], 'currency': 'USD'},
-    {'acctIds': [ACCOUNT], 'conids': [AAPL], 'currency': 'USD', 'days': 0},
-    {'acctIds': [ACCOUNT], 'conids': [1], 'currency': 'USD'},
-])
+@pytest.mark.parametrize(
+    'body',
+    [
+        {'acctIds': [ACCOUNT], 'conids': [AAPL, IBM], 'currency': 'USD'},
+        {'acctIds': [ACCOUNT], 'conids': [], 'currency': 'USD'},
+        {'acctIds': [ACCOUNT], 'currency': 'USD'},
+        {'conids': [AAPL], 'currency': 'USD'},
+        {'acctIds': [ACCOUNT], 'conids': [AAPL], 'currency': 'USD', 'days': 0},
+        {'acctIds': [ACCOUNT], 'conids': [1], 'currency': 'USD'},
+    ],
+)
 def test_transactions_reject_bad_requests(portfolio_sim, body):
     assert portfolio_sim.post('pa/transactions', body).status_code == 400
 
@@ -734,14 +975,17 @@ def test_portfolio_needs_only_a_read_only_session(portfolio_sim):
     assert api.get(f'acesws/{ACCOUNT}/signatures-and-owners').status_code == 200
 
 
-@pytest.mark.parametrize('initial, message', [
-    ({'DU0000000': [{'conid': AAPL, 'quantity': 1}]}, 'unknown account'),
-    ({ACCOUNT: [{'conid': 1, 'quantity': 1}]}, 'unknown conid'),
-    ({ACCOUNT: [{'conid': AAPL, 'quantity': 0}]}, 'quantity'),
-    ({ACCOUNT: [{'conid': AAPL, 'quantity': 1, 'avg_price': -1}]}, 'avg_price'),
-    ({ACCOUNT: [{'conid': AAPL, 'quantity': 1, 'price': 1}]}, 'unknown key'),
-    ({ACCOUNT: {'conid': AAPL}}, 'must be a list'),
-])
+@pytest.mark.parametrize(
+    'initial, message',
+    [
+        ({'DU0000000': [{'conid': AAPL, 'quantity': 1}]}, 'unknown account'),
+        ({ACCOUNT: [{'conid': 1, 'quantity': 1}]}, 'unknown conid'),
+        ({ACCOUNT: [{'conid': AAPL, 'quantity': 0}]}, 'quantity'),
+        ({ACCOUNT: [{'conid': AAPL, 'quantity': 1, 'avg_price': -1}]}, 'avg_price'),
+        ({ACCOUNT: [{'conid': AAPL, 'quantity': 1, 'price': 1}]}, 'unknown key'),
+        ({ACCOUNT: {'conid': AAPL}}, 'must be a list'),
+    ],
+)
 def test_initial_positions_are_validated(initial, message):
     with pytest.raises(ValueError, match=message):
         GatewaySimulator(port=0, initial_positions=initial)
@@ -762,17 +1006,17 @@ def test_initial_positions_survive_a_reset_and_default_to_the_market_price(make_
 # error locations (regex on the JSON path) where we follow seed 002's examples instead of the OpenAPI schema
 _ROW_DEVIATIONS = r'^(\d+/)?(multiplier|putOrCall|strike|lastTradingDay)$'
 SPEC_DEVIATIONS = {
-    '/iserver/dynaccount': r'^set$',                                   # "true" as a string
-    '/portfolio/accounts': r'^\d+/tradingType$',                       # PMRGN (spec enum: STKNOPT)
+    '/iserver/dynaccount': r'^set$',  # "true" as a string
+    '/portfolio/accounts': r'^\d+/tradingType$',  # PMRGN (spec enum: STKNOPT)
     '/portfolio/subaccounts': r'^\d+/tradingType$',
     '/portfolio/subaccounts2': r'^subaccounts/\d+/tradingType$',
     '/portfolio/{accountId}/meta': r'^tradingType$',
-    '/portfolio/{accountId}/positions/{pageId}': _ROW_DEVIATIONS,      # null multiplier/putOrCall, strike 0.0
+    '/portfolio/{accountId}/positions/{pageId}': _ROW_DEVIATIONS,  # null multiplier/putOrCall, strike 0.0
     '/portfolio/{accountid}/position/{conid}': _ROW_DEVIATIONS,
-    '/portfolio2/{accountId}/positions': r'^\d+/conid$',               # conid as a string
-    '/portfolio/{accountId}/positions/invalidate': r'^$',              # a list of positions, not {"message"}
-    '/portfolio/{accountId}/summary': r'^[\w+-]+/(currency|value)$',    # spec says currency is a number
-    '/portfolio/positions/{conid}': r'^$',                             # a list, not {account: [...]}
+    '/portfolio2/{accountId}/positions': r'^\d+/conid$',  # conid as a string
+    '/portfolio/{accountId}/positions/invalidate': r'^$',  # a list of positions, not {"message"}
+    '/portfolio/{accountId}/summary': r'^[\w+-]+/(currency|value)$',  # spec says currency is a number
+    '/portfolio/positions/{conid}': r'^$',  # a list, not {account: [...]}
 }
 
 
@@ -793,12 +1037,20 @@ def test_responses_match_the_openapi_schemas(portfolio_sim, openapi):
         ('post', '/iserver/account', 'iserver/account', {'acctId': ACCOUNT}),
         ('get', '/acesws/{accountId}/signatures-and-owners', f'acesws/{ACCOUNT}/signatures-and-owners', None),
         ('get', '/iserver/account/{accountId}/summary', f'iserver/account/{ACCOUNT}/summary', None),
-        ('get', '/iserver/account/{accountId}/summary/available_funds',
-         f'iserver/account/{ACCOUNT}/summary/available_funds', None),
+        (
+            'get',
+            '/iserver/account/{accountId}/summary/available_funds',
+            f'iserver/account/{ACCOUNT}/summary/available_funds',
+            None,
+        ),
         ('get', '/iserver/account/{accountId}/summary/balances', f'iserver/account/{ACCOUNT}/summary/balances', None),
         ('get', '/iserver/account/{accountId}/summary/margins', f'iserver/account/{ACCOUNT}/summary/margins', None),
-        ('get', '/iserver/account/{accountId}/summary/market_value',
-         f'iserver/account/{ACCOUNT}/summary/market_value', None),
+        (
+            'get',
+            '/iserver/account/{accountId}/summary/market_value',
+            f'iserver/account/{ACCOUNT}/summary/market_value',
+            None,
+        ),
         ('get', '/portfolio/accounts', 'portfolio/accounts', None),
         ('get', '/portfolio/subaccounts', 'portfolio/subaccounts', None),
         ('get', '/portfolio/subaccounts2', 'portfolio/subaccounts2?page=0', None),
@@ -820,8 +1072,9 @@ def test_responses_match_the_openapi_schemas(portfolio_sim, openapi):
     for method, spec_path, url, body in checks:
         data = api.ok(method.upper(), url.split('?')[0], body, **({'page': 0} if '?page' in url else {}))
         # oneOf as written; a nullable node becomes anyOf [it, null], so errors inside it are located at it
-        schema = to_json_schema(response_schema(openapi, spec_path, method), openapi, one_of_as_any_of=False,
-                                nullable='any_of')
+        schema = to_json_schema(
+            response_schema(openapi, spec_path, method), openapi, one_of_as_any_of=False, nullable='any_of'
+        )
         allowed = re.compile(SPEC_DEVIATIONS.get(spec_path, r'(?!)'))
         for error in validation_errors(schema, data):
             location = '/'.join(str(part) for part in error.absolute_path)
@@ -835,8 +1088,18 @@ def test_responses_match_the_openapi_schemas(portfolio_sim, openapi):
 
 def _place_market_order(api, quantity, side='BUY'):
     """Place a market order through the orders routes, confirming any questions; None if they do not exist."""
-    body = {'orders': [{'conid': AAPL, 'orderType': 'MKT', 'side': side, 'quantity': quantity, 'tif': 'DAY',
-                        'cOID': f'pf-{uuid.uuid4().hex[:12]}'}]}
+    body = {
+        'orders': [
+            {
+                'conid': AAPL,
+                'orderType': 'MKT',
+                'side': side,
+                'quantity': quantity,
+                'tif': 'DAY',
+                'cOID': f'pf-{uuid.uuid4().hex[:12]}',
+            }
+        ]
+    }
     response = api.post(f'iserver/account/{ACCOUNT}/orders', body)
     for _ in range(10):
         if response.status_code in (404, 405):
@@ -857,19 +1120,21 @@ def test_views_follow_a_market_order_fill(make_sim):
     api.ok('GET', 'iserver/accounts')
     api.ok('GET', 'portfolio/accounts')
     ledger_before = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')['BASE']
-    transactions_before = api.ok('POST', 'pa/transactions', {'acctIds': [ACCOUNT], 'conids': [AAPL],
-                                                             'currency': 'USD'})['transactions']
+    transactions_before = api.ok(
+        'POST', 'pa/transactions', {'acctIds': [ACCOUNT], 'conids': [AAPL], 'currency': 'USD'}
+    )['transactions']
     if _place_market_order(api, 10) is None:
         pytest.skip('the orders routes are not available yet')
-    for _ in range(5):                                   # a market order fills as simulated time passes
+    for _ in range(5):  # a market order fills as simulated time passes
         rows = {r['conid']: r for r in api.ok('GET', f'portfolio/{ACCOUNT}/positions/0')}
         if rows[AAPL]['position'] == 70.0:
             break
         api.control('POST', 'clock', {'advance': 5})
     assert rows[AAPL]['position'] == 70.0
 
-    transactions = api.ok('POST', 'pa/transactions', {'acctIds': [ACCOUNT], 'conids': [AAPL],
-                                                      'currency': 'USD'})['transactions']
+    transactions = api.ok('POST', 'pa/transactions', {'acctIds': [ACCOUNT], 'conids': [AAPL], 'currency': 'USD'})[
+        'transactions'
+    ]
     assert len(transactions) == len(transactions_before) + 1
     fill = transactions[-1]
     assert (fill['type'], fill['qty']) == ('Buy', 10)
@@ -877,7 +1142,7 @@ def test_views_follow_a_market_order_fill(make_sim):
     ledger = api.ok('GET', f'portfolio/{ACCOUNT}/ledger')['BASE']
     assert ledger['cashbalance'] == pytest.approx(state['cash']['USD'], abs=0.01)
     commission = ledger_before['cashbalance'] - 10 * fill['pr'] - ledger['cashbalance']
-    assert 0 <= commission < 10                           # cash paid the fill and a small commission
+    assert 0 <= commission < 10  # cash paid the fill and a small commission
     assert rows[AAPL]['avgPrice'] == pytest.approx((60 * 180.0 + 10 * fill['pr']) / 70)
     summary = api.ok('GET', f'portfolio/{ACCOUNT}/summary')
     pnl = api.ok('GET', 'iserver/account/pnl/partitioned')['upnl'][f'{ACCOUNT}.Core']

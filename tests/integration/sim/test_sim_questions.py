@@ -30,8 +30,7 @@ def start():
 
 
 def first_answer(sim, conid, **extra):
-    order = {'acctId': ACCOUNT, 'conid': conid, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1, 'tif': 'DAY',
-             **extra}
+    order = {'acctId': ACCOUNT, 'conid': conid, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1, 'tif': 'DAY', **extra}
     response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()[0]
@@ -86,17 +85,19 @@ def test_the_readme_order_goes_through(start):
 
 # ----------------------------------------------------------------- margin
 
+
 def test_an_order_beyond_the_equity_with_loan_value_is_rejected_with_ibkrs_text(start):
     sim = start()
-    huge = first_answer(sim, AAPL, quantity=100_000)                 # ~19M USD of AAPL on a 1M account
-    if 'messageIds' in huge:                                         # o451: answer yes, the margin check follows
+    huge = first_answer(sim, AAPL, quantity=100_000)  # ~19M USD of AAPL on a 1M account
+    if 'messageIds' in huge:  # o451: answer yes, the margin check follows
         huge = requests.post(sim.url + f'iserver/reply/{huge["id"]}', json={'confirmed': True}, timeout=10).json()
-    assert huge['error'].startswith('YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR '
-                                    'EQUITY WITH LOAN VALUE [')
+    assert huge['error'].startswith(
+        'YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE ['
+    )
     assert 'MUST EXCEED THE INITIAL MARGIN [' in huge['error']
     state = requests.get(sim.control_url + 'state', timeout=10).json()
     assert state['accounts'][ACCOUNT]['positions'] == {}
-    assert first_answer(sim, AAPL, quantity=100)['order_status'] == 'Filled'   # within the margin: accepted
+    assert first_answer(sim, AAPL, quantity=100)['order_status'] == 'Filled'  # within the margin: accepted
 
 
 def test_margin_checks_can_be_switched_off(start):
@@ -105,6 +106,7 @@ def test_margin_checks_can_be_switched_off(start):
 
 
 # ----------------------------------------------------------------- partial fills
+
 
 def sim_order(sim, order_id):
     orders = requests.get(sim.control_url + 'state', timeout=10).json()['orders']['orders']
@@ -134,11 +136,18 @@ def test_a_small_order_fills_whole_and_partial_fills_are_off_by_default(start):
 
 # ----------------------------------------------------------------- fractions
 
+
 def test_fractions_of_us_shares_trade_and_whole_units_elsewhere(start):
     sim = start(order_questions=False)
     assert first_answer(sim, AAPL, quantity=0.5)['order_status'] == 'Filled'
-    order = {'acctId': ACCOUNT, 'conid': option_conid(sim), 'side': 'BUY', 'orderType': 'MKT', 'quantity': 1.5,
-             'tif': 'DAY'}
+    order = {
+        'acctId': ACCOUNT,
+        'conid': option_conid(sim),
+        'side': 'BUY',
+        'orderType': 'MKT',
+        'quantity': 1.5,
+        'tif': 'DAY',
+    }
     response = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
     assert response.json() == {'error': 'Fractional-sized order is not supported for this contract'}
 

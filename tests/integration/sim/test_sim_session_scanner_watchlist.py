@@ -18,10 +18,11 @@ from openapi_spec import assert_valid, response_schema, spec_or_skip, to_json_sc
 from sim_http import control, get, post, state
 
 AAPL, IBM, MSFT, SPY = 265598, 8314, 272093, 756733
-USD_BONDS = {140071502, 140071503, 140078901, 549900501}   # the built-in bonds in USD (two more are in EUR)
+USD_BONDS = {140071502, 140071503, 140078901, 549900501}  # the built-in bonds in USD (two more are in EUR)
 
 
 # ----------------------------------------------------------------- helpers
+
 
 @pytest.fixture
 def frozen_sim():
@@ -94,10 +95,24 @@ def test_tickle_answers_session_and_auth_status_on_post_and_get(sim):
 
 def test_sso_validate_has_the_documented_keys(sim):
     data = ok(get(sim, 'sso/validate'))
-    expected = {'USER_ID': int, 'USER_NAME': str, 'RESULT': bool, 'AUTH_TIME': int, 'SF_ENABLED': bool,
-                'IS_FREE_TRIAL': bool, 'CREDENTIAL': str, 'IP': str, 'EXPIRES': int, 'LANDING_APP': str,
-                'IS_MASTER': bool, 'lastAccessed': int, 'LOGIN_TYPE': int, 'PAPER_USER_NAME': str,
-                'features': dict, 'region': str}
+    expected = {
+        'USER_ID': int,
+        'USER_NAME': str,
+        'RESULT': bool,
+        'AUTH_TIME': int,
+        'SF_ENABLED': bool,
+        'IS_FREE_TRIAL': bool,
+        'CREDENTIAL': str,
+        'IP': str,
+        'EXPIRES': int,
+        'LANDING_APP': str,
+        'IS_MASTER': bool,
+        'lastAccessed': int,
+        'LOGIN_TYPE': int,
+        'PAPER_USER_NAME': str,
+        'features': dict,
+        'region': str,
+    }
     assert types_of(data, expected) == expected
     assert data['RESULT'] is True and data['EXPIRES'] > 0
     # seed 002 shows null here; the spec types it boolean: we follow the seed
@@ -112,9 +127,10 @@ def test_idle_timeout_drops_the_brokerage_session_and_ssodh_init_reopens_it(sim)
     status = auth_status(sim)
     assert status['connected'] is True and status['authenticated'] is False and status['competing'] is False
     assert 'not authenticated' in error_of(get(sim, 'iserver/accounts'), 401)
-    assert error_of(post(sim, 'iserver/scanner/run', {'instrument': 'STK', 'type': 'MOST_ACTIVE',
-                                                      'location': 'STK.US.MAJOR'}), 401)
-    assert ok(get(sim, 'sso/validate'))['RESULT'] is True    # the read-only session is still there
+    assert error_of(
+        post(sim, 'iserver/scanner/run', {'instrument': 'STK', 'type': 'MOST_ACTIVE', 'location': 'STK.US.MAJOR'}), 401
+    )
+    assert ok(get(sim, 'sso/validate'))['RESULT'] is True  # the read-only session is still there
     assert state(sim)['session']['timeouts'] == 1
 
     opened = ok(post(sim, 'iserver/auth/ssodh/init', {'publish': True, 'compete': True}))
@@ -125,7 +141,7 @@ def test_idle_timeout_drops_the_brokerage_session_and_ssodh_init_reopens_it(sim)
 
 
 def test_a_tickle_within_the_idle_timeout_keeps_the_session(sim):
-    for _ in range(6):                                # 6 x 300 s = 30 simulated minutes
+    for _ in range(6):  # 6 x 300 s = 30 simulated minutes
         control(sim, 'POST', 'clock', {'advance': 300})
         assert ok(post(sim, 'tickle'))['iserver']['authStatus']['authenticated'] is True
     assert auth_status(sim)['authenticated'] is True
@@ -136,7 +152,7 @@ def test_the_idle_timeout_is_configurable_and_can_be_switched_off():
     with GatewaySimulator(idle_timeout=60) as sim:
         control(sim, 'POST', 'clock', {'advance': 61})
         assert auth_status(sim)['authenticated'] is False
-    with GatewaySimulator(idle_timeout=0) as sim:    # 0: never (None means "the default" to from_kwargs)
+    with GatewaySimulator(idle_timeout=0) as sim:  # 0: never (None means "the default" to from_kwargs)
         control(sim, 'POST', 'clock', {'advance': 10 * 86400})
         assert auth_status(sim)['authenticated'] is True
 
@@ -190,9 +206,18 @@ def test_reauthenticate_answers_triggered_and_reopens_an_expired_session(sim):
 # ================================================================= scanner: /iserver
 
 SCAN = {'instrument': 'STK', 'type': 'MOST_ACTIVE', 'location': 'STK.US.MAJOR'}
-CONTRACT_TYPES = {'server_id': str, 'symbol': str, 'conidex': str, 'con_id': int, 'available_chart_periods': str,
-                  'company_name': str, 'scan_data': str, 'contract_description_1': str, 'listing_exchange': str,
-                  'sec_type': str}
+CONTRACT_TYPES = {
+    'server_id': str,
+    'symbol': str,
+    'conidex': str,
+    'con_id': int,
+    'available_chart_periods': str,
+    'company_name': str,
+    'scan_data': str,
+    'contract_description_1': str,
+    'listing_exchange': str,
+    'sec_type': str,
+}
 
 
 def scan(sim, **changes):
@@ -229,7 +254,8 @@ def test_scanner_params_have_the_documented_shape(sim):
         for location in tree['locations']:
             assert set(location) == {'display_name', 'type', 'locations'} and location['locations'] == []
     assert {'TOP_PERC_GAIN', 'TOP_PERC_LOSE', 'MOST_ACTIVE', 'TOP_TRADE_COUNT'} <= {
-        s['code'] for s in params['scan_type_list']}
+        s['code'] for s in params['scan_type_list']
+    }
     assert_openapi_valid(params, '/iserver/scanner/params')
 
 
@@ -243,7 +269,7 @@ def test_scanner_run_answers_the_documented_keys_and_types(sim):
         assert types_of(contract, CONTRACT_TYPES) == CONTRACT_TYPES
         assert contract['server_id'] == str(position)
         assert contract['conidex'] == str(contract['con_id'])
-        assert ('column_name' in contract) == (position == 0)   # "Always returned for the first contract"
+        assert ('column_name' in contract) == (position == 0)  # "Always returned for the first contract"
     assert contracts[0]['column_name'] == 'Trades'
     assert_openapi_valid(result, '/iserver/scanner/run', 'post')
 
@@ -252,7 +278,7 @@ def test_most_active_ranks_by_the_simulated_volume(frozen_sim):
     contracts = scan(frozen_sim)['contracts']
     volumes = [compact(c['scan_data']) for c in contracts]
     assert volumes == sorted(volumes, reverse=True)
-    market = frozen_sim.gateway.market      # the oracle: the same simulated market the snapshot endpoints show
+    market = frozen_sim.gateway.market  # the oracle: the same simulated market the snapshot endpoints show
     by_volume = sorted((-market.day_stats(c['con_id'])['volume'], c['con_id']) for c in contracts)
     assert [conid for _, conid in by_volume] == [c['con_id'] for c in contracts]
     assert {AAPL, SPY} <= {c['con_id'] for c in contracts}  # among the most traded of the broad universe
@@ -276,7 +302,7 @@ def test_gainers_and_losers_split_by_day_change(frozen_sim):
 
 def test_scan_results_move_with_the_simulated_clock(sim):
     before = [(c['con_id'], c['scan_data']) for c in scan(sim, type='TOP_PERC_GAIN')['contracts']]
-    for _ in range(12):                               # an hour, tickling within the idle timeout
+    for _ in range(12):  # an hour, tickling within the idle timeout
         control(sim, 'POST', 'clock', {'advance': 300})
         ok(post(sim, 'tickle'))
     after = [(c['con_id'], c['scan_data']) for c in scan(sim, type='TOP_PERC_GAIN')['contracts']]
@@ -304,28 +330,37 @@ def test_locations_and_instrument_types_select_the_universe(sim):
     assert not {AAPL, MSFT, IBM} & {c['con_id'] for c in etfs}
     futures = scan(sim, instrument='FUT.US', location='FUT.CME')['contracts']
     assert futures and all(c['sec_type'] == 'FUT' for c in futures)
-    for contract in futures:   # "For derivatives like Futures, the local symbol of the contract"
+    for contract in futures:  # "For derivatives like Futures, the local symbol of the contract"
         assert re.fullmatch(re.escape(contract['symbol']) + r'[FGHJKMNQUVXZ]\d', contract['contract_description_1'])
 
 
 def test_scanner_refuses_what_the_params_do_not_list(sim):
-    assert 'type' in error_of(post(sim, 'iserver/scanner/run', {'instrument': 'STK', 'location': 'STK.US.MAJOR'}),
-                              400)
+    assert 'type' in error_of(post(sim, 'iserver/scanner/run', {'instrument': 'STK', 'location': 'STK.US.MAJOR'}), 400)
     assert 'NOT_A_SCAN' in error_of(post(sim, 'iserver/scanner/run', dict(SCAN, type='NOT_A_SCAN')), 400)
     assert 'location' in error_of(post(sim, 'iserver/scanner/run', dict(SCAN, location='FUT.CME')), 400)
     assert 'instrument' in error_of(post(sim, 'iserver/scanner/run', dict(SCAN, instrument='CRYPTO')), 400)
-    assert error_of(post(sim, 'iserver/scanner/run', dict(SCAN, instrument='IND.US', location='IND.US',
-                                                          type='TOP_TRADE_COUNT')), 400)
-    assert 'marketCap' in error_of(post(sim, 'iserver/scanner/run',
-                                        dict(SCAN, filter=[{'code': 'marketCapAbove', 'value': 1}])), 400)
+    assert error_of(
+        post(sim, 'iserver/scanner/run', dict(SCAN, instrument='IND.US', location='IND.US', type='TOP_TRADE_COUNT')),
+        400,
+    )
+    assert 'marketCap' in error_of(
+        post(sim, 'iserver/scanner/run', dict(SCAN, filter=[{'code': 'marketCapAbove', 'value': 1}])), 400
+    )
     assert error_of(post(sim, 'iserver/scanner/run', dict(SCAN, filter=[{'code': 'priceAbove', 'value': 'x'}])), 400)
     assert error_of(post(sim, 'iserver/scanner/run', dict(SCAN, filter={'code': 'priceAbove'})), 400)
 
 
 # ================================================================= scanner: /hmds
 
-BOND_SCAN = {'instrument': 'BOND', 'locations': 'BOND.US', 'scanCode': 'HIGH_BOND_ASK_YIELD_ALL',
-             'secType': 'BOND', 'delayedLocations': 'SMART', 'maxItems': 25, 'filters': []}
+BOND_SCAN = {
+    'instrument': 'BOND',
+    'locations': 'BOND.US',
+    'scanCode': 'HIGH_BOND_ASK_YIELD_ALL',
+    'secType': 'BOND',
+    'delayedLocations': 'SMART',
+    'maxItems': 25,
+    'filters': [],
+}
 
 
 def hmds_scan(sim, **changes):
@@ -373,14 +408,16 @@ def test_hmds_bond_scan_ranks_by_ask_yield_and_filters(frozen_sim):
 
 
 def test_hmds_scanner_scans_stocks_too(frozen_sim):
-    result = hmds_scan(frozen_sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK',
-                       maxItems=3)
+    result = hmds_scan(
+        frozen_sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK', maxItems=3
+    )
     assert result['size'] == '3' and int(result['total']) > 3
     market = frozen_sim.gateway.market
     volumes = [market.day_stats(int(c['contractID']))['volume'] for c in result['Contracts']['Contract']]
     assert volumes == sorted(volumes, reverse=True)
-    assert all(frozen_sim.gateway.universe.get(int(c['contractID'])).sec_type == 'STK'
-               for c in result['Contracts']['Contract'])
+    assert all(
+        frozen_sim.gateway.universe.get(int(c['contractID'])).sec_type == 'STK' for c in result['Contracts']['Contract']
+    )
 
 
 def test_hmds_scanner_requires_filters_and_bounds_max_items(sim):
@@ -391,8 +428,9 @@ def test_hmds_scanner_requires_filters_and_bounds_max_items(sim):
     assert error_of(post(sim, 'hmds/scanner/run', dict(BOND_SCAN, maxItems=0)), 400)
     assert error_of(post(sim, 'hmds/scanner/run', dict(BOND_SCAN, secType='STK')), 400)
     assert error_of(post(sim, 'hmds/scanner/run', dict(BOND_SCAN, scanCode='MOST_ACTIVE')), 400)
-    many = hmds_scan(sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK',
-                     maxItems=10_000)
+    many = hmds_scan(
+        sim, instrument='STK', locations='STK.US.MAJOR', scanCode='MOST_ACTIVE', secType='STK', maxItems=10_000
+    )
     assert int(many['size']) <= 250
 
 
@@ -428,8 +466,14 @@ def test_list_watchlists_with_the_user_scope(sim):
     assert 'system_lists' not in data
     lists = {item['id']: item for item in data['user_lists']}
     assert set(lists) == {'1234', '42'}
-    assert lists['42'] == {'is_open': False, 'read_only': False, 'name': 'Second', 'modified': lists['42']['modified'],
-                           'id': '42', 'type': 'watchlist'}
+    assert lists['42'] == {
+        'is_open': False,
+        'read_only': False,
+        'name': 'Second',
+        'modified': lists['42']['modified'],
+        'id': '42',
+        'type': 'watchlist',
+    }
     assert isinstance(lists['42']['modified'], int)
     assert_openapi_valid(listing, '/iserver/watchlists')
     everything = ok(get(sim, 'iserver/watchlists'))
@@ -439,7 +483,7 @@ def test_list_watchlists_with_the_user_scope(sim):
 
 def test_the_python_example_spelling_lists_watchlists_too(sim):
     create(sim)
-    listing = ok(get(sim, 'iserver/watchlist', SC='USER_WATCHLIST'))   # seed 002's Python example
+    listing = ok(get(sim, 'iserver/watchlist', SC='USER_WATCHLIST'))  # seed 002's Python example
     assert [item['id'] for item in listing['data']['user_lists']] == ['1234']
 
 
@@ -463,13 +507,20 @@ def test_the_first_read_of_a_watchlist_is_partial_then_full(sim):
         {'C': str(AAPL), 'conid': AAPL, 'name': 'APPLE INC'},
     ]
     second = ok(get(sim, 'iserver/watchlist', id='1234'))
-    assert second['instruments'][0] == {'ST': 'STK', 'C': '8314', 'conid': 8314, 'name': 'INTL BUSINESS MACHINES CORP',
-                                        'fullName': 'IBM', 'assetClass': 'STK', 'ticker': 'IBM',
-                                        'chineseName': '国际商业机器'}
+    assert second['instruments'][0] == {
+        'ST': 'STK',
+        'C': '8314',
+        'conid': 8314,
+        'name': 'INTL BUSINESS MACHINES CORP',
+        'fullName': 'IBM',
+        'assetClass': 'STK',
+        'ticker': 'IBM',
+        'chineseName': '国际商业机器',
+    }
     assert second['instruments'][2]['ticker'] == 'AAPL'
     assert_openapi_valid(first, '/iserver/watchlist')
     assert_openapi_valid(second, '/iserver/watchlist')
-    create(sim)                                       # a re-created watchlist starts partial again
+    create(sim)  # a re-created watchlist starts partial again
     assert set(ok(get(sim, 'iserver/watchlist', id='1234'))['instruments'][0]) == {'C', 'conid', 'name'}
 
 
@@ -477,7 +528,7 @@ def test_the_partial_first_read_can_be_switched_off():
     with GatewaySimulator(watchlist_partial_first=False) as sim:
         create(sim)
         assert ok(get(sim, 'iserver/watchlist', id='1234'))['instruments'][0]['ticker'] == 'IBM'
-    with GatewaySimulator() as sim:                   # and at run time, through the control API
+    with GatewaySimulator() as sim:  # and at run time, through the control API
         requests.post(sim.control_url + 'config', json={'watchlist_partial_first': False}, timeout=10)
         create(sim)
         assert ok(get(sim, 'iserver/watchlist', id='1234'))['instruments'][0]['ticker'] == 'IBM'
@@ -503,9 +554,17 @@ def test_creating_an_existing_id_replaces_the_watchlist(sim):
 
 
 def test_create_watchlist_refuses_malformed_bodies(sim):
-    for changes in ({'id': 'abc'}, {'id': '12a'}, {'id': True}, {'name': ''}, {'rows': {'C': IBM}},
-                    {'rows': [{'C': IBM, 'H': ''}]}, {'rows': [{'X': 1}]}, {'rows': [{'C': 'IBM'}]},
-                    {'rows': [{'C': 999_999_999}]}):
+    for changes in (
+        {'id': 'abc'},
+        {'id': '12a'},
+        {'id': True},
+        {'name': ''},
+        {'rows': {'C': IBM}},
+        {'rows': [{'C': IBM, 'H': ''}]},
+        {'rows': [{'X': 1}]},
+        {'rows': [{'C': 'IBM'}]},
+        {'rows': [{'C': 999_999_999}]},
+    ):
         assert error_of(post(sim, 'iserver/watchlist', dict(WATCHLIST, **changes)), 400)
     body = dict(WATCHLIST)
     del body['rows']
@@ -515,7 +574,7 @@ def test_create_watchlist_refuses_malformed_bodies(sim):
 
 
 def test_watchlists_belong_to_the_user_not_the_session(sim):
-    create(sim, id=1234, rows=[{'C': str(IBM)}])     # an int id and a str conid are accepted too
+    create(sim, id=1234, rows=[{'C': str(IBM)}])  # an int id and a str conid are accepted too
     control(sim, 'POST', 'session', {'action': 'expire'})
     error_of(get(sim, 'iserver/watchlist', id='1234'), 401)
     ok(post(sim, 'iserver/auth/ssodh/init', {'publish': True, 'compete': True}))

@@ -10,7 +10,7 @@ from ibind.sim import GatewaySimulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-WITHOUT_TRUSTME = '''
+WITHOUT_TRUSTME = """
 import sys
 sys.modules['trustme'] = None  # import trustme now raises ImportError, as when the extra is not installed
 import requests
@@ -21,13 +21,14 @@ try:
     GatewaySimulator(port=0, tls=True).start()
 except ImportError as error:
     print('tls', error)
-'''
+"""
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT, check=False
+    )
 
 
 def test_plain_http_starts_without_trustme_and_tls_names_the_extra():
@@ -39,11 +40,13 @@ def test_plain_http_starts_without_trustme_and_tls_names_the_extra():
 
 
 def test_command_line_tls_without_trustme_exits_with_the_hint():
-    code = ("import sys, runpy; sys.modules['trustme'] = None; sys.argv = ['ibind.sim', '--tls', '--port', '0']; "
-            "runpy.run_module('ibind.sim', run_name='__main__')")
+    code = (
+        "import sys, runpy; sys.modules['trustme'] = None; sys.argv = ['ibind.sim', '--tls', '--port', '0']; "
+        "runpy.run_module('ibind.sim', run_name='__main__')"
+    )
     proc = _run(code)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "cannot serve TLS" in proc.stderr and "ibind[sim]" in proc.stderr
+    assert 'cannot serve TLS' in proc.stderr and 'ibind[sim]' in proc.stderr
 
 
 def test_with_trustme_the_tls_simulator_verifies_against_its_ca():

@@ -38,11 +38,27 @@ def test_the_default_universe_covers_the_indices_and_the_most_traded_etfs(start)
     sim = start()
     us_equities = {i.symbol for i in sim.gateway.universe.all() if i.sec_type == 'STK' and i.is_us}
     assert len(us_equities) >= 590
-    for symbol in ('NVDA', 'AAPL', 'LLY', 'BRK B', 'BF B', 'ASML', 'MELI', 'PDD', 'VOO', 'TQQQ', 'SQQQ', 'XLE',
-                   'HYG', 'IBIT', 'SPY', 'QQQ'):
+    for symbol in (
+        'NVDA',
+        'AAPL',
+        'LLY',
+        'BRK B',
+        'BF B',
+        'ASML',
+        'MELI',
+        'PDD',
+        'VOO',
+        'TQQQ',
+        'SQQQ',
+        'XLE',
+        'HYG',
+        'IBIT',
+        'SPY',
+        'QQQ',
+    ):
         assert symbol in us_equities, symbol
     found = stocks(sim, 'NVDA,VOO')
-    assert found['NVDA'][0]['contracts'][0]['conid'] == 4815747          # instruments.py's conid wins
+    assert found['NVDA'][0]['contracts'][0]['conid'] == 4815747  # instruments.py's conid wins
     assert found['VOO'][0]['name'] == 'VANGUARD S&P 500 ETF'
     assert universe_state(sim)['synthetic'] == []
     kinds = {i.symbol: i.stock_type for i in sim.gateway.universe.all() if i.sec_type == 'STK' and i.is_us}
@@ -71,8 +87,12 @@ def test_a_synthetic_conid_works_before_its_symbol_was_searched(start):
     order = {'acctId': ACCOUNT, 'conid': conid, 'side': 'BUY', 'orderType': 'MKT', 'quantity': 3, 'tif': 'DAY'}
     placed = requests.post(sim.url + f'iserver/account/{ACCOUNT}/orders', json={'orders': [order]}, timeout=10)
     assert placed.status_code == 200, placed.text
-    assert requests.get(sim.control_url + 'state', timeout=10).json()['accounts'][ACCOUNT]['positions'][str(conid)][
-        'quantity'] == 3
+    assert (
+        requests.get(sim.control_url + 'state', timeout=10).json()['accounts'][ACCOUNT]['positions'][str(conid)][
+            'quantity'
+        ]
+        == 3
+    )
 
 
 def test_strict_universe_knows_only_listed_instruments(start):
@@ -87,8 +107,18 @@ def test_the_classic_universe_is_still_available(start):
     assert stocks(sim, 'VOO') == {} and 'AAPL' in stocks(sim, 'AAPL')
 
 
-@pytest.mark.parametrize('symbol, expected', [('aapl', 'AAPL'), ('BRK.B', 'BRK B'), ('brk b', 'BRK B'),
-                                              ('TOOLONG', None), ('A1', None), ('', None), ('AB.CD', None)])
+@pytest.mark.parametrize(
+    'symbol, expected',
+    [
+        ('aapl', 'AAPL'),
+        ('BRK.B', 'BRK B'),
+        ('brk b', 'BRK B'),
+        ('TOOLONG', None),
+        ('A1', None),
+        ('', None),
+        ('AB.CD', None),
+    ],
+)
 def test_ticker_spelling(symbol, expected):
     assert normalise_ticker(symbol) == expected
 

@@ -100,15 +100,21 @@ def raw(tls_sim):
 
 @pytest.fixture
 def rest(tls_sim):
-    with IbkrClient(url=tls_sim.url, account_id=ACCOUNT, cacert=tls_sim.cacert, pacing=False,
-                    order_reconcile_timeout=0.5) as client:
+    with IbkrClient(
+        url=tls_sim.url, account_id=ACCOUNT, cacert=tls_sim.cacert, pacing=False, order_reconcile_timeout=0.5
+    ) as client:
         yield client
 
 
 def ws_threads() -> List[threading.Thread]:
     """Threads of ibind's stream and of the websockets library (its reader threads)."""
-    return [t for t in threading.enumerate() if t.name.startswith('ibind-ws') or 'websockets' in repr(t.run)
-            or (getattr(t, '_target', None) is not None and 'websockets' in getattr(t._target, '__module__', ''))]
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith('ibind-ws')
+        or 'websockets' in repr(t.run)
+        or (getattr(t, '_target', None) is not None and 'websockets' in getattr(t._target, '__module__', ''))
+    ]
 
 
 @pytest.fixture

@@ -41,8 +41,13 @@ def _fresh_tick(ws, sim, channel, after_ms=None):
 def test_dropped_connection_reconnects_and_resubscribes_everything(tls_sim, make_ws, rest):
     rest.portfolio_accounts()
     ws = make_ws()
-    subscriptions = [ws.subscribe(f'md+{AAPL}', {'fields': ['31']}), ws.subscribe('md+8314', {'fields': ['31']}),
-                     ws.subscribe('or'), ws.subscribe('pl'), ws.subscribe(f'ld+{ACCOUNT}')]
+    subscriptions = [
+        ws.subscribe(f'md+{AAPL}', {'fields': ['31']}),
+        ws.subscribe('md+8314', {'fields': ['31']}),
+        ws.subscribe('or'),
+        ws.subscribe('pl'),
+        ws.subscribe(f'ld+{ACCOUNT}'),
+    ]
     assert all(s.wait_active(5) for s in subscriptions)
     before = _fresh_tick(ws, tls_sim, f'md+{AAPL}').data['_updated']
     assert control(tls_sim, 'ws', {'fault': 'drop'})['affected'] == 1
@@ -83,13 +88,18 @@ def test_reconnect_attempts_back_off_exponentially():
         placeholder.bind(('127.0.0.1', 0))
         port = placeholder.getsockname()[1]
     attempts = []
-    client = WsClient(lambda: f'ws://127.0.0.1:{port}/v1/api/ws', before_connect=lambda: attempts.append(time.monotonic()),
-                      reconnect_backoff=0.05, reconnect_backoff_max=0.4, open_timeout=1)
+    client = WsClient(
+        lambda: f'ws://127.0.0.1:{port}/v1/api/ws',
+        before_connect=lambda: attempts.append(time.monotonic()),
+        reconnect_backoff=0.05,
+        reconnect_backoff_max=0.4,
+        open_timeout=1,
+    )
     client.start()
     time.sleep(2.0)
     assert client.close(timeout=5)
     gaps = [b - a for a, b in zip(attempts, attempts[1:])]
-    assert 4 <= len(attempts) <= 20, attempts   # kept trying, without hammering
+    assert 4 <= len(attempts) <= 20, attempts  # kept trying, without hammering
     assert max(gaps) > 4 * min(gaps) and max(gaps) <= 0.5  # the waits grew, up to the cap
     assert client.stats['failed_attempts'] == len(attempts) and client.state == 'closed'
 
@@ -154,8 +164,9 @@ def test_smd_is_renewed_before_the_fifteen_minute_expiry(tls_sim, make_ws):
 def _client_threads(before):
     """Threads started since ``before``, but not the simulator's (it serves the REST keep-alive connections) nor the
     REST client's deadline watchdog (the stream's REST client stays open: it belongs to the caller)."""
-    return [t for t in set(threading.enumerate()) - before
-            if 'process_request' not in t.name and t.name != 'ibind-deadline']
+    return [
+        t for t in set(threading.enumerate()) - before if 'process_request' not in t.name and t.name != 'ibind-deadline'
+    ]
 
 
 def test_close_leaves_no_thread_behind(tls_sim, rest):
@@ -195,8 +206,9 @@ def test_oauth_stream_carries_the_access_token(tmp_path):
     creds = make_test_credentials(str(tmp_path))
     with GatewaySimulator(port=0, tls=True, oauth=creds.server) as sim:
         config = creds.client_config(sim.url, maintain_oauth=False, shutdown_oauth=False)
-        with IbkrClient(account_id=ACCOUNT, use_oauth=True, oauth_config=config, cacert=sim.cacert,
-                        pacing=False) as client:
+        with IbkrClient(
+            account_id=ACCOUNT, use_oauth=True, oauth_config=config, cacert=sim.cacert, pacing=False
+        ) as client:
             ws = client.websocket(poll_interval=0.02)
             ws.start()
             try:
@@ -239,28 +251,32 @@ def test_bad_arguments_fail_before_anything_is_sent(rest):
 
 
 def test_without_websockets_installed_the_error_names_the_extra(tmp_path):
-    code = ('import sys; sys.modules["websockets"] = None\n'
-            'import ibind\n'
-            'print(ibind.IbkrClient.__name__)\n'
-            'try:\n'
-            '    ibind.IbkrClient(url="http://127.0.0.1:9/v1/api/").websocket()\n'
-            'except ImportError as error:\n'
-            '    print(error)\n')
+    code = (
+        'import sys; sys.modules["websockets"] = None\n'
+        'import ibind\n'
+        'print(ibind.IbkrClient.__name__)\n'
+        'try:\n'
+        '    ibind.IbkrClient(url="http://127.0.0.1:9/v1/api/").websocket()\n'
+        'except ImportError as error:\n'
+        '    print(error)\n'
+    )
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert 'IbkrClient' in result.stdout and "pip install 'ibind[websocket]'" in result.stdout
 
 
 def test_simulator_without_wsproto_serves_rest_and_answers_the_upgrade_with_501(tmp_path):
-    code = ('import sys; sys.modules["wsproto"] = None\n'
-            'import requests\n'
-            'from ibind.sim import GatewaySimulator\n'
-            'with GatewaySimulator(port=0) as sim:\n'
-            '    session = requests.get(sim.url + "tickle").json()["session"]\n'
-            '    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",\n'
-            '               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Cookie": "api=" + session}\n'
-            '    answer = requests.get(sim.base_url + "/v1/api/ws", headers=headers)\n'
-            '    print(answer.status_code, answer.json()["error"])\n')
+    code = (
+        'import sys; sys.modules["wsproto"] = None\n'
+        'import requests\n'
+        'from ibind.sim import GatewaySimulator\n'
+        'with GatewaySimulator(port=0) as sim:\n'
+        '    session = requests.get(sim.url + "tickle").json()["session"]\n'
+        '    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",\n'
+        '               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Cookie": "api=" + session}\n'
+        '    answer = requests.get(sim.base_url + "/v1/api/ws", headers=headers)\n'
+        '    print(answer.status_code, answer.json()["error"])\n'
+    )
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('501') and "pip install 'ibind[sim]'" in result.stdout
@@ -279,5 +295,5 @@ def test_the_session_cookie_never_reaches_the_log(tls_sim, make_ws, caplog):
     control(tls_sim, 'session', {'action': 'expire'})
     wait_until(lambda: ws.stats['event_recovered'] == 1, timeout=10)
     assert 'resetting' in caplog.text or 'reconnecting' in caplog.text  # the log says what happened ...
-    assert 'Cookie:' in caplog.text                                      # the handshake's headers are there ...
-    assert session_value(tls_sim) not in caplog.text                     # ... without the cookie's value
+    assert 'Cookie:' in caplog.text  # the handshake's headers are there ...
+    assert session_value(tls_sim) not in caplog.text  # ... without the cookie's value

@@ -49,7 +49,9 @@ def test_opening_messages_system_act_sts(tls_sim):
         assert system['success'] == 'simuser1'
         act = reader.topic('act')['args']
         assert act['accounts'] == [ACCOUNT] and act['selectedAccount'] == ACCOUNT
-        assert {'acctProps', 'aliases', 'allowFeatures', 'chartPeriods', 'serverInfo', 'sessionId', 'isPaper'} <= set(act)
+        assert {'acctProps', 'aliases', 'allowFeatures', 'chartPeriods', 'serverInfo', 'sessionId', 'isPaper'} <= set(
+            act
+        )
         assert reader.topic('sts')['args']['authenticated'] is True
 
 
@@ -67,7 +69,9 @@ def test_system_heartbeat_every_ten_simulated_seconds(tls_sim, raw):
 def test_smd_message_shape_and_values_match_the_snapshot(tls_sim, raw, rest):
     raw.connection.send(f'smd+{AAPL}+{{"fields":["31","84","86","55"]}}')
     message = raw.topic(f'smd+{AAPL}')
-    assert {'server_id', 'conidEx', 'conid', '_updated', '6119', '6509', 'topic', '31', '84', '86', '55'} <= set(message)
+    assert {'server_id', 'conidEx', 'conid', '_updated', '6119', '6509', 'topic', '31', '84', '86', '55'} <= set(
+        message
+    )
     assert message['conid'] == AAPL and message['conidEx'] == str(AAPL) and message['6119'] == message['server_id']
     rest.receive_brokerage_accounts()
     rest.live_marketdata_snapshot(AAPL, ['31', '84', '86'])  # the pre-flight call
@@ -131,9 +135,28 @@ def test_client_parses_market_data_into_named_values(make_ws):
 def test_smh_answers_once_with_bars_and_umh_frees_the_slot(tls_sim, raw):
     raw.connection.send(f'smh+{AAPL}+{{"period":"1d","bar":"1h","outsideRth":false}}')
     history = raw.topic(f'smh+{AAPL}')
-    assert {'serverId', 'symbol', 'text', 'priceFactor', 'startTime', 'high', 'low', 'timePeriod', 'barLength',
-            'mdAvailability', 'mktDataDelay', 'outsideRth', 'volumeFactor', 'priceDisplayRule', 'priceDisplayValue',
-            'negativeCapable', 'messageVersion', 'data', 'points', 'topic'} <= set(history)
+    assert {
+        'serverId',
+        'symbol',
+        'text',
+        'priceFactor',
+        'startTime',
+        'high',
+        'low',
+        'timePeriod',
+        'barLength',
+        'mdAvailability',
+        'mktDataDelay',
+        'outsideRth',
+        'volumeFactor',
+        'priceDisplayRule',
+        'priceDisplayValue',
+        'negativeCapable',
+        'messageVersion',
+        'data',
+        'points',
+        'topic',
+    } <= set(history)
     assert history['data'] and {'o', 'c', 'h', 'l', 'v', 't'} <= set(history['data'][0])
     for _ in range(4):
         raw.connection.send(f'smh+{AAPL}+{{"period":"1d","bar":"1h"}}')
@@ -160,8 +183,15 @@ def test_sbd_price_ladder_rows(raw):
 def _place(rest, coid, price=None, side='BUY'):
     from ibind import make_order_request
 
-    order = make_order_request(conid=AAPL, side=side, quantity=1, order_type='MKT' if price is None else 'LMT',
-                               price=price, acct_id=ACCOUNT, coid=coid)
+    order = make_order_request(
+        conid=AAPL,
+        side=side,
+        quantity=1,
+        order_type='MKT' if price is None else 'LMT',
+        price=price,
+        acct_id=ACCOUNT,
+        coid=coid,
+    )
     return rest.place_order(order, answers={}, account_id=ACCOUNT)
 
 
@@ -174,10 +204,33 @@ def test_sor_shows_an_order_placed_over_rest_with_its_coid_until_filled(tls_sim,
     price = float(rest.live_marketdata_snapshot(AAPL, ['31']).data[0]['31']) * 0.99
     _place(rest, 'ws-sor-1', price=round(price, 2))
     placed = ws.get(IbkrWsKey.ORDERS, timeout=5).data[0]
-    documented = {'acct', 'conid', 'orderId', 'cashCcy', 'sizeAndFills', 'orderDesc', 'description1', 'ticker',
-                  'secType', 'listingExchange', 'remainingQuantity', 'filledQuantity', 'companyName', 'status',
-                  'origOrderType', 'supportsTaxOpt', 'lastExecutionTime', 'lastExecutionTime_r', 'order_ref',
-                  'orderType', 'side', 'timeInForce', 'price', 'bgColor', 'fgColor'}
+    documented = {
+        'acct',
+        'conid',
+        'orderId',
+        'cashCcy',
+        'sizeAndFills',
+        'orderDesc',
+        'description1',
+        'ticker',
+        'secType',
+        'listingExchange',
+        'remainingQuantity',
+        'filledQuantity',
+        'companyName',
+        'status',
+        'origOrderType',
+        'supportsTaxOpt',
+        'lastExecutionTime',
+        'lastExecutionTime_r',
+        'order_ref',
+        'orderType',
+        'side',
+        'timeInForce',
+        'price',
+        'bgColor',
+        'fgColor',
+    }
     assert documented <= set(placed), documented - set(placed)
     assert placed['order_ref'] == 'ws-sor-1' and placed['status'] in ('PreSubmitted', 'Submitted')
     statuses = [placed['status']]
@@ -200,10 +253,29 @@ def test_str_reports_the_execution_with_the_orders_coid(tls_sim, raw, rest):
     _place(rest, 'ws-str-1')
     advance(tls_sim, 1)
     trade = raw.until(lambda m: m.get('topic') == 'str' and m['args'])['args'][0]
-    documented = {'execution_id', 'symbol', 'supports_tax_opt', 'side', 'order_description', 'trade_time',
-                  'trade_time_r', 'size', 'order_ref', 'price', 'exchange', 'net_amount', 'account', 'accountCode',
-                  'company_name', 'contract_description_1', 'sec_type', 'conid', 'conidEx', 'liquidation_trade',
-                  'is_event_trading'}
+    documented = {
+        'execution_id',
+        'symbol',
+        'supports_tax_opt',
+        'side',
+        'order_description',
+        'trade_time',
+        'trade_time_r',
+        'size',
+        'order_ref',
+        'price',
+        'exchange',
+        'net_amount',
+        'account',
+        'accountCode',
+        'company_name',
+        'contract_description_1',
+        'sec_type',
+        'conid',
+        'conidEx',
+        'liquidation_trade',
+        'is_event_trading',
+    }
     assert documented <= set(trade), documented - set(trade)
     assert trade['order_ref'] == 'ws-str-1' and trade['conid'] == AAPL
     rest_trades = rest.trades(account_id=ACCOUNT).data
@@ -223,7 +295,9 @@ def test_spl_profit_and_loss(raw):
 
 def test_ssd_account_summary_with_keys_and_fields(tls_sim, raw, rest):
     rest.portfolio_accounts()  # like /portfolio/{id}/summary, it needs the accounts listed first
-    raw.connection.send(f'ssd+{ACCOUNT}+{{"keys":["netliquidation","accountcode"],"fields":["currency","monetaryValue"]}}')
+    raw.connection.send(
+        f'ssd+{ACCOUNT}+{{"keys":["netliquidation","accountcode"],"fields":["currency","monetaryValue"]}}'
+    )
     result = raw.topic(f'ssd+{ACCOUNT}')['result']
     by_key = {item['key']: item for item in result}
     assert set(by_key) == {'netliquidation', 'accountcode'}
@@ -243,8 +317,17 @@ def test_sld_ledger_full_then_blank_when_unchanged(tls_sim, raw, rest):
     raw.connection.send(f'sld+{ACCOUNT}+{{}}')
     first = raw.topic(f'sld+{ACCOUNT}')['result']
     base = next(entry for entry in first if entry['key'] == 'LedgerListBASE')
-    assert {'acctCode', 'cashbalance', 'netLiquidationValue', 'settledCash', 'exchangeRate', 'timestamp',
-            'unrealizedPnl', 'realizedPnl', 'secondKey'} <= set(base)
+    assert {
+        'acctCode',
+        'cashbalance',
+        'netLiquidationValue',
+        'settledCash',
+        'exchangeRate',
+        'timestamp',
+        'unrealizedPnl',
+        'realizedPnl',
+        'secondKey',
+    } <= set(base)
     assert base['acctCode'] == ACCOUNT and isinstance(base['cashbalance'], float)
     advance(tls_sim, 10)
     second = raw.topic(f'sld+{ACCOUNT}')['result']

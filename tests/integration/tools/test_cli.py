@@ -27,8 +27,14 @@ def run_cli(*argv, env=None, cwd=None, timeout=60):
     clean = {key: value for key, value in os.environ.items() if not key.startswith('IBIND_')}
     clean['PYTHONPATH'] = str(REPO)
     clean.update(env or {})
-    return subprocess.run([sys.executable, '-m', 'ibind.cli', *argv], capture_output=True, text=True,
-                          env=clean, cwd=cwd or REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, '-m', 'ibind.cli', *argv],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=cwd or REPO,
+        timeout=timeout,
+    )
 
 
 def at(sim, *argv, **kwargs):
@@ -58,8 +64,14 @@ def test_accounts_as_json(sim):
 
 
 def test_positions_as_csv_to_a_file(start_simulator, tmp_path):
-    sim = start_simulator(initial_positions={ACCOUNT: [{'conid': 265598, 'quantity': 50, 'avg_price': 180.0},
-                                                      {'conid': 272093, 'quantity': -5, 'avg_price': 300.0}]})
+    sim = start_simulator(
+        initial_positions={
+            ACCOUNT: [
+                {'conid': 265598, 'quantity': 50, 'avg_price': 180.0},
+                {'conid': 272093, 'quantity': -5, 'avg_price': 300.0},
+            ]
+        }
+    )
     out = tmp_path / 'positions.csv'
     proc = at(sim, 'positions', '--format', 'csv', '-o', str(out))
     assert proc.returncode == 0, proc.stderr
@@ -70,9 +82,10 @@ def test_positions_as_csv_to_a_file(start_simulator, tmp_path):
 
 def test_orders_lists_a_working_order(sim, client):
     client.receive_brokerage_accounts()
-    client.place_order({'conid': 265598, 'side': 'BUY', 'quantity': 3, 'orderType': 'LMT', 'price': 100,
-                        'tif': 'DAY'}, answers={'o163': True, 'o354': True, 'o403': True, 'o451': True,
-                                                'o10331': True})
+    client.place_order(
+        {'conid': 265598, 'side': 'BUY', 'quantity': 3, 'orderType': 'LMT', 'price': 100, 'tif': 'DAY'},
+        answers={'o163': True, 'o354': True, 'o403': True, 'o451': True, 'o10331': True},
+    )
     proc = at(sim, 'orders', '--format', 'json')
     assert proc.returncode == 0, proc.stderr
     (order,) = json.loads(proc.stdout)
@@ -89,8 +102,18 @@ def test_history_of_two_symbols(sim):
 
 
 def test_history_table_and_a_failed_symbol_exits_1(sim):
-    control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/history', 'kind': 'status', 'status': 400,
-                                    'body': {'error': 'boom'}, 'times': 1})
+    control(
+        sim,
+        'POST',
+        'faults',
+        {
+            'route': '/iserver/marketdata/history',
+            'kind': 'status',
+            'status': 400,
+            'body': {'error': 'boom'},
+            'times': 1,
+        },
+    )
     proc = at(sim, 'history', 'AAPL', 'MSFT', '--period', '2d', '--bar', '1d')
     assert proc.returncode == 1
     assert 'history of' in proc.stderr and 'boom' in proc.stderr
@@ -113,14 +136,17 @@ def test_tickle(sim):
     assert row['authenticated'] == 'True' and row['session']
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['history', 'AAPL', '--period', '7x'], "'period'"),
-    (['history', 'AAPL', '--bar', '1 day'], "'bar'"),
-    (['launch-rocket'], 'invalid choice'),
-    (['health', '--format', 'xml'], 'invalid choice'),
-    (['history'], 'SYMBOL'),
-    (['snapshot', 'AAPL', '--fields', 'last_price,no_such_field'], 'no_such_field'),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (['history', 'AAPL', '--period', '7x'], "'period'"),
+        (['history', 'AAPL', '--bar', '1 day'], "'bar'"),
+        (['launch-rocket'], 'invalid choice'),
+        (['health', '--format', 'xml'], 'invalid choice'),
+        (['history'], 'SYMBOL'),
+        (['snapshot', 'AAPL', '--fields', 'last_price,no_such_field'], 'no_such_field'),
+    ],
+)
 def test_bad_arguments_exit_2_before_anything_is_sent(sim, argv, message):
     before = sim.gateway.counters.total
     proc = at(sim, *argv)
@@ -134,7 +160,7 @@ def test_unreachable_gateway_exits_3_and_points_to_diagnose():
     started = time.monotonic()
     proc = run_cli('--url', f'http://127.0.0.1:{closed_port()}/v1/api/', 'health')
     assert proc.returncode == 3, proc.stderr
-    assert 'GatewayUnreachableError' in proc.stderr and "ibind diagnose" in proc.stderr
+    assert 'GatewayUnreachableError' in proc.stderr and 'ibind diagnose' in proc.stderr
     assert proc.stdout == ''
     assert time.monotonic() - started < 30
 
@@ -159,13 +185,20 @@ def test_logged_out_gateway_reports_not_authenticated(sim):
     assert 'NotAuthenticatedError' in proc.stderr
 
 
-@pytest.mark.parametrize('status, error, code, shown', [
-    (400, 'Bad Request: account disabled', 1, 'account disabled'),  # any other broker error
-    (429, 'Too many requests', 5, 'RateLimitError'),
-])
+@pytest.mark.parametrize(
+    'status, error, code, shown',
+    [
+        (400, 'Bad Request: account disabled', 1, 'account disabled'),  # any other broker error
+        (429, 'Too many requests', 5, 'RateLimitError'),
+    ],
+)
 def test_broker_errors_exit_with_their_code(sim, status, error, code, shown):
-    control(sim, 'POST', 'faults', {'route': '/portfolio/accounts', 'kind': 'status', 'status': status,
-                                    'body': {'error': error}, 'times': 20})
+    control(
+        sim,
+        'POST',
+        'faults',
+        {'route': '/portfolio/accounts', 'kind': 'status', 'status': status, 'body': {'error': error}, 'times': 20},
+    )
     proc = at(sim, 'accounts')
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert shown in proc.stderr
@@ -201,6 +234,7 @@ def test_help_names_every_exit_code():
 
 
 # ----------------------------------------------------------------- diagnose
+
 
 def test_diagnose_healthy_setup(sim):
     proc = at(sim, 'diagnose')

@@ -25,8 +25,16 @@ def closed_port():
 def test_a_working_setup_passes_every_step(sim):
     result = diagnose(sim.url, account_id=ACCOUNT)
     assert result.ok and result.kind == 'ok' and result.problem is None
-    assert statuses(result) == {'reachable': 'ok', 'protocol': 'ok', 'certificate': 'skip', 'gateway': 'ok',
-                                'authenticated': 'ok', 'competing': 'ok', 'accounts': 'ok', 'market data': 'ok'}
+    assert statuses(result) == {
+        'reachable': 'ok',
+        'protocol': 'ok',
+        'certificate': 'skip',
+        'gateway': 'ok',
+        'authenticated': 'ok',
+        'competing': 'ok',
+        'accounts': 'ok',
+        'market data': 'ok',
+    }
     assert 'everything needed works' in str(result)
 
 
@@ -62,12 +70,15 @@ def test_not_a_gateway(sim):
     assert result.problem.name == 'gateway' and '/v1/api/' in result.problem.hint
 
 
-@pytest.mark.parametrize('action, step, words', [
-    ('deauthenticate', 'authenticated', 'log in'),
-    ('expire', 'authenticated', 'initialize_brokerage_session'),
-    ('no_bridge', 'authenticated', 'nightly reset'),
-    ('compete', 'competing', 'compete=True'),
-])
+@pytest.mark.parametrize(
+    'action, step, words',
+    [
+        ('deauthenticate', 'authenticated', 'log in'),
+        ('expire', 'authenticated', 'initialize_brokerage_session'),
+        ('no_bridge', 'authenticated', 'nightly reset'),
+        ('compete', 'competing', 'compete=True'),
+    ],
+)
 def test_session_states(sim, action, step, words):
     control(sim, 'POST', 'session', {'action': action})
     result = diagnose(sim.url)
@@ -91,9 +102,18 @@ def test_account_not_visible(sim):
 
 @pytest.mark.parametrize('availability, status', [('NpB', 'fail'), ('DpB', 'warn'), ('ZpB', 'warn')])
 def test_market_data_subscription(sim, availability, status):
-    control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/snapshot', 'kind': 'status', 'status': 200,
-                                    'body': [{'conid': 265598, '31': '183.00', '6509': availability}],
-                                    'times': 5})
+    control(
+        sim,
+        'POST',
+        'faults',
+        {
+            'route': '/iserver/marketdata/snapshot',
+            'kind': 'status',
+            'status': 200,
+            'body': [{'conid': 265598, '31': '183.00', '6509': availability}],
+            'times': 5,
+        },
+    )
     result = diagnose(sim.url)
     assert statuses(result)['market data'] == status
     assert 'ubscription' in str(result)

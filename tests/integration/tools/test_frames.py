@@ -18,10 +18,13 @@ def traded(start_simulator):
     sim = start_simulator(initial_positions={ACCOUNT: [{'conid': 265598, 'quantity': 10, 'avg_price': 150.0}]})
     with IbkrClient(url=sim.url, account_id=ACCOUNT, cacert=False, pacing=False) as client:
         client.receive_brokerage_accounts()
-        client.place_order({'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT', 'tif': 'DAY'},
-                           answers=ANSWERS)
-        client.place_order({'conid': 272093, 'side': 'BUY', 'quantity': 2, 'orderType': 'LMT', 'price': 100,
-                            'tif': 'DAY'}, answers=ANSWERS)
+        client.place_order(
+            {'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT', 'tif': 'DAY'}, answers=ANSWERS
+        )
+        client.place_order(
+            {'conid': 272093, 'side': 'BUY', 'quantity': 2, 'orderType': 'LMT', 'price': 100, 'tif': 'DAY'},
+            answers=ANSWERS,
+        )
         client.portfolio_accounts()
         client.invalidate_backend_portfolio_cache()
         yield client
@@ -55,8 +58,18 @@ def test_closes_frame_has_one_column_per_symbol(client):
 def test_a_failed_symbol_is_left_out_and_named(client, sim):
     from sim_http import control
 
-    control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/history', 'kind': 'status', 'status': 400,
-                                    'body': {'error': 'boom'}, 'times': 1})
+    control(
+        sim,
+        'POST',
+        'faults',
+        {
+            'route': '/iserver/marketdata/history',
+            'kind': 'status',
+            'status': 400,
+            'body': {'error': 'boom'},
+            'times': 1,
+        },
+    )
     history = client.marketdata_history_by_symbols(['AAPL', 'MSFT'], period='2d', bar='1d', run_in_parallel=False)
     frame = frames.history_frame(history)
     assert 'AAPL' in frame.attrs['errors'] and 'boom' in frame.attrs['errors']['AAPL']
@@ -67,13 +80,17 @@ def test_single_history_result_and_empty_history(client):
     frame = frames.history_frame(client.marketdata_history_by_conid('265598', bar='1d', period='3d'))
     assert set(frame.index.get_level_values('symbol')) == {'AAPL'} and len(frame) == 3
     empty = frames.history_frame({})
-    assert empty.empty and list(empty.index.names) == ['time', 'symbol'] and list(empty.columns) == list(
-        frames.HISTORY_COLUMNS)
+    assert (
+        empty.empty
+        and list(empty.index.names) == ['time', 'symbol']
+        and list(empty.columns) == list(frames.HISTORY_COLUMNS)
+    )
 
 
 def test_snapshot_frame_has_numbers_not_strings(client):
-    snapshot = client.live_marketdata_snapshot_by_symbol(['AAPL', 'MSFT'], fields=[
-        'last_price', 'bid', 'ask', 'volume', 'market_cap', 'company_name'])
+    snapshot = client.live_marketdata_snapshot_by_symbol(
+        ['AAPL', 'MSFT'], fields=['last_price', 'bid', 'ask', 'volume', 'market_cap', 'company_name']
+    )
     frame = frames.snapshot_frame(snapshot)
     assert list(frame.index) == ['AAPL', 'MSFT']
     assert frame['last_price'].dtype == 'float64' and frame['bid'].dtype == 'float64'
@@ -130,10 +147,12 @@ def test_wrong_input_names_what_was_expected():
 
 
 def test_without_pandas_the_error_names_the_extra():
-    code = ('import sys; sys.modules["pandas"] = None\n'
-            'from ibind import frames\n'
-            'try:\n    frames.positions_frame([])\n'
-            'except ImportError as error:\n    print(error)\n')
+    code = (
+        'import sys; sys.modules["pandas"] = None\n'
+        'from ibind import frames\n'
+        'try:\n    frames.positions_frame([])\n'
+        'except ImportError as error:\n    print(error)\n'
+    )
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert 'pip install "ibind[pandas]"' in proc.stdout, proc.stdout + proc.stderr
 

@@ -35,8 +35,9 @@ def test_notebook_runs_end_to_end(start_simulator, monkeypatch, tmp_path):
     monkeypatch.setenv('IBIND_ACCOUNT_ID', ACCOUNT)
     monkeypatch.setenv('PYTHONPATH', str(REPO))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name='python3',
-                   resources={'metadata': {'path': str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, timeout=120, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}
+    ).execute()
 
     code = [cell for cell in notebook.cells if cell.cell_type == 'code']
     errors = [output for cell in code for output in cell.get('outputs', []) if output.get('output_type') == 'error']

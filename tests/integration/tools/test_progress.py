@@ -31,15 +31,26 @@ def test_history_progress_callback_sees_each_symbol_once(client):
 
 
 def test_a_failing_request_is_reported_with_its_exception(client, sim):
-    control(sim, 'POST', 'faults', {'route': '/iserver/marketdata/history', 'kind': 'status', 'status': 400,
-                                    'body': {'error': 'boom'}, 'times': 1})
+    control(
+        sim,
+        'POST',
+        'faults',
+        {
+            'route': '/iserver/marketdata/history',
+            'kind': 'status',
+            'status': 400,
+            'body': {'error': 'boom'},
+            'times': 1,
+        },
+    )
     seen = {}
 
     def progress(key, outcome, done, total):
         seen[key] = outcome
 
-    history = client.marketdata_history_by_symbols(['AAPL', 'MSFT'], period='2d', bar='1d', run_in_parallel=False,
-                                                   progress=progress)
+    history = client.marketdata_history_by_symbols(
+        ['AAPL', 'MSFT'], period='2d', bar='1d', run_in_parallel=False, progress=progress
+    )
     assert isinstance(seen['AAPL'], ExternalBrokerError) and seen['AAPL'] is history['AAPL']
     assert not isinstance(seen['MSFT'], Exception)
 
@@ -68,14 +79,16 @@ def test_progress_rejects_what_it_cannot_use(client):
 
 def test_all_positions_reads_every_page(start_simulator):
     sim = start_simulator(portfolio_positions_cache=False)
-    conids = sorted({instrument.conid for instrument in sim.gateway.universe.all()
-                     if instrument.sec_type == 'STK'} | {instrument.conid for instrument in sim.gateway.universe.all()
-                                                        if instrument.sec_type == 'OPT'})[:230]
+    conids = sorted(
+        {instrument.conid for instrument in sim.gateway.universe.all() if instrument.sec_type == 'STK'}
+        | {instrument.conid for instrument in sim.gateway.universe.all() if instrument.sec_type == 'OPT'}
+    )[:230]
     assert len(conids) == 230
     sim.stop()
-    sim = start_simulator(portfolio_positions_cache=False,
-                          initial_positions={ACCOUNT: [{'conid': conid, 'quantity': 1, 'avg_price': 1.0}
-                                                       for conid in conids]})
+    sim = start_simulator(
+        portfolio_positions_cache=False,
+        initial_positions={ACCOUNT: [{'conid': conid, 'quantity': 1, 'avg_price': 1.0} for conid in conids]},
+    )
     pages = []
     with IbkrClient(url=sim.url, account_id=ACCOUNT, cacert=False, pacing=False) as client:
         client.portfolio_accounts()
@@ -96,8 +109,9 @@ def test_a_callback_returning_false_cancels_the_rest(client, sim, run_in_paralle
 
     symbols = ['AAPL', 'MSFT', 'IBM', 'KO', 'JPM', 'XOM', 'T', 'PFE', 'BAC', 'WMT', 'INTC', 'CSCO']
     client.stock_conid_by_symbol(symbols)  # look the symbols up before counting history requests
-    before = control(sim, 'GET', 'state')['counters']['by_route'].get('GET /iserver/marketdata/history',
-                                                                       {'count': 0})['count']
+    before = control(sim, 'GET', 'state')['counters']['by_route'].get('GET /iserver/marketdata/history', {'count': 0})[
+        'count'
+    ]
     received = []
 
     def stop_after_two(key, outcome, done, total):
@@ -105,8 +119,9 @@ def test_a_callback_returning_false_cancels_the_rest(client, sim, run_in_paralle
         return done < 2
 
     with pytest.raises(CancelledError):
-        client.marketdata_history_by_symbols(symbols, period='2d', bar='1d', run_in_parallel=run_in_parallel,
-                                             progress=stop_after_two)
+        client.marketdata_history_by_symbols(
+            symbols, period='2d', bar='1d', run_in_parallel=run_in_parallel, progress=stop_after_two
+        )
     sent = control(sim, 'GET', 'state')['counters']['by_route']['GET /iserver/marketdata/history']['count'] - before
     assert len(received) >= 2
     assert sent < len(symbols)  # the pieces not started were never sent

@@ -15,8 +15,9 @@ def test_readme_first_python_snippet_runs_and_places_no_market_order():
     assert "'MKT'" not in snippet and 'GatewaySimulator' in snippet
     env = {key: value for key, value in os.environ.items() if not key.startswith('IBIND_')}
     env['PYTHONPATH'] = str(REPO)
-    proc = subprocess.run([sys.executable, '-c', snippet], capture_output=True, text=True, env=env, timeout=120,
-                          cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, '-c', snippet], capture_output=True, text=True, env=env, timeout=120, cwd=REPO
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == 'True'
     assert "'last_price': " in proc.stdout and "'last_price': '" not in proc.stdout  # numbers, not strings
@@ -29,6 +30,11 @@ def test_console_script_points_at_the_cli_main():
     assert target is not None, scripts
     module, function = target.groups()
     code = f'import {module}; print(callable({module}.{function}))'
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, 'PYTHONPATH': str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, '-c', code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, 'PYTHONPATH': str(REPO)},
+    )
     assert proc.stdout.strip() == 'True', proc.stderr
