@@ -6,7 +6,7 @@ Shapes follow the examples of IBKR's "Accounts" documentation; the /iserver/acco
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ibind.sim.accounts.figures import AccountFigures, account_figures, amount, fx_rate
 from ibind.sim.session.state import SERVER_INFO
@@ -32,6 +32,42 @@ def _account_id_from_body(req) -> str:
     return account_id.strip()
 
 
+def account_properties(ids: List[str], master: Optional[str]) -> Dict[str, Dict[str, bool]]:
+    """``acctProps`` of /iserver/accounts and of the stream's ``act`` message."""
+    props = {
+        'supportsCashQty': True,
+        'noFXConv': False,
+        'isProp': False,
+        'supportsFractions': True,
+        'allowCustomerTime': False,
+    }
+    return {account_id: {'hasChildAccounts': account_id == master, **props} for account_id in ids}
+
+
+def allowed_features(dynamic_accounts: bool, asset_types: str) -> Dict[str, Any]:
+    """``allowFeatures`` of /iserver/accounts and of the stream's ``act`` message."""
+    return {
+        'showGFIS': True,
+        'showEUCostReport': False,
+        'allowEventContract': True,
+        'allowFXConv': True,
+        'allowFinancialLens': False,
+        'allowMTA': True,
+        'allowTypeAhead': True,
+        'allowEventTrading': True,
+        'snapshotRefreshTimeout': 30,
+        'liteUser': False,
+        'showWebNews': True,
+        'research': True,
+        'debugPnl': True,
+        'showTaxOpt': True,
+        'showImpactDashboard': True,
+        'allowDynAccount': dynamic_accounts,
+        'allowCrypto': False,
+        'allowedAssetTypes': asset_types,
+    }
+
+
 # ----------------------------------------------------------------- /iserver/accounts
 
 
@@ -49,38 +85,9 @@ def brokerage_accounts(gw, req):
     session_id = gw.session.session_id
     return {
         'accounts': ids,
-        'acctProps': {
-            account_id: {
-                'hasChildAccounts': account_id == portfolio.master_account,
-                'supportsCashQty': True,
-                'noFXConv': False,
-                'isProp': False,
-                'supportsFractions': True,
-                'allowCustomerTime': False,
-            }
-            for account_id in ids
-        },
+        'acctProps': account_properties(ids, master=portfolio.master_account),
         'aliases': {account_id: gw.accounts[account_id].alias or account_id for account_id in ids},
-        'allowFeatures': {
-            'showGFIS': True,
-            'showEUCostReport': False,
-            'allowEventContract': True,
-            'allowFXConv': True,
-            'allowFinancialLens': False,
-            'allowMTA': True,
-            'allowTypeAhead': True,
-            'allowEventTrading': True,
-            'snapshotRefreshTimeout': 30,
-            'liteUser': False,
-            'showWebNews': True,
-            'research': True,
-            'debugPnl': True,
-            'showTaxOpt': True,
-            'showImpactDashboard': True,
-            'allowDynAccount': bool(gw.config.dynamic_accounts),
-            'allowCrypto': False,
-            'allowedAssetTypes': ','.join(sec_types),
-        },
+        'allowFeatures': allowed_features(bool(gw.config.dynamic_accounts), ','.join(sec_types)),
         'chartPeriods': {sec_type: ['*'] for sec_type in sec_types},
         'groups': ['All'] if portfolio.is_advisor else [],
         'profiles': [],

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
+from ibind.sim.accounts.routes import account_properties as account_props
+from ibind.sim.accounts.routes import allowed_features
+from ibind.sim.session.state import SERVER_INFO
 from ibind.sim.transport.http import SimRequest
-
-SERVER_INFO = {'serverName': 'JifN19053', 'serverVersion': 'Build 10.25.0p, Dec 5, 2023 5:48:12 PM'}
 
 
 def _request(path_params: Optional[Dict[str, str]] = None, query: Optional[Dict[str, str]] = None) -> SimRequest:
@@ -49,45 +50,18 @@ def auth_status(gw) -> Dict[str, Any]:
     return {'topic': 'sts', 'args': args}
 
 
+_STREAM_ASSET_TYPES = 'STK,CFD,OPT,FOP,WAR,FUT,BAG,PDC,CASH,IND,BOND,BILL,FUND,SLB,News,CMDTY,IOPT,ICU,ICS,PHYSS,CRYPTO'
+
+
 def account_properties(gw) -> Dict[str, Any]:
     accounts = list(gw.config.accounts)
     return {
         'topic': 'act',
         'args': {
             'accounts': accounts,
-            'acctProps': {
-                account: {
-                    'hasChildAccounts': False,
-                    'supportsCashQty': True,
-                    'noFXConv': False,
-                    'isProp': False,
-                    'supportsFractions': True,
-                    'allowCustomerTime': False,
-                }
-                for account in accounts
-            },
+            'acctProps': account_props(accounts, master=None),
             'aliases': {account: gw.accounts[account].alias or account for account in accounts},
-            'allowFeatures': {
-                'showGFIS': True,
-                'showEUCostReport': False,
-                'allowEventContract': True,
-                'allowFXConv': True,
-                'allowFinancialLens': False,
-                'allowMTA': True,
-                'allowTypeAhead': True,
-                'allowEventTrading': True,
-                'snapshotRefreshTimeout': 30,
-                'liteUser': False,
-                'showWebNews': True,
-                'research': True,
-                'debugPnl': True,
-                'showTaxOpt': True,
-                'showImpactDashboard': True,
-                'allowDynAccount': False,
-                'allowCrypto': False,
-                'allowedAssetTypes': 'STK,CFD,OPT,FOP,WAR,FUT,BAG,PDC,CASH,IND,BOND,BILL,FUND,SLB,News,'
-                'CMDTY,IOPT,ICU,ICS,PHYSS,CRYPTO',
-            },
+            'allowFeatures': allowed_features(False, _STREAM_ASSET_TYPES),
             'chartPeriods': {
                 'STK': ['*'],
                 'CFD': ['*'],
