@@ -30,6 +30,8 @@ def classify(error: requests.RequestException) -> FailureKind:
     """Did the server possibly see this request? Only a failure to connect or to agree on TLS proves it did not."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return FailureKind.NOT_SENT
+    if isinstance(error, DeadlinePassed):
+        return FailureKind.DEADLINE
     if isinstance(error, requests.exceptions.Timeout):
         return FailureKind.TIMED_OUT
     if isinstance(error, requests.exceptions.SSLError):

@@ -22,6 +22,7 @@ class FailureKind(enum.Enum):
     UNREACHABLE = 'unreachable'  # connection refused / DNS failure: never saw it, and repeating will not help
     TLS = 'TLS failure'  # certificate / handshake failure: never saw it, a setup error: never repeated
     TIMED_OUT = 'timed out'  # sent, no answer within the read timeout: it may have acted
+    DEADLINE = 'deadline passed'  # sent, the answer did not complete within total_timeout: it may have acted
     CONNECTION_LOST = 'connection lost'  # sent, connection dropped before a full answer: it may have acted
     STATUS = 'status'  # a complete HTTP response with a retryable status
     RATE_LIMITED = 'rate limited'  # HTTP 429
@@ -73,6 +74,8 @@ class RetryPolicy:
             return self.retry_unreachable  # nothing was sent; by default a gateway that is down fails at once
         if kind is FailureKind.TLS:
             return False  # a setup problem: repeating cannot fix it
+        if kind is FailureKind.DEADLINE:
+            return False  # total_timeout bounds the whole call: a server that drips would only drip again
         if not self.is_idempotent(method, retry_safe):
             return False
         if kind is FailureKind.STATUS:

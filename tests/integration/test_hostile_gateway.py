@@ -168,6 +168,15 @@ def test_a_get_that_never_completes_ends_at_the_total_deadline(hostile, kind):
     assert seconds < 3
 
 
+def test_a_get_past_its_total_deadline_is_not_retried(hostile):
+    """total_timeout bounds the whole call: retries of a dripping answer would only multiply it."""
+    hostile.behave('GET', 'portfolio/accounts', 'drip_body')
+    with ibkr(hostile.url(), timeout=0.5, total_timeout=1.0, max_retries=3) as client:
+        error, seconds = failing(client.portfolio_accounts)
+    assert type(error) is RequestTimeoutError and 'total_timeout' in str(error)
+    assert seconds < 3
+
+
 @pytest.mark.parametrize('kind', ['drip_body', 'endless'])
 def test_an_order_that_never_completes_is_reconciled_and_does_not_block_other_orders(hostile, kind):
     hostile.behave('POST', ORDER_PATH, kind)
