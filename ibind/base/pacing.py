@@ -21,10 +21,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from ibind.support.errors import RateLimitError
+from ibind.support.errors import RateLimitError, RequestCancelledError
 from ibind.support.logs import project_logger
 
 _LOGGER = project_logger('ibind.pacing')
+
+# How often a waiting execute_in_parallel worker looks whether its work was stopped (Ctrl-C).
+_STOP_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,7 @@ class Pacer:
                             f'max_wait={self.max_wait:g}s; not sent',
                             retry_after=round(wait, 3),
                         )
-                    self._wait(wait + self.margin)
+                    self._sleep(wait + self.margin, method, path)
                 else:
                     remaining = self.max_wait - elapsed
                     if remaining <= 0:
@@ -268,7 +271,18 @@ class Pacer:
                             f'pacing: {method} {path} waited {elapsed:.1f}s for a free slot of '
                             f'{full.limit.describe()}; not sent'
                         )
-                    self._wait(remaining)
+                    self._sleep(remaining, method, path)
+
+    def _sleep(self, seconds: float, method: str, path: str) -> None:
+        """Wait on the condition. A worker of ``execute_in_parallel`` whose work was stopped (Ctrl-C) gives up
+        rather than send once its turn comes: the caller has already been told the work ended."""
+        stop = getattr(threading.current_thread(), 'ibind_stop', None)
+        if stop is None:
+            self._wait(seconds)
+            return
+        self._wait(min(seconds, _STOP_POLL_SECONDS))
+        if stop.is_set():
+            raise RequestCancelledError(f'pacing: {method} {path} not sent: the parallel work it was part of stopped')
 
     def _rate_wait(self, now: float, windows: Tuple[_Window, ...]) -> Tuple[float, str]:
         """Seconds until every rate limit that applies has a token, and the limit that needs the longest."""

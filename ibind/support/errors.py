@@ -104,6 +104,10 @@ class NotSentError(TransportError):
     """
 
 
+class RequestCancelledError(NotSentError):
+    """The parallel work this request belonged to was stopped (Ctrl-C) while it waited for its turn: not sent."""
+
+
 class GatewayUnreachableError(NotSentError):
     """The connection was refused or the host name did not resolve: is the gateway running, is the URL right?"""
 

@@ -7,7 +7,7 @@ import json
 import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 import requests
@@ -52,6 +52,19 @@ def raw_connect(sim: GatewaySimulator, cookie: Optional[str] = None, query: str 
     context = ssl.create_default_context(cafile=sim.cacert) if sim.cacert else None
     headers = {'Cookie': f'api={cookie if cookie is not None else session_value(sim)}'}
     return connect(ws_url(sim) + query, ssl=context, additional_headers=headers, open_timeout=5)
+
+
+def advance_until_topic(sim: GatewaySimulator, reader: Reader, topic: str, step: float) -> Tuple[int, Dict[str, Any]]:
+    """Move the clock ``step`` seconds at a time until a ``topic`` message arrives; (steps taken, the latest).
+
+    An smd update carries only what changed, and a quote can stay put for minutes (a last price in about 1 of 20
+    minutes), so a test that needs the next update cannot count on one step."""
+    for steps in range(1, 11):
+        advance(sim, step)
+        found = [m for m in reader.quiet(1.0) if m.get('topic') == topic]
+        if found:
+            return steps, found[-1]
+    raise AssertionError(f'no {topic} message in 10 steps of {step} s; seen: {[m.get("topic") for m in reader.seen]}')
 
 
 class Reader:
