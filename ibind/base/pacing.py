@@ -18,8 +18,7 @@ import functools
 import re
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ibind.support.errors import RateLimitError, RequestCancelledError
 from ibind.support.logs import project_logger
@@ -30,8 +29,7 @@ _LOGGER = project_logger('ibind.pacing')
 _STOP_POLL_SECONDS = 0.05
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     """One documented limit: ``rate`` requests per ``per`` seconds and/or at most ``concurrency`` at once.
 
     ``methods`` are the HTTP methods it applies to; ``template`` is a path below /v1/api whose

@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 import os
 import random
-import signal
 import threading
 import time
 import urllib.parse
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Type, Union
 
 import requests
@@ -38,6 +36,7 @@ from ibind.base.transport import (
     DEFAULT_MAX_BODY_BYTES,
     Watchdog,
     bound_cookies,
+    environment_settings,
     new_session,
     read_body,
 )
@@ -57,18 +56,25 @@ _KEEP = object()
 USER_AGENT = 'ibind'
 
 
-@dataclass
 class Result:
     """What an API call returned (``data``) and the request that produced it (``request``).
 
     ``request`` records the method, URL, query parameters and JSON body; never headers, so no
     credentials end up in it. ``status_code`` is the HTTP status of the answer (None for a Result
     ibind put together itself), so a helper that cannot use the data can say what answered.
+
+    A plain class rather than a dataclass: ``dataclasses`` imports ``inspect``, a tenth of ibind's import time.
     """
 
-    data: Optional[Union[list, dict, str, int, float, bool]] = None
-    request: Optional[dict] = field(default_factory=dict)
-    status_code: Optional[int] = None
+    def __init__(
+        self,
+        data: Optional[Union[list, dict, str, int, float, bool]] = None,
+        request: Optional[dict] = None,
+        status_code: Optional[int] = None,
+    ):
+        self.data = data
+        self.request = {} if request is None else request
+        self.status_code = status_code
 
     def copy(self, data: Any = _KEEP, request: Any = _KEEP) -> Result:
         """A new Result with ``data`` and/or ``request`` replaced (arguments left out are kept)."""
@@ -77,6 +83,16 @@ class Result:
             request=self.request if request is _KEEP else request,
             status_code=self.status_code,
         )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.data, self.request, self.status_code) == (other.data, other.request, other.status_code)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f'Result(data={self.data!r}, request={self.request!r}, status_code={self.status_code!r})'
 
 
 def path_segment(name: str, value: Any) -> str:
@@ -167,6 +183,7 @@ class RestClient:
         self._verify: Union[str, bool] = self.cacert
         if verify_always and self._verify is False:
             self._verify = True
+        self._proxies, self._send_verify = environment_settings(self.base_url, self._verify)
         self.timeout = float(timeout)
         if total_timeout is None:
             total_timeout = DEFAULT_DEADLINE_FACTOR * self.timeout
@@ -311,6 +328,8 @@ class RestClient:
         if threading.current_thread() is not threading.main_thread():
             _LOGGER.warning('register_shutdown_handler() must be called from the main thread; no handler installed')
             return False
+        import signal  # here, not at import time: only scripts that ask for the handler need it
+
         client_ref = weakref.ref(self)
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous = signal.getsignal(signum)
@@ -374,7 +393,8 @@ class RestClient:
                     params=params,
                     json=json,
                     headers=headers,
-                    verify=self._verify,
+                    proxies=self._proxies if url.startswith(self.base_url) else environment_settings(url, False)[0],
+                    verify=self._send_verify,
                     timeout=timeouts,
                     allow_redirects=False,
                     stream=True,
@@ -506,6 +526,8 @@ def _close_quietly(session: Optional[requests.Session], watchdog: Optional[Watch
 
 
 def _make_shutdown_handler(client_ref: weakref.ref[RestClient], previous: Any) -> Callable:
+    import signal
+
     def handler(signum: int, frame: Any) -> None:
         client = client_ref()
         if client is not None:

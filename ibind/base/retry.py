@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import enum
 import random
-from dataclasses import dataclass, field
-from typing import FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional
 
 
 class FailureKind(enum.Enum):
@@ -28,36 +27,104 @@ class FailureKind(enum.Enum):
     RATE_LIMITED = 'rate limited'  # HTTP 429
 
 
-@dataclass(frozen=True)
+_POLICY_FIELDS = (
+    'max_retries',
+    'backoff',
+    'backoff_max',
+    'jitter',
+    'retry_statuses',
+    'idempotent_methods',
+    'max_retry_after',
+    'retry_unreachable',
+)
+
+
 class RetryPolicy:
     """Retry rules and back-off for one client.
 
     ``backoff`` is the first delay; each retry doubles it up to ``backoff_max``; ``jitter`` is the
     fraction of each delay drawn at random so that many clients do not retry in lockstep.
     A 429's ``Retry-After`` is honoured when it is at most ``max_retry_after`` seconds; a longer
-    wait is not done silently, the caller gets a RateLimitError instead.
+    wait is not done silently, the caller gets a RateLimitError instead. ``retry_unreachable`` retries a
+    refused connection / unknown host too (off by default: a gateway that is down fails at once with
+    GatewayUnreachableError; turn it on with a patient back-off to ride through planned gateway restarts).
+
+    Immutable and compared by value; ``replace(**changes)`` gives a changed copy. (A plain class, not a
+    dataclass: ``dataclasses`` imports ``inspect``, a tenth of ibind's import time.)
     """
 
-    max_retries: int = 3
-    backoff: float = 0.5
-    backoff_max: float = 10.0
-    jitter: float = 0.5
-    retry_statuses: FrozenSet[int] = field(default_factory=lambda: frozenset({502, 503, 504}))
-    idempotent_methods: FrozenSet[str] = field(default_factory=lambda: frozenset({'GET', 'HEAD', 'OPTIONS'}))
-    max_retry_after: float = 60.0
-    retry_unreachable: bool = False
-    """Retry a refused connection / unknown host too (off by default: a gateway that is down fails at once with
-    GatewayUnreachableError; turn it on with a patient back-off to ride through planned gateway restarts)."""
+    __slots__ = _POLICY_FIELDS
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise ValueError(f"'max_retries' must be an int >= 0, got {self.max_retries!r}")
-        for name in ('backoff', 'backoff_max', 'max_retry_after'):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0:
+    max_retries: int
+    backoff: float
+    backoff_max: float
+    jitter: float
+    retry_statuses: FrozenSet[int]
+    idempotent_methods: FrozenSet[str]
+    max_retry_after: float
+    retry_unreachable: bool
+
+    def __init__(
+        self,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        backoff_max: float = 10.0,
+        jitter: float = 0.5,
+        retry_statuses: Optional[FrozenSet[int]] = None,
+        idempotent_methods: Optional[FrozenSet[str]] = None,
+        max_retry_after: float = 60.0,
+        retry_unreachable: bool = False,
+    ):
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"'max_retries' must be an int >= 0, got {max_retries!r}")
+        for name, value in (('backoff', backoff), ('backoff_max', backoff_max), ('max_retry_after', max_retry_after)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f'{name!r} must be a number of seconds >= 0, got {value!r}')
-        if not 0 <= self.jitter <= 1:
-            raise ValueError(f"'jitter' must be between 0 and 1, got {self.jitter!r}")
+        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
+            raise ValueError(f"'jitter' must be between 0 and 1, got {jitter!r}")
+        values = (
+            max_retries,
+            backoff,
+            backoff_max,
+            jitter,
+            frozenset({502, 503, 504}) if retry_statuses is None else frozenset(retry_statuses),
+            frozenset({'GET', 'HEAD', 'OPTIONS'}) if idempotent_methods is None else frozenset(idempotent_methods),
+            max_retry_after,
+            bool(retry_unreachable),
+        )
+        for name, value in zip(_POLICY_FIELDS, values):
+            object.__setattr__(self, name, value)
+
+    def replace(self, **changes: object) -> RetryPolicy:
+        """A copy with some settings changed: ``policy.replace(max_retries=0)``."""
+        unknown = set(changes) - set(_POLICY_FIELDS)
+        if unknown:
+            raise TypeError(f'RetryPolicy has no setting {sorted(unknown)}; the settings are {list(_POLICY_FIELDS)}')
+        settings: Dict[str, Any] = {**self._as_dict(), **changes}
+        return RetryPolicy(**settings)
+
+    def _as_dict(self) -> Dict[str, Any]:
+        return {name: getattr(self, name) for name in _POLICY_FIELDS}
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f'RetryPolicy is immutable; use policy.replace({name}=...) for a changed copy')
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError('RetryPolicy is immutable')
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RetryPolicy):
+            return NotImplemented
+        return self._as_dict() == other._as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in _POLICY_FIELDS))
+
+    def __repr__(self) -> str:
+        return 'RetryPolicy(' + ', '.join(f'{name}={getattr(self, name)!r}' for name in _POLICY_FIELDS) + ')'
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild_policy, (self._as_dict(),))
 
     def is_idempotent(self, method: str, retry_safe: Optional[bool] = None) -> bool:
         if retry_safe is not None:
@@ -89,3 +156,7 @@ class RetryPolicy:
             return base
         draw = (rng or random).random()
         return base * (1 - self.jitter) + base * self.jitter * draw
+
+
+def _rebuild_policy(settings: dict) -> RetryPolicy:
+    return RetryPolicy(**settings)

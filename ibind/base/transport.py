@@ -10,11 +10,12 @@ Nothing is added per request beyond a thread-local write and two dict operations
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 import weakref
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -170,13 +171,29 @@ class GuardedAdapter(HTTPAdapter):
 
 
 def new_session(watchdog: Watchdog, quiet_unverified: bool, pool_maxsize: int, user_agent: str) -> requests.Session:
-    """A requests Session that never follows redirects and whose connections obey the watchdog."""
+    """A requests Session that never follows redirects, whose connections obey the watchdog, and that does not
+    consult the environment per request (``environment_settings`` does it once per client)."""
     session = requests.Session()
+    session.trust_env = False
     adapter = GuardedAdapter(watchdog, quiet_unverified, pool_connections=4, pool_maxsize=pool_maxsize)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
     session.headers['User-Agent'] = user_agent
     return session
+
+
+def environment_settings(url: str, verify: Union[str, bool]) -> Tuple[Dict[str, str], Union[str, bool]]:
+    """The proxies (``HTTP(S)_PROXY``, ``NO_PROXY``) and CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
+    when verifying with the default store) the environment gives ``url``: read once per client.
+
+    A session that trusts the environment re-reads every variable and looks for ``~/.netrc`` on each request,
+    a fifth of a request's cost on loopback. A client talks to one gateway, so once is enough; and
+    ``~/.netrc`` is never used, so the gateway is never sent someone's basic-auth password.
+    """
+    proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
+    if verify is True:
+        verify = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or True
+    return proxies, verify
 
 
 def read_body(response: requests.Response, max_bytes: int) -> Optional[str]:

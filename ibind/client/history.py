@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
-from numbers import Real
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ibind.client.response_shape import add_response_context
 from ibind.support.errors import BadResponseError, ExternalBrokerError
+from ibind.support.py_utils import LazyPattern
 
 HISTORY_BARS: Tuple[str, ...] = (
     '1min',
@@ -52,10 +51,10 @@ HMDS_BAR_TYPES: Tuple[str, ...] = ('Last', 'Bid', 'Ask', 'Midpoint', 'FeeRate', 
 HMDS_DIRECTIONS: Tuple[str, ...] = ('-1', '1')
 
 START_TIME_FORMAT = '%Y%m%d-%H:%M:%S'
-_START_TIME_TEXT = re.compile(r'^\d{8}-\d{2}:\d{2}:\d{2}$')
-_PERIOD = re.compile(r'^([1-9]\d*)(min|h|d|w|m|y)$')
-_HMDS_PERIOD = re.compile(r'^([1-9]\d*)(S|d|w|m|y)$')
-_HMDS_BAR = re.compile(r'^([1-9]\d*)(secs|sec|mins|min|hrs|hr|d|w|m)$')
+_START_TIME_TEXT = LazyPattern(r'^\d{8}-\d{2}:\d{2}:\d{2}$')
+_PERIOD = LazyPattern(r'^([1-9]\d*)(min|h|d|w|m|y)$')
+_HMDS_PERIOD = LazyPattern(r'^([1-9]\d*)(S|d|w|m|y)$')
+_HMDS_BAR = LazyPattern(r'^([1-9]\d*)(secs|sec|mins|min|hrs|hr|d|w|m)$')
 _BAR_KEYS = (('open', 'o'), ('high', 'h'), ('low', 'l'), ('close', 'c'))
 
 
@@ -184,7 +183,7 @@ def _clean_bar(bar: Any, index: int, response: Any) -> Dict[str, Any]:
 
 
 def _number(value: Any, what: str, response: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (Real, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):  # JSON numbers are int or float
         raise BadResponseError(f'history {what} must be a number, got {value!r}', body=response)
     try:
         number = float(value)
@@ -196,7 +195,7 @@ def _number(value: Any, what: str, response: Any) -> float:
 
 
 def _utc_from_epoch_ms(value: Any, index: int, response: Any) -> datetime.datetime:
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadResponseError(f"history bar #{index} 't' must be epoch milliseconds, got {value!r}", body=response)
     try:
         return datetime.datetime.fromtimestamp(float(value) / 1000.0, tz=datetime.timezone.utc)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import threading
 from typing import Any, Optional, Union
 
@@ -33,6 +32,7 @@ from ibind.client.pending_orders import PendingOrders
 from ibind.client.session_lifecycle import SessionLifecycleMixin
 from ibind.support.arguments import identifier, is_digits
 from ibind.support.logs import project_logger
+from ibind.support.py_utils import LazyPattern
 
 _LOGGER = project_logger('ibind.client')
 
@@ -158,7 +158,7 @@ class IbkrClient(
         return f'IbkrClient(url={self.base_url!r}, account_id={self.account_id!r}, mode={mode!r})'
 
 
-_HOST = re.compile(r'[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]')
+_HOST = LazyPattern(r'[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]')
 
 
 def _check_gateway_address(host: Any, port: Any, base_route: Any) -> None:

@@ -6,14 +6,18 @@ them for, and their numbers (numpy, Decimal, Fraction) become plain int/float ho
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Dict, Mapping
 
-from ibind.client.order_request import ORDER_TYPES, TIFS, OrderRequest, check_whole_quantity
+from ibind.client.order_fields import ORDER_TYPES, TIFS, check_whole_quantity
 from ibind.support.arguments import conid_arg, identifier, plain_number, printable
 
 
 def order_dict(order: Any, argument: str) -> Dict[str, Any]:
-    if isinstance(order, OrderRequest):
+    # Only an imported ibind.client.order_request can have made an OrderRequest: looked up, not imported, so
+    # a program that sends dicts never pays for dataclasses.
+    order_request = sys.modules.get('ibind.client.order_request')
+    if order_request is not None and isinstance(order, order_request.OrderRequest):
         return order.to_dict()
     if isinstance(order, Mapping):
         if not order:

@@ -19,7 +19,9 @@ import re
 from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-_MESSAGE_ID = re.compile(r'^[a-z]\d+$', re.IGNORECASE)
+from ibind.support.py_utils import LazyPattern
+
+_MESSAGE_ID = LazyPattern(r'^[a-z]\d+$', re.IGNORECASE)
 
 
 class QuestionType(Enum):

@@ -8,14 +8,12 @@ text may contain, and what counts as a number written in digits.
 
 from __future__ import annotations
 
-import decimal
-import fractions
 import math
-import numbers
-import re
 from typing import Any, Optional, Union
 
-_IDENTIFIER = re.compile(r'[A-Za-z0-9-][A-Za-z0-9_.-]*')
+from ibind.support.py_utils import LazyPattern
+
+_IDENTIFIER = LazyPattern(r'[A-Za-z0-9-][A-Za-z0-9_.-]*')
 
 
 def identifier(name: str, value: Any, expected: str, allow_int: bool = True) -> str:
@@ -54,6 +52,12 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
     value survives the conversion exactly (``Decimal('0.1')`` -> 0.1 is fine, ``Fraction(1, 3)`` is not);
     a bool, a str or anything else that is not a number is a TypeError naming the argument.
     """
+    if type(value) in (int, float):
+        return value
+    import decimal  # imported here, not at import time: only exotic numbers come this way
+    import fractions
+    import numbers
+
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Number)
@@ -61,8 +65,6 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
         and not isinstance(value, numbers.Real)
     ):
         raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
-    if type(value) in (int, float):
-        return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, (decimal.Decimal, fractions.Fraction, numbers.Real)):
@@ -106,12 +108,18 @@ def whole_number(name: str, value: Any) -> Optional[int]:
     return number
 
 
+def _is_number(value: Any) -> bool:
+    import numbers  # here, not at import time: the common arguments (int, str) never get this far
+
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
 def conid_arg(name: str, value: Any) -> str:
     """A contract id as IBKR takes it -- a positive whole number (int, numpy int, whole float/Decimal, or ASCII
     digits) -- as a str."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(f'{name!r} is required: expected a contract id like 265598')
-    if not isinstance(value, str) and isinstance(value, numbers.Number) and not isinstance(value, bool):
+    if type(value) not in (int, str) and _is_number(value):  # numpy ints, whole floats, Decimals
         whole = whole_number(name, value)
         if whole is None:
             raise ValueError(f'{name!r} must be a positive integer conid like 265598, got {value!r}')

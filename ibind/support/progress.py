@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import CancelledError
 from typing import Any, Callable, Optional, Union
 
 _LOGGER = logging.getLogger('ibind.progress')
@@ -79,6 +78,8 @@ class Progress:
         Once the job is cancelled, raises CancelledError without calling ``func``.
         """
         if self.cancelled:
+            from concurrent.futures import CancelledError  # here: costly at import
+
             raise CancelledError(f'bulk job cancelled before {key!r}')
         try:
             result = func(*args, **kwargs)
@@ -90,6 +91,8 @@ class Progress:
 
     def raise_if_cancelled(self) -> None:
         if self.cancelled:
+            from concurrent.futures import CancelledError
+
             raise CancelledError(f'bulk job cancelled after {self.done} of {self.total or "?"} piece(s)')
 
     def close(self) -> None:

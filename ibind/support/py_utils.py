@@ -15,6 +15,38 @@ OneOrMany = Union[T, List[T]]
 _NOT_A_LIST = (str, bytes, dict)
 
 
+class LazyPattern:
+    """A regular expression compiled on first use.
+
+    Compiling one costs as much as importing a small module, and a module-level ``re.compile`` pays it at
+    import for every user; most patterns check arguments only some programs ever pass.
+    """
+
+    __slots__ = ('source', 'flags', '_compiled')
+
+    def __init__(self, source: str, flags: int = 0):
+        self.source = source
+        self.flags = flags
+        self._compiled: Any = None
+
+    @property
+    def compiled(self) -> Any:
+        if self._compiled is None:
+            import re
+
+            self._compiled = re.compile(self.source, self.flags)
+        return self._compiled
+
+    def match(self, text: str) -> Any:
+        return self.compiled.match(text)
+
+    def fullmatch(self, text: str) -> Any:
+        return self.compiled.fullmatch(text)
+
+    def search(self, text: str) -> Any:
+        return self.compiled.search(text)
+
+
 def _as_list(name: str, value: Any) -> Any:
     if value is None:
         return None

@@ -45,3 +45,14 @@ def test_import_ibind_loads_nothing_heavy():
     )
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr
+
+
+def test_from_ibind_import_ibkrclient_adds_no_stdlib_module_beyond_requests():
+    """Import time: dataclasses (and with it inspect, ast, dis), decimal, fractions, concurrent.futures and
+    signal load only when a feature needs them (an OrderRequest, a Decimal price, bulk work, a signal handler)."""
+    code = (
+        'import sys, requests; before = set(sys.modules); from ibind import IbkrClient; '
+        'print(sorted(m for m in set(sys.modules) - before if not m.startswith("ibind")))'
+    )
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr

@@ -43,3 +43,22 @@ def test_backoff_is_exponential_capped_and_jittered():
 def test_invalid_policies_are_refused(kwargs):
     with pytest.raises(ValueError):
         RetryPolicy(**kwargs)
+
+
+def test_a_policy_is_an_immutable_value_with_a_replace():
+    import pickle
+
+    policy = RetryPolicy(max_retries=5, backoff=0.1)
+    with pytest.raises(AttributeError, match='replace'):
+        policy.max_retries = 0
+    assert policy == RetryPolicy(max_retries=5, backoff=0.1) and hash(policy) == hash(
+        RetryPolicy(max_retries=5, backoff=0.1)
+    )
+    changed = policy.replace(max_retries=0)
+    assert (changed.max_retries, changed.backoff, policy.max_retries) == (0, 0.1, 5)
+    assert pickle.loads(pickle.dumps(policy)) == policy
+    assert 'max_retries=5' in repr(policy)
+    with pytest.raises(TypeError, match='retries'):
+        policy.replace(retries=1)
+    with pytest.raises(ValueError, match='max_retries'):
+        policy.replace(max_retries=True)

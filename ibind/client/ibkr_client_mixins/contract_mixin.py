@@ -8,21 +8,22 @@ trading schedules, plus the ``StockQuery`` helpers that turn a symbol into exact
 from __future__ import annotations
 
 import math
-import re
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.response_shape import reading
-from ibind.client.stock_query import StockQueries, StockQuery, filter_stocks, single_conid, to_stock_queries
 from ibind.support.arguments import conid_arg, identifier, is_digits, printable
-from ibind.support.py_utils import OneOrMany, ensure_list_arg, filter_none
+from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg, filter_none
+
+if TYPE_CHECKING:  # imported when used: they import dataclasses, costly at import
+    from ibind.client.stock_query import StockQueries, StockQuery
 
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
 SCHEDULE_ASSET_CLASSES = ('STK', 'OPT', 'FUT', 'CFD', 'WAR', 'SWP', 'FND', 'BND', 'ICS')
 RETURN_TYPES = ('dict', 'list')
 MAX_ALGOS = 8
-_MONTH = re.compile(r'^[A-Z]{3}\d{2}$')
-_CURRENCY = re.compile(r'[A-Za-z]{3}')
+_MONTH = LazyPattern(r'^[A-Z]{3}\d{2}$')
+_CURRENCY = LazyPattern(r'[A-Za-z]{3}')
 STRIKE_SEC_TYPES = ('OPT', 'WAR')
 _RIGHTS = {'C': 'C', 'CALL': 'C', 'P': 'P', 'PUT': 'P'}
 
@@ -139,6 +140,8 @@ def _stock_queries(queries: Optional[List[Any]], default_filtering: bool) -> Lis
         raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
     if not isinstance(default_filtering, bool):
         raise TypeError(f"'default_filtering' must be True or False, got {default_filtering!r}")
+    from ibind.client.stock_query import to_stock_queries  # here: it imports dataclasses, costly at import
+
     return to_stock_queries(queries)
 
 
@@ -377,6 +380,8 @@ class ContractMixin:
         stock_queries = _stock_queries(queries, default_filtering)
         result = self._trsrv_stocks(stock_queries)
         with reading(result) as data:
+            from ibind.client.stock_query import filter_stocks
+
             return result.copy(data=filter_stocks(data, stock_queries, default_filtering))
 
     @ensure_list_arg('queries')
@@ -408,6 +413,8 @@ class ContractMixin:
                 )
         result = self._trsrv_stocks(stock_queries)
         with reading(result) as data:
+            from ibind.client.stock_query import single_conid
+
             conids = [single_conid(data, query, default_filtering) for query in stock_queries]
         if return_type == 'list':
             return result.copy(data=conids)

@@ -11,7 +11,7 @@ of five concurrent history requests.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result
 from ibind.client.history import (
@@ -26,12 +26,14 @@ from ibind.client.history import (
 )
 from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
 from ibind.client.response_shape import reading
-from ibind.client.stock_query import StockQueries, StockQuery
 from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
 from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
+
+if TYPE_CHECKING:  # imported when used: they import dataclasses, costly at import
+    from ibind.client.stock_query import StockQueries, StockQuery
 
 _LOGGER = project_logger('ibind.marketdata')
 

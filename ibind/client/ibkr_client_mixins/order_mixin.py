@@ -10,7 +10,7 @@ arrives: two interleaved conversations would fail with "reply id not found".
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.order_dicts import order_dict as _order_dict
@@ -25,9 +25,7 @@ from ibind.client.order_reconciliation import (
     reconcile_placement,
     wait_for,
 )
-from ibind.client.order_request import OrderRequest
 from ibind.client.pending_orders import found_in
-from ibind.client.questions import Answers, QuestionType, decide, validate_answers
 from ibind.client.response_shape import reading
 from ibind.support.arguments import identifier, is_digits
 from ibind.support.errors import (
@@ -38,14 +36,18 @@ from ibind.support.errors import (
     OutcomeUnknownError,
 )
 from ibind.support.logs import project_logger
-from ibind.support.py_utils import OneOrMany, ensure_list_arg
+from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
+
+if TYPE_CHECKING:  # imported when used, not at import time: only programs that place orders pay for them
+    from ibind.client.order_request import OrderRequest
+    from ibind.client.questions import Answers
 
 _LOGGER = project_logger('ibind.orders')
 
 MAX_QUESTION_ROUNDS = 20  # questions answered for one order before giving up
 MAX_SUPPRESSED_MESSAGES = 51  # IBKR answers a longer list with a system error
 MAX_TRADE_DAYS = 7
-_MESSAGE_ID = re.compile(r'[A-Za-z]+[0-9]+')
+_MESSAGE_ID = LazyPattern(r'[A-Za-z]+[0-9]+')
 LIVE_ORDER_FILTERS = (
     'inactive',
     'pending_submit',
@@ -59,7 +61,7 @@ LIVE_ORDER_FILTERS = (
 )
 _FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FILTERS}
 
-OrderInput = Union[Dict[str, Any], OrderRequest]
+OrderInput = Union[Dict[str, Any], 'OrderRequest']
 
 
 class OrderMixin:
@@ -142,6 +144,8 @@ class OrderMixin:
         if order_request is None:
             raise TypeError("'order_request' is required: expected an OrderRequest, an order dict, or a list of them")
         orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(order_request)]
+        from ibind.client.questions import validate_answers
+
         answers = validate_answers(answers)
         account = self._account(account_id)
         orders = assign_coids(orders, self._next_coid_sequence)
@@ -321,6 +325,8 @@ class OrderMixin:
         values to change; it is sent as a single object. Filled or cancelled orders cannot be modified.
         """
         body = _order_dict(order_request, 'order_request')
+        from ibind.client.questions import validate_answers
+
         answers = validate_answers(answers)
         account = self._account(account_id)
         path = f'iserver/account/{path_segment("account_id", account)}/order/{_order_id(order_id)}'
@@ -398,6 +404,8 @@ class OrderMixin:
 
     def _answer(self, question: Dict[str, Any], answers: Mapping[Any, bool], outcome: str) -> Result:
         reply_id = question['id']
+        from ibind.client.questions import decide
+
         decision, unanswered = decide(answers, question)
         if decision is True:
             _LOGGER.info('confirming order question %s %s', question.get('messageIds'), _first_line(question))
@@ -466,6 +474,8 @@ def _unanswered_message(unanswered: List[Any], outcome: str) -> str:
     examples = []
     for text, message_id in unanswered:
         lines.append(f'  [{message_id or "no id"}] {" ".join(text.split())}')
+        from ibind.client.questions import QuestionType
+
         known = QuestionType.by_message_id(message_id) if message_id else None
         if known is not None:
             examples.append(f'QuestionType.{known.name}: True')

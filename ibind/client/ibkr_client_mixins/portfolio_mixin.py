@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
@@ -10,7 +9,7 @@ from ibind.client.ibkr_client_mixins._checks import choice_arg, optional_text, t
 from ibind.support.arguments import conid_arg, identifier, is_digits
 from ibind.support.errors import BadResponseError
 from ibind.support.progress import Progress, ProgressOption, check_progress
-from ibind.support.py_utils import OneOrMany, ensure_list_arg
+from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
 """Periods of the positions' PnL column: 1D, 7D and 1M are documented; IBKR's own example sends 1W."""
@@ -21,7 +20,7 @@ PERFORMANCE_PERIODS = ('1D', '7D', 'MTD', '1M', '3M', '6M', '12M', 'YTD', '1Y')
 SORT_DIRECTIONS = ('a', 'd')
 POSITIONS_PAGE_SIZE = 100
 """Positions per page of /portfolio/{accountId}/positions/{pageId}: a shorter page is the last one."""
-_CURRENCY = re.compile(r'^[A-Za-z]{3}$')
+_CURRENCY = LazyPattern(r'^[A-Za-z]{3}$')
 
 
 def _count(name: str, value: Any, minimum: int) -> int:

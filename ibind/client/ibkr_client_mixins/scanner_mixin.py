@@ -9,7 +9,6 @@ locations and filters; the run endpoints take values from those lists.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
@@ -107,6 +106,8 @@ def _is_filter_value(value: Any) -> bool:
     """A value JSON can carry: a str, a bool or a finite number (NaN would make the body invalid JSON)."""
     if isinstance(value, (str, bool)):
         return True
+    import numbers  # here, not at import time (it costs the import of every ibind user)
+
     return isinstance(value, numbers.Real) and math.isfinite(value)
 
 
