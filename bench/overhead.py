@@ -1,10 +1,16 @@
 """What IbkrClient costs per call on top of requests, measured in one run.
 
-Sequential GETs against an in-process simulator (pacing off on both sides), through IbkrClient methods
-and through a bare ``requests.Session`` on the very same URLs (parsing the JSON, as the client does).
-The two run in alternating rounds so drift on the machine hits both alike.
+Sequential GETs against the simulator in a process of its own (as a gateway is), through IbkrClient methods and through a bare
+``requests.Session`` on the very same URLs (parsing the JSON, as the client does). Four sides, in alternating
+rounds so drift on the machine hits all alike:
 
-    python bench/overhead.py [--calls 3000] [--rounds 6]
+- ``requests.Session``: what a user of requests gets by default (it re-reads the proxy environment and looks
+  for ~/.netrc on every call);
+- ``requests trust_env=False``: the same without that, the floor of any client built on requests;
+- IbkrClient with pacing off, and with pacing on at a rate this loop never reaches (100,000/s), so the
+  figure is the pacer's bookkeeping, not a wait.
+
+    python bench/overhead.py [--calls 2000] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ import statistics
 import time
 
 import requests
+from sim_process import simulator_process
 
-from ibind import IbkrClient
-from ibind.sim import GatewaySimulator
+from ibind import IbkrClient, Pacer
 
 CONIDS = ['265598', '272093', '8314', '4391', '756733']
 
@@ -47,26 +53,35 @@ def bare_calls(session: requests.Session, url: str, count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--calls', type=int, default=3000, help='calls per round and side')
-    parser.add_argument('--rounds', type=int, default=6)
+    parser.add_argument('--calls', type=int, default=2000, help='calls per round and side')
+    parser.add_argument('--rounds', type=int, default=8)
     args = parser.parse_args()
     with (
-        GatewaySimulator(port=0) as sim,
+        simulator_process() as url,
         requests.Session() as session,
-        IbkrClient(url=sim.url, account_id='DU1234567', pacing=False) as client,
+        requests.Session() as bare_session,
+        IbkrClient(url=url, account_id='DU1234567', pacing=False) as client,
+        IbkrClient(url=url, account_id='DU1234567', pacing=Pacer(global_rate=100_000)) as paced,
     ):
-        bare_calls(session, sim.url, 200)  # warm up both paths (connections, caches)
-        client_calls(client, 200)
-        per_side = {'ibind IbkrClient': [], 'requests.Session': []}
+        bare_session.trust_env = False
+        sides = {
+            'requests.Session': lambda n: bare_calls(session, url, n),
+            'requests trust_env=False': lambda n: bare_calls(bare_session, url, n),
+            'IbkrClient pacing off': lambda n: client_calls(client, n),
+            'IbkrClient pacing on': lambda n: client_calls(paced, n),
+        }
+        for run in sides.values():
+            run(200)  # warm up every path (connections, caches)
+        rates: dict = {name: [] for name in sides}
         for _ in range(args.rounds):
-            per_side['requests.Session'].append(args.calls / bare_calls(session, sim.url, args.calls))
-            per_side['ibind IbkrClient'].append(args.calls / client_calls(client, args.calls))
-    bare = statistics.median(per_side['requests.Session'])
-    print(f'{"client":<20}{"median req/s":>14}{"vs requests":>13}')
-    for name, rates in per_side.items():
-        rate = statistics.median(rates)
-        print(f'{name:<20}{rate:>14.0f}{rate / bare:>13.3f}')
-    print(f'({args.rounds} alternating rounds of {args.calls} sequential GETs each, loopback, pacing off)')
+            for name, run in sides.items():
+                rates[name].append(args.calls / run(args.calls))
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    default, floor = medians['requests.Session'], medians['requests trust_env=False']
+    print(f'{"client":<27}{"median req/s":>14}{"vs requests":>13}{"vs trust_env=False":>20}')
+    for name, rate in medians.items():
+        print(f'{name:<27}{rate:>14.0f}{rate / default:>13.3f}{rate / floor:>20.3f}')
+    print(f'({args.rounds} alternating rounds of {args.calls} sequential GETs per side, loopback, simulator in its own process)')
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import functools
 import re
 import threading
 import time
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, ContextManager, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ibind.support.errors import RateLimitError, RequestCancelledError
 from ibind.support.logs import project_logger
@@ -202,33 +202,36 @@ class Pacer:
     # ----------------------------------------------------------------- matching
 
     def limits_for(self, method: str, path: str) -> List[Limit]:
-        return [window.limit for window in self._windows_for(method.upper(), _normalize(path))]
+        return [window.limit for window in self._windows_for(method, path)[0]]
 
-    def _windows_for(self, method: str, path: str) -> Tuple[_Window, ...]:
+    def _windows_for(self, method: str, path: str) -> Tuple[Tuple[_Window, ...], bool]:
+        """The windows of the limits that apply, and whether one of them counts concurrency; cached per
+        (method, path) as the caller spells them, so a request pays one dict lookup."""
         key = (method, path)
         cached = self._match_cache.get(key)
         if cached is None:
-            cached = tuple(w for limit, w in self._windows.items() if limit.matches(method, path))
+            method, path = method.upper(), _normalize(path)
+            windows = tuple(w for limit, w in self._windows.items() if limit.matches(method, path))
+            cached = (windows, any(w.limit.concurrency for w in windows))
             if len(self._match_cache) < 4096:  # ids in paths make keys unbounded; cap the cache
                 self._match_cache[key] = cached
         return cached
 
     # ----------------------------------------------------------------- the slot
 
-    @contextlib.contextmanager
-    def slot(self, method: str, path: str) -> Iterator[None]:
-        """Hold a slot for one HTTP exchange: wait for every applicable limit, release concurrency after."""
-        windows = self._windows_for(method.upper(), _normalize(path))
+    def slot(self, method: str, path: str) -> ContextManager[None]:
+        """Wait for a slot for one HTTP exchange (every applicable limit); used as ``with pacer.slot(...):``,
+        whose end gives back a concurrency slot. Waits when called, so the ``with`` line is where it blocks."""
+        windows, counts_concurrency = self._windows_for(method, path)
         self._acquire(method.upper(), path, windows)
-        try:
-            yield
-        finally:
-            if any(w.limit.concurrency for w in windows):
-                with self._condition:
-                    for window in windows:
-                        if window.limit.concurrency:
-                            window.in_flight -= 1
-                    self._condition.notify_all()
+        return _ConcurrencyRelease(self, windows) if counts_concurrency else _NOTHING_TO_RELEASE
+
+    def _release(self, windows: Tuple[_Window, ...]) -> None:
+        with self._condition:
+            for window in windows:
+                if window.limit.concurrency:
+                    window.in_flight -= 1
+            self._condition.notify_all()
 
     def _acquire(self, method: str, path: str, windows: Tuple[_Window, ...]) -> None:
         started = self._clock()
@@ -308,7 +311,7 @@ class Pacer:
     def refund(self, method: str, path: str) -> None:
         """Give back the rate tokens of a request that never reached the server (connection refused, TLS failure):
         a gateway that is down must not make the next attempts wait for slots no request used."""
-        windows = self._windows_for(method.upper(), _normalize(path))
+        windows, _ = self._windows_for(method, path)
         with self._condition:
             for bucket in [self._global] + [window.bucket for window in windows]:
                 if bucket is not None:
@@ -347,14 +350,32 @@ def _normalize(path: str) -> str:
     return path
 
 
+class _ConcurrencyRelease:
+    """The end of a ``with pacer.slot(...)`` block that holds concurrency slots: gives them back."""
+
+    __slots__ = ('_pacer', '_windows')
+
+    def __init__(self, pacer: Pacer, windows: Tuple[_Window, ...]):
+        self._pacer = pacer
+        self._windows = windows
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pacer._release(self._windows)
+
+
+_NOTHING_TO_RELEASE: ContextManager[None] = contextlib.nullcontext()
+
+
 class NoPacing:
     """Grants every request immediately: for tests and for users who pace on their own."""
 
     enabled = False
 
-    @contextlib.contextmanager
-    def slot(self, method: str, path: str) -> Iterator[None]:
-        yield
+    def slot(self, method: str, path: str) -> ContextManager[None]:
+        return _NOTHING_TO_RELEASE
 
     def penalize(self, retry_after: Optional[float], method: str = '', path: str = '') -> None:
         """Told about a 429; nothing to slow down here."""

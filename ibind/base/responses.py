@@ -44,14 +44,13 @@ def looks_like_html(text: str) -> bool:
     return head.startswith('<!doctype html') or head.startswith('<html') or '<body' in head
 
 
-def decode_body(content: bytes, content_type: str, status: int, method: str, url: str) -> Any:
-    """JSON -> Python data; empty -> None; text/XML -> str. Broken JSON raises BadResponseError."""
-    text = content.decode('utf-8', errors='replace') if content else ''
-    if not text.strip():
+def decode_body(text: str, content_type: str, status: int, method: str, url: str) -> Any:
+    """The body's text (decoded once by the caller, who keeps it for error messages): JSON -> Python data;
+    empty -> None; text/XML -> str. Broken JSON raises BadResponseError."""
+    if not text or text.isspace():
         return None
     ctype = (content_type or '').lower()
-    stripped = text.lstrip()
-    wants_json = 'json' in ctype or (not ctype and stripped[:1] in ('{', '['))
+    wants_json = 'json' in ctype or (not ctype and (text[:64].lstrip() or text.lstrip())[:1] in ('{', '['))
     if wants_json:
         try:
             return json.loads(text)
@@ -65,7 +64,7 @@ def decode_body(content: bytes, content_type: str, status: int, method: str, url
             ) from None
         except (RecursionError, MemoryError):
             raise BadResponseError(
-                f'JSON nested too deeply or too large to decode ({len(content)} bytes)',
+                f'JSON nested too deeply or too large to decode ({len(text)} characters)',
                 status_code=status,
                 body=text[:300],
                 method=method,

@@ -490,7 +490,7 @@ class RestClient:
             )
         raw_text = content.decode('utf-8', errors='replace') if content else ''
         try:
-            data = decode_body(content, response.headers.get('Content-Type', ''), status, method, url)
+            data = decode_body(raw_text, response.headers.get('Content-Type', ''), status, method, url)
         except ExternalBrokerError:
             if status < 400:
                 raise
