@@ -97,6 +97,8 @@ class Result:
 
 def path_segment(name: str, value: Any) -> str:
     """One user-supplied path segment: an identifier that can never change the route (no ``/``, ``?``, ``..``)."""
+    if type(value) is str and value.isascii() and value.isalnum():
+        return value  # a conid or an account id as already checked: nothing to strip, refuse or quote
     return urllib.parse.quote(identifier(name, value, 'an identifier like 1234567 or DU1234567'), safe='')
 
 
