@@ -5,7 +5,7 @@ cumulative times of every outermost import the statement caused (start-up import
 median of several runs. Also checks that nothing
 heavy (the simulator, pycryptodome, pandas, numpy) is imported by ``import ibind`` itself.
 
-    python bench/import_time.py [--runs 15]
+    python bench/import_time.py [--runs 11]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 
-STATEMENTS = ('import requests', 'import ibind', 'from ibind import IbkrClient')
+STATEMENTS = ('import requests', 'import ibind', 'from ibind import IbkrClient', 'import ibind.sim')
 # Bytecode is cached as after `pip install` (which compiles .pyc files), even where the environment says
 # PYTHONDONTWRITEBYTECODE: otherwise ibind would be compiled from source on every run and requests would not.
 ENV = {key: value for key, value in os.environ.items() if key != 'PYTHONDONTWRITEBYTECODE'}
@@ -56,9 +56,18 @@ def heavy_modules_after(statement: str) -> list:
     ]
 
 
+def modules_beyond_requests(statement: str) -> list:
+    code = (
+        f'import sys, requests; before = set(sys.modules); {statement}; '
+        'print(",".join(sorted(m for m in set(sys.modules) - before if not m.startswith("ibind"))))'
+    )
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=ENV).stdout
+    return [m for m in out.strip().split(',') if m]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--runs', type=int, default=15)
+    parser.add_argument('--runs', type=int, default=11)
     args = parser.parse_args()
     startup = set(_top_level_imports('pass'))
     for statement in STATEMENTS:  # warm-up: write the bytecode caches
@@ -73,7 +82,9 @@ def main() -> None:
         median = statistics.median(samples)
         print(f'{statement:<32}{median / 1000:>11.1f}{median / floor:>12.2f}')
     heavy = heavy_modules_after('import ibind; from ibind import IbkrClient')
+    beyond = modules_beyond_requests('from ibind import IbkrClient')
     print(f'heavy modules imported by ibind: {", ".join(heavy) if heavy else "none"}')
+    print(f'stdlib/third-party modules IbkrClient loads beyond requests: {", ".join(beyond) if beyond else "none"}')
     print(f'(python {sys.version.split()[0]}, {args.runs} runs each, median)')
 
 

@@ -57,16 +57,16 @@ def main() -> None:
     parser.add_argument('--rounds', type=int, default=8)
     args = parser.parse_args()
     with (
-        simulator_process() as url,
+        simulator_process() as sim,
         requests.Session() as session,
         requests.Session() as bare_session,
-        IbkrClient(url=url, account_id='DU1234567', pacing=False) as client,
-        IbkrClient(url=url, account_id='DU1234567', pacing=Pacer(global_rate=100_000)) as paced,
+        IbkrClient(url=sim.url, account_id='DU1234567', pacing=False) as client,
+        IbkrClient(url=sim.url, account_id='DU1234567', pacing=Pacer(global_rate=100_000)) as paced,
     ):
         bare_session.trust_env = False
         sides = {
-            'requests.Session': lambda n: bare_calls(session, url, n),
-            'requests trust_env=False': lambda n: bare_calls(bare_session, url, n),
+            'requests.Session': lambda n: bare_calls(session, sim.url, n),
+            'requests trust_env=False': lambda n: bare_calls(bare_session, sim.url, n),
             'IbkrClient pacing off': lambda n: client_calls(client, n),
             'IbkrClient pacing on': lambda n: client_calls(paced, n),
         }
@@ -81,7 +81,9 @@ def main() -> None:
     print(f'{"client":<27}{"median req/s":>14}{"vs requests":>13}{"vs trust_env=False":>20}')
     for name, rate in medians.items():
         print(f'{name:<27}{rate:>14.0f}{rate / default:>13.3f}{rate / floor:>20.3f}')
-    print(f'({args.rounds} alternating rounds of {args.calls} sequential GETs per side, loopback, simulator in its own process)')
+    print(
+        f'({args.rounds} alternating rounds of {args.calls} sequential GETs per side, loopback, simulator in its own process)'
+    )
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Iterator, List
+from typing import Iterator, List, NamedTuple
 
 import requests
 
@@ -22,9 +22,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class SimProcess(NamedTuple):
+    url: str  # the REST URL, http://127.0.0.1:<port>/v1/api/
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    with open(f'/proc/{pid}/stat') as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 @contextlib.contextmanager
-def simulator_process(*options: str) -> Iterator[str]:
-    """Start ``python -m ibind.sim`` on a free loopback port; yields its REST URL (``http://.../v1/api/``)."""
+def simulator_process(*options: str) -> Iterator[SimProcess]:
+    """Start ``python -m ibind.sim`` on a free loopback port and wait until it answers."""
     port = free_port()
     command: List[str] = [sys.executable, '-m', 'ibind.sim', '--port', str(port), *options]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get('PYTHONPATH', '')]))
@@ -38,9 +50,10 @@ def simulator_process(*options: str) -> Iterator[str]:
                 break
             except requests.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f'the simulator did not start: {process.stderr.read().decode()[-2000:]}')
+                    detail = process.stderr.read().decode()[-2000:] if process.stderr else ''
+                    raise RuntimeError(f'the simulator did not start: {detail}') from None
                 time.sleep(0.05)
-        yield url
+        yield SimProcess(url, process.pid)
     finally:
         process.terminate()
         try:
