@@ -13,6 +13,11 @@ broken link:
 7. **accounts**: does ``/iserver/accounts`` list the account you asked for?
 8. **market data**: does a snapshot of a well-known stock come back real-time, delayed or not at all?
 
+With OAuth 1.0a (``use_oauth=True`` or ``IBIND_USE_OAUTH``) the chain starts with **oauth config** (every
+``IBIND_OAUTH1A_*`` setting present, the key and DH files readable) and, once the host answers, **live session
+token** (the Diffie-Hellman exchange IBKR must accept) in place of the gateway step; every later request is
+signed as the client signs it. Generating a live session token is the only thing it asks IBKR to create.
+
 Each step is a ``Check`` with a verdict (``ok``, ``warn``, ``fail`` or ``skip``) and, when it is not
 ``ok``, what to do. ``print(ibind.diagnose())`` prints the report; ``ibind diagnose`` is the same from the
 shell. It sends only read-only requests (``/tickle``, ``/iserver/auth/status``, ``/iserver/accounts``, a
@@ -84,9 +89,9 @@ class Diagnosis:
             return 'ok'
         if problem.name in ('reachable', 'protocol', 'certificate', 'gateway'):
             return 'unreachable'
-        if problem.name in ('authenticated', 'competing'):
+        if problem.name in ('authenticated', 'competing', 'live session token'):
             return 'not_authenticated'
-        return 'error'
+        return 'error'  # 'oauth config' among them: a setup to fix before anything is sent
 
     def __str__(self) -> str:
         lines = [f'ibind diagnose {self.url}'] + [str(check) for check in self.checks]
@@ -100,6 +105,8 @@ def diagnose(
     cacert: Union[str, bool, None] = None,
     timeout: float = 5.0,
     conid: str = PROBE_CONID,
+    use_oauth: Optional[bool] = None,
+    oauth_config: Any = None,
 ) -> Diagnosis:
     """Check a gateway setup step by step and explain the first thing that is wrong.
 
@@ -111,14 +118,24 @@ def diagnose(
             as for ``IbkrClient``.
         timeout: seconds each step may take.
         conid: the contract whose snapshot tests market data (default AAPL).
+        use_oauth: diagnose an OAuth 1.0a setup (default ``IBIND_USE_OAUTH``, or True when ``oauth_config`` is
+            given); the URL then defaults to the config's ``oauth_rest_url`` and the certificate is always
+            verified (``cacert`` may name a CA file).
+        oauth_config: an ``OAuth1aConfig`` (default: one from the ``IBIND_OAUTH1A_*`` settings).
 
     Returns a ``Diagnosis``; print it for a report. Never raises for a broken setup.
     """
-    url = _normalized_url(url if url is not None else (var.IBIND_REST_URL or DEFAULT_URL))
-    account_id = account_id if account_id is not None else var.IBIND_ACCOUNT_ID
-    cacert = cacert if cacert is not None else var.IBIND_CACERT
+    if use_oauth is None:
+        use_oauth = oauth_config is not None or var.IBIND_USE_OAUTH
+    if not isinstance(use_oauth, bool):
+        raise TypeError(f"'use_oauth' must be True, False or None, got {use_oauth!r}")
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise ValueError(f"'timeout' must be a positive number of seconds, got {timeout!r}")
+    account_id = account_id if account_id is not None else var.IBIND_ACCOUNT_ID
+    cacert = cacert if cacert is not None else var.IBIND_CACERT
+    if use_oauth:
+        return _OAuthDiagnoser(url, account_id, cacert, float(timeout), str(conid), oauth_config).run()
+    url = _normalized_url(url if url is not None else (var.IBIND_REST_URL or DEFAULT_URL))
     return _Diagnoser(url, account_id, cacert, float(timeout), str(conid)).run()
 
 
@@ -378,6 +395,97 @@ class _Diagnoser:
                 'real-time data needs a subscription (Client Portal > Market Data Subscriptions)',
             )
         return self.add('market data', OK, f'conid {self.conid}: real-time, last {values.get("31")}')
+
+
+class _OAuthDiagnoser(_Diagnoser):
+    """The same chain for OAuth 1.0a: the config first, a live session token instead of the gateway step, and
+    every request signed by an ``IbkrClient`` that does nothing on its own (no init, no Tickler, no logout)."""
+
+    def __init__(
+        self,
+        url: Optional[str],
+        account_id: Optional[str],
+        cacert: Union[str, bool, None],
+        timeout: float,
+        conid: str,
+        oauth_config: Any,
+    ):
+        from ibind.oauth.oauth1a import OAuth1aConfig
+
+        self.config = oauth_config if oauth_config is not None else OAuth1aConfig()
+        rest_url = url if url is not None else (self.config.oauth_rest_url or var.IBIND_OAUTH1A_REST_URL)
+        # OAuth is always verified: a CA file may be named (a test gateway), never switched off
+        super().__init__(
+            _normalized_url(rest_url), account_id, cacert if isinstance(cacert, str) else True, timeout, conid
+        )
+        self.client: Any = None
+
+    def run(self) -> Diagnosis:
+        try:
+            if self.oauth_config_complete():
+                super().run()
+            return self.result
+        finally:
+            if self.client is not None:
+                self.client.close()
+
+    def oauth_config_complete(self) -> bool:
+        from ibind.support.errors import OAuthError
+
+        try:
+            self.config.verify_config()
+            self.config.material()  # reads the keys and DH parameters: a wrong path or format fails here
+        except (OAuthError, OSError, ValueError) as error:
+            return self.add(
+                'oauth config',
+                FAIL,
+                _reason(error),
+                'set the IBIND_OAUTH1A_* variables (consumer key, access token and secret, the signature and '
+                'encryption key files, the DH prime or params file); see docs/real_gateway.md',
+            )
+        return self.add('oauth config', OK, f'complete (consumer key {self.config.consumer_key})')
+
+    def gateway(self) -> bool:
+        import dataclasses
+
+        from ibind import IbkrClient
+        from ibind.support.errors import ExternalBrokerError
+
+        quiet = dataclasses.replace(
+            self.config,
+            oauth_rest_url=self.url,
+            init_oauth=False,
+            init_brokerage_session=False,
+            maintain_oauth=False,
+            shutdown_oauth=False,
+        )
+        try:
+            self.client = IbkrClient(
+                url=self.url,
+                account_id=self.account_id,
+                cacert=self.verify,
+                timeout=self.timeout,
+                use_oauth=True,
+                oauth_config=quiet,
+                pacing=False,
+                auto_recover=False,
+            )
+            self.client.generate_live_session_token()
+        except ExternalBrokerError as error:
+            return self.add(
+                'live session token',
+                FAIL,
+                f'IBKR refused it: {_reason(error)}',
+                'check the consumer key, access token and secret and the keys registered in the Self Service '
+                "Portal (a paper account has its own), the realm ('test_realm' for the TESTCONS consumer), "
+                "and this machine's clock",
+            )
+        return self.add('live session token', OK, 'obtained and validated: the credentials work')
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self.url + path
+        headers = self.client._request_headers(method, url, kwargs.get('params'), None)
+        return self.session.request(method, url, timeout=self.timeout, verify=self.verify, headers=headers, **kwargs)
 
 
 def _json(response: requests.Response) -> Any:

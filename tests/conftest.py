@@ -52,3 +52,20 @@ def start_simulator():
     yield start
     for simulator in started:
         simulator.stop()
+
+
+@pytest.fixture(scope='module')
+def creds(tmp_path_factory):
+    """OAuth 1.0a test credentials: the simulator's side (``creds.server``) and the client's (``client_config``)."""
+    from ibind.sim.oauth import make_test_credentials
+
+    return make_test_credentials(str(tmp_path_factory.mktemp('oauth')))
+
+
+@pytest.fixture
+def oauth_sim(creds):
+    """A TLS simulator that accepts only OAuth 1.0a requests signed with ``creds``."""
+    from ibind.sim import GatewaySimulator
+
+    with GatewaySimulator(tls=True, oauth=creds.server) as simulator:
+        yield simulator

@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diagnose = commands.add_parser('diagnose', parents=[common], help='explain what is wrong with this setup')
     diagnose.add_argument('--conid', default='265598', help='the contract whose market data is checked (AAPL)')
+    diagnose.add_argument(
+        '--oauth', action='store_true', default=None, help='diagnose an OAuth 1.0a setup (as IBIND_USE_OAUTH=true)'
+    )
     return parser
 
 
@@ -182,7 +185,9 @@ def _diagnose(args: argparse.Namespace, cacert: Any) -> int:
     from ibind.diagnosis import diagnose
 
     kwargs = {'timeout': args.timeout} if args.timeout is not None else {}
-    result = diagnose(url=args.url, account_id=args.account, cacert=cacert, conid=args.conid, **kwargs)
+    result = diagnose(
+        url=args.url, account_id=args.account, cacert=cacert, conid=args.conid, use_oauth=args.oauth, **kwargs
+    )
     if args.format == 'table':
         _write(args, str(result) + '\n')
     else:

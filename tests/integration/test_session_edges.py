@@ -6,19 +6,6 @@ import time
 import pytest
 
 from ibind import IbkrClient
-from ibind.sim import GatewaySimulator
-from ibind.sim.oauth import make_test_credentials
-
-
-@pytest.fixture(scope='module')
-def creds(tmp_path_factory):
-    return make_test_credentials(str(tmp_path_factory.mktemp('oauth')))
-
-
-@pytest.fixture
-def oauth_sim(creds):
-    with GatewaySimulator(tls=True, oauth=creds.server) as simulator:
-        yield simulator
 
 
 def oauth_client(sim, creds):
