@@ -102,8 +102,8 @@ class Gateway:
         # the /v1/api/ws stream (ibind.sim.streaming): it outlives resets, which close its streams (a middleware)
         self.streaming = StreamingHub(self)
         self.middlewares.append(self.streaming)
-        # who hears each FYI notification (e.g. a websocket 'ntf' publisher): kept across resets
-        self.fyi_listeners: List[Callable[..., None]] = []
+        # who hears each FYI notification: kept across resets. The stream publishes each as IBKR's 'ntf'.
+        self.fyi_listeners: List[Callable[..., None]] = [self.streaming.publish_notification]
         self.reset()
 
     @staticmethod

@@ -19,6 +19,7 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional
 
 from ibind.sim.middleware import Middleware
+from ibind.sim.streaming import messages
 from ibind.sim.streaming.session import StreamSession
 from ibind.sim.transport.http import ApiError
 
@@ -202,6 +203,11 @@ class StreamingHub(Middleware):
         for connection in connections:
             connection.outbox.append(item)
         return len(connections)
+
+    def publish_notification(self, notification: Any) -> int:
+        """An FYI notification (a fired alert...) reaches every stream as IBKR's unsolicited ``ntf`` message."""
+        self.stats['notifications'] += 1
+        return self.push(messages.notification(notification.id, notification.message, notification.title))
 
     def malformed(self) -> int:
         connections = self._each()

@@ -374,3 +374,35 @@ def test_callbacks_per_key_and_per_subscription(make_ws):
     wait_until(lambda: by_key and by_subscription)
     assert by_key[0] is by_subscription[0] and subscription.state == SubscriptionState.ACTIVE
     assert subscription.last_message_at is not None and subscription.messages >= 1
+
+
+def test_a_fired_alert_reaches_the_stream_as_an_ntf_message(tls_sim, raw, rest):
+    tls_sim.control.config(idle_timeout=None)  # the clock jumps to the crossing: the session must outlive it
+    rest.receive_brokerage_accounts()
+    market, now = tls_sim.gateway.market, control(tls_sim, 'clock')['now']
+    start, path = (
+        market.last(AAPL, now),
+        [(t, market.last(AAPL, t)) for t in range(int(now) + 60, int(now) + 86400, 60)],
+    )
+    high, low = max(price for _, price in path), min(price for _, price in path)
+    # a level the price path crosses later today, whichever way it goes
+    operator, target = (
+        ('>=', round((start + high) / 2, 2)) if high - start >= start - low else ('<=', round((start + low) / 2, 2))
+    )
+    crossing = next(t for t, price in path if (price >= target if operator == '>=' else price <= target))
+    condition = {'conidex': f'{AAPL}@SMART', 'logicBind': 'n', 'operator': operator, 'triggerMethod': '0', 'type': 1}
+    alert = {
+        'alertName': 'AAPL moved',
+        'alertMessage': f'AAPL {operator} {target:.2f}',
+        'alertRepeatable': 0,
+        'outsideRth': 1,
+        'tif': 'GTC',
+        'conditions': [{**condition, 'value': f'{target:.2f}'}],
+    }
+    rest.post(f'iserver/account/{ACCOUNT}/alert', json=alert)
+    control(tls_sim, 'clock', {'set': crossing + 120})
+    rest.get('fyi/unreadnumber')  # any request lets the gateway look at its alerts
+    message = raw.topic('ntf')
+    assert message['args']['title'] == 'AAPL moved' and message['args']['text'] == f'AAPL {operator} {target:.2f}'
+    listed = rest.get('fyi/notifications', {'max': 10}).data
+    assert message['args']['id'] in [n['ID'] for n in listed]
