@@ -33,7 +33,7 @@ def oauth_client(sim, creds, **config):
     )
 
 
-def wait_until(condition, timeout=5.0):
+def wait_until(condition, timeout=15.0):  # generous: the suite runs on a loaded 2-core machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
