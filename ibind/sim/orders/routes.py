@@ -12,13 +12,18 @@ import math
 import re
 import time
 import urllib.parse
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ibind.sim.accounts.ledger import commission_for
 from ibind.sim.orders.questions import has_market_data
 from ibind.sim.orders.tickets import STATUSES, SimOrder, Ticket, format_quantity, parse_ticket
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.accounts.ledger import Account, Execution
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -230,7 +235,7 @@ def live_order_view(order: SimOrder) -> Dict[str, Any]:
     return view
 
 
-def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
+def order_status_view(gw: Gateway, order: SimOrder) -> Dict[str, Any]:
     """GET /iserver/account/order/status/{orderId}, with the documented keys and types."""
     instrument = order.instrument
     _, upper_name = ORDER_TYPE_NAMES[order.order_type]
@@ -286,7 +291,7 @@ def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
     return view
 
 
-def trade_view(gw, account_id: str, execution, order: Optional[SimOrder]) -> Dict[str, Any]:
+def trade_view(gw: Gateway, account_id: str, execution: Execution, order: Optional[SimOrder]) -> Dict[str, Any]:
     """One element of GET /iserver/account/trades, with the documented keys and types."""
     instrument = gw.universe.find(execution.conid)
     symbol = instrument.symbol if instrument else str(execution.conid)
@@ -328,7 +333,7 @@ def trade_view(gw, account_id: str, execution, order: Optional[SimOrder]) -> Dic
     return view
 
 
-def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
+def whatif_view(gw: Gateway, account: Account, ticket: Ticket) -> Dict[str, Any]:
     """The documented preview: cost, and equity, margin and position before/after, all as strings."""
     instrument = ticket.instrument
     bid, ask, last = gw.market.quote(ticket.conid)
@@ -378,7 +383,7 @@ def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
 # =========================================================================== formatting helpers
 
 
-def _path(req, name: str) -> str:
+def _path(req: SimRequest, name: str) -> str:
     return urllib.parse.unquote(req.path_params[name])
 
 
@@ -443,7 +448,7 @@ def _before_after(current: float, after: float) -> Dict[str, str]:
     return {'current': f'{current:,.0f}', 'change': f'{after - current:,.0f}', 'after': f'{after:,.0f}'}
 
 
-def _net_liquidation(gw, account) -> float:
+def _net_liquidation(gw: Gateway, account: Account) -> float:
     total = sum(account.cash.values())
     for position in account.open_positions():
         instrument = gw.universe.find(position.conid)
@@ -452,7 +457,7 @@ def _net_liquidation(gw, account) -> float:
     return total
 
 
-def _gross_exposure(gw, account) -> float:
+def _gross_exposure(gw: Gateway, account: Account) -> float:
     total = 0.0
     for position in account.open_positions():
         instrument = gw.universe.find(position.conid)
