@@ -6,12 +6,16 @@ Shapes follow the examples of IBKR's "Accounts" documentation; the /iserver/acco
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ibind.sim.accounts.figures import AccountFigures, account_figures, amount, fx_rate
+from ibind.sim.accounts.figures import AccountFigures, Segment, account_figures, amount, fx_rate
 from ibind.sim.session.state import SERVER_INFO
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -20,12 +24,12 @@ DYNACCT_UNAVAILABLE = (
 )
 
 
-def _require_dynamic_accounts(gw) -> None:
+def _require_dynamic_accounts(gw: Gateway) -> None:
     if not gw.config.dynamic_accounts:
         raise ApiError(503, DYNACCT_UNAVAILABLE)
 
 
-def _account_id_from_body(req) -> str:
+def _account_id_from_body(req: SimRequest) -> str:
     (account_id,) = req.require_body('acctId')
     if not isinstance(account_id, str) or not account_id.strip():
         raise ApiError(400, 'Bad Request: "acctId" must be a non-empty string')
@@ -194,7 +198,7 @@ def signatures_and_owners(gw, req):
 # ----------------------------------------------------------------- /iserver/account/{id}/summary (OpenAPI)
 
 
-def _figures(gw, req) -> AccountFigures:
+def _figures(gw: Gateway, req: SimRequest) -> AccountFigures:
     return account_figures(gw, gw.account(req.path_params['accountId']), gw.clock.now())
 
 
@@ -240,7 +244,7 @@ def account_summary(gw, req):
     }
 
 
-def _segments(figures: AccountFigures):
+def _segments(figures: AccountFigures) -> Tuple[Tuple[str, Optional[Segment]], ...]:
     """(name, segment-or-None) of the summary sub-routes; None is the total."""
     return (('commodities', figures.commodities), ('securities', figures.securities), ('total', None))
 

@@ -12,20 +12,24 @@ Shapes follow seed 002 (L420-1120); state lives in ``gw.alerts`` (ibind.sim.aler
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.alerts.state import MTA_TOOL_ID, Alert, format_time
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
-def _account(gw, req) -> str:
+def _account(gw: Gateway, req: SimRequest) -> str:
     return gw.account(req.path_params['accountId']).account_id
 
 
-def _details(gw, alert: Alert) -> Dict[str, Any]:
+def _details(gw: Gateway, alert: Alert) -> Dict[str, Any]:
     """The detail object of seed 002 L760-800."""
     return {
         'account': alert.account,
@@ -69,7 +73,7 @@ def _details(gw, alert: Alert) -> Dict[str, Any]:
     }
 
 
-def _description(gw, conidex: str) -> str:
+def _description(gw: Gateway, conidex: str) -> str:
     conid = conidex.split('@', 1)[0]
     instrument = gw.universe.find(int(conid)) if conid.isdecimal() else None
     return instrument.symbol if instrument else ''

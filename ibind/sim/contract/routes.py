@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.contract.shapes import (
     SCHEDULE_ASSET_CLASSES,
@@ -32,6 +32,10 @@ from ibind.sim.contract.state import DERIVATIVE_TYPES, STRIKED_TYPES, UNDERLYING
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -94,6 +98,8 @@ def futures_by_symbol(gw, req):
 
 def _future_entry(future: Instrument) -> Dict[str, Any]:
     expiry = expiry_date(future)
+    if expiry is None or not future.expiry:  # ContractState.futures lists only futures with an expiry
+        raise ApiError(500, f'future {future.conid} has no expiry')
     last_trading_day = int((expiry - dt.timedelta(days=1)).strftime('%Y%m%d'))
     return {
         'symbol': future.symbol,
@@ -366,8 +372,8 @@ def currency_pairs(gw, req):
 def exchange_rate(gw, req):
     source = query_any(req, 'source', 'Source')
     target = query_any(req, 'target', 'Target')
-    missing = [name for name, value in (('source', source), ('target', target)) if not value]
-    if missing:
+    if not source or not target:
+        missing = [name for name, value in (('source', source), ('target', target)) if not value]
         raise ApiError(400, f'Bad Request: missing required parameter(s): {", ".join(missing)}')
     rate = gw.contracts.exchange_rate(source, target)
     if rate is None:
@@ -429,7 +435,7 @@ def secdef_information(gw, req):
     return [secdef_info(contract, exchange) for contract in _derivatives_matching(gw, req, instrument, sec_type)]
 
 
-def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> List[Instrument]:
+def _derivatives_matching(gw: Gateway, req: SimRequest, underlying: Instrument, sec_type: str) -> List[Instrument]:
     month = query_any(req, 'month')
     if not month:
         raise ApiError(400, f'Bad Request: month is required for {sec_type} (e.g. JAN25)')
@@ -463,7 +469,7 @@ def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> Lis
     return found
 
 
-def _bond_info(gw, req, exchange: Optional[str]) -> List[Dict[str, Any]]:
+def _bond_info(gw: Gateway, req: SimRequest, exchange: Optional[str]) -> List[Dict[str, Any]]:
     issuer_id = query_any(req, 'issuerId', 'issuerid')
     if not issuer_id:
         raise ApiError(400, 'Bad Request: issuerId is required for BOND')

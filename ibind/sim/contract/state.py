@@ -127,12 +127,12 @@ class ContractState:
     ) -> Tuple[List[float], List[float]]:
         """(call strikes, put strikes) listed for one month on one exchange."""
         listed = [
-            i
+            (i.right, float(i.strike))
             for i in self.derivatives(underlying_conid, sec_type)
             if month_of(i) == month.upper() and trades_on(i, exchange) and i.strike is not None
         ]
-        calls = sorted({float(i.strike) for i in listed if i.right == 'C'})
-        puts = sorted({float(i.strike) for i in listed if i.right == 'P'})
+        calls = sorted({strike for right, strike in listed if right == 'C'})
+        puts = sorted({strike for right, strike in listed if right == 'P'})
         return calls, puts
 
     def futures(self, symbol: str, exchange: Optional[str] = None) -> List[Instrument]:

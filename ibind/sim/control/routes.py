@@ -20,10 +20,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.marketdata.subscriptions import check_subscriptions
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.config import SimConfig
 
 routes = RouteTable()
 
@@ -87,7 +91,7 @@ MAX_EPOCH = 253402300799  # 9999-12-31 23:59:59 UTC: the last instant datetime c
 MAX_ADVANCE = 100 * 366 * 86400
 
 
-def _finite(value) -> bool:
+def _finite(value: Any) -> bool:
     """A finite JSON number; booleans, strings, NaN and infinities are not."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -127,7 +131,7 @@ _RUNTIME_OPTIONS = {
 }
 
 
-def _config_view(config) -> dict:
+def _config_view(config: SimConfig) -> Dict[str, Any]:
     return {field.name: getattr(config, field.name) for field in dataclasses.fields(config) if field.name != 'oauth'}
 
 
@@ -166,7 +170,7 @@ _LIMITS = {
 _POSITIVE = {'global_rate', 'lst_lifetime'}
 
 
-def _fits(name: str, current, value) -> bool:
+def _fits(name: str, current: Any, value: Any) -> bool:
     if name == 'idle_timeout' and value is None:
         return True
     if name == 'market_data_subscriptions':
@@ -224,7 +228,7 @@ def remove_fault(gw, req):
 @routes.post('/restart', session='none')
 def restart(gw, req):
     down_for = req.body_dict().get('down_for', 0)
-    if not isinstance(down_for, numbers.Real) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
+    if not isinstance(down_for, (int, float)) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
         raise ApiError(400, '"down_for" must be a number of seconds between 0 and 600')
     if gw.restart_hook is None:
         raise ApiError(501, 'this gateway is not served by a GatewaySimulator that can restart')

@@ -12,11 +12,16 @@ Allocation shapes follow seed 002 (L3660-4100); model shapes the spec. State: ``
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.fa.state import METHODS, MODEL_PRESET_FLAGS, PRESET_DEFAULTS
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.fa.state import Model
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -112,14 +117,14 @@ def set_presets(gw, req):
 # ----------------------------------------------------------------- models
 
 
-def _req_id(req) -> int:
+def _req_id(req: SimRequest) -> int:
     (req_id,) = req.require_body('reqID')
     if isinstance(req_id, bool) or not isinstance(req_id, int):
         raise ApiError(400, f'Bad Request: reqID must be an integer, got {req_id!r}')
     return req_id
 
 
-def _summary(gw, model) -> Dict[str, Any]:
+def _summary(gw: Gateway, model: Model) -> Dict[str, Any]:
     return {
         'model': model.name,
         'desc': model.desc,
@@ -213,7 +218,7 @@ def model_positions(gw, req):
     }
 
 
-def _account_row(gw, account_id: str) -> Dict[str, Any]:
+def _account_row(gw: Gateway, account_id: str) -> Dict[str, Any]:
     account = gw.accounts[account_id]
     return {
         'account': account_id,

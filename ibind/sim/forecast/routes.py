@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+from typing import TYPE_CHECKING
 
 from ibind.sim.forecast.state import CATEGORIES, EXCHANGE, MARKETS, RULES_LINK, TIMEZONE, ForecastUniverse
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -39,7 +43,7 @@ def category_tree(gw, req):
     return {'categories': categories}
 
 
-def _exchange(req) -> None:
+def _exchange(req: SimRequest) -> None:
     exchange = (req.query.get('exchange') or EXCHANGE).upper()
     if exchange != EXCHANGE:
         raise ApiError(400, f'Bad Request: event contracts trade on {EXCHANGE}, not {exchange}')

@@ -274,7 +274,9 @@ def _expiry_epoch(expiry: str) -> float:
     return day.timestamp() + 20 * 3600
 
 
-def _when(condition: Callable[[SnapshotFields], bool], producer: Callable[[SnapshotFields], Any]):
+def _when(
+    condition: Callable[[SnapshotFields], bool], producer: Callable[[SnapshotFields], Any]
+) -> Callable[[SnapshotFields], Any]:
     return lambda f: producer(f) if condition(f) else None
 
 

@@ -13,7 +13,7 @@ Documented behaviour reproduced (seed 002 "Market Data"; see docs/simulator/mark
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from ibind.sim.engine.history_bars import (
     HMDS_MAX_POINTS,
@@ -32,6 +32,10 @@ from ibind.sim.marketdata.fields import DERIVATIVES, EXCHANGE_CODES, SnapshotFie
 from ibind.sim.transport.http import ApiError, SimResponse, html_not_found
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
+
 routes = RouteTable()
 
 _CONID = re.compile(r'^(\d+)(?:@([A-Za-z0-9_.]+))?$')
@@ -42,7 +46,7 @@ HMDS_BAR_TYPES = ('Last', 'Bid', 'Ask', 'Midpoint', 'FeeRate', 'Inventory')
 # ----------------------------------------------------------------- arguments
 
 
-def _parse_conid(gw, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional[str]]:
+def _parse_conid(gw: Gateway, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional[str]]:
     """'265598' or '265598@SMART' -> (instrument, conidEx as given, exchange or None)."""
     match = _CONID.match(str(text).strip())
     if match is None:
@@ -50,7 +54,7 @@ def _parse_conid(gw, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional
     return gw.universe.get(match.group(1)), match.group(0), match.group(2)
 
 
-def _parse_conids(gw, text: str) -> List[Tuple[Any, str, Optional[str]]]:
+def _parse_conids(gw: Gateway, text: str) -> List[Tuple[Any, str, Optional[str]]]:
     specs, seen = [], set()
     for part in text.split(','):
         part = part.strip()
@@ -75,7 +79,7 @@ def _parse_fields(text: str) -> List[str]:
     return fields
 
 
-def _secdef_searched(gw, instrument) -> bool:
+def _secdef_searched(gw: Gateway, instrument: Instrument) -> bool:
     """Derivatives need a /iserver/secdef/search of their underlying first (``ContractSearches``)."""
     if instrument.sec_type not in DERIVATIVES:
         return True
@@ -203,7 +207,9 @@ def history(gw, req):
     return response
 
 
-def _extreme(data: List[Dict[str, Any]], key: str, pick, price_factor: int, first_t: int) -> str:
+def _extreme(
+    data: List[Dict[str, Any]], key: str, pick: Callable[..., Dict[str, Any]], price_factor: int, first_t: int
+) -> str:
     """The docs' '%h/%v/%t': price x priceFactor / that bar's volume / minutes from the chart start."""
     if not data:
         return '0/0/0'

@@ -9,7 +9,7 @@ where that differs from the OpenAPI specification.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ibind.sim.accounts.figures import (
     DERIVATIVE_TYPES,
@@ -25,6 +25,10 @@ from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError, whole_number
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 POSITIONS_PAGE_SIZE = 100
@@ -35,14 +39,14 @@ POSITION_PERIODS = ('1D', '7D', '1W', '1M')  # documented 1D, 7D, 1M; the docume
 # ----------------------------------------------------------------- helpers
 
 
-def _account(gw, account_id: str) -> Account:
+def _account(gw: Gateway, account_id: str) -> Account:
     """A listed account of this user (400 if unknown; the "query /portfolio/accounts first" rule when on)."""
     account = gw.account(account_id)
     gw.portfolio.require_listed(account.account_id)
     return account
 
 
-def account_ids_from_body(gw, body: Dict[str, Any]) -> List[str]:
+def account_ids_from_body(gw: Gateway, body: Dict[str, Any]) -> List[str]:
     account_ids = body.get('acctIds')
     if not isinstance(account_ids, list) or not account_ids or not all(isinstance(a, str) for a in account_ids):
         raise ApiError(400, 'Bad Request: "acctIds" must be a non-empty array of account id strings')
@@ -51,7 +55,7 @@ def account_ids_from_body(gw, body: Dict[str, Any]) -> List[str]:
     return list(dict.fromkeys(account_ids))
 
 
-def _direction(req) -> Optional[str]:
+def _direction(req: SimRequest) -> Optional[str]:
     direction = req.query.get('direction')
     if direction in (None, ''):
         return None
@@ -95,7 +99,7 @@ def contract_description(instrument: Instrument) -> str:
 # ----------------------------------------------------------------- account descriptions
 
 
-def account_info(gw, account: Account, sub_account: bool = False) -> Dict[str, Any]:
+def account_info(gw: Gateway, account: Account, sub_account: bool = False) -> Dict[str, Any]:
     """One account as /portfolio/accounts, /subaccounts and /{id}/meta describe it (the documented example)."""
     account_id = account.account_id
     alias = account.alias if account.alias and account.alias != account_id else None
@@ -125,10 +129,10 @@ def account_info(gw, account: Account, sub_account: bool = False) -> Dict[str, A
     }
 
 
-def _portfolio_account_ids(gw) -> List[str]:
+def _portfolio_account_ids(gw: Gateway) -> List[str]:
     """Non-tiered: every account. FA: the master only (its sub-accounts are listed by /subaccounts)."""
-    portfolio = gw.portfolio
-    return [portfolio.master_account] if portfolio.is_advisor else list(portfolio.sub_accounts)
+    master = gw.portfolio.master_account  # set exactly when the user is an advisor (PortfolioState.is_advisor)
+    return [master] if master is not None else list(gw.portfolio.sub_accounts)
 
 
 @routes.get('/portfolio/accounts', session='readonly')
@@ -219,7 +223,7 @@ def position_row(holding: Holding) -> Dict[str, Any]:
     }
 
 
-def contract_details(gw, instrument: Instrument) -> Dict[str, Any]:
+def contract_details(gw: Gateway, instrument: Instrument) -> Dict[str, Any]:
     """The contract information and rules /portfolio/{id}/position/{conid} adds after its first answer."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
     has_options = any(
@@ -261,11 +265,11 @@ def _decimals(tick: float) -> int:
     return len(text.split('.')[1]) if '.' in text else 0
 
 
-def _position_rows(gw, account: Account) -> List[Dict[str, Any]]:
+def _position_rows(gw: Gateway, account: Account) -> List[Dict[str, Any]]:
     return [position_row(h) for h in holdings(gw, account, gw.clock.now())]
 
 
-def _page(req, name: str = 'pageId') -> int:
+def _page(req: SimRequest, name: str = 'pageId') -> int:
     return whole_number(name, req.path_params[name])
 
 

@@ -18,12 +18,15 @@ import datetime
 import numbers
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 from ibind.sim.watchlist.state import local_symbol
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 routes = RouteTable()
 
@@ -39,7 +42,16 @@ AVERAGE_TRADE_SIZE = 120  # shares per trade, to turn simulated volume into a tr
 class Metrics:
     """Today's numbers for one instrument, computed once per scan from the simulated market."""
 
-    def __init__(self, gw, instrument: Instrument):
+    last: float
+    prior_close: float
+    volume: float
+    average_volume: int
+    change_pct: float
+    trades: float
+    ask_yield: Optional[float]  # bonds with a coupon only
+    bid_yield: Optional[float]
+
+    def __init__(self, gw: Gateway, instrument: Instrument) -> None:
         stats = gw.market.day_stats(instrument.conid)
         self.instrument = instrument
         self.last = gw.market.last(instrument.conid)
@@ -386,7 +398,11 @@ def _filters(pairs: List[Tuple[str, Any]], instrument: InstrumentType) -> List[T
 
 
 def _scan(
-    gw, instrument: InstrumentType, location: Location, scan_type: ScanType, filters: List[Tuple[Filter, float]]
+    gw: Gateway,
+    instrument: InstrumentType,
+    location: Location,
+    scan_type: ScanType,
+    filters: List[Tuple[Filter, float]],
 ) -> List[Metrics]:
     """Every matching instrument of the universe, best first (ties broken by conid, so results are stable)."""
     ranked = []

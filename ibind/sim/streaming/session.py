@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from ibind.sim.streaming import messages
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
 
 BROKERAGE_TOPICS = ('smd', 'smh', 'sbd', 'sor', 'str')
 MAX_HISTORY = 5
@@ -131,7 +134,7 @@ class StreamSession:
         except ApiError as error:  # the same refusal as the REST twin (e.g. "query /portfolio/accounts first")
             return [{'topic': '+'.join([topic] + targets), 'error': str(error)}]
 
-    def _instrument(self, text: str):
+    def _instrument(self, text: str) -> Optional[Instrument]:
         conid = text.split('@', 1)[0]
         instrument = self.gw.universe.find(conid) if conid.isdigit() else None
         return instrument

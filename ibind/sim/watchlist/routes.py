@@ -10,11 +10,14 @@ State lives in ``gw.watchlists`` (ibind.sim.watchlist.state); see docs/simulator
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import TYPE_CHECKING, Any, List
 
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 from ibind.sim.watchlist.state import Row
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 routes = RouteTable()
 
@@ -31,7 +34,7 @@ def _list_id(value: Any) -> str:
     return text
 
 
-def _rows(gw, rows: Any) -> List[Row]:
+def _rows(gw: Gateway, rows: Any) -> List[Row]:
     if not isinstance(rows, list):
         raise ApiError(400, 'Bad Request: rows must be an array of {"C": conid} or {"H": ""} objects')
     parsed: List[Row] = []
