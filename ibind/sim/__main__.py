@@ -114,7 +114,13 @@ def _json_value(text: str) -> Any:
 class _MergeIntoDict(argparse.Action):
     """``--latency A=1 --latency B=2`` -> ``{'A': 1.0, 'B': 2.0}``."""
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
         merged = dict(getattr(namespace, self.dest) or {})
         key, value = values
         merged[key] = value

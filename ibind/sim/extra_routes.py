@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ibind.sim.accounts.ledger import Account
     from ibind.sim.engine.universe import Instrument
     from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -54,7 +55,7 @@ def _period_series(gw: Gateway, accounts: List[Account], period: str, now: float
 
 
 @routes.post('/pa/allperiods', session='readonly')
-def pa_all_periods(gw, req):
+def pa_all_periods(gw: Gateway, req: SimRequest) -> Any:
     """Like /pa/performance for every period, keyed by account (several accounts: also consolidated)."""
     account_ids = account_ids_from_body(gw, req.body_dict())
     now = gw.clock.now()
@@ -129,7 +130,7 @@ def _span(day: _dt.date, opening: str, closing: str, timezone: str) -> Dict[str,
 
 
 @routes.get('/contract/trading-schedule', session='readonly')
-def trading_schedule_new(gw, req):
+def trading_schedule_new(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_query('conid')
     instrument = gw.universe.get(parse_conid(conid))
     exchange = (req.query.get('exchange') or instrument.exchange).strip().upper()
@@ -153,7 +154,7 @@ def trading_schedule_new(gw, req):
 
 
 @routes.post('/iserver/notification')
-def dismiss_prompt(gw, req):
+def dismiss_prompt(gw: Gateway, req: SimRequest) -> Any:
     """Answer a server prompt: ``{"orderId", "reqId", "text"}`` (the choice made); the gateway answers a string."""
     body = req.body_dict()
     order_id, req_id, text = req.require_body('orderId', 'reqId', 'text')
@@ -177,7 +178,7 @@ def dismiss_prompt(gw, req):
 
 
 @routes.post('/iserver/secdef/search')
-def search_post(gw, req):
+def search_post(gw: Gateway, req: SimRequest) -> Any:
     """The same search as GET /iserver/secdef/search, its parameters in a JSON body."""
     body = req.body_dict()
     symbol = body.get('symbol')

@@ -76,7 +76,7 @@ def allowed_features(dynamic_accounts: bool, asset_types: str) -> Dict[str, Any]
 
 
 @routes.get('/iserver/accounts')
-def brokerage_accounts(gw, req):
+def brokerage_accounts(gw: Gateway, req: SimRequest) -> Any:
     gw.session.accounts_queried = True
     portfolio = gw.portfolio
     if gw.config.dynamic_accounts:
@@ -104,7 +104,7 @@ def brokerage_accounts(gw, req):
 
 
 @routes.post('/iserver/account')
-def switch_account(gw, req):
+def switch_account(gw: Gateway, req: SimRequest) -> Any:
     account_id = _account_id_from_body(req)
     gw.account(account_id)
     gw.selected_account = account_id
@@ -115,7 +115,7 @@ def switch_account(gw, req):
 
 
 @routes.get('/iserver/account/search/{searchPattern}')
-def search_dynamic_account(gw, req):
+def search_dynamic_account(gw: Gateway, req: SimRequest) -> Any:
     _require_dynamic_accounts(gw)
     pattern = req.path_params['searchPattern']
     needle = pattern.strip().upper()
@@ -134,7 +134,7 @@ def search_dynamic_account(gw, req):
 
 
 @routes.post('/iserver/dynaccount')
-def set_dynamic_account(gw, req):
+def set_dynamic_account(gw: Gateway, req: SimRequest) -> Any:
     _require_dynamic_accounts(gw)
     account_id = _account_id_from_body(req)
     gw.account(account_id)
@@ -147,7 +147,7 @@ def set_dynamic_account(gw, req):
 
 
 @routes.get('/iserver/account/pnl/partitioned')
-def pnl_partitioned(gw, req):
+def pnl_partitioned(gw: Gateway, req: SimRequest) -> Any:
     now = gw.clock.now()
     portfolio = gw.portfolio
     if portfolio.is_advisor and gw.selected_account == portfolio.master_account:
@@ -172,7 +172,7 @@ def pnl_partitioned(gw, req):
 
 
 @routes.get('/acesws/{accountId}/signatures-and-owners', session='readonly')
-def signatures_and_owners(gw, req):
+def signatures_and_owners(gw: Gateway, req: SimRequest) -> Any:
     account = gw.account(req.path_params['accountId'])
     username = gw.config.username
     first, last = 'Sim', 'User'
@@ -209,7 +209,7 @@ def _money(value: float, currency: str = '') -> str:
 
 
 @routes.get('/iserver/account/{accountId}/summary')
-def account_summary(gw, req):
+def account_summary(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     balances: List[Dict[str, Any]] = [
@@ -250,7 +250,7 @@ def _segments(figures: AccountFigures) -> Tuple[Tuple[str, Optional[Segment]], .
 
 
 @routes.get('/iserver/account/{accountId}/summary/available_funds')
-def account_summary_available_funds(gw, req):
+def account_summary_available_funds(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {
@@ -291,7 +291,7 @@ def account_summary_available_funds(gw, req):
 
 
 @routes.get('/iserver/account/{accountId}/summary/balances')
-def account_summary_balances(gw, req):
+def account_summary_balances(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {
@@ -326,7 +326,7 @@ def account_summary_balances(gw, req):
 
 
 @routes.get('/iserver/account/{accountId}/summary/margins')
-def account_summary_margins(gw, req):
+def account_summary_margins(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     keys = (
@@ -380,7 +380,7 @@ _MARKET_VALUE_BUCKETS = (
 
 
 @routes.get('/iserver/account/{accountId}/summary/market_value')
-def account_summary_market_value(gw, req):
+def account_summary_market_value(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {}

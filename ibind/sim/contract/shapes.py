@@ -74,12 +74,18 @@ def parse_conid(value: Any, name: str = 'conid') -> int:
     return conid
 
 
-def sec_type_param(req: SimRequest, required: bool = True) -> Optional[str]:
-    """The security type of a secdef query: the docs spell it ``sectype``, their examples ``secType``."""
+def sec_type_query(req: SimRequest) -> Optional[str]:
+    """The security type of a secdef query, None when absent: the docs spell it ``sectype``, their examples ``secType``."""
     value = req.query.get('secType') or req.query.get('sectype') or req.query.get('SecType')
-    if not value and required:
-        raise ApiError(400, 'Bad Request: missing required parameter(s): sectype')
     return value.strip().upper() if value else None
+
+
+def sec_type_param(req: SimRequest) -> str:
+    """The security type of a secdef query that requires one (absent: the gateway's 400)."""
+    value = sec_type_query(req)
+    if value is None:
+        raise ApiError(400, 'Bad Request: missing required parameter(s): sectype')
+    return value
 
 
 def query_any(req: SimRequest, *names: str) -> Optional[str]:

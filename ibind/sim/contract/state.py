@@ -11,11 +11,14 @@ Other categories can ask ``gw.contracts.searched(conid)`` (e.g. before a derivat
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ibind.sim.engine.instruments import dated_instruments, month_code
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 DERIVATIVE_TYPES = ('OPT', 'FUT', 'FOP', 'WAR')
 STRIKED_TYPES = ('OPT', 'FOP', 'WAR')
@@ -38,7 +41,7 @@ def expiry_order(instrument: Instrument) -> Tuple[str, float, str]:
 
 
 class ContractState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.listed_on = self.today()
         universe = gateway.universe

@@ -28,23 +28,25 @@ from ibind.sim.transport.router import RouteTable
 
 if TYPE_CHECKING:
     from ibind.sim.config import SimConfig
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
 
 @routes.get('/state', session='none')
-def state(gw, req):
+def state(gw: Gateway, req: SimRequest) -> Any:
     return gw.describe()
 
 
 @routes.post('/reset', session='none')
-def reset(gw, req):
+def reset(gw: Gateway, req: SimRequest) -> Any:
     gw.reset()
     return {'reset': True}
 
 
 @routes.post('/session', session='none')
-def session(gw, req):
+def session(gw: Gateway, req: SimRequest) -> Any:
     action = req.body_dict().get('action')
     if not isinstance(action, str):
         raise ApiError(
@@ -55,12 +57,12 @@ def session(gw, req):
 
 
 @routes.get('/clock', session='none')
-def get_clock(gw, req):
+def get_clock(gw: Gateway, req: SimRequest) -> Any:
     return gw.clock.describe()
 
 
 @routes.post('/clock', session='none')
-def set_clock(gw, req):
+def set_clock(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     if not body or not set(body) <= {'advance', 'set', 'freeze'}:
         raise ApiError(400, 'expected {"advance": seconds}, {"set": epoch seconds} or {"freeze": true|false}')
@@ -97,7 +99,7 @@ def _finite(value: Any) -> bool:
 
 
 @routes.get('/routes', session='none')
-def list_routes(gw, req):
+def list_routes(gw: Gateway, req: SimRequest) -> Any:
     return {'routes': gw.api.templates()}
 
 
@@ -136,12 +138,12 @@ def _config_view(config: SimConfig) -> Dict[str, Any]:
 
 
 @routes.get('/config', session='none')
-def get_config(gw, req):
+def get_config(gw: Gateway, req: SimRequest) -> Any:
     return _config_view(gw.config)
 
 
 @routes.post('/config', session='none')
-def set_config(gw, req):
+def set_config(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     unknown = set(body) - _RUNTIME_OPTIONS
     if unknown:
@@ -190,12 +192,12 @@ def _fits(name: str, current: Any, value: Any) -> bool:
 
 
 @routes.get('/faults', session='none')
-def list_faults(gw, req):
+def list_faults(gw: Gateway, req: SimRequest) -> Any:
     return gw.faults.describe()['faults']
 
 
 @routes.post('/faults', session='none')
-def add_faults(gw, req):
+def add_faults(gw: Gateway, req: SimRequest) -> Any:
     body = req.body
     items = body if isinstance(body, list) else [body]
     if not items or not all(isinstance(item, dict) for item in items):
@@ -209,12 +211,12 @@ def add_faults(gw, req):
 
 
 @routes.delete('/faults', session='none')
-def clear_faults(gw, req):
+def clear_faults(gw: Gateway, req: SimRequest) -> Any:
     return {'removed': gw.faults.remove()}
 
 
 @routes.delete('/faults/{rule_id}', session='none')
-def remove_fault(gw, req):
+def remove_fault(gw: Gateway, req: SimRequest) -> Any:
     try:
         rule_id = int(req.path_params['rule_id'])
     except ValueError:
@@ -226,7 +228,7 @@ def remove_fault(gw, req):
 
 
 @routes.post('/restart', session='none')
-def restart(gw, req):
+def restart(gw: Gateway, req: SimRequest) -> Any:
     down_for = req.body_dict().get('down_for', 0)
     if not isinstance(down_for, (int, float)) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
         raise ApiError(400, '"down_for" must be a number of seconds between 0 and 600')

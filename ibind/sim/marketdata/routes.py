@@ -35,6 +35,7 @@ from ibind.sim.transport.router import RouteTable
 if TYPE_CHECKING:
     from ibind.sim.engine.universe import Instrument
     from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -90,7 +91,7 @@ def _secdef_searched(gw: Gateway, instrument: Instrument) -> bool:
 
 
 @routes.get('/iserver/marketdata/snapshot')
-def snapshot(gw, req):
+def snapshot(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     conids_text, fields_text = req.require_query('conids', 'fields')
     specs = _parse_conids(gw, conids_text)
@@ -120,7 +121,7 @@ def snapshot(gw, req):
 
 
 @routes.get('/md/regsnapshot')
-def regulatory_snapshot(gw, req):
+def regulatory_snapshot(gw: Gateway, req: SimRequest) -> Any:
     (conid_text,) = req.require_query('conid')
     instrument, conid_ex, _ = _parse_conid(gw, conid_text)
     gw.marketdata.charge_regsnapshot()
@@ -155,7 +156,7 @@ def _exchange_mask(codes: str) -> int:
 
 
 @routes.get('/iserver/marketdata/history')
-def history(gw, req):
+def history(gw: Gateway, req: SimRequest) -> Any:
     conid_text, bar = req.require_query('conid', 'bar')
     instrument, _, _ = _parse_conid(gw, conid_text)
     period = req.query.get('period') or '1w'
@@ -219,7 +220,7 @@ def _extreme(
 
 
 @routes.get('/hmds/history')
-def hmds_history(gw, req):
+def hmds_history(gw: Gateway, req: SimRequest) -> Any:
     state = gw.marketdata
     state.sync_session()
     state.hmds_requests += 1
@@ -272,7 +273,7 @@ def hmds_history(gw, req):
 
 
 @routes.post('/iserver/marketdata/unsubscribe')
-def unsubscribe(gw, req):
+def unsubscribe(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_body('conid')
     if isinstance(conid, bool) or not (isinstance(conid, int) or (isinstance(conid, str) and conid.strip().isdigit())):
         raise ApiError(400, f'Bad Request: invalid conid {conid!r}: expected a conid like 265598')
@@ -284,7 +285,7 @@ def unsubscribe(gw, req):
 
 
 @routes.get('/iserver/marketdata/unsubscribeall')
-def unsubscribe_all(gw, req):
+def unsubscribe_all(gw: Gateway, req: SimRequest) -> Any:
     state = gw.marketdata
     state.sync_session()
     state.close_all_feeds()

@@ -22,10 +22,13 @@ import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, Optional, Tuple
 
 from ibind.sim.marketdata.subscriptions import is_subscribed
 from ibind.sim.transport.http import SimResponse
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 REGSNAPSHOT_FEE_USD = 0.01
 _HISTORY_WINDOWS_KEPT = 10_000
@@ -55,7 +58,7 @@ class _HistoryWindow:
 
 
 class MarketDataState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.feeds: Dict[int, Feed] = {}
         self.hmds_initialised = False

@@ -15,13 +15,14 @@ import math
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
 if TYPE_CHECKING:
+    from ibind.sim.engine.calendar import MarketCalendar
     from ibind.sim.gateway import Gateway
     from ibind.sim.orders.tickets import SimOrder
 
 DAY_SECONDS = 86400.0
 
 
-def _calendar(gw):
+def _calendar(gw: Gateway) -> Optional[MarketCalendar]:
     return gw.calendar if gw.calendar.enabled else None
 
 

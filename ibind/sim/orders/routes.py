@@ -74,7 +74,7 @@ STATUS_DESCRIPTIONS = {
 
 
 @routes.post('/iserver/account/{accountId}/orders')
-def place_orders(gw, req):
+def place_orders(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     body = req.body
@@ -84,7 +84,7 @@ def place_orders(gw, req):
 
 
 @routes.post('/iserver/reply/{replyId}')
-def reply(gw, req):
+def reply(gw: Gateway, req: SimRequest) -> Any:
     confirmed = req.body_dict().get('confirmed')
     if not isinstance(confirmed, bool):
         raise ApiError(400, 'Bad Request: the body must be {"confirmed": true} or {"confirmed": false}')
@@ -92,7 +92,7 @@ def reply(gw, req):
 
 
 @routes.post('/iserver/account/{accountId}/order/{orderId}')
-def modify_order(gw, req):
+def modify_order(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     body = req.body
@@ -102,14 +102,14 @@ def modify_order(gw, req):
 
 
 @routes.delete('/iserver/account/{accountId}/order/{orderId}')
-def cancel_order(gw, req):
+def cancel_order(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     return gw.orders.cancel(account, _path(req, 'orderId'), gw.clock.now())  # manualIndicator/extOperator: accepted
 
 
 @routes.post('/iserver/questions/suppress')
-def suppress_questions(gw, req):
+def suppress_questions(gw: Gateway, req: SimRequest) -> Any:
     message_ids = req.body_dict().get('messageIds')
     if (
         not isinstance(message_ids, list)
@@ -124,7 +124,7 @@ def suppress_questions(gw, req):
 
 
 @routes.post('/iserver/questions/suppress/reset')
-def reset_suppressed_questions(gw, req):
+def reset_suppressed_questions(gw: Gateway, req: SimRequest) -> Any:
     gw.orders.reset_suppressed()
     return {'status': 'submitted'}
 
@@ -133,7 +133,7 @@ def reset_suppressed_questions(gw, req):
 
 
 @routes.get('/iserver/account/orders')
-def live_orders(gw, req):
+def live_orders(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     if gw.config.force_orders_empty and req.query_bool('force', False):
         return {'orders': [], 'snapshot': True}  # documented: "Submission will appear as a blank array"
@@ -152,7 +152,7 @@ def live_orders(gw, req):
 
 
 @routes.get('/iserver/account/order/status/{orderId}')
-def order_status(gw, req):
+def order_status(gw: Gateway, req: SimRequest) -> Any:
     order_id = _path(req, 'orderId')
     if not order_id.strip().lstrip('-').isdigit():
         raise ApiError(400, f'Bad Request: orderId must be an integer, got {order_id!r}')
@@ -163,7 +163,7 @@ def order_status(gw, req):
 
 
 @routes.get('/iserver/account/trades')
-def trades(gw, req):
+def trades(gw: Gateway, req: SimRequest) -> Any:
     days = min(req.query_int('days', default=1, minimum=1), MAX_TRADE_DAYS)
     account_id = req.query.get('accountId') or gw.selected_account
     account = gw.account(account_id)
@@ -176,7 +176,7 @@ def trades(gw, req):
 
 
 @routes.post('/iserver/account/{accountId}/orders/whatif')
-def whatif(gw, req):
+def whatif(gw: Gateway, req: SimRequest) -> Any:
     account = gw.account(_path(req, 'accountId'))
     body = req.body
     if not isinstance(body, dict) or not isinstance(body.get('orders'), list) or not body['orders']:

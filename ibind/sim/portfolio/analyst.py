@@ -16,6 +16,7 @@ from ibind.sim.transport.router import RouteTable
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -64,7 +65,7 @@ def _series_entry(id_: str, start: str, end: str, base: str, **values: Any) -> D
 
 
 @routes.post('/pa/performance', session='readonly')
-def pa_performance(gw, req):
+def pa_performance(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     account_ids = account_ids_from_body(gw, body)
     period = body.get('period')
@@ -137,7 +138,7 @@ def _transaction_days(body: Dict[str, Any]) -> int:
 
 
 @routes.post('/pa/transactions', session='readonly')
-def pa_transactions(gw, req):
+def pa_transactions(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     account_ids = account_ids_from_body(gw, body)
     conids = body.get('conids')

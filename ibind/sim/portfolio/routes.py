@@ -136,21 +136,21 @@ def _portfolio_account_ids(gw: Gateway) -> List[str]:
 
 
 @routes.get('/portfolio/accounts', session='readonly')
-def portfolio_accounts(gw, req):
+def portfolio_accounts(gw: Gateway, req: SimRequest) -> Any:
     ids = _portfolio_account_ids(gw)
     gw.portfolio.mark_listed(ids)
     return [account_info(gw, gw.accounts[account_id]) for account_id in ids]
 
 
 @routes.get('/portfolio/subaccounts', session='readonly')
-def portfolio_subaccounts(gw, req):
+def portfolio_subaccounts(gw: Gateway, req: SimRequest) -> Any:
     ids = list(gw.portfolio.sub_accounts)[:100]
     gw.portfolio.mark_listed(ids)
     return [account_info(gw, gw.accounts[account_id], sub_account=True) for account_id in ids]
 
 
 @routes.get('/portfolio/subaccounts2', session='readonly')
-def portfolio_subaccounts_large(gw, req):
+def portfolio_subaccounts_large(gw: Gateway, req: SimRequest) -> Any:
     (page_text,) = req.require_query('page')
     page = whole_number('page', page_text)
     ids = list(gw.portfolio.sub_accounts)
@@ -163,7 +163,7 @@ def portfolio_subaccounts_large(gw, req):
 
 
 @routes.get('/portfolio/{accountId}/meta', session='readonly')
-def portfolio_meta(gw, req):
+def portfolio_meta(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     sub_account = gw.portfolio.is_advisor and account.account_id != gw.portfolio.master_account
     return account_info(gw, account, sub_account=sub_account)
@@ -180,13 +180,13 @@ def _rounded_allocation(data: Dict[str, Dict[str, Dict[str, float]]]) -> Dict[st
 
 
 @routes.get('/portfolio/{accountId}/allocation', session='readonly')
-def portfolio_allocation(gw, req):
+def portfolio_allocation(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     return _rounded_allocation(allocation(gw, [account], gw.clock.now()))
 
 
 @routes.post('/portfolio/allocation', session='readonly')
-def portfolio_allocations(gw, req):
+def portfolio_allocations(gw: Gateway, req: SimRequest) -> Any:
     account_ids = account_ids_from_body(gw, req.body_dict())
     accounts = [_account(gw, account_id) for account_id in account_ids]
     return _rounded_allocation(allocation(gw, accounts, gw.clock.now()))
@@ -274,7 +274,7 @@ def _page(req: SimRequest, name: str = 'pageId') -> int:
 
 
 @routes.get('/portfolio/{accountId}/positions/{pageId}', session='readonly')
-def positions(gw, req):
+def positions(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     page = _page(req)
     direction = _direction(req)
@@ -287,7 +287,7 @@ def positions(gw, req):
 
 
 @routes.post('/portfolio/{accountId}/positions/invalidate', session='readonly')
-def invalidate_positions(gw, req):
+def invalidate_positions(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     gw.portfolio.invalidate_positions(account.account_id)
     rows = gw.portfolio.cached_positions(account.account_id, lambda: _position_rows(gw, account))
@@ -295,7 +295,7 @@ def invalidate_positions(gw, req):
 
 
 @routes.get('/portfolio2/{accountId}/positions', session='readonly')
-def positions_real_time(gw, req):
+def positions_real_time(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     direction = _direction(req)
     timestamp = int(gw.clock.now())
@@ -327,7 +327,7 @@ def positions_real_time(gw, req):
 
 
 @routes.get('/portfolio/{acctId}/position/{conid}', session='readonly')
-def position_by_conid(gw, req):
+def position_by_conid(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['acctId'])
     instrument = gw.universe.get(req.path_params['conid'])
     first = gw.portfolio.first_contract_request(instrument.conid)
@@ -343,7 +343,7 @@ def position_by_conid(gw, req):
 
 
 @routes.get('/portfolio/positions/{conid}', session='readonly')
-def positions_all_accounts(gw, req):
+def positions_all_accounts(gw: Gateway, req: SimRequest) -> Any:
     instrument = gw.universe.get(req.path_params['conid'])
     now = gw.clock.now()
     rows = []
@@ -355,7 +355,7 @@ def positions_all_accounts(gw, req):
 
 
 @routes.get('/portfolio/{accountId}/combo/positions', session='readonly')
-def combo_positions(gw, req):
+def combo_positions(gw: Gateway, req: SimRequest) -> Any:
     _account(gw, req.path_params['accountId'])
     return []  # the simulator books no combination orders
 
@@ -377,7 +377,7 @@ def _summary_entry(
 
 
 @routes.get('/portfolio/{accountId}/summary', session='readonly')
-def portfolio_summary(gw, req):
+def portfolio_summary(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     now = gw.clock.now()
     figures = account_figures(gw, account, now)
@@ -510,7 +510,7 @@ def _ledger_entry(
 
 
 @routes.get('/portfolio/{accountId}/ledger', session='readonly')
-def portfolio_ledger(gw, req):
+def portfolio_ledger(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     now = gw.clock.now()
     figures = account_figures(gw, account, now)

@@ -25,7 +25,7 @@ FA_MIN_SUBACCOUNTS = 3
 
 
 class PortfolioState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         config = gateway.config
         self.master_account: Optional[str] = None

@@ -27,6 +27,7 @@ from ibind.sim.watchlist.state import local_symbol
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -314,7 +315,7 @@ def _instrument_list(instruments: Sequence[InstrumentType]) -> List[Dict[str, An
 
 
 @routes.get('/iserver/scanner/params')
-def scanner_params(gw, req):
+def scanner_params(gw: Gateway, req: SimRequest) -> Any:
     used = {code for instrument in ISERVER_INSTRUMENTS for code in instrument.filters}
     return {
         'scan_type_list': _scan_type_list(ISERVER_SCAN_TYPES),
@@ -339,7 +340,7 @@ def scanner_params(gw, req):
 
 
 @routes.get('/hmds/scanner/params')
-def hmds_scanner_params(gw, req):
+def hmds_scanner_params(gw: Gateway, req: SimRequest) -> Any:
     return {
         'instrument_list': _instrument_list(HMDS_INSTRUMENTS),
         'scan_type_list': _scan_type_list(HMDS_SCAN_TYPES),
@@ -419,7 +420,7 @@ def _scan(
 
 
 @routes.post('/iserver/scanner/run')
-def scanner_run(gw, req):
+def scanner_run(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     instrument_code, scan_code, location_code = req.require_body('instrument', 'type', 'location')
     instrument = _pick(ISERVER_INSTRUMENTS, lambda i: i.type, _text('instrument', instrument_code), 'instrument')
@@ -487,7 +488,7 @@ def _max_items(value: Any) -> int:
 
 
 @routes.post('/hmds/scanner/run')
-def hmds_scanner_run(gw, req):
+def hmds_scanner_run(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     instrument_code, locations_code, scan_code, sec_type = req.require_body(
         'instrument', 'locations', 'scanCode', 'secType'

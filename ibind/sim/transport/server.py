@@ -47,12 +47,12 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address):
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
             self.connections.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request):
+    def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)

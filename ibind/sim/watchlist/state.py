@@ -12,10 +12,13 @@ re-logins; only ``/sim/reset`` clears them. Two documented details are reproduce
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 Row = Tuple[str, Any]  # ('C', conid) for a contract, ('H', '') for a blank separator row
 _FUTURE_MONTH_CODES = 'FGHJKMNQUVXZ'
@@ -53,7 +56,7 @@ class Watchlist:
 
 
 class WatchlistStore:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.lists: Dict[str, Watchlist] = {}
         self._mid = 0
