@@ -19,6 +19,7 @@ from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 DERIVATIVE_TYPES = ('OPT', 'FUT', 'FOP', 'WAR')
 STRIKED_TYPES = ('OPT', 'FOP', 'WAR')
@@ -67,7 +68,8 @@ class ContractState:
 
     def _current_searches(self) -> None:
         """Searches count for one brokerage session: a new session starts with none."""
-        session = self.gateway.session.brokerage_opened_at
+        brokerage: BrokerageSession = self.gateway.session
+        session = brokerage.brokerage_opened_at
         if session != self._search_session:
             self._search_session = session
             self._searched_conids.clear()

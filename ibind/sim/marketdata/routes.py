@@ -35,6 +35,7 @@ from ibind.sim.transport.router import RouteTable
 if TYPE_CHECKING:
     from ibind.sim.engine.universe import Instrument
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import ContractSearches
     from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
@@ -84,7 +85,8 @@ def _secdef_searched(gw: Gateway, instrument: Instrument) -> bool:
     """Derivatives need a /iserver/secdef/search of their underlying first (``ContractSearches``)."""
     if instrument.sec_type not in DERIVATIVES:
         return True
-    return gw.contracts.searched(instrument.underlying_conid or instrument.conid)
+    searches: ContractSearches = gw.contracts
+    return searches.searched(instrument.underlying_conid or instrument.conid)
 
 
 # ----------------------------------------------------------------- snapshot

@@ -29,6 +29,7 @@ from ibind.sim.transport.http import SimResponse
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 REGSNAPSHOT_FEE_USD = 0.01
 _HISTORY_WINDOWS_KEPT = 10_000
@@ -75,7 +76,7 @@ class MarketDataState:
 
     def sync_session(self) -> None:
         """Forget feeds and the HMDS initialisation when a new brokerage session has opened."""
-        session = self.gateway.session
+        session: BrokerageSession = self.gateway.session
         key = (session.brokerage_generation, session.brokerage_opened_at)
         if key != self._session_key:
             self._session_key = key

@@ -36,6 +36,7 @@ from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 COID_WINDOW = 24 * 3600.0  # a cOID must be unique for 24 hours
 
@@ -75,7 +76,8 @@ class OrderBook(Matching):
     @property
     def _session_epoch(self) -> Any:
         """Identifies the current brokerage session: suppression and pending replies live only as long as it."""
-        return self.gateway.session.brokerage_opened_at
+        session: BrokerageSession = self.gateway.session
+        return session.brokerage_opened_at
 
     def _new_reply_id(self) -> str:
         return str(uuid.UUID(int=self.gateway.rng.getrandbits(128), version=4))

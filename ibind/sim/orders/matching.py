@@ -18,6 +18,7 @@ from ibind.sim.orders.tickets import STOP_TYPES, SimOrder
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
 
 MAX_STEPS_PER_SYNC = 120  # bars per sync: bounds the work of a long clock jump
 MIN_STEP = 60.0  # seconds per bar, unless the jump needs longer bars
@@ -196,9 +197,10 @@ class Matching:
         wake its children and cancel its OCA siblings."""
         gw = self.gateway
         quantity = order.remaining if quantity is None else min(quantity, order.remaining)
+        groups: AllocationGroups = gw.fa
         shares: Mapping[str, float]
-        if gw.fa.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
-            shares = gw.fa.split(gw.fa.groups[order.account], quantity, price)
+        if groups.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
+            shares = groups.split(groups.groups[order.account], quantity, price)
         else:
             shares = {gw.account(order.account).account_id: quantity}
         for account_id, part in shares.items():

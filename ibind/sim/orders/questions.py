@@ -14,6 +14,7 @@ from ibind.sim.orders.tickets import STOP_TYPES, Ticket
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import MarketDataFeeds
 
 QUESTION_SUFFIX = '\nAre you sure you want to submit this order?'
 MISSING_MARKET_DATA_TEXT = (
@@ -63,7 +64,8 @@ def _stop_of(ticket: Ticket) -> Optional[float]:
 
 def has_market_data(gw: Gateway, conid: int) -> bool:
     """Did this brokerage session take a market data snapshot of ``conid``? (asks ``MarketDataFeeds``)"""
-    return gw.marketdata.has_market_data(conid)
+    feeds: MarketDataFeeds = gw.marketdata
+    return feeds.has_market_data(conid)
 
 
 def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:

@@ -21,6 +21,7 @@ from ibind.sim.orders.questions import reference_price
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
     from ibind.sim.orders.tickets import Ticket
 
 # IBKR's rejection, as TWS and the Client Portal show it
@@ -46,7 +47,8 @@ def fraction_rejection(tickets: Sequence[Ticket]) -> Optional[str]:
 
 def margin_rejection(gw: Gateway, tickets: Sequence[Ticket], now: float) -> Optional[str]:
     """IBKR's rejection text when the tickets together need more initial margin than the account has."""
-    if not gw.config.margin_checks or not tickets or gw.fa.is_group(tickets[0].account):
+    groups: AllocationGroups = gw.fa
+    if not gw.config.margin_checks or not tickets or groups.is_group(tickets[0].account):
         return None  # (an FA group's order is split across its accounts; each is checked by the broker, not here)
     account = gw.account(tickets[0].account)
     figures = account_figures(gw, account, now)

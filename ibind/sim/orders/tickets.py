@@ -16,6 +16,7 @@ from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
 
 ORDER_TYPES = ('MKT', 'LMT', 'STP', 'STOP_LIMIT', 'MIDPRICE', 'TRAIL', 'TRAILLMT')
 STOP_TYPES = frozenset({'STP', 'STOP_LIMIT', 'TRAIL', 'TRAILLMT'})
@@ -180,7 +181,8 @@ def parse_ticket(gw: Gateway, raw: Any, default_account: str, invalid_status: in
     account = default_account
     acct_id = _text('acctId', raw.get('acctId'), invalid)
     if acct_id is not None:  # an FA allocation group's name places an order split across its accounts
-        account = acct_id if gw.fa.is_group(acct_id) else gw.account(acct_id).account_id
+        groups: AllocationGroups = gw.fa
+        account = acct_id if groups.is_group(acct_id) else gw.account(acct_id).account_id
     parent_ref = raw.get('parentId')
     return Ticket(
         instrument=instrument,

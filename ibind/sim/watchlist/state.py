@@ -19,6 +19,7 @@ from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
     from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 Row = Tuple[str, Any]  # ('C', conid) for a contract, ('H', '') for a blank separator row
 _FUTURE_MONTH_CODES = 'FGHJKMNQUVXZ'
@@ -82,7 +83,8 @@ class WatchlistStore:
 
     def next_mid(self) -> str:
         """The ``MID`` of the next list/delete answer: their count within the current brokerage session."""
-        session_marker = self.gateway.session.brokerage_opened_at
+        session: BrokerageSession = self.gateway.session
+        session_marker = session.brokerage_opened_at
         if session_marker != self._mid_session:
             self._mid_session = session_marker
             self._mid = 0
