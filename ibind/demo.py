@@ -130,6 +130,23 @@ def _duration(seconds: float) -> str:
     return ' '.join(parts)
 
 
+# ----------------------------------------------------------------- reading answers
+
+
+def _json_object(data: Any, call: str) -> Dict[str, Any]:
+    """``Result.data`` of a call documented to answer a JSON object; anything else is the gateway's fault."""
+    if not isinstance(data, dict):
+        raise ExternalBrokerError(f'{call} answered {type(data).__name__}, not a JSON object', body=data)
+    return data
+
+
+def _json_objects(data: Any, call: str) -> List[Dict[str, Any]]:
+    """``Result.data`` of a call documented to answer a list of JSON objects; anything else is the gateway's fault."""
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ExternalBrokerError(f'{call} answered {type(data).__name__}, not a list of JSON objects', body=data)
+    return data
+
+
 # ----------------------------------------------------------------- a client that remembers questions
 
 
@@ -212,7 +229,7 @@ class DemoSession:
         self.step('Health', 'client.check_health()')
         healthy = self.client.check_health()
         self.say(f'healthy: {healthy}')
-        status = self.client.authentication_status().data
+        status = _json_object(self.client.authentication_status().data, 'authentication_status()')
         self.say('>>> client.authentication_status().data')
         self.lines(
             format_table(
@@ -225,7 +242,7 @@ class DemoSession:
 
     def accounts(self) -> None:
         self.step('Accounts', 'client.receive_brokerage_accounts().data')
-        brokerage = self.client.receive_brokerage_accounts().data
+        brokerage = _json_object(self.client.receive_brokerage_accounts().data, 'receive_brokerage_accounts()')
         self.account_id = brokerage['selectedAccount']
         self.client.account_id = self.account_id  # methods called without account_id use this one
         self.say(
@@ -235,13 +252,13 @@ class DemoSession:
         self.say('>>> client.portfolio_accounts().data   (required once before other /portfolio calls)')
         rows = [
             (a.get('accountId'), a.get('type'), a.get('tradingType'), a.get('currency'))
-            for a in self.client.portfolio_accounts().data
+            for a in _json_objects(self.client.portfolio_accounts().data, 'portfolio_accounts()')
         ]
         self.lines(format_table(('account', 'type', 'trading type', 'currency'), rows))
 
     def conid_lookup(self) -> None:
         self.step('Conid lookup', f'client.stock_conid_by_symbol({list(SYMBOLS)!r}).data')
-        self.conids = self.client.stock_conid_by_symbol(list(SYMBOLS)).data
+        self.conids = _json_object(self.client.stock_conid_by_symbol(list(SYMBOLS)).data, 'stock_conid_by_symbol()')
         self.lines(format_table(('symbol', 'conid'), list(self.conids.items())))
         self.say('default filtering keeps the US listing: AAPL also trades in Mexico, Switzerland and as a CDR')
 
@@ -267,7 +284,7 @@ class DemoSession:
     def portfolio(self, title: str, compare: bool = False) -> None:
         self.step(title, 'client.positions2().data; client.get_ledger().data')
         self.print_positions()
-        ledger = self.client.get_ledger().data.get('BASE', {})
+        ledger = _json_object(self.client.get_ledger().data, 'get_ledger()').get('BASE', {})
         if not compare:
             self.ledger_before = ledger
             self.lines(
@@ -282,11 +299,11 @@ class DemoSession:
             change = float(after) - float(before) if before is not None and after is not None else None
             rows.append((label, _money(before), _money(after), _money(change)))
         self.lines(format_table(('ledger (BASE)', 'before', 'after', 'change'), rows))
-        if not self.client.positions2().data:
+        if not _json_objects(self.client.positions2().data, 'positions2()'):
             self.say('flat again: the change in cash is the realized P&L less the two commissions')
 
     def print_positions(self) -> None:
-        positions = self.client.positions2().data
+        positions = _json_objects(self.client.positions2().data, 'positions2()')
         rows = [
             (
                 p.get('description'),
@@ -350,7 +367,7 @@ class DemoSession:
             )
         )
         self.client.questions.clear()
-        acknowledgements = self.client.place_order(list(orders.values()), ANSWERS).data
+        acknowledgements = _json_objects(self.client.place_order(list(orders.values()), ANSWERS).data, 'place_order()')
         self.print_questions()
         ids = {role: ack['order_id'] for role, ack in zip(orders, acknowledgements)}
         self.say('acknowledgement:')
@@ -380,7 +397,7 @@ class DemoSession:
 
     def fills(self, ids: Dict[str, str]) -> None:
         self.step('Fills', f"client.order_status('{ids['parent']}').data")
-        parent = self.client.order_status(ids['parent']).data
+        parent = _json_object(self.client.order_status(ids['parent']).data, 'order_status()')
         self.say(
             f'parent: {parent.get("order_status")}, {_quantity(parent.get("cum_fill"))} @ {parent.get("average_price")}'
         )
@@ -409,7 +426,8 @@ class DemoSession:
             )
         self.say('>>> client.live_orders().data["orders"]')
         role_of = {int(order_id): role for role, order_id in ids.items()}
-        live = [o for o in self.client.live_orders().data.get('orders', []) if o.get('orderId') in role_of]
+        live_orders = _json_object(self.client.live_orders().data, 'live_orders()').get('orders', [])
+        live = [o for o in _json_objects(live_orders, 'live_orders()["orders"]') if o.get('orderId') in role_of]
         live.sort(key=lambda o: o['orderId'])
         self.lines(
             format_table(
@@ -430,7 +448,7 @@ class DemoSession:
             )
         )
         self.say('>>> client.trades().data')
-        executions = [t for t in self.client.trades().data if t.get('order_id') in role_of]
+        executions = [t for t in _json_objects(self.client.trades().data, 'trades()') if t.get('order_id') in role_of]
         self.lines(
             format_table(
                 ('time (UTC)', 'order', 'side', 'size', 'price', 'commission', 'net amount'),
@@ -449,15 +467,16 @@ class DemoSession:
             )
         )
 
-    def wait_for_exit(self, exits: Dict[str, str]) -> Tuple[Dict[str, str], float]:
+    def wait_for_exit(self, exits: Dict[str, str]) -> Tuple[Dict[str, Optional[str]], float]:
         """Advance simulated time until no exit order is open (or POLL_LIMIT passed); their last statuses."""
         waited = 0.0
-        statuses = dict.fromkeys(exits, '')
+        statuses: Dict[str, Optional[str]] = dict.fromkeys(exits, '')
         while waited < POLL_LIMIT:
             self.sim.control.advance(POLL_STEP)
             waited += POLL_STEP
             statuses = {
-                role: self.client.order_status(order_id).data.get('order_status') for role, order_id in exits.items()
+                role: _json_object(self.client.order_status(order_id).data, 'order_status()').get('order_status')
+                for role, order_id in exits.items()
             }
             if not any(status in OPEN_STATUSES for status in statuses.values()):
                 break
@@ -481,13 +500,14 @@ class DemoSession:
             acct_id=self.account_id,
             tif='DAY',
         )
-        order_id = self.client.place_order(order, ANSWERS).data[0]['order_id']
+        order_id = _json_objects(self.client.place_order(order, ANSWERS).data, 'place_order()')[0]['order_id']
         self.print_questions()
-        self.say(f'order {order_id}: {self.client.order_status(order_id).data.get("order_status")}')
+        status = _json_object(self.client.order_status(order_id).data, 'order_status()')
+        self.say(f'order {order_id}: {status.get("order_status")}')
         self.say(f">>> client.cancel_order('{order_id}').data['msg']")
-        self.say(str(self.client.cancel_order(order_id).data.get('msg')))
+        self.say(str(_json_object(self.client.cancel_order(order_id).data, 'cancel_order()').get('msg')))
         self.say(f">>> client.order_status('{order_id}').data['order_status']")
-        self.say(str(self.client.order_status(order_id).data.get('order_status')))
+        self.say(str(_json_object(self.client.order_status(order_id).data, 'order_status()').get('order_status')))
 
 
 # ----------------------------------------------------------------- entry point

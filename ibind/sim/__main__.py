@@ -114,7 +114,13 @@ def _json_value(text: str) -> Any:
 class _MergeIntoDict(argparse.Action):
     """``--latency A=1 --latency B=2`` -> ``{'A': 1.0, 'B': 2.0}``."""
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
         merged = dict(getattr(namespace, self.dest) or {})
         key, value = values
         merged[key] = value
@@ -165,7 +171,11 @@ def _describe_default(value: Any) -> str:
 
 
 def _default_of(field: dataclasses.Field) -> Any:
-    return field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    raise TypeError(f'SimConfig.{field.name} has no default')  # every option has one
 
 
 def _type_of_default(field: dataclasses.Field) -> Any:
@@ -179,7 +189,7 @@ def _add_config_option(group: argparse._ArgumentGroup, field: dataclasses.Field,
     shown_default = DEFAULT_TEXT.get(name) or _describe_default(_default_of(field))
     text = HELP_OVERRIDES.get(name, comment or name.replace('_', ' '))
     base, optional = _unwrap_optional(hint)
-    common = {'dest': name, 'default': None}
+    common: Dict[str, Any] = {'dest': name, 'default': None}
     if base is bool:
         group.add_argument(
             *flags, action=argparse.BooleanOptionalAction, help=f'{text} (default: {shown_default})', **common

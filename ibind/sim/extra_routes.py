@@ -12,7 +12,7 @@ helpers (contract.routes.weekly_schedule/search, portfolio.analyst.consolidated_
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Tuple
 
 from ibind.sim.accounts.figures import amount, eastern_date, eastern_midnight
 from ibind.sim.contract import routes as _contract
@@ -21,6 +21,12 @@ from ibind.sim.portfolio import analyst as _analyst
 from ibind.sim.portfolio.routes import account_ids_from_body
 from ibind.sim.transport.http import ApiError, SimResponse
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.accounts.ledger import Account
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -31,7 +37,7 @@ SCHEDULE_DAYS = 7
 # ----------------------------------------------------------------- PortfolioAnalyst: all periods
 
 
-def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
+def _period_series(gw: Gateway, accounts: List[Account], period: str, now: float) -> Dict[str, Any]:
     base = accounts[0].base_currency
     today = eastern_date(now)
     start = _analyst.performance_start(today, period)
@@ -49,7 +55,7 @@ def _period_series(gw, accounts, period: str, now: float) -> Dict[str, Any]:
 
 
 @routes.post('/pa/allperiods', session='readonly')
-def pa_all_periods(gw, req):
+def pa_all_periods(gw: Gateway, req: SimRequest) -> Any:
     """Like /pa/performance for every period, keyed by account (several accounts: also consolidated)."""
     account_ids = account_ids_from_body(gw, req.body_dict())
     now = gw.clock.now()
@@ -87,17 +93,23 @@ def pa_all_periods(gw, req):
 # ----------------------------------------------------------------- contract: the newer trading schedule
 
 
-def _hours(instrument) -> Dict[str, Any]:
+class _Hours(NamedTuple):
+    timezone: str
+    liquid: Tuple[str, str]  # (open, close) as HHMM local
+    extended: Tuple[str, str]
+
+
+def _hours(instrument: Instrument) -> _Hours:
     """(time zone, liquid (open, close), extended (open, close)) as HHMM local, as /trsrv/secdef/schedule uses."""
     template = _contract.weekly_schedule(instrument, instrument.exchange.upper())
     day = template['schedules'][0]
     liquid = day['sessions'][0]
     extended = day['tradingtimes'][0]
-    return {
-        'timezone': template['timezone'],
-        'liquid': (liquid['openingTime'], liquid['closingTime']),
-        'extended': (extended['openingTime'], extended['closingTime']),
-    }
+    return _Hours(
+        timezone=template['timezone'],
+        liquid=(liquid['openingTime'], liquid['closingTime']),
+        extended=(extended['openingTime'], extended['closingTime']),
+    )
 
 
 def _epoch(day: _dt.date, hhmm: str, timezone: str) -> int:
@@ -118,7 +130,7 @@ def _span(day: _dt.date, opening: str, closing: str, timezone: str) -> Dict[str,
 
 
 @routes.get('/contract/trading-schedule', session='readonly')
-def trading_schedule_new(gw, req):
+def trading_schedule_new(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_query('conid')
     instrument = gw.universe.get(parse_conid(conid))
     exchange = (req.query.get('exchange') or instrument.exchange).strip().upper()
@@ -132,17 +144,17 @@ def trading_schedule_new(gw, req):
         if day.weekday() >= 5 and instrument.sec_type != 'CRYPTO':
             continue  # no weekend sessions
         schedules[day.strftime('%Y%m%d')] = {
-            'liquid_hours': [_span(day, *hours['liquid'], hours['timezone'])],
-            'extended_hours': [dict(_span(day, *hours['extended'], hours['timezone']), cancel_daily_orders=True)],
+            'liquid_hours': [_span(day, *hours.liquid, hours.timezone)],
+            'extended_hours': [dict(_span(day, *hours.extended, hours.timezone), cancel_daily_orders=True)],
         }
-    return {'exchange_time_zone': hours['timezone'], 'schedules': schedules}
+    return {'exchange_time_zone': hours.timezone, 'schedules': schedules}
 
 
 # ----------------------------------------------------------------- server prompts
 
 
 @routes.post('/iserver/notification')
-def dismiss_prompt(gw, req):
+def dismiss_prompt(gw: Gateway, req: SimRequest) -> Any:
     """Answer a server prompt: ``{"orderId", "reqId", "text"}`` (the choice made); the gateway answers a string."""
     body = req.body_dict()
     order_id, req_id, text = req.require_body('orderId', 'reqId', 'text')
@@ -166,7 +178,7 @@ def dismiss_prompt(gw, req):
 
 
 @routes.post('/iserver/secdef/search')
-def search_post(gw, req):
+def search_post(gw: Gateway, req: SimRequest) -> Any:
     """The same search as GET /iserver/secdef/search, its parameters in a JSON body."""
     body = req.body_dict()
     symbol = body.get('symbol')

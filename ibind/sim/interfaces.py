@@ -5,7 +5,8 @@ subscribes to an instrument's data, market data asks the contract state whether 
 scope themselves to the current brokerage session. Each category declares the interfaces its state
 provides in ``ibind.sim.categories.CATEGORIES`` (``provides=``); tests/unit/test_sim_interfaces.py
 checks every state against them (members present, same parameters), so a rename on one side fails a
-test instead of being guessed around.
+test instead of being guessed around. A component takes another's state through a variable of the
+interface's type (``feeds: MarketDataFeeds = gw.marketdata``), so mypy checks the types at each use too.
 """
 
 from __future__ import annotations

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.engine.universe import Instrument
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 DAY = 86400.0
 
@@ -123,7 +126,7 @@ def eastern_label(day: _dt.date) -> str:
 # ----------------------------------------------------------------- currencies
 
 
-def fx_rate(gw, currency: str, target: str, t: Optional[float] = None) -> float:
+def fx_rate(gw: Gateway, currency: str, target: str, t: Optional[float] = None) -> float:
     """Value in ``target`` of one unit of ``currency``: the simulated forex price if the universe has the pair."""
     currency = (currency or '').upper()
     target = (target or '').upper()
@@ -180,7 +183,7 @@ class Holding:
         return self.instrument.currency
 
 
-def holdings(gw, account: Account, t: float) -> List[Holding]:
+def holdings(gw: Gateway, account: Account, t: float) -> List[Holding]:
     """The account's open positions valued at ``t``, in the order they were opened."""
     found = []
     for position in account.open_positions():
@@ -203,7 +206,7 @@ def holdings(gw, account: Account, t: float) -> List[Holding]:
 # ----------------------------------------------------------------- history
 
 
-def state_at(gw, account: Account, t: float) -> Tuple[Dict[str, float], Dict[int, float]]:
+def state_at(gw: Gateway, account: Account, t: float) -> Tuple[Dict[str, float], Dict[int, float]]:
     """(cash by currency, quantity by conid) of the account at time ``t``: today's state with later fills undone."""
     cash = dict(account.cash)
     quantities = {conid: float(p.quantity) for conid, p in account.positions.items() if p.quantity}
@@ -220,7 +223,7 @@ def state_at(gw, account: Account, t: float) -> Tuple[Dict[str, float], Dict[int
     return cash, {conid: q for conid, q in quantities.items() if abs(q) > 1e-12}
 
 
-def nav_at(gw, account: Account, t: float) -> float:
+def nav_at(gw: Gateway, account: Account, t: float) -> float:
     """Net liquidation value of the account at ``t`` in its base currency."""
     cash, quantities = state_at(gw, account, t)
     base = account.base_currency
@@ -367,7 +370,7 @@ class AccountFigures:
         return sum(c.buckets.get(name, 0.0) * self.rates[c.currency] for c in self.currencies.values())
 
 
-def account_figures(gw, account: Account, t: float) -> AccountFigures:
+def account_figures(gw: Gateway, account: Account, t: float) -> AccountFigures:
     """Value the account at ``t``: per-currency ledger, segments, margin and the day's starting NAV."""
     base = account.base_currency
     held = holdings(gw, account, t)
@@ -417,7 +420,7 @@ def account_figures(gw, account: Account, t: float) -> AccountFigures:
 # ----------------------------------------------------------------- allocation
 
 
-def allocation(gw, accounts: Iterable[Account], t: float) -> Dict[str, Dict[str, Dict[str, float]]]:
+def allocation(gw: Gateway, accounts: Iterable[Account], t: float) -> Dict[str, Dict[str, Dict[str, float]]]:
     """Long and short market value (base currency) by asset class, sector and industry group, cash included."""
     result: Dict[str, Dict[str, Dict[str, float]]] = {
         name: {'long': {}, 'short': {}} for name in ('assetClass', 'sector', 'group')

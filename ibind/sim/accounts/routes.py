@@ -6,12 +6,16 @@ Shapes follow the examples of IBKR's "Accounts" documentation; the /iserver/acco
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ibind.sim.accounts.figures import AccountFigures, account_figures, amount, fx_rate
+from ibind.sim.accounts.figures import AccountFigures, Segment, account_figures, amount, fx_rate
 from ibind.sim.session.state import SERVER_INFO
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -20,12 +24,12 @@ DYNACCT_UNAVAILABLE = (
 )
 
 
-def _require_dynamic_accounts(gw) -> None:
+def _require_dynamic_accounts(gw: Gateway) -> None:
     if not gw.config.dynamic_accounts:
         raise ApiError(503, DYNACCT_UNAVAILABLE)
 
 
-def _account_id_from_body(req) -> str:
+def _account_id_from_body(req: SimRequest) -> str:
     (account_id,) = req.require_body('acctId')
     if not isinstance(account_id, str) or not account_id.strip():
         raise ApiError(400, 'Bad Request: "acctId" must be a non-empty string')
@@ -72,7 +76,7 @@ def allowed_features(dynamic_accounts: bool, asset_types: str) -> Dict[str, Any]
 
 
 @routes.get('/iserver/accounts')
-def brokerage_accounts(gw, req):
+def brokerage_accounts(gw: Gateway, req: SimRequest) -> Any:
     gw.session.accounts_queried = True
     portfolio = gw.portfolio
     if gw.config.dynamic_accounts:
@@ -100,7 +104,7 @@ def brokerage_accounts(gw, req):
 
 
 @routes.post('/iserver/account')
-def switch_account(gw, req):
+def switch_account(gw: Gateway, req: SimRequest) -> Any:
     account_id = _account_id_from_body(req)
     gw.account(account_id)
     gw.selected_account = account_id
@@ -111,7 +115,7 @@ def switch_account(gw, req):
 
 
 @routes.get('/iserver/account/search/{searchPattern}')
-def search_dynamic_account(gw, req):
+def search_dynamic_account(gw: Gateway, req: SimRequest) -> Any:
     _require_dynamic_accounts(gw)
     pattern = req.path_params['searchPattern']
     needle = pattern.strip().upper()
@@ -130,7 +134,7 @@ def search_dynamic_account(gw, req):
 
 
 @routes.post('/iserver/dynaccount')
-def set_dynamic_account(gw, req):
+def set_dynamic_account(gw: Gateway, req: SimRequest) -> Any:
     _require_dynamic_accounts(gw)
     account_id = _account_id_from_body(req)
     gw.account(account_id)
@@ -143,7 +147,7 @@ def set_dynamic_account(gw, req):
 
 
 @routes.get('/iserver/account/pnl/partitioned')
-def pnl_partitioned(gw, req):
+def pnl_partitioned(gw: Gateway, req: SimRequest) -> Any:
     now = gw.clock.now()
     portfolio = gw.portfolio
     if portfolio.is_advisor and gw.selected_account == portfolio.master_account:
@@ -168,7 +172,7 @@ def pnl_partitioned(gw, req):
 
 
 @routes.get('/acesws/{accountId}/signatures-and-owners', session='readonly')
-def signatures_and_owners(gw, req):
+def signatures_and_owners(gw: Gateway, req: SimRequest) -> Any:
     account = gw.account(req.path_params['accountId'])
     username = gw.config.username
     first, last = 'Sim', 'User'
@@ -194,7 +198,7 @@ def signatures_and_owners(gw, req):
 # ----------------------------------------------------------------- /iserver/account/{id}/summary (OpenAPI)
 
 
-def _figures(gw, req) -> AccountFigures:
+def _figures(gw: Gateway, req: SimRequest) -> AccountFigures:
     return account_figures(gw, gw.account(req.path_params['accountId']), gw.clock.now())
 
 
@@ -205,7 +209,7 @@ def _money(value: float, currency: str = '') -> str:
 
 
 @routes.get('/iserver/account/{accountId}/summary')
-def account_summary(gw, req):
+def account_summary(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     balances: List[Dict[str, Any]] = [
@@ -240,13 +244,13 @@ def account_summary(gw, req):
     }
 
 
-def _segments(figures: AccountFigures):
+def _segments(figures: AccountFigures) -> Tuple[Tuple[str, Optional[Segment]], ...]:
     """(name, segment-or-None) of the summary sub-routes; None is the total."""
     return (('commodities', figures.commodities), ('securities', figures.securities), ('total', None))
 
 
 @routes.get('/iserver/account/{accountId}/summary/available_funds')
-def account_summary_available_funds(gw, req):
+def account_summary_available_funds(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {
@@ -287,7 +291,7 @@ def account_summary_available_funds(gw, req):
 
 
 @routes.get('/iserver/account/{accountId}/summary/balances')
-def account_summary_balances(gw, req):
+def account_summary_balances(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {
@@ -322,7 +326,7 @@ def account_summary_balances(gw, req):
 
 
 @routes.get('/iserver/account/{accountId}/summary/margins')
-def account_summary_margins(gw, req):
+def account_summary_margins(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     keys = (
@@ -376,7 +380,7 @@ _MARKET_VALUE_BUCKETS = (
 
 
 @routes.get('/iserver/account/{accountId}/summary/market_value')
-def account_summary_market_value(gw, req):
+def account_summary_market_value(gw: Gateway, req: SimRequest) -> Any:
     figures = _figures(gw, req)
     base = figures.base
     result: Dict[str, Dict[str, str]] = {}

@@ -12,20 +12,24 @@ Shapes follow seed 002 (L420-1120); state lives in ``gw.alerts`` (ibind.sim.aler
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.alerts.state import MTA_TOOL_ID, Alert, format_time
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
-def _account(gw, req) -> str:
+def _account(gw: Gateway, req: SimRequest) -> str:
     return gw.account(req.path_params['accountId']).account_id
 
 
-def _details(gw, alert: Alert) -> Dict[str, Any]:
+def _details(gw: Gateway, alert: Alert) -> Dict[str, Any]:
     """The detail object of seed 002 L760-800."""
     return {
         'account': alert.account,
@@ -69,7 +73,7 @@ def _details(gw, alert: Alert) -> Dict[str, Any]:
     }
 
 
-def _description(gw, conidex: str) -> str:
+def _description(gw: Gateway, conidex: str) -> str:
     conid = conidex.split('@', 1)[0]
     instrument = gw.universe.find(int(conid)) if conid.isdecimal() else None
     return instrument.symbol if instrument else ''
@@ -80,13 +84,13 @@ def _answer(order_id: int, text: str, **extra: Any) -> Dict[str, Any]:
 
 
 @routes.post('/iserver/account/{accountId}/alert')
-def save_alert(gw, req):
+def save_alert(gw: Gateway, req: SimRequest) -> Any:
     alert = gw.alerts.save(_account(gw, req), req.body_dict())
     return _answer(alert.order_id, 'Submitted', order_status=None, warning_message=None)
 
 
 @routes.get('/iserver/account/{accountId}/alerts')
-def list_alerts(gw, req):
+def list_alerts(gw: Gateway, req: SimRequest) -> Any:
     return [
         {
             'order_id': a.order_id,
@@ -102,7 +106,7 @@ def list_alerts(gw, req):
 
 
 @routes.get('/iserver/account/alert/{alertId}')
-def alert_details(gw, req):
+def alert_details(gw: Gateway, req: SimRequest) -> Any:
     (kind,) = req.require_query('type')
     if kind != 'Q':
         raise ApiError(400, f'Bad Request: type must be Q, got {kind!r}')
@@ -110,14 +114,14 @@ def alert_details(gw, req):
 
 
 @routes.post('/iserver/account/{accountId}/alert/activate')
-def activate_alert(gw, req):
+def activate_alert(gw: Gateway, req: SimRequest) -> Any:
     alert_id, active = req.require_body('alertId', 'alertActive')
     alert = gw.alerts.activate(_account(gw, req), alert_id, active)
     return _answer(alert.order_id, 'Request was submitted', failure_list=None)
 
 
 @routes.delete('/iserver/account/{accountId}/alert/{alertId}')
-def delete_alert(gw, req):
+def delete_alert(gw: Gateway, req: SimRequest) -> Any:
     alert_id = req.path_params['alertId']
     gone = gw.alerts.delete(_account(gw, req), alert_id)
     return _answer(
@@ -128,7 +132,7 @@ def delete_alert(gw, req):
 
 
 @routes.get('/iserver/account/mta')
-def mta_alert(gw, req):
+def mta_alert(gw: Gateway, req: SimRequest) -> Any:
     """The one mobile trading assistant alert of the user (seed 002 L860-895): it cannot be created or deleted."""
     return {
         'account': gw.selected_account,

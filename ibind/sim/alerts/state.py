@@ -6,9 +6,12 @@ import calendar
 import logging
 import time as _time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 _LOGGER = logging.getLogger('ibind.sim.alerts')
 
@@ -96,7 +99,7 @@ def _flag(body: Dict[str, Any], name: str, default: Optional[int] = None) -> int
 class AlertBook:
     """Every alert of this user, by alert id (order_id), and the one MTA alert."""
 
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.alerts: Dict[int, Alert] = {}
         self._next_id = FIRST_ALERT_ID

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from ibind.sim.contract.shapes import (
     SCHEDULE_ASSET_CLASSES,
@@ -24,6 +24,7 @@ from ibind.sim.contract.shapes import (
     query_any,
     search_entry,
     sec_type_param,
+    sec_type_query,
     secdef_entry,
     secdef_info,
     venues,
@@ -33,6 +34,10 @@ from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
@@ -40,14 +45,14 @@ routes = RouteTable()
 
 
 @routes.get('/trsrv/secdef', session='readonly')
-def security_definitions(gw, req):
+def security_definitions(gw: Gateway, req: SimRequest) -> Any:
     conids = [parse_conid(value, 'conids') for value in comma_list(req.require_query('conids')[0])]
     found = [gw.universe.find(conid) for conid in conids]
     return {'secdef': [secdef_entry(gw, instrument) for instrument in found if instrument is not None]}
 
 
 @routes.get('/trsrv/all-conids', session='readonly')
-def all_conids(gw, req):
+def all_conids(gw: Gateway, req: SimRequest) -> Any:
     exchange = req.require_query('exchange')[0].strip().upper()
     asset_class = (req.query.get('assetClass') or 'STK').strip().upper()
     listed = [i for i in gw.universe.all() if i.asset_class == asset_class and trades_on(i, exchange)]
@@ -56,7 +61,7 @@ def all_conids(gw, req):
 
 
 @routes.get('/trsrv/stocks', session='readonly')
-def stocks_by_symbol(gw, req):
+def stocks_by_symbol(gw: Gateway, req: SimRequest) -> Any:
     """Every stock listing of each symbol, grouped by company name. Symbols match exactly (capital letters)."""
     result: Dict[str, List[Dict[str, Any]]] = {}
     for symbol in comma_list(req.require_query('symbols')[0]):
@@ -82,7 +87,7 @@ def stocks_by_symbol(gw, req):
 
 
 @routes.get('/trsrv/futures', session='readonly')
-def futures_by_symbol(gw, req):
+def futures_by_symbol(gw: Gateway, req: SimRequest) -> Any:
     exchange = query_any(req, 'exchange')
     result: Dict[str, List[Dict[str, Any]]] = {}
     for symbol in comma_list(req.require_query('symbols')[0]):
@@ -94,6 +99,8 @@ def futures_by_symbol(gw, req):
 
 def _future_entry(future: Instrument) -> Dict[str, Any]:
     expiry = expiry_date(future)
+    if expiry is None or not future.expiry:  # ContractState.futures lists only futures with an expiry
+        raise ApiError(500, f'future {future.conid} has no expiry')
     last_trading_day = int((expiry - dt.timedelta(days=1)).strftime('%Y%m%d'))
     return {
         'symbol': future.symbol,
@@ -107,7 +114,7 @@ def _future_entry(future: Instrument) -> Dict[str, Any]:
 
 
 @routes.get('/trsrv/secdef/schedule', session='readonly')
-def trading_schedule(gw, req):
+def trading_schedule(gw: Gateway, req: SimRequest) -> Any:
     asset_class, symbol = (value.strip() for value in req.require_query('assetClass', 'symbol'))
     sec_type = SCHEDULE_ASSET_CLASSES.get(asset_class.upper())
     if sec_type is None:
@@ -176,12 +183,12 @@ def weekly_schedule(instrument: Instrument, exchange: str) -> Dict[str, Any]:
 
 
 @routes.get('/iserver/contract/{conid}/info')
-def contract_information(gw, req):
+def contract_information(gw: Gateway, req: SimRequest) -> Any:
     return contract_info(gw, gw.universe.get(parse_conid(req.path_params['conid'])))
 
 
 @routes.get('/iserver/contract/{conid}/info-and-rules')
-def info_and_rules(gw, req):
+def info_and_rules(gw: Gateway, req: SimRequest) -> Any:
     instrument = gw.universe.get(parse_conid(req.path_params['conid']))
     info = contract_info(gw, instrument)
     info['rules'] = contract_rules(gw, instrument, is_buy=req.query_bool('isBuy', True))
@@ -189,7 +196,7 @@ def info_and_rules(gw, req):
 
 
 @routes.post('/iserver/contract/rules')
-def rules(gw, req):
+def rules(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     (conid_value,) = req.require_body('conid')
     instrument = gw.universe.get(parse_conid(conid_value))
@@ -326,7 +333,7 @@ def _flag(value: Optional[str]) -> bool:
 
 
 @routes.get('/iserver/contract/{conid}/algos')
-def algos(gw, req):
+def algos(gw: Gateway, req: SimRequest) -> Any:
     instrument = gw.universe.get(parse_conid(req.path_params['conid']))
     if instrument.sec_type not in _ALGOS_BY_TYPE:
         return {'algos': []}
@@ -353,7 +360,7 @@ def algos(gw, req):
 
 
 @routes.get('/iserver/currency/pairs')
-def currency_pairs(gw, req):
+def currency_pairs(gw: Gateway, req: SimRequest) -> Any:
     currency = req.require_query('currency')[0].strip().upper()
     pairs = []
     for pair in gw.contracts.currency_pairs(currency):
@@ -363,11 +370,11 @@ def currency_pairs(gw, req):
 
 
 @routes.get('/iserver/exchangerate')
-def exchange_rate(gw, req):
+def exchange_rate(gw: Gateway, req: SimRequest) -> Any:
     source = query_any(req, 'source', 'Source')
     target = query_any(req, 'target', 'Target')
-    missing = [name for name, value in (('source', source), ('target', target)) if not value]
-    if missing:
+    if not source or not target:
+        missing = [name for name, value in (('source', source), ('target', target)) if not value]
         raise ApiError(400, f'Bad Request: missing required parameter(s): {", ".join(missing)}')
     rate = gw.contracts.exchange_rate(source, target)
     if rate is None:
@@ -379,9 +386,9 @@ def exchange_rate(gw, req):
 
 
 @routes.get('/iserver/secdef/search')
-def search(gw, req):
+def search(gw: Gateway, req: SimRequest) -> Any:
     symbol = req.require_query('symbol')[0].strip()
-    sec_type = sec_type_param(req, required=False)
+    sec_type = sec_type_query(req)
     if sec_type is not None and sec_type not in SEARCH_SEC_TYPES:
         raise ApiError(400, f'Bad Request: secType must be one of {", ".join(SEARCH_SEC_TYPES)}, got {sec_type!r}')
     types = (sec_type,) if sec_type in UNDERLYING_TYPES else () if sec_type == 'BOND' else UNDERLYING_TYPES
@@ -402,7 +409,7 @@ def search(gw, req):
 
 
 @routes.get('/iserver/secdef/strikes')
-def strikes(gw, req):
+def strikes(gw: Gateway, req: SimRequest) -> Any:
     """Call and put strikes of a month; empty arrays until the underlying was searched (documented quirk)."""
     conid_value, month = req.require_query('conid', 'month')
     sec_type = sec_type_param(req)
@@ -414,7 +421,7 @@ def strikes(gw, req):
 
 
 @routes.get('/iserver/secdef/info')
-def secdef_information(gw, req):
+def secdef_information(gw: Gateway, req: SimRequest) -> Any:
     sec_type = sec_type_param(req)
     exchange = query_any(req, 'exchange')
     if sec_type == 'BOND':
@@ -429,7 +436,7 @@ def secdef_information(gw, req):
     return [secdef_info(contract, exchange) for contract in _derivatives_matching(gw, req, instrument, sec_type)]
 
 
-def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> List[Instrument]:
+def _derivatives_matching(gw: Gateway, req: SimRequest, underlying: Instrument, sec_type: str) -> List[Instrument]:
     month = query_any(req, 'month')
     if not month:
         raise ApiError(400, f'Bad Request: month is required for {sec_type} (e.g. JAN25)')
@@ -463,7 +470,7 @@ def _derivatives_matching(gw, req, underlying: Instrument, sec_type: str) -> Lis
     return found
 
 
-def _bond_info(gw, req, exchange: Optional[str]) -> List[Dict[str, Any]]:
+def _bond_info(gw: Gateway, req: SimRequest, exchange: Optional[str]) -> List[Dict[str, Any]]:
     issuer_id = query_any(req, 'issuerId', 'issuerid')
     if not issuer_id:
         raise ApiError(400, 'Bad Request: issuerId is required for BOND')
@@ -476,7 +483,7 @@ def _bond_info(gw, req, exchange: Optional[str]) -> List[Dict[str, Any]]:
 
 
 @routes.get('/iserver/secdef/bond-filters')
-def bond_filters(gw, req):
+def bond_filters(gw: Gateway, req: SimRequest) -> Any:
     symbol, issuer_id = (value.strip() for value in req.require_query('symbol', 'issuerId'))
     if symbol.upper() != 'BOND':
         raise ApiError(400, f'Bad Request: symbol must be BOND, got {symbol!r}')
@@ -484,7 +491,7 @@ def bond_filters(gw, req):
     if not bonds:
         return {'bondFilters': []}
 
-    def options(pairs):
+    def options(pairs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
         return [dict(option) for option in dict.fromkeys(tuple(sorted(pair.items())) for pair in pairs)]
 
     maturities = sorted({b.expiry[:6] for b in bonds if b.expiry})

@@ -7,11 +7,15 @@ Public so other categories describe an instrument the same way the contract rout
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.contract.state import DERIVATIVE_TYPES, STRIKED_TYPES
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 BOND_FAMILY_CONID = '2147483647'  # what IBKR's search shows as the conid of a bond family entry
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
@@ -70,15 +74,21 @@ def parse_conid(value: Any, name: str = 'conid') -> int:
     return conid
 
 
-def sec_type_param(req, required: bool = True) -> Optional[str]:
-    """The security type of a secdef query: the docs spell it ``sectype``, their examples ``secType``."""
+def sec_type_query(req: SimRequest) -> Optional[str]:
+    """The security type of a secdef query, None when absent: the docs spell it ``sectype``, their examples ``secType``."""
     value = req.query.get('secType') or req.query.get('sectype') or req.query.get('SecType')
-    if not value and required:
-        raise ApiError(400, 'Bad Request: missing required parameter(s): sectype')
     return value.strip().upper() if value else None
 
 
-def query_any(req, *names: str) -> Optional[str]:
+def sec_type_param(req: SimRequest) -> str:
+    """The security type of a secdef query that requires one (absent: the gateway's 400)."""
+    value = sec_type_query(req)
+    if value is None:
+        raise ApiError(400, 'Bad Request: missing required parameter(s): sectype')
+    return value
+
+
+def query_any(req: SimRequest, *names: str) -> Optional[str]:
     for name in names:
         value = req.query.get(name)
         if value:
@@ -163,7 +173,7 @@ def increment_rules(instrument: Instrument) -> List[Dict[str, float]]:
 # =========================================================================== payloads
 
 
-def secdef_entry(gw, instrument: Instrument) -> Dict[str, Any]:
+def secdef_entry(gw: Gateway, instrument: Instrument) -> Dict[str, Any]:
     """One element of ``/trsrv/secdef``'s ``secdef`` list."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
     return {
@@ -208,7 +218,7 @@ def _cfi_code(instrument: Instrument) -> str:
     return ''
 
 
-def contract_info(gw, instrument: Instrument) -> Dict[str, Any]:
+def contract_info(gw: Gateway, instrument: Instrument) -> Dict[str, Any]:
     """``/iserver/contract/{conid}/info``: the snake_case object of the docs' example."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
     smart = 'SMART' in venues(instrument)
@@ -246,7 +256,7 @@ def contract_info(gw, instrument: Instrument) -> Dict[str, Any]:
     return info
 
 
-def contract_rules(gw, instrument: Instrument, is_buy: bool = True, modify: bool = False) -> Dict[str, Any]:
+def contract_rules(gw: Gateway, instrument: Instrument, is_buy: bool = True, modify: bool = False) -> Dict[str, Any]:
     """``/iserver/contract/rules``: order types, sizes, TIFs and price increments; default prices from the market."""
     bid, ask, _ = gw.market.quote(instrument.conid)
     price = ask if is_buy else bid
@@ -323,7 +333,7 @@ def secdef_info(instrument: Instrument, exchange: Optional[str] = None) -> Dict[
     }
 
 
-def search_entry(gw, instrument: Instrument) -> Dict[str, Any]:
+def search_entry(gw: Gateway, instrument: Instrument) -> Dict[str, Any]:
     """A ``/iserver/secdef/search`` result for a symbol: the underlying and the derivatives it has."""
     sections: List[Dict[str, str]] = [{'secType': instrument.sec_type}]
     for sec_type in DERIVATIVE_TYPES:

@@ -11,11 +11,15 @@ Other categories can ask ``gw.contracts.searched(conid)`` (e.g. before a derivat
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ibind.sim.engine.instruments import dated_instruments, month_code
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 DERIVATIVE_TYPES = ('OPT', 'FUT', 'FOP', 'WAR')
 STRIKED_TYPES = ('OPT', 'FOP', 'WAR')
@@ -38,7 +42,7 @@ def expiry_order(instrument: Instrument) -> Tuple[str, float, str]:
 
 
 class ContractState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.listed_on = self.today()
         universe = gateway.universe
@@ -64,7 +68,8 @@ class ContractState:
 
     def _current_searches(self) -> None:
         """Searches count for one brokerage session: a new session starts with none."""
-        session = self.gateway.session.brokerage_opened_at
+        brokerage: BrokerageSession = self.gateway.session
+        session = brokerage.brokerage_opened_at
         if session != self._search_session:
             self._search_session = session
             self._searched_conids.clear()
@@ -127,12 +132,12 @@ class ContractState:
     ) -> Tuple[List[float], List[float]]:
         """(call strikes, put strikes) listed for one month on one exchange."""
         listed = [
-            i
+            (i.right, float(i.strike))
             for i in self.derivatives(underlying_conid, sec_type)
             if month_of(i) == month.upper() and trades_on(i, exchange) and i.strike is not None
         ]
-        calls = sorted({float(i.strike) for i in listed if i.right == 'C'})
-        puts = sorted({float(i.strike) for i in listed if i.right == 'P'})
+        calls = sorted({strike for right, strike in listed if right == 'C'})
+        puts = sorted({strike for right, strike in listed if right == 'P'})
         return calls, puts
 
     def futures(self, symbol: str, exchange: Optional[str] = None) -> List[Instrument]:

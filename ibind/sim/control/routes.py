@@ -20,27 +20,33 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.marketdata.subscriptions import check_subscriptions
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.config import SimConfig
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
 @routes.get('/state', session='none')
-def state(gw, req):
+def state(gw: Gateway, req: SimRequest) -> Any:
     return gw.describe()
 
 
 @routes.post('/reset', session='none')
-def reset(gw, req):
+def reset(gw: Gateway, req: SimRequest) -> Any:
     gw.reset()
     return {'reset': True}
 
 
 @routes.post('/session', session='none')
-def session(gw, req):
+def session(gw: Gateway, req: SimRequest) -> Any:
     action = req.body_dict().get('action')
     if not isinstance(action, str):
         raise ApiError(
@@ -51,12 +57,12 @@ def session(gw, req):
 
 
 @routes.get('/clock', session='none')
-def get_clock(gw, req):
+def get_clock(gw: Gateway, req: SimRequest) -> Any:
     return gw.clock.describe()
 
 
 @routes.post('/clock', session='none')
-def set_clock(gw, req):
+def set_clock(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     if not body or not set(body) <= {'advance', 'set', 'freeze'}:
         raise ApiError(400, 'expected {"advance": seconds}, {"set": epoch seconds} or {"freeze": true|false}')
@@ -87,13 +93,13 @@ MAX_EPOCH = 253402300799  # 9999-12-31 23:59:59 UTC: the last instant datetime c
 MAX_ADVANCE = 100 * 366 * 86400
 
 
-def _finite(value) -> bool:
+def _finite(value: Any) -> bool:
     """A finite JSON number; booleans, strings, NaN and infinities are not."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @routes.get('/routes', session='none')
-def list_routes(gw, req):
+def list_routes(gw: Gateway, req: SimRequest) -> Any:
     return {'routes': gw.api.templates()}
 
 
@@ -127,17 +133,17 @@ _RUNTIME_OPTIONS = {
 }
 
 
-def _config_view(config) -> dict:
+def _config_view(config: SimConfig) -> Dict[str, Any]:
     return {field.name: getattr(config, field.name) for field in dataclasses.fields(config) if field.name != 'oauth'}
 
 
 @routes.get('/config', session='none')
-def get_config(gw, req):
+def get_config(gw: Gateway, req: SimRequest) -> Any:
     return _config_view(gw.config)
 
 
 @routes.post('/config', session='none')
-def set_config(gw, req):
+def set_config(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     unknown = set(body) - _RUNTIME_OPTIONS
     if unknown:
@@ -166,7 +172,7 @@ _LIMITS = {
 _POSITIVE = {'global_rate', 'lst_lifetime'}
 
 
-def _fits(name: str, current, value) -> bool:
+def _fits(name: str, current: Any, value: Any) -> bool:
     if name == 'idle_timeout' and value is None:
         return True
     if name == 'market_data_subscriptions':
@@ -186,12 +192,12 @@ def _fits(name: str, current, value) -> bool:
 
 
 @routes.get('/faults', session='none')
-def list_faults(gw, req):
+def list_faults(gw: Gateway, req: SimRequest) -> Any:
     return gw.faults.describe()['faults']
 
 
 @routes.post('/faults', session='none')
-def add_faults(gw, req):
+def add_faults(gw: Gateway, req: SimRequest) -> Any:
     body = req.body
     items = body if isinstance(body, list) else [body]
     if not items or not all(isinstance(item, dict) for item in items):
@@ -205,12 +211,12 @@ def add_faults(gw, req):
 
 
 @routes.delete('/faults', session='none')
-def clear_faults(gw, req):
+def clear_faults(gw: Gateway, req: SimRequest) -> Any:
     return {'removed': gw.faults.remove()}
 
 
 @routes.delete('/faults/{rule_id}', session='none')
-def remove_fault(gw, req):
+def remove_fault(gw: Gateway, req: SimRequest) -> Any:
     try:
         rule_id = int(req.path_params['rule_id'])
     except ValueError:
@@ -222,9 +228,9 @@ def remove_fault(gw, req):
 
 
 @routes.post('/restart', session='none')
-def restart(gw, req):
+def restart(gw: Gateway, req: SimRequest) -> Any:
     down_for = req.body_dict().get('down_for', 0)
-    if not isinstance(down_for, numbers.Real) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
+    if not isinstance(down_for, (int, float)) or isinstance(down_for, bool) or not 0 <= down_for <= 600:
         raise ApiError(400, '"down_for" must be a number of seconds between 0 and 600')
     if gw.restart_hook is None:
         raise ApiError(501, 'this gateway is not served by a GatewaySimulator that can restart')

@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
 
 HOUR = 3600
 DAY = 86400
@@ -156,7 +159,7 @@ def is_nyse_trading_day(day: dt.date) -> bool:
 # ----------------------------------------------------------------- sessions per instrument
 
 
-def schedule_of(instrument) -> str:
+def schedule_of(instrument: Instrument) -> str:
     """The calendar an instrument trades on: us_equity, us_rth, futures, forex or always."""
     sec_type = instrument.sec_type
     if sec_type == 'CASH':
@@ -210,10 +213,10 @@ class MarketCalendar:
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
 
-    def schedule(self, instrument) -> str:
+    def schedule(self, instrument: Instrument) -> str:
         return schedule_of(instrument) if self.enabled else 'always'
 
-    def session_at(self, instrument, epoch: float) -> Optional[Session]:
+    def session_at(self, instrument: Instrument, epoch: float) -> Optional[Session]:
         """The session an instant falls in, or None when the market is closed."""
         schedule = self.schedule(instrument)
         day = trading_day_of(schedule, epoch)
@@ -222,16 +225,18 @@ class MarketCalendar:
                 return session
         return None
 
-    def phase(self, instrument, epoch: float) -> str:
+    def phase(self, instrument: Instrument, epoch: float) -> str:
         """'regular', 'pre', 'post' or 'closed'."""
         session = self.session_at(instrument, epoch)
         return session.kind if session else 'closed'
 
-    def is_open(self, instrument, epoch: float, outside_rth: bool = False) -> bool:
+    def is_open(self, instrument: Instrument, epoch: float, outside_rth: bool = False) -> bool:
         phase = self.phase(instrument, epoch)
         return phase == 'regular' or (outside_rth and phase in ('pre', 'post'))
 
-    def sessions_between(self, instrument, start: float, end: float, outside_rth: bool = False) -> List[Session]:
+    def sessions_between(
+        self, instrument: Instrument, start: float, end: float, outside_rth: bool = False
+    ) -> List[Session]:
         """Every session overlapping [start, end), clipped to it, oldest first (extended ones if asked)."""
         schedule = self.schedule(instrument)
         found: List[Session] = []
@@ -247,7 +252,7 @@ class MarketCalendar:
             day += dt.timedelta(days=1)
         return found
 
-    def trading_days(self, instrument, start: float, end: float) -> List[Tuple[dt.date, float, float]]:
+    def trading_days(self, instrument: Instrument, start: float, end: float) -> List[Tuple[dt.date, float, float]]:
         """(day, regular open, regular close) of every trading day whose regular session overlaps [start, end)."""
         schedule = self.schedule(instrument)
         days = []
@@ -259,7 +264,7 @@ class MarketCalendar:
             day += dt.timedelta(days=1)
         return days
 
-    def trading_minutes(self, instrument, outside_rth: bool = False) -> int:
+    def trading_minutes(self, instrument: Instrument, outside_rth: bool = False) -> int:
         """Minutes of a full trading day (the history answer's tradingDayDuration)."""
         schedule = self.schedule(instrument)
         if schedule == 'us_equity':
@@ -272,7 +277,9 @@ class MarketCalendar:
             return 1425
         return 1440
 
-    def next_open(self, instrument, epoch: float, outside_rth: bool = False, horizon_days: int = 15) -> float:
+    def next_open(
+        self, instrument: Instrument, epoch: float, outside_rth: bool = False, horizon_days: int = 15
+    ) -> float:
         """The first instant at or after ``epoch`` when an order may trade."""
         if self.is_open(instrument, epoch, outside_rth):
             return epoch
@@ -285,7 +292,7 @@ class MarketCalendar:
             day += dt.timedelta(days=1)
         return epoch
 
-    def last_trade_time(self, instrument, epoch: float) -> float:
+    def last_trade_time(self, instrument: Instrument, epoch: float) -> float:
         """``epoch`` while any session trades, else the end of the latest session before it."""
         if self.session_at(instrument, epoch) is not None:
             return epoch

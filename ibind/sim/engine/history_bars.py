@@ -21,10 +21,15 @@ import calendar
 import datetime
 import math
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ibind.sim.engine.market import round_to_tick, unit_noise
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.calendar import MarketCalendar
+    from ibind.sim.engine.market import Market
+    from ibind.sim.engine.universe import Instrument
 
 MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
 MONTH = 30 * DAY  # a period or bar length of one month, where a length in seconds is needed
@@ -234,7 +239,13 @@ def bar_windows(start: float, end: float, size: BarSize, max_points: int) -> Lis
 
 
 def session_bar_windows(
-    calendar, instrument, start: float, end: float, size: BarSize, max_points: int, outside_rth: bool = False
+    calendar: Optional[MarketCalendar],
+    instrument: Instrument,
+    start: float,
+    end: float,
+    size: BarSize,
+    max_points: int,
+    outside_rth: bool = False,
 ) -> List[Tuple[float, float]]:
     """Like ``bar_windows``, but only the periods in which the instrument trades (see the module docstring)."""
     if calendar is None or calendar.schedule(instrument) == 'always':
@@ -243,7 +254,7 @@ def session_bar_windows(
     if not size.months and size.seconds < DAY:
         length = size.seconds
         for session in calendar.sessions_between(instrument, start, end, outside_rth):
-            bar_start = math.floor(session.start / length) * length
+            bar_start: float = math.floor(session.start / length) * length
             while bar_start < session.end:
                 windows.append((max(bar_start, session.start), min(bar_start + length, session.end)))
                 bar_start += length
@@ -290,7 +301,12 @@ def _month_starts(start: float, end: float, months: int) -> List[float]:
 
 
 def make_bars(
-    market, instrument, windows: List[Tuple[float, float]], kind: str = 'Last', seed: int = 0, volume_scale: float = 1.0
+    market: Market,
+    instrument: Instrument,
+    windows: List[Tuple[float, float]],
+    kind: str = 'Last',
+    seed: int = 0,
+    volume_scale: float = 1.0,
 ) -> List[Dict[str, Any]]:
     """Bars {t, o, c, h, l, v} over the windows, sampled from the instrument's price path.
 
@@ -338,7 +354,7 @@ def make_bars(
     return bars
 
 
-def _borrow_bar(instrument, bar_start: float, kind: str, seed: int) -> Tuple[float, float, float, float]:
+def _borrow_bar(instrument: Instrument, bar_start: float, kind: str, seed: int) -> Tuple[float, float, float, float]:
     day = int(bar_start // DAY)
     draws = [unit_noise(seed, instrument.conid, 300 if kind == 'FeeRate' else 301, day, index) for index in range(4)]
     if kind == 'FeeRate':

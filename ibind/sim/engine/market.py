@@ -10,7 +10,12 @@ with snapshots, and moving the simulated clock forward moves prices without repl
 from __future__ import annotations
 
 import math
-from typing import Dict, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple, Union
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.calendar import MarketCalendar
+    from ibind.sim.engine.clock import SimClock
+    from ibind.sim.engine.universe import Instrument, Universe
 
 SECONDS_PER_YEAR = 365.25 * 86400
 _SCALES = (5.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, 180 * 86400.0)
@@ -82,7 +87,7 @@ class OptionPricePath:
     """An option priced from its underlying's path at every instant, so the two always agree."""
 
     def __init__(
-        self, underlying: PricePath, strike: float, right: str, expiry_epoch: float, volatility: float, tick: float
+        self, underlying: AnyPath, strike: float, right: str, expiry_epoch: float, volatility: float, tick: float
     ):
         self.underlying = underlying
         self.strike = strike
@@ -98,6 +103,9 @@ class OptionPricePath:
 
     def price(self, t: float) -> float:
         return round_to_tick(self.raw(t), self.tick)
+
+
+AnyPath = Union[PricePath, OptionPricePath]  # what Market.path returns
 
 
 def expiry_epoch(expiry: str) -> float:
@@ -117,24 +125,27 @@ def round_to_tick(value: float, tick: float) -> float:
 class Market:
     """Prices, quotes and bars for every instrument of the universe, at any simulated time."""
 
-    def __init__(self, universe, seed: int, clock, calendar=None):
+    def __init__(
+        self, universe: Universe, seed: int, clock: SimClock, calendar: Optional[MarketCalendar] = None
+    ) -> None:
         self.universe = universe
         self.seed = seed
         self.clock = clock
         self.calendar = calendar  # a MarketCalendar: outside every session the last price stays at the close
-        self._paths: Dict[int, PricePath] = {}
+        self._paths: Dict[int, AnyPath] = {}
 
-    def path(self, conid: int):
-        path = self._paths.get(conid)
-        if path is None:
-            instrument = self.universe.get(conid)
-            path = self._option_path(instrument) or PricePath(
-                self.seed, conid, instrument.price, instrument.volatility, instrument.tick
-            )
-            self._paths[conid] = path
+    def path(self, conid: int) -> AnyPath:
+        known = self._paths.get(conid)
+        if known is not None:
+            return known
+        instrument = self.universe.get(conid)
+        path = self._option_path(instrument) or PricePath(
+            self.seed, conid, instrument.price, instrument.volatility, instrument.tick
+        )
+        self._paths[conid] = path
         return path
 
-    def _option_path(self, instrument):
+    def _option_path(self, instrument: Instrument) -> Optional[OptionPricePath]:
         """Options with a known underlying follow it (Black-Scholes at the underlying's volatility)."""
         if instrument.sec_type not in ('OPT', 'FOP') or not (
             instrument.strike and instrument.right and instrument.expiry and instrument.underlying_conid
@@ -156,7 +167,7 @@ class Market:
             instrument.tick,
         )
 
-    def last(self, conid: int, t: float = None) -> float:
+    def last(self, conid: int, t: Optional[float] = None) -> float:
         """The last traded price at ``t`` (default now); while the market is closed, the last session's close."""
         return self.path(conid).price(self.trade_time(conid, self.clock.now() if t is None else t))
 
@@ -172,7 +183,7 @@ class Market:
             return 1.0
         return 1440.0 / self.calendar.trading_minutes(self.universe.get(conid))
 
-    def quote(self, conid: int, t: float = None) -> Tuple[float, float, float]:
+    def quote(self, conid: int, t: Optional[float] = None) -> Tuple[float, float, float]:
         """(bid, ask, last) with a spread of about one basis point, at least one tick."""
         path = self.path(conid)
         last = self.last(conid, t)
@@ -200,15 +211,16 @@ class Market:
         noise = unit_noise(self.seed, conid, 99, int(start // 60))
         return int(instrument.daily_volume * seconds / 86400.0 * (1.0 + 0.5 * noise))
 
-    def day_stats(self, conid: int, t: float = None) -> Dict[str, float]:
+    def day_stats(self, conid: int, t: Optional[float] = None) -> Dict[str, float]:
         """Open/high/low/prior close of the current day, for snapshot fields.
 
         Around the clock the day is the UTC day; with market hours it is the latest regular session
         (today's once it has opened, else the previous one), and the prior close is the one before it.
         """
         now = self.clock.now() if t is None else t
-        if self.calendar is not None and self.calendar.schedule(self.universe.get(conid)) != 'always':
-            return self._session_stats(conid, now)
+        calendar = self.calendar
+        if calendar is not None and calendar.schedule(self.universe.get(conid)) != 'always':
+            return self._session_stats(calendar, conid, now)
         day_start = now - (now % 86400)
         open_, high, low, _ = self.ohlc(conid, day_start, now, samples=24)
         prior_close = self.last(conid, day_start - 1)
@@ -220,9 +232,9 @@ class Market:
             'volume': self.volume(conid, day_start, now),
         }
 
-    def _session_stats(self, conid: int, now: float) -> Dict[str, float]:
+    def _session_stats(self, calendar: MarketCalendar, conid: int, now: float) -> Dict[str, float]:
         instrument = self.universe.get(conid)
-        days = self.calendar.trading_days(instrument, now - 20 * 86400, now + 1)
+        days = calendar.trading_days(instrument, now - 20 * 86400, now + 1)
         started = [day for day in days if day[1] <= now]
         if not started:
             price = self.last(conid, now)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from importlib import resources
-from typing import List, Optional
+from typing import AbstractSet, List, Optional
 
 from ibind.sim.engine.instruments import (
     LISTING_EXCHANGES,
@@ -50,8 +50,11 @@ def normalise_ticker(symbol: str) -> Optional[str]:
 def symbol_conid(symbol: str) -> Optional[int]:
     """The conid a ticker's listed-without-conid or synthetic stock has; None for a malformed ticker."""
     ticker = normalise_ticker(symbol)
-    if ticker is None:
-        return None
+    return None if ticker is None else ticker_conid(ticker)
+
+
+def ticker_conid(ticker: str) -> int:
+    """The conid of a ticker already in IBKR's spelling (``normalise_ticker``), as ``symbol_conid`` gives it."""
     root, _, share_class = ticker.partition(' ')
     value = 0
     for letter in root:
@@ -84,7 +87,7 @@ def _listed_lines() -> tuple:
     return tuple(text.splitlines())
 
 
-def listed_stocks(known_symbols=frozenset()) -> List[Instrument]:
+def listed_stocks(known_symbols: AbstractSet[str] = frozenset()) -> List[Instrument]:
     """The data file's stocks and ETFs, except symbols already in ``known_symbols``."""
     instruments = []
     etf = False
@@ -99,10 +102,11 @@ def listed_stocks(known_symbols=frozenset()) -> List[Instrument]:
         if symbol is None or symbol in known_symbols:
             continue
         exchange = _EXCHANGES[code]
-        draw = unit_noise(_SYNTHETIC_KEY, symbol_conid(symbol), 1)
+        conid = ticker_conid(symbol)
+        draw = unit_noise(_SYNTHETIC_KEY, conid, 1)
         instruments.append(
             Instrument(
-                symbol_conid(symbol),
+                conid,
                 symbol,
                 name=name,
                 exchange=exchange,
@@ -134,7 +138,7 @@ class SyntheticStocks:
 
     @staticmethod
     def _make(ticker: str) -> Instrument:
-        conid = symbol_conid(ticker)
+        conid = ticker_conid(ticker)
         draws = [unit_noise(_SYNTHETIC_KEY, conid, index) for index in range(4)]
         price = round(10.0 * 30.0 ** ((draws[0] + 1.0) / 2.0), 2)  # 10 .. 300, log-uniform
         exchange = 'NASDAQ' if draws[1] >= 0 else 'NYSE'

@@ -12,11 +12,16 @@ Allocation shapes follow seed 002 (L3660-4100); model shapes the spec. State: ``
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.fa.state import METHODS, MODEL_PRESET_FLAGS, PRESET_DEFAULTS
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.fa.state import Model
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -25,7 +30,7 @@ routes = RouteTable()
 
 
 @routes.get('/iserver/account/allocation/accounts')
-def allocatable_accounts(gw, req):
+def allocatable_accounts(gw: Gateway, req: SimRequest) -> Any:
     gw.fa.require_advisor()
     return {
         'accounts': [
@@ -42,7 +47,7 @@ def allocatable_accounts(gw, req):
 
 
 @routes.get('/iserver/account/allocation/group')
-def list_groups(gw, req):
+def list_groups(gw: Gateway, req: SimRequest) -> Any:
     gw.fa.require_advisor()
     return {
         'data': [
@@ -52,7 +57,7 @@ def list_groups(gw, req):
 
 
 @routes.post('/iserver/account/allocation/group')
-def add_group(gw, req):
+def add_group(gw: Gateway, req: SimRequest) -> Any:
     group = gw.fa.parse_group(req.body_dict())
     if group.name in gw.fa.groups or group.name in gw.accounts:
         raise ApiError(400, f'Bad Request: an allocation group or account named {group.name!r} exists already')
@@ -61,7 +66,7 @@ def add_group(gw, req):
 
 
 @routes.put('/iserver/account/allocation/group')
-def modify_group(gw, req):
+def modify_group(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     group = gw.fa.parse_group(body)
     previous = body.get('prev_name') or group.name
@@ -74,27 +79,27 @@ def modify_group(gw, req):
 
 
 @routes.post('/iserver/account/allocation/group/single')
-def single_group(gw, req):
+def single_group(gw: Gateway, req: SimRequest) -> Any:
     (name,) = req.require_body('name')
     group = gw.fa.group(name)
     return {'name': group.name, 'accounts': [dict(a) for a in group.accounts], 'default_method': group.method}
 
 
 @routes.post('/iserver/account/allocation/group/delete')
-def delete_group(gw, req):
+def delete_group(gw: Gateway, req: SimRequest) -> Any:
     (name,) = req.require_body('name')
     del gw.fa.groups[gw.fa.group(name).name]
     return {'success': True}
 
 
 @routes.get('/iserver/account/allocation/presets')
-def get_presets(gw, req):
+def get_presets(gw: Gateway, req: SimRequest) -> Any:
     gw.fa.require_advisor()
     return dict(gw.fa.presets)
 
 
 @routes.post('/iserver/account/allocation/presets')
-def set_presets(gw, req):
+def set_presets(gw: Gateway, req: SimRequest) -> Any:
     gw.fa.require_advisor()
     body = req.body_dict()
     for key, value in body.items():
@@ -112,14 +117,14 @@ def set_presets(gw, req):
 # ----------------------------------------------------------------- models
 
 
-def _req_id(req) -> int:
+def _req_id(req: SimRequest) -> int:
     (req_id,) = req.require_body('reqID')
     if isinstance(req_id, bool) or not isinstance(req_id, int):
         raise ApiError(400, f'Bad Request: reqID must be an integer, got {req_id!r}')
     return req_id
 
 
-def _summary(gw, model) -> Dict[str, Any]:
+def _summary(gw: Gateway, model: Model) -> Dict[str, Any]:
     return {
         'model': model.name,
         'desc': model.desc,
@@ -133,7 +138,7 @@ def _summary(gw, model) -> Dict[str, Any]:
 
 
 @routes.post('/fa/model/list')
-def model_list(gw, req):
+def model_list(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     gw.fa.require_advisor()
     return {
@@ -146,7 +151,7 @@ def model_list(gw, req):
 
 
 @routes.post('/fa/model/summary')
-def model_summary(gw, req):
+def model_summary(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     model = gw.fa.model(req.body_dict().get('model'))
     return {'reqID': req_id, 'subscriptionStatus': 1, **_summary(gw, model)}
@@ -169,7 +174,7 @@ SORT_FIELDS = (
 
 
 @routes.post('/fa/model/positions')
-def model_positions(gw, req):
+def model_positions(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     body = req.body_dict()
     model = gw.fa.model(body.get('model'))
@@ -213,7 +218,7 @@ def model_positions(gw, req):
     }
 
 
-def _account_row(gw, account_id: str) -> Dict[str, Any]:
+def _account_row(gw: Gateway, account_id: str) -> Dict[str, Any]:
     account = gw.accounts[account_id]
     return {
         'account': account_id,
@@ -225,7 +230,7 @@ def _account_row(gw, account_id: str) -> Dict[str, Any]:
 
 
 @routes.post('/fa/model/accounts-details')
-def model_accounts(gw, req):
+def model_accounts(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     body = req.body_dict()
     model = gw.fa.model(body.get('model'))
@@ -248,14 +253,14 @@ def model_accounts(gw, req):
 
 
 @routes.post('/fa/model/save')
-def model_save(gw, req):
+def model_save(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     gw.fa.save_model(req.body_dict())
     return {'reqID': req_id, 'success': True}
 
 
 @routes.post('/fa/model/invest-divest')
-def model_invest(gw, req):
+def model_invest(gw: Gateway, req: SimRequest) -> Any:
     """Draft the transfers (answered at once, as observed live); submit-transfers carries them out."""
     req_id = _req_id(req)
     body = req.body_dict()
@@ -265,7 +270,7 @@ def model_invest(gw, req):
 
 
 @routes.post('/fa/model/invest-divest-positions')
-def model_invested_accounts(gw, req):
+def model_invested_accounts(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     body = req.body_dict()
     model = gw.fa.model(body.get('model'))
@@ -295,7 +300,7 @@ def model_invested_accounts(gw, req):
 
 
 @routes.post('/fa/model/submit-transfers')
-def model_submit(gw, req):
+def model_submit(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     gw.fa.require_advisor()
     (draft_id,) = req.require_body('fpOrderId')
@@ -304,14 +309,14 @@ def model_submit(gw, req):
 
 
 @routes.post('/fa/fa-preset/get')
-def model_preset_get(gw, req):
+def model_preset_get(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     gw.fa.require_advisor()
     return {'reqID': req_id, 'subscriptionStatus': 1, **gw.fa.model_presets}
 
 
 @routes.post('/fa/fa-preset/save')
-def model_preset_save(gw, req):
+def model_preset_save(gw: Gateway, req: SimRequest) -> Any:
     req_id = _req_id(req)
     gw.fa.require_advisor()
     body = req.body_dict()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from ibind.sim.accounts.figures import nav_at
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 # Allocation method codes (seed 002 "Allocation Method Codes"): A available equity, E equal, N net liquidation,
 # C cash quantity, P percentage, R ratios, S shares.
@@ -66,7 +69,7 @@ def largest_remainder(total: int, weights: Dict[str, float]) -> Dict[str, int]:
 
 
 class FaState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.groups: Dict[str, Group] = {}
         self.presets: Dict[str, Any] = dict(PRESET_DEFAULTS)

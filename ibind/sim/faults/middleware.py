@@ -22,10 +22,15 @@ import itertools
 import math
 import random
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.middleware import Middleware
 from ibind.sim.transport.http import ApiError, SimResponse
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+    from ibind.sim.transport.router import Route
 
 KINDS = ('latency', 'status', 'drop_before', 'drop_after', 'stall_after', 'truncate')
 _BEFORE = ('status', 'drop_before')
@@ -103,7 +108,7 @@ class FaultMiddleware(Middleware):
         self._rng = random.Random(0)
         self.log: List[Dict[str, Any]] = []
 
-    def reset(self, gateway) -> None:
+    def reset(self, gateway: Gateway) -> None:
         self.rules = []
         self._rng = random.Random(gateway.config.seed * 7919 + 17)
         self.log = []
@@ -126,7 +131,7 @@ class FaultMiddleware(Middleware):
         self.rules = [] if rule_id is None else [r for r in self.rules if r.id != rule_id]
         return before - len(self.rules)
 
-    def _pick(self, request, route, phase: str) -> Optional[FaultRule]:
+    def _pick(self, request: SimRequest, route: Route, phase: str) -> Optional[FaultRule]:
         for rule in self.rules:
             if rule.exhausted or (rule.kind in _BEFORE) != (phase == 'before'):
                 continue
@@ -140,7 +145,7 @@ class FaultMiddleware(Middleware):
             return rule
         return None
 
-    def before(self, gateway, request, route) -> Optional[SimResponse]:
+    def before(self, gateway: Gateway, request: SimRequest, route: Route) -> Optional[SimResponse]:
         if not self.rules:
             return None
         rule = self._pick(request, route, 'before')
@@ -151,7 +156,7 @@ class FaultMiddleware(Middleware):
             return SimResponse(status=0, transport='drop')
         return SimResponse(status=rule.status, body=rule.body, content_type=rule.content_type)
 
-    def after(self, gateway, request, route, response: SimResponse) -> SimResponse:
+    def after(self, gateway: Gateway, request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
         if not self.rules or request.fault_applied:
             return response
         rule = self._pick(request, route, 'after')

@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+from typing import TYPE_CHECKING, Any
 
 from ibind.sim.forecast.state import CATEGORIES, EXCHANGE, MARKETS, RULES_LINK, TIMEZONE, ForecastUniverse
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
 @routes.get('/forecast/category/tree')
-def category_tree(gw, req):
+def category_tree(gw: Gateway, req: SimRequest) -> Any:
     categories = {}
     for category_id, (label, parent) in CATEGORIES.items():
         markets = [m for m in MARKETS if m.category == category_id]
@@ -39,14 +44,14 @@ def category_tree(gw, req):
     return {'categories': categories}
 
 
-def _exchange(req) -> None:
+def _exchange(req: SimRequest) -> None:
     exchange = (req.query.get('exchange') or EXCHANGE).upper()
     if exchange != EXCHANGE:
         raise ApiError(400, f'Bad Request: event contracts trade on {EXCHANGE}, not {exchange}')
 
 
 @routes.get('/forecast/contract/market')
-def market(gw, req):
+def market(gw: Gateway, req: SimRequest) -> Any:
     (underlying,) = req.require_query('underlyingConid')
     _exchange(req)
     rows = gw.forecast.market(underlying)
@@ -75,7 +80,7 @@ def market(gw, req):
 
 
 @routes.get('/forecast/contract/details')
-def details(gw, req):
+def details(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_query('conid')
     contract = gw.forecast.contract(conid)
     yes, no = (contract.conid, contract.partner) if contract.side == 'Y' else (contract.partner, contract.conid)
@@ -104,7 +109,7 @@ def _epoch(day: str, hour: int) -> int:
 
 
 @routes.get('/forecast/contract/rules')
-def rules(gw, req):
+def rules(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_query('conid')
     contract = gw.forecast.contract(conid)
     spec = contract.market
@@ -128,7 +133,7 @@ def rules(gw, req):
 
 
 @routes.get('/forecast/contract/schedules')
-def schedules(gw, req):
+def schedules(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_query('conid')
     gw.forecast.contract(conid)
     # ForecastEx trades nearly around the clock: Sunday evening to Friday, with a short daily break

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 _LOGGER = logging.getLogger('ibind.sim.fyi')
 
@@ -63,7 +66,7 @@ class Notification:
 
 
 class FyiCenter:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.notifications: List[Notification] = []
         self.enabled: Dict[str, bool] = dict.fromkeys(TYPECODES, True)

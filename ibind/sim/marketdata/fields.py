@@ -17,9 +17,14 @@ import datetime
 import math
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ibind.sim.engine.market import unit_noise
+
+if TYPE_CHECKING:
+    from ibind.sim.accounts.ledger import Account, Position
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
 
 DAY = 86400.0
 YEAR = 365.0 * DAY
@@ -93,7 +98,11 @@ def black_scholes_greeks(
 class SnapshotFields:
     """Field values of one instrument at the simulated 'now', for the selected account."""
 
-    def __init__(self, gw, instrument):
+    decimals: int
+    sec_type: str
+    is_stock: bool
+
+    def __init__(self, gw: Gateway, instrument: Instrument) -> None:
         self.gw = gw
         self.instrument = instrument
         self.conid = instrument.conid
@@ -146,7 +155,7 @@ class SnapshotFields:
         return unit_noise(self.gw.config.seed, self.conid, kind, int(self.now // period))
 
     @cached_property
-    def quote(self):
+    def quote(self) -> Tuple[float, float, float]:
         return self.market.quote(self.conid, self.now)
 
     @property
@@ -166,19 +175,19 @@ class SnapshotFields:
         return self.market.day_stats(self.conid, self.now)
 
     @cached_property
-    def year_range(self):
+    def year_range(self) -> Tuple[float, float]:
         _, high, low, _ = self.market.ohlc(self.conid, self.now - YEAR, self.now, samples=104)
         return high, low
 
     @cached_property
-    def position(self):
+    def position(self) -> Optional[Position]:
         account = self.gw.accounts.get(self.gw.selected_account)
         if account is None:
             return None
         return account.positions.get(self.conid)
 
     @cached_property
-    def account(self):
+    def account(self) -> Optional[Account]:
         return self.gw.accounts.get(self.gw.selected_account)
 
     @property
@@ -198,7 +207,7 @@ class SnapshotFields:
         return self.instrument.volatility * (1.0 + 0.15 * self.noise(_K_HV))
 
     @cached_property
-    def underlying(self):
+    def underlying(self) -> Optional[Instrument]:
         conid = self.instrument.underlying_conid
         return self.gw.universe.find(conid) if conid else None
 
@@ -242,21 +251,22 @@ class SnapshotFields:
 
     # ----------------------------------------------------------------- position fields
 
-    def market_value(self) -> float:
-        return self.position.quantity * self.last * self.multiplier
+    def market_value(self, position: Position) -> float:
+        return position.quantity * self.last * self.multiplier
 
-    def unrealized(self) -> float:
-        position = self.position
+    def unrealized(self, position: Position) -> float:
         return (self.last - position.avg_price) * position.quantity * self.multiplier
 
-    def daily_pnl(self) -> float:
-        return self.position.quantity * (self.last - self.day['prior_close']) * self.multiplier
+    def daily_pnl(self, position: Position) -> float:
+        return position.quantity * (self.last - self.day['prior_close']) * self.multiplier
 
-    def cost_basis(self) -> float:
-        return self.position.quantity * self.position.avg_price * self.multiplier
+    def cost_basis(self, position: Position) -> float:
+        return position.quantity * position.avg_price * self.multiplier
 
     def net_liquidation(self) -> float:
         account = self.account
+        if account is None:  # no selected account (then no position either)
+            return 0.0
         total = sum(account.cash.values())
         for position in account.open_positions():
             instrument = self.gw.universe.find(position.conid)
@@ -274,35 +284,50 @@ def _expiry_epoch(expiry: str) -> float:
     return day.timestamp() + 20 * 3600
 
 
-def _when(condition: Callable[[SnapshotFields], bool], producer: Callable[[SnapshotFields], Any]):
+Producer = Callable[[SnapshotFields], Any]  # a field's value for an instrument, or None when it has none
+
+
+def _when(condition: Callable[[SnapshotFields], bool], producer: Producer) -> Producer:
     return lambda f: producer(f) if condition(f) else None
 
 
-def _stock(producer):
+def _stock(producer: Producer) -> Producer:
     return _when(lambda f: f.is_stock, producer)
 
 
-def _common_stock(producer):
+def _common_stock(producer: Producer) -> Producer:
     return _when(lambda f: f.is_stock and f.instrument.stock_type != 'ETF', producer)
 
 
-def _us_stock(producer):
+def _us_stock(producer: Producer) -> Producer:
     return _when(lambda f: f.us_stock, producer)
 
 
-def _with_position(producer):
-    return _when(lambda f: f.position is not None, producer)
+def _with_position(producer: Callable[[SnapshotFields, Position], Any]) -> Producer:
+    """A field of the selected account's position in the instrument (given to ``producer``); none without one."""
+
+    def produce(f: SnapshotFields) -> Any:
+        position = f.position
+        return None if position is None else producer(f, position)
+
+    return produce
 
 
-def _option(producer):
-    return _when(lambda f: f.option_greeks is not None, producer)
+def _option(producer: Callable[[SnapshotFields, Dict[str, float]], Any]) -> Producer:
+    """A field of an option (its greeks given to ``producer``); none for other instruments."""
+
+    def produce(f: SnapshotFields) -> Any:
+        greeks = f.option_greeks
+        return None if greeks is None else producer(f, greeks)
+
+    return produce
 
 
-def _derivative(producer):
+def _derivative(producer: Producer) -> Producer:
     return _when(lambda f: f.sec_type in DERIVATIVES, producer)
 
 
-def _bond(producer):
+def _bond(producer: Producer) -> Producer:
     return _when(lambda f: f.sec_type == 'BOND', producer)
 
 
@@ -362,18 +387,16 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '55': lambda f: f.instrument.symbol,
     '70': lambda f: f.price(f.day['high']),
     '71': lambda f: f.price(f.day['low']),
-    '73': _with_position(lambda f: f'{f.market_value():.2f}'),
-    '74': _with_position(lambda f: f'{f.position.avg_price:.{f.decimals + 2}f}'),
-    '75': _with_position(lambda f: f'{f.unrealized():.2f}'),
-    '76': _with_position(
-        lambda f: (
-            f'{f.position.quantity:,.0f}' if float(f.position.quantity).is_integer() else f'{f.position.quantity:,}'
-        )
+    '73': _with_position(lambda f, p: f'{f.market_value(p):.2f}'),
+    '74': _with_position(lambda f, p: f'{p.avg_price:.{f.decimals + 2}f}'),
+    '75': _with_position(lambda f, p: f'{f.unrealized(p):.2f}'),
+    '76': _with_position(lambda f, p: f'{p.quantity:,.0f}' if float(p.quantity).is_integer() else f'{p.quantity:,}'),
+    '77': _with_position(lambda f, p: f'{f.unrealized(p):,.2f}'),
+    '78': _with_position(lambda f, p: f'{f.daily_pnl(p):.2f}'),
+    '79': _with_position(lambda f, p: f'{p.realized_pnl:.2f}'),
+    '80': _with_position(
+        lambda f, p: f'{100.0 * f.unrealized(p) / abs(f.cost_basis(p)):.2f}' if f.cost_basis(p) else '0.00'
     ),
-    '77': _with_position(lambda f: f'{f.unrealized():,.2f}'),
-    '78': _with_position(lambda f: f'{f.daily_pnl():.2f}'),
-    '79': _with_position(lambda f: f'{f.position.realized_pnl:.2f}'),
-    '80': _with_position(lambda f: f'{100.0 * f.unrealized() / abs(f.cost_basis()):.2f}' if f.cost_basis() else '0.00'),
     '82': lambda f: f.price(f.last - f.day['prior_close']),
     '83': lambda f: f'{100.0 * (f.last - f.day["prior_close"]) / f.day["prior_close"]:.2f}',
     '84': lambda f: f.price(f.bid),
@@ -381,7 +404,7 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '86': lambda f: f.price(f.ask),
     '87': lambda f: format_volume(f.day['volume']),
     '88': lambda f: f.count(f.size(88) if f.us_stock else f.size(88) * (1 if f.sec_type in DERIVATIVES else 100)),
-    '201': _option(lambda f: f.instrument.right.upper()[:1]),
+    '201': _option(lambda f, greeks: (f.instrument.right or '').upper()[:1]),  # greeks need a right
     '6004': lambda f: f.instrument.exchange,
     '6008': lambda f: f.conid,
     '6070': lambda f: f.sec_type,
@@ -416,23 +439,23 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '7289': _stock(lambda f: format_large(f.last * f.instrument.daily_volume * 300.0)),
     '7290': _common_stock(lambda f: f'{25.0 + 13.0 * f.noise(_K_PE, period=YEAR):.2f}'),
     '7291': _common_stock(lambda f: f'{f.last / (25.0 + 13.0 * f.noise(_K_PE, period=YEAR)):.2f}'),
-    '7292': _with_position(lambda f: f'{f.cost_basis():,.2f}'),
+    '7292': _with_position(lambda f, p: f'{f.cost_basis(p):,.2f}'),
     '7293': lambda f: f.price(f.year_range[0]),
     '7294': lambda f: f.price(f.year_range[1]),
     '7295': lambda f: f.price(f.day['open']),
     '7296': lambda f: f.price(f.day['prior_close']),
-    '7308': _option(lambda f: f'{f.option_greeks["delta"]:.3f}'),
-    '7309': _option(lambda f: f'{f.option_greeks["gamma"]:.4f}'),
-    '7310': _option(lambda f: f'{f.option_greeks["theta"]:.3f}'),
-    '7311': _option(lambda f: f'{f.option_greeks["vega"]:.3f}'),
+    '7308': _option(lambda f, greeks: f'{greeks["delta"]:.3f}'),
+    '7309': _option(lambda f, greeks: f'{greeks["gamma"]:.4f}'),
+    '7310': _option(lambda f, greeks: f'{greeks["theta"]:.3f}'),
+    '7311': _option(lambda f, greeks: f'{greeks["vega"]:.3f}'),
     '7607': _stock(lambda f: _percent(100.0 + 40.0 * f.noise(_K_OPTVOL + 60), 1)),
-    '7633': _option(lambda f: _percent(100.0 * f.implied_volatility, 1)),
+    '7633': _option(lambda f, greeks: _percent(100.0 * f.implied_volatility, 1)),
     '7635': _mark,
     '7636': _stock(lambda f: str(int(f.instrument.daily_volume * (2.0 + f.noise(_K_SHORT))))),
     '7637': _stock(lambda f: f'{0.25 + 0.05 * f.noise(_K_SHORT + 1):.2f}'),
-    '7638': _option(lambda f: str(int(1000 + 5000 * (f.noise(_K_OI + 1) + 1.0)))),
+    '7638': _option(lambda f, greeks: str(int(1000 + 5000 * (f.noise(_K_OI + 1) + 1.0)))),
     '7639': _with_position(
-        lambda f: _percent(100.0 * f.market_value() / f.net_liquidation()) if f.net_liquidation() else None
+        lambda f, p: _percent(100.0 * f.market_value(p) / f.net_liquidation()) if f.net_liquidation() else None
     ),
     '7644': _stock(lambda f: 'Easy to borrow'),
     '7671': _stock(lambda f: f'{f.last * f.dividend_yield:.2f}' if f.dividend_yield else None),
@@ -462,8 +485,8 @@ _PRODUCERS: Dict[str, Callable[[SnapshotFields], Any]] = {
     '7741': lambda f: f.price(f.day['prior_close']),
     '7762': lambda f: str(int(f.day['volume'])),
     '7768': lambda f: '1',
-    '7920': _with_position(lambda f: f'{f.daily_pnl():.4f}'),
-    '7921': _with_position(lambda f: f'{f.cost_basis():.4f}'),
+    '7920': _with_position(lambda f, p: f'{f.daily_pnl(p):.4f}'),
+    '7921': _with_position(lambda f, p: f'{f.cost_basis(p):.4f}'),
 }
 """Field id -> how to compute it; a producer returns None when the instrument has no such value."""
 

@@ -13,7 +13,7 @@ Documented behaviour reproduced (seed 002 "Market Data"; see docs/simulator/mark
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from ibind.sim.engine.history_bars import (
     HMDS_MAX_POINTS,
@@ -32,6 +32,12 @@ from ibind.sim.marketdata.fields import DERIVATIVES, EXCHANGE_CODES, SnapshotFie
 from ibind.sim.transport.http import ApiError, SimResponse, html_not_found
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import ContractSearches
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 _CONID = re.compile(r'^(\d+)(?:@([A-Za-z0-9_.]+))?$')
@@ -42,7 +48,7 @@ HMDS_BAR_TYPES = ('Last', 'Bid', 'Ask', 'Midpoint', 'FeeRate', 'Inventory')
 # ----------------------------------------------------------------- arguments
 
 
-def _parse_conid(gw, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional[str]]:
+def _parse_conid(gw: Gateway, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional[str]]:
     """'265598' or '265598@SMART' -> (instrument, conidEx as given, exchange or None)."""
     match = _CONID.match(str(text).strip())
     if match is None:
@@ -50,7 +56,7 @@ def _parse_conid(gw, text: Any, name: str = 'conid') -> Tuple[Any, str, Optional
     return gw.universe.get(match.group(1)), match.group(0), match.group(2)
 
 
-def _parse_conids(gw, text: str) -> List[Tuple[Any, str, Optional[str]]]:
+def _parse_conids(gw: Gateway, text: str) -> List[Tuple[Any, str, Optional[str]]]:
     specs, seen = [], set()
     for part in text.split(','):
         part = part.strip()
@@ -75,18 +81,19 @@ def _parse_fields(text: str) -> List[str]:
     return fields
 
 
-def _secdef_searched(gw, instrument) -> bool:
+def _secdef_searched(gw: Gateway, instrument: Instrument) -> bool:
     """Derivatives need a /iserver/secdef/search of their underlying first (``ContractSearches``)."""
     if instrument.sec_type not in DERIVATIVES:
         return True
-    return gw.contracts.searched(instrument.underlying_conid or instrument.conid)
+    searches: ContractSearches = gw.contracts
+    return searches.searched(instrument.underlying_conid or instrument.conid)
 
 
 # ----------------------------------------------------------------- snapshot
 
 
 @routes.get('/iserver/marketdata/snapshot')
-def snapshot(gw, req):
+def snapshot(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     conids_text, fields_text = req.require_query('conids', 'fields')
     specs = _parse_conids(gw, conids_text)
@@ -116,7 +123,7 @@ def snapshot(gw, req):
 
 
 @routes.get('/md/regsnapshot')
-def regulatory_snapshot(gw, req):
+def regulatory_snapshot(gw: Gateway, req: SimRequest) -> Any:
     (conid_text,) = req.require_query('conid')
     instrument, conid_ex, _ = _parse_conid(gw, conid_text)
     gw.marketdata.charge_regsnapshot()
@@ -151,7 +158,7 @@ def _exchange_mask(codes: str) -> int:
 
 
 @routes.get('/iserver/marketdata/history')
-def history(gw, req):
+def history(gw: Gateway, req: SimRequest) -> Any:
     conid_text, bar = req.require_query('conid', 'bar')
     instrument, _, _ = _parse_conid(gw, conid_text)
     period = req.query.get('period') or '1w'
@@ -203,7 +210,9 @@ def history(gw, req):
     return response
 
 
-def _extreme(data: List[Dict[str, Any]], key: str, pick, price_factor: int, first_t: int) -> str:
+def _extreme(
+    data: List[Dict[str, Any]], key: str, pick: Callable[..., Dict[str, Any]], price_factor: int, first_t: int
+) -> str:
     """The docs' '%h/%v/%t': price x priceFactor / that bar's volume / minutes from the chart start."""
     if not data:
         return '0/0/0'
@@ -213,7 +222,7 @@ def _extreme(data: List[Dict[str, Any]], key: str, pick, price_factor: int, firs
 
 
 @routes.get('/hmds/history')
-def hmds_history(gw, req):
+def hmds_history(gw: Gateway, req: SimRequest) -> Any:
     state = gw.marketdata
     state.sync_session()
     state.hmds_requests += 1
@@ -266,7 +275,7 @@ def hmds_history(gw, req):
 
 
 @routes.post('/iserver/marketdata/unsubscribe')
-def unsubscribe(gw, req):
+def unsubscribe(gw: Gateway, req: SimRequest) -> Any:
     (conid,) = req.require_body('conid')
     if isinstance(conid, bool) or not (isinstance(conid, int) or (isinstance(conid, str) and conid.strip().isdigit())):
         raise ApiError(400, f'Bad Request: invalid conid {conid!r}: expected a conid like 265598')
@@ -278,7 +287,7 @@ def unsubscribe(gw, req):
 
 
 @routes.get('/iserver/marketdata/unsubscribeall')
-def unsubscribe_all(gw, req):
+def unsubscribe_all(gw: Gateway, req: SimRequest) -> Any:
     state = gw.marketdata
     state.sync_session()
     state.close_all_feeds()

@@ -22,10 +22,14 @@ import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, Optional, Tuple
 
 from ibind.sim.marketdata.subscriptions import is_subscribed
 from ibind.sim.transport.http import SimResponse
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 REGSNAPSHOT_FEE_USD = 0.01
 _HISTORY_WINDOWS_KEPT = 10_000
@@ -55,7 +59,7 @@ class _HistoryWindow:
 
 
 class MarketDataState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.feeds: Dict[int, Feed] = {}
         self.hmds_initialised = False
@@ -72,7 +76,7 @@ class MarketDataState:
 
     def sync_session(self) -> None:
         """Forget feeds and the HMDS initialisation when a new brokerage session has opened."""
-        session = self.gateway.session
+        session: BrokerageSession = self.gateway.session
         key = (session.brokerage_generation, session.brokerage_opened_at)
         if key != self._session_key:
             self._session_key = key

@@ -17,13 +17,16 @@ Forex quotes (IDEALPRO) come free with every IBKR account, so they never ask o35
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
 
 SUBSCRIPTIONS = ('US_STK', 'US_OPT', 'US_IND', 'US_FUT', 'US_BOND', 'NON_US')
 DEFAULT_SUBSCRIPTIONS = ('US_STK',)
 
 
-def subscription_of(instrument) -> str:
+def subscription_of(instrument: Instrument) -> str:
     """The subscription an instrument's live data needs ('FREE' for forex)."""
     sec_type = instrument.sec_type
     if sec_type == 'CASH':
@@ -41,11 +44,11 @@ def subscription_of(instrument) -> str:
     return 'US_STK'
 
 
-def is_subscribed(instrument, subscriptions: Iterable[str]) -> bool:
+def is_subscribed(instrument: Instrument, subscriptions: Iterable[str]) -> bool:
     needed = subscription_of(instrument)
     return needed == 'FREE' or needed in set(subscriptions)
 
 
-def check_subscriptions(value) -> bool:
+def check_subscriptions(value: Any) -> bool:
     """A list of known subscription names (what /sim/config accepts)."""
     return isinstance(value, (list, tuple)) and all(isinstance(name, str) and name in SUBSCRIPTIONS for name in value)

@@ -12,7 +12,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from ibind.oauth import oauth1a
 
@@ -85,7 +85,7 @@ class TestCredentials:
     __test__ = False  # not a pytest test class
 
     def client_config(self, rest_url: str, **overrides: Any) -> oauth1a.OAuth1aConfig:
-        values = dict(
+        values: Dict[str, Any] = dict(
             access_token=self.access_token,
             access_token_secret=self.access_token_secret,
             consumer_key=self.consumer_key,

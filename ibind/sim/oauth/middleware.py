@@ -7,12 +7,17 @@ import hashlib
 import hmac
 import time
 import urllib.parse
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ibind.oauth import oauth1a
 from ibind.sim.middleware import Middleware
 from ibind.sim.oauth.credentials import OAuthServerConfig
 from ibind.sim.transport.http import ApiError, SimResponse
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+    from ibind.sim.transport.router import Route
 
 TIMESTAMP_TOLERANCE = 300.0  # seconds a request's oauth_timestamp may differ from the server's clock
 
@@ -85,7 +90,7 @@ class OAuthState:
         }
 
 
-def signed_url(gateway, request) -> str:
+def signed_url(gateway: Gateway, request: SimRequest) -> str:
     host = request.headers.get('Host', '')
     path = urllib.parse.urlsplit(request.full_path).path
     return f'{gateway.public_scheme}://{host}{path}'
@@ -101,10 +106,10 @@ class OAuthMiddleware(Middleware):
     def __init__(self) -> None:
         self.state = OAuthState()
 
-    def reset(self, gateway) -> None:
+    def reset(self, gateway: Gateway) -> None:
         self.state = OAuthState()
 
-    def before(self, gateway, request, route) -> Optional[SimResponse]:
+    def before(self, gateway: Gateway, request: SimRequest, route: Route) -> Optional[SimResponse]:
         config: Optional[OAuthServerConfig] = gateway.config.oauth
         if config is None or route.template == '/oauth/live_session_token':
             return None

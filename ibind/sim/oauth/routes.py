@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import urllib.parse
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ibind.oauth import oauth1a
 from ibind.sim.oauth.credentials import OAuthServerConfig
@@ -15,11 +15,15 @@ from ibind.sim.oauth.middleware import OAuthState, parse_authorization, signatur
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 
 @routes.post('/oauth/live_session_token', session='none')
-def live_session_token(gw, req):
+def live_session_token(gw: Gateway, req: SimRequest) -> Any:
     config: Optional[OAuthServerConfig] = gw.config.oauth
     if config is None:
         raise ApiError(404, 'OAuth is not enabled on this simulator (start it with oauth=...)')

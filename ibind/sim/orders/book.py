@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from ibind.sim.orders import hours
 from ibind.sim.orders.matching import Matching
@@ -34,6 +34,10 @@ from ibind.sim.orders.risk import fraction_rejection, margin_rejection
 from ibind.sim.orders.tickets import SimOrder, Ticket, parse_ticket, reject
 from ibind.sim.transport.http import ApiError
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
+
 COID_WINDOW = 24 * 3600.0  # a cOID must be unique for 24 hours
 
 
@@ -41,7 +45,7 @@ COID_WINDOW = 24 * 3600.0  # a cOID must be unique for 24 hours
 
 
 class OrderBook(Matching):
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.orders: Dict[int, SimOrder] = {}
         self._live: Dict[int, SimOrder] = {}  # not yet Filled/Cancelled: what sync must look at
@@ -54,7 +58,7 @@ class OrderBook(Matching):
         self._order_ids = itertools.count(gateway.rng.randrange(1_000_000_000, 1_900_000_000))
         self._request_ids = itertools.count(1)
         self.last_sync = gateway.clock.now()
-        self.stats = {
+        self.stats: Dict[str, int] = {
             'submissions': 0,
             'orders_placed': 0,
             'questions_asked': 0,
@@ -72,7 +76,8 @@ class OrderBook(Matching):
     @property
     def _session_epoch(self) -> Any:
         """Identifies the current brokerage session: suppression and pending replies live only as long as it."""
-        return self.gateway.session.brokerage_opened_at
+        session: BrokerageSession = self.gateway.session
+        return session.brokerage_opened_at
 
     def _new_reply_id(self) -> str:
         return str(uuid.UUID(int=self.gateway.rng.getrandbits(128), version=4))
@@ -226,6 +231,8 @@ class OrderBook(Matching):
 
     def _existing_parent(self, ticket: Ticket) -> Optional[SimOrder]:
         """Sequential brackets: parentId names an existing order of the account by its cOID or order id."""
+        if ticket.parent_ref is None:
+            return None
         candidates = list(self._by_coid.get(ticket.parent_ref, ()))
         by_id = self.order(ticket.parent_ref)
         if by_id is not None:
@@ -239,6 +246,8 @@ class OrderBook(Matching):
         self, kind: str, account: str, tickets: List[Ticket], now: float, target: Optional[SimOrder]
     ) -> List[Dict[str, Any]]:
         if kind == 'modify':
+            if target is None:  # orders are never removed from the book: a modification always has its order
+                raise ApiError(500, 'the order to modify is not in the book')
             order = self._apply_modification(target, tickets[0], now)
             return [_ack(order)]
         self._check_submission(tickets, now)  # time passed while the questions were answered
@@ -258,6 +267,8 @@ class OrderBook(Matching):
             if ticket.parent_ref is None:
                 continue
             parent = by_coid.get(ticket.parent_ref) or self._existing_parent(ticket)
+            if parent is None:  # _check_submission found it just above; kept for the type checker
+                raise reject(f"Order couldn't be submitted: parent order {ticket.parent_ref} was not found")
             order.parent_id = parent.order_id
             self._children_of.setdefault(parent.order_id, []).append(order)
             if parent in created or parent.is_open:
@@ -370,17 +381,17 @@ class OrderBook(Matching):
                 if order.is_open:
                     self._cancel(order, now, 'cancelled by request (-1: all open orders)')
             return {'msg': 'Request was submitted', 'order_id': -1, 'conid': -1, 'account': account}
-        order = self.order(order_id, account)
-        if order is None:
+        target = self.order(order_id, account)
+        if target is None:
             raise reject(f"OrderID {order_id} doesn't exist")
-        if not order.is_open:
-            raise reject(f'OrderID {order.order_id} cannot be cancelled: it is {order.status}')
-        self._cancel(order, now, 'cancelled by request')
+        if not target.is_open:
+            raise reject(f'OrderID {target.order_id} cannot be cancelled: it is {target.status}')
+        self._cancel(target, now, 'cancelled by request')
         return {
             'msg': 'Request was submitted',
-            'order_id': order.order_id,
-            'conid': order.conid,
-            'account': order.account,
+            'order_id': target.order_id,
+            'conid': target.conid,
+            'account': target.account,
         }
 
     def _cancel(self, order: SimOrder, now: float, reason: str) -> None:

@@ -12,16 +12,21 @@
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.calendar import MarketCalendar
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.orders.tickets import SimOrder
 
 DAY_SECONDS = 86400.0
 
 
-def _calendar(gw):
+def _calendar(gw: Gateway) -> Optional[MarketCalendar]:
     return gw.calendar if gw.calendar.enabled else None
 
 
-def day_expiry(gw, order, now: float) -> float:
+def day_expiry(gw: Gateway, order: SimOrder, now: float) -> float:
     """When a DAY/OPG order placed at ``now`` expires."""
     calendar = _calendar(gw)
     if calendar is None or calendar.schedule(order.instrument) == 'always':
@@ -39,7 +44,7 @@ def day_expiry(gw, order, now: float) -> float:
     return min(max(ends), contiguous) if ends else contiguous
 
 
-def queued_until(gw, order, now: float) -> Optional[float]:
+def queued_until(gw: Gateway, order: SimOrder, now: float) -> Optional[float]:
     """The next instant the order may trade, when its market is closed at ``now``; None while it is open."""
     calendar = _calendar(gw)
     if calendar is None or calendar.is_open(order.instrument, now, order.outside_rth):
@@ -47,7 +52,7 @@ def queued_until(gw, order, now: float) -> Optional[float]:
     return calendar.next_open(order.instrument, now, order.outside_rth)
 
 
-def trading_spans(gw, order, t0: float, t1: float) -> List[Tuple[float, float]]:
+def trading_spans(gw: Gateway, order: SimOrder, t0: float, t1: float) -> List[Tuple[float, float]]:
     """The parts of [t0, t1] in which the order's market trades (for this order's outsideRTH)."""
     calendar = _calendar(gw)
     if calendar is None:

@@ -10,14 +10,19 @@ takes one displayed size at once and the rest as time passes (``POST /sim/clock`
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ibind.sim.engine.market import unit_noise
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.orders.tickets import SimOrder
 
 REFILL_SECONDS = 1.0
 _K_SIZE = 200  # the snapshot's size noise key (ibind.sim.marketdata.fields)
 
 
-def displayed_size(gw, order, t: float) -> float:
+def displayed_size(gw: Gateway, order: SimOrder, t: float) -> float:
     """Shares (or contracts) shown at the touch the order would take, at instant ``t``."""
     instrument = order.instrument
     kind = 86 if order.is_buy else 84  # buying takes the ask size, selling the bid size
@@ -25,7 +30,7 @@ def displayed_size(gw, order, t: float) -> float:
     return float(lots * 100) if instrument.sec_type == 'STK' else float(lots)
 
 
-def fill_quantity(gw, order, t0: float, t1: float) -> float:
+def fill_quantity(gw: Gateway, order: SimOrder, t0: float, t1: float) -> float:
     """How much of the order's remaining quantity trades over [t0, t1] (one displayed size per refill)."""
     remaining = order.remaining
     if not gw.config.partial_fills or order.instrument.sec_type == 'CASH':

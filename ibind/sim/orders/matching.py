@@ -10,11 +10,15 @@ crosses them, stops trigger, trailing stops follow the price, DAY orders expire.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 from ibind.sim.engine.market import round_to_tick
 from ibind.sim.orders import hours, liquidity
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
 
 MAX_STEPS_PER_SYNC = 120  # bars per sync: bounds the work of a long clock jump
 MIN_STEP = 60.0  # seconds per bar, unless the jump needs longer bars
@@ -22,6 +26,18 @@ MIN_STEP = 60.0  # seconds per bar, unless the jump needs longer bars
 
 class Matching:
     """Activation, time stepping and fills of working orders (see the module docstring)."""
+
+    # what the book provides (set in OrderBook.__init__, or its methods)
+    gateway: Gateway
+    _live: Dict[int, SimOrder]
+    stats: Dict[str, int]
+    last_sync: float
+
+    if TYPE_CHECKING:
+
+        def _cancel(self, order: SimOrder, now: float, reason: str) -> None: ...
+
+        def _children(self, order: SimOrder) -> List[SimOrder]: ...
 
     def _activate(self, order: SimOrder, now: float) -> None:
         """An order starts working: set its working prices, and fill it at once if it is marketable."""
@@ -80,14 +96,19 @@ class Matching:
         ):
             self._fill(order, touch, now, self._liquidity(order, now, now))
 
-    def _crossed_stop(self, order: SimOrder, price: float) -> bool:
-        return price >= order.stop_price if order.is_buy else price <= order.stop_price
+    @staticmethod
+    def _crossed_stop(order: SimOrder, price: float) -> bool:
+        stop = order.stop_price  # set by _activate for every stop type; None: nothing to cross
+        if stop is None:
+            return False
+        return price >= stop if order.is_buy else price <= stop
 
     def _trigger(self, order: SimOrder) -> None:
         order.triggered = True
         order.status = 'Submitted'
-        if order.order_type == 'TRAILLMT' and order.price is not None and order.aux_price is not None:
-            order.limit_price = order.stop_price + (order.price - order.aux_price)
+        stop, price, aux_price = order.stop_price, order.price, order.aux_price
+        if order.order_type == 'TRAILLMT' and stop is not None and price is not None and aux_price is not None:
+            order.limit_price = stop + (price - aux_price)
 
     def sync(self, now: float) -> None:
         """Advance the matching engine to ``now`` (called before every request's handler)."""
@@ -133,15 +154,15 @@ class Matching:
         open_, high, low, _ = self.gateway.market.ohlc(order.conid, t0, t1, samples=samples)
         tick = order.instrument.tick
         if order.order_type in STOP_TYPES and not order.triggered:
-            if self._crossed_stop(order, high if order.is_buy else low):
-                stop = order.stop_price
+            stop = order.stop_price
+            if stop is not None and self._crossed_stop(order, high if order.is_buy else low):
                 trigger_price = max(stop, open_) if order.is_buy else min(stop, open_)
                 self._trigger(order)
                 if order.order_type in ('STP', 'TRAIL'):
                     self._fill(order, round_to_tick(trigger_price, tick), t1, self._liquidity(order, t0, t1))
                     return
-                limit = order.limit_price
-                if trigger_price <= limit if order.is_buy else trigger_price >= limit:
+                limit = order.limit_price  # STOP_LIMIT/TRAILLMT: set by _activate and _trigger
+                if limit is not None and (trigger_price <= limit if order.is_buy else trigger_price >= limit):
                     self._fill(order, round_to_tick(trigger_price, tick), t1, self._liquidity(order, t0, t1))
                 return
             if order.order_type in ('TRAIL', 'TRAILLMT'):
@@ -159,6 +180,8 @@ class Matching:
 
     def _follow_trail(self, order: SimOrder, high: float, low: float) -> None:
         tick = order.instrument.tick
+        if order.stop_price is None:  # set by _activate for every trailing order
+            return
         if order.is_buy:
             candidate = round_to_tick(low + self._trail_offset(order, low), tick)
             order.stop_price = min(order.stop_price, candidate)
@@ -174,8 +197,10 @@ class Matching:
         wake its children and cancel its OCA siblings."""
         gw = self.gateway
         quantity = order.remaining if quantity is None else min(quantity, order.remaining)
-        if gw.fa.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
-            shares = gw.fa.split(gw.fa.groups[order.account], quantity, price)
+        groups: AllocationGroups = gw.fa
+        shares: Mapping[str, float]
+        if groups.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
+            shares = groups.split(groups.groups[order.account], quantity, price)
         else:
             shares = {gw.account(order.account).account_id: quantity}
         for account_id, part in shares.items():
@@ -189,10 +214,11 @@ class Matching:
                 gw.ids,
                 order_ref=order.coid,
             )
+        previous = order.avg_price
         order.avg_price = (
             price
-            if not order.filled
-            else (order.avg_price * order.filled + price * quantity) / (order.filled + quantity)
+            if not order.filled or previous is None
+            else (previous * order.filled + price * quantity) / (order.filled + quantity)
         )
         order.filled += quantity
         order.updated_at = order.last_execution_at = now

@@ -8,9 +8,13 @@ that may be waiting for a reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from ibind.sim.orders.tickets import STOP_TYPES, Ticket
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import MarketDataFeeds
 
 QUESTION_SUFFIX = '\nAre you sure you want to submit this order?'
 MISSING_MARKET_DATA_TEXT = (
@@ -42,7 +46,7 @@ class Question:
         return [{'id': reply_id, 'message': [self.text], 'isSuppressed': False, 'messageIds': [self.message_id]}]
 
 
-def reference_price(gw, ticket: Ticket) -> float:
+def reference_price(gw: Gateway, ticket: Ticket) -> float:
     """The price an order is valued at: its limit (or stop) price, else the touch it would trade at."""
     if ticket.price is not None and ticket.order_type != 'MIDPRICE':
         return ticket.price
@@ -58,18 +62,19 @@ def _stop_of(ticket: Ticket) -> Optional[float]:
     return None
 
 
-def has_market_data(gw, conid: int) -> bool:
+def has_market_data(gw: Gateway, conid: int) -> bool:
     """Did this brokerage session take a market data snapshot of ``conid``? (asks ``MarketDataFeeds``)"""
-    return gw.marketdata.has_market_data(conid)
+    feeds: MarketDataFeeds = gw.marketdata
+    return feeds.has_market_data(conid)
 
 
 def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
     """messageId -> rule(gw, ticket) returning the question text, or None when the rule does not apply."""
 
-    def missing_market_data(gw, ticket: Ticket) -> Optional[str]:
+    def missing_market_data(gw: Gateway, ticket: Ticket) -> Optional[str]:
         return None if has_market_data(gw, ticket.conid) else MISSING_MARKET_DATA_TEXT
 
-    def price_percentage(gw, ticket: Ticket) -> Optional[str]:
+    def price_percentage(gw: Gateway, ticket: Ticket) -> Optional[str]:
         if ticket.order_type not in ('LMT', 'STOP_LIMIT') or ticket.price is None:
             return None
         pct = gw.config.price_constraint_pct
@@ -81,7 +86,7 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
             f'{pct:g}%.' + QUESTION_SUFFIX
         )
 
-    def trigger_immediately(gw, ticket: Ticket) -> Optional[str]:
+    def trigger_immediately(gw: Gateway, ticket: Ticket) -> Optional[str]:
         stop = _stop_of(ticket)
         if stop is None:
             return None
@@ -89,7 +94,7 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
         crossed = last >= stop if ticket.side == 'BUY' else last <= stop
         return TRIGGER_IMMEDIATELY_TEXT if crossed else None
 
-    def total_value(gw, ticket: Ticket) -> Optional[str]:
+    def total_value(gw: Gateway, ticket: Ticket) -> Optional[str]:
         limit = gw.config.total_value_limit
         value = ticket.quantity * reference_price(gw, ticket) * ticket.instrument.multiplier
         if not limit or value <= limit:
@@ -100,13 +105,13 @@ def _question_rules() -> Dict[str, Callable[[Any, Ticket], Optional[str]]]:
             f'{currency} exceeds \nthe Total Value Limit of {limit:,.0f} {currency}.' + QUESTION_SUFFIX
         )
 
-    def stop_order(gw, ticket: Ticket) -> Optional[str]:
+    def stop_order(gw: Gateway, ticket: Ticket) -> Optional[str]:
         return STOP_ORDER_TEXT if ticket.order_type in STOP_TYPES else None
 
-    def market_order(gw, ticket: Ticket) -> Optional[str]:
+    def market_order(gw: Gateway, ticket: Ticket) -> Optional[str]:
         return MARKET_ORDER_TEXT if ticket.order_type == 'MKT' else None
 
-    def fractions_outside_rth(gw, ticket: Ticket) -> Optional[str]:
+    def fractions_outside_rth(gw: Gateway, ticket: Ticket) -> Optional[str]:
         fractional = not float(ticket.quantity).is_integer() and ticket.instrument.sec_type == 'STK'
         return FRACTIONS_OUTSIDE_RTH_TEXT if fractional and ticket.outside_rth else None
 

@@ -14,10 +14,15 @@ forex; a long option costs its whole premium). Orders that only reduce a positio
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ibind.sim.accounts.figures import DEFAULT_MARGIN, MARGIN_RATES, account_figures
 from ibind.sim.orders.questions import reference_price
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
+    from ibind.sim.orders.tickets import Ticket
 
 # IBKR's rejection, as TWS and the Client Portal show it
 MARGIN_REJECT = (
@@ -29,7 +34,7 @@ MARGIN_REJECT = (
 FRACTION_REJECT = 'Fractional-sized order is not supported for this contract'
 
 
-def fraction_rejection(tickets) -> Optional[str]:
+def fraction_rejection(tickets: Sequence[Ticket]) -> Optional[str]:
     """The rejection of a fractional quantity for an instrument that only trades whole units."""
     for ticket in tickets:
         instrument = ticket.instrument
@@ -40,9 +45,10 @@ def fraction_rejection(tickets) -> Optional[str]:
     return None
 
 
-def margin_rejection(gw, tickets, now: float) -> Optional[str]:
+def margin_rejection(gw: Gateway, tickets: Sequence[Ticket], now: float) -> Optional[str]:
     """IBKR's rejection text when the tickets together need more initial margin than the account has."""
-    if not gw.config.margin_checks or not tickets or gw.fa.is_group(tickets[0].account):
+    groups: AllocationGroups = gw.fa
+    if not gw.config.margin_checks or not tickets or groups.is_group(tickets[0].account):
         return None  # (an FA group's order is split across its accounts; each is checked by the broker, not here)
     account = gw.account(tickets[0].account)
     figures = account_figures(gw, account, now)

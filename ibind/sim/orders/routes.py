@@ -12,13 +12,18 @@ import math
 import re
 import time
 import urllib.parse
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ibind.sim.accounts.ledger import commission_for
 from ibind.sim.orders.questions import has_market_data
 from ibind.sim.orders.tickets import STATUSES, SimOrder, Ticket, format_quantity, parse_ticket
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.accounts.ledger import Account, Execution
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -69,7 +74,7 @@ STATUS_DESCRIPTIONS = {
 
 
 @routes.post('/iserver/account/{accountId}/orders')
-def place_orders(gw, req):
+def place_orders(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     body = req.body
@@ -79,7 +84,7 @@ def place_orders(gw, req):
 
 
 @routes.post('/iserver/reply/{replyId}')
-def reply(gw, req):
+def reply(gw: Gateway, req: SimRequest) -> Any:
     confirmed = req.body_dict().get('confirmed')
     if not isinstance(confirmed, bool):
         raise ApiError(400, 'Bad Request: the body must be {"confirmed": true} or {"confirmed": false}')
@@ -87,7 +92,7 @@ def reply(gw, req):
 
 
 @routes.post('/iserver/account/{accountId}/order/{orderId}')
-def modify_order(gw, req):
+def modify_order(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     body = req.body
@@ -97,14 +102,14 @@ def modify_order(gw, req):
 
 
 @routes.delete('/iserver/account/{accountId}/order/{orderId}')
-def cancel_order(gw, req):
+def cancel_order(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     account = gw.account(_path(req, 'accountId')).account_id
     return gw.orders.cancel(account, _path(req, 'orderId'), gw.clock.now())  # manualIndicator/extOperator: accepted
 
 
 @routes.post('/iserver/questions/suppress')
-def suppress_questions(gw, req):
+def suppress_questions(gw: Gateway, req: SimRequest) -> Any:
     message_ids = req.body_dict().get('messageIds')
     if (
         not isinstance(message_ids, list)
@@ -119,7 +124,7 @@ def suppress_questions(gw, req):
 
 
 @routes.post('/iserver/questions/suppress/reset')
-def reset_suppressed_questions(gw, req):
+def reset_suppressed_questions(gw: Gateway, req: SimRequest) -> Any:
     gw.orders.reset_suppressed()
     return {'status': 'submitted'}
 
@@ -128,7 +133,7 @@ def reset_suppressed_questions(gw, req):
 
 
 @routes.get('/iserver/account/orders')
-def live_orders(gw, req):
+def live_orders(gw: Gateway, req: SimRequest) -> Any:
     gw.session.require_accounts_queried()
     if gw.config.force_orders_empty and req.query_bool('force', False):
         return {'orders': [], 'snapshot': True}  # documented: "Submission will appear as a blank array"
@@ -147,7 +152,7 @@ def live_orders(gw, req):
 
 
 @routes.get('/iserver/account/order/status/{orderId}')
-def order_status(gw, req):
+def order_status(gw: Gateway, req: SimRequest) -> Any:
     order_id = _path(req, 'orderId')
     if not order_id.strip().lstrip('-').isdigit():
         raise ApiError(400, f'Bad Request: orderId must be an integer, got {order_id!r}')
@@ -158,7 +163,7 @@ def order_status(gw, req):
 
 
 @routes.get('/iserver/account/trades')
-def trades(gw, req):
+def trades(gw: Gateway, req: SimRequest) -> Any:
     days = min(req.query_int('days', default=1, minimum=1), MAX_TRADE_DAYS)
     account_id = req.query.get('accountId') or gw.selected_account
     account = gw.account(account_id)
@@ -171,7 +176,7 @@ def trades(gw, req):
 
 
 @routes.post('/iserver/account/{accountId}/orders/whatif')
-def whatif(gw, req):
+def whatif(gw: Gateway, req: SimRequest) -> Any:
     account = gw.account(_path(req, 'accountId'))
     body = req.body
     if not isinstance(body, dict) or not isinstance(body.get('orders'), list) or not body['orders']:
@@ -230,7 +235,7 @@ def live_order_view(order: SimOrder) -> Dict[str, Any]:
     return view
 
 
-def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
+def order_status_view(gw: Gateway, order: SimOrder) -> Dict[str, Any]:
     """GET /iserver/account/order/status/{orderId}, with the documented keys and types."""
     instrument = order.instrument
     _, upper_name = ORDER_TYPE_NAMES[order.order_type]
@@ -286,7 +291,7 @@ def order_status_view(gw, order: SimOrder) -> Dict[str, Any]:
     return view
 
 
-def trade_view(gw, account_id: str, execution, order: Optional[SimOrder]) -> Dict[str, Any]:
+def trade_view(gw: Gateway, account_id: str, execution: Execution, order: Optional[SimOrder]) -> Dict[str, Any]:
     """One element of GET /iserver/account/trades, with the documented keys and types."""
     instrument = gw.universe.find(execution.conid)
     symbol = instrument.symbol if instrument else str(execution.conid)
@@ -328,7 +333,7 @@ def trade_view(gw, account_id: str, execution, order: Optional[SimOrder]) -> Dic
     return view
 
 
-def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
+def whatif_view(gw: Gateway, account: Account, ticket: Ticket) -> Dict[str, Any]:
     """The documented preview: cost, and equity, margin and position before/after, all as strings."""
     instrument = ticket.instrument
     bid, ask, last = gw.market.quote(ticket.conid)
@@ -378,7 +383,7 @@ def whatif_view(gw, account, ticket: Ticket) -> Dict[str, Any]:
 # =========================================================================== formatting helpers
 
 
-def _path(req, name: str) -> str:
+def _path(req: SimRequest, name: str) -> str:
     return urllib.parse.unquote(req.path_params[name])
 
 
@@ -443,7 +448,7 @@ def _before_after(current: float, after: float) -> Dict[str, str]:
     return {'current': f'{current:,.0f}', 'change': f'{after - current:,.0f}', 'after': f'{after:,.0f}'}
 
 
-def _net_liquidation(gw, account) -> float:
+def _net_liquidation(gw: Gateway, account: Account) -> float:
     total = sum(account.cash.values())
     for position in account.open_positions():
         instrument = gw.universe.find(position.conid)
@@ -452,7 +457,7 @@ def _net_liquidation(gw, account) -> float:
     return total
 
 
-def _gross_exposure(gw, account) -> float:
+def _gross_exposure(gw: Gateway, account: Account) -> float:
     total = 0.0
     for position in account.open_positions():
         instrument = gw.universe.find(position.conid)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import AllocationGroups
 
 ORDER_TYPES = ('MKT', 'LMT', 'STP', 'STOP_LIMIT', 'MIDPRICE', 'TRAIL', 'TRAILLMT')
 STOP_TYPES = frozenset({'STP', 'STOP_LIMIT', 'TRAIL', 'TRAILLMT'})
@@ -108,7 +112,7 @@ def _flag(name: str, value: Any, invalid: Callable[[str], ApiError]) -> bool:
     return value
 
 
-def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Ticket:
+def parse_ticket(gw: Gateway, raw: Any, default_account: str, invalid_status: int) -> Ticket:
     """Validate one order object of a request body. Accepts the spellings the docs use (section 10 of the digest)."""
 
     def invalid(message: str) -> ApiError:
@@ -123,7 +127,7 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
     if conidex_text and ';;;' in conidex_text:
         raise reject('Combo/spread orders (conidex with ";;;") are not supported by the simulator')
     try:
-        conid = int(str(conid_value if conid_value is not None else conidex_text.split('@')[0]).strip())
+        conid = int(str(conid_value if conid_value is not None else (conidex_text or '').split('@')[0]).strip())
     except ValueError:
         shown = conid_value if conid_value is not None else conidex
         raise invalid(f'conid must be an integer contract id, got {shown!r}') from None
@@ -177,7 +181,8 @@ def parse_ticket(gw, raw: Any, default_account: str, invalid_status: int) -> Tic
     account = default_account
     acct_id = _text('acctId', raw.get('acctId'), invalid)
     if acct_id is not None:  # an FA allocation group's name places an order split across its accounts
-        account = acct_id if gw.fa.is_group(acct_id) else gw.account(acct_id).account_id
+        groups: AllocationGroups = gw.fa
+        account = acct_id if groups.is_group(acct_id) else gw.account(acct_id).account_id
     parent_ref = raw.get('parentId')
     return Ticket(
         instrument=instrument,

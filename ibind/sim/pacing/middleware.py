@@ -9,11 +9,16 @@ time. Everything here is off unless configured (``pacing=True``, ``latency={...}
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.base.pacing import IBKR_LIMITS, Limit, TokenBucket
 from ibind.sim.middleware import Middleware
 from ibind.sim.transport.http import SimResponse
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+    from ibind.sim.transport.router import Route
 
 # A request may arrive this early and still conform: the client measures time on its own clock, and
 # loopback transit jitter must not turn an evenly paced client into a violator.
@@ -22,6 +27,13 @@ TOLERANCE_SECONDS = 0.05
 
 class PacingMiddleware(Middleware):
     def __init__(self) -> None:
+        self._clear()
+
+    def reset(self, gateway: Gateway) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        """No request seen yet: no rejections, no penalty, full buckets."""
         self.rejected = 0
         self.rejected_by_route: Dict[str, int] = {}
         self.penalty_until = 0.0
@@ -31,17 +43,15 @@ class PacingMiddleware(Middleware):
         self._buckets: Dict[Limit, TokenBucket] = {}
         self._global_rate: Optional[float] = None
 
-    def reset(self, gateway) -> None:
-        self.__init__()
-
     # -- the limits that apply
     def _limits(self, method: str, path: str) -> List[Limit]:
         return [limit for limit in IBKR_LIMITS if limit.matches(method, path)]
 
-    def _bucket(self, limit: Limit, now: float) -> TokenBucket:
+    def _bucket(self, limit: Limit, rate: float, now: float) -> TokenBucket:
+        """The bucket of a limit with a rate (``rate`` is ``limit.rate``)."""
         bucket = self._buckets.get(limit)
         if bucket is None:
-            bucket = TokenBucket(limit.rate, limit.per, burst=max(1.0, limit.rate), now=now)
+            bucket = TokenBucket(rate, limit.per, burst=max(1.0, rate), now=now)
             self._buckets[limit] = bucket
         return bucket
 
@@ -52,7 +62,7 @@ class PacingMiddleware(Middleware):
         return self._global
 
     # -- middleware
-    def before(self, gateway, request, route) -> Optional[SimResponse]:
+    def before(self, gateway: Gateway, request: SimRequest, route: Route) -> Optional[SimResponse]:
         config = gateway.config
         if not config.pacing:
             return None
@@ -61,7 +71,7 @@ class PacingMiddleware(Middleware):
             return self._reject(request, route, 'in the penalty box', retry_after=self.penalty_until - now)
         limits = self._limits(request.method, request.path)
         buckets = [self._global_bucket(config.global_rate, now)]
-        buckets += [self._bucket(limit, now) for limit in limits if limit.rate is not None]
+        buckets += [self._bucket(limit, limit.rate, now) for limit in limits if limit.rate is not None]
         if any(bucket.wait_time(now) > TOLERANCE_SECONDS for bucket in buckets):
             return self._violation(gateway, request, route, now)
         full = [limit for limit in limits if limit.concurrency and self.in_flight.get(limit, 0) >= limit.concurrency]
@@ -76,7 +86,7 @@ class PacingMiddleware(Middleware):
         request.pacing_held = tuple(held)
         return None
 
-    def after(self, gateway, request, route, response: SimResponse) -> SimResponse:
+    def after(self, gateway: Gateway, request: SimRequest, route: Route, response: SimResponse) -> SimResponse:
         delay = _latency_for(gateway.config.latency, route)
         if delay:
             response.delay = max(response.delay, delay)
@@ -91,7 +101,7 @@ class PacingMiddleware(Middleware):
             response.on_complete.append(release)
         return response
 
-    def _violation(self, gateway, request, route, now: float) -> SimResponse:
+    def _violation(self, gateway: Gateway, request: SimRequest, route: Route, now: float) -> SimResponse:
         if gateway.config.penalty_box > 0:
             self.penalty_until = now + gateway.config.penalty_box
             return self._reject(
@@ -99,7 +109,7 @@ class PacingMiddleware(Middleware):
             )
         return self._reject(request, route, 'rate limit exceeded')
 
-    def _reject(self, request, route, why: str, retry_after: Optional[float] = None) -> SimResponse:
+    def _reject(self, request: SimRequest, route: Route, why: str, retry_after: Optional[float] = None) -> SimResponse:
         self.rejected += 1
         self.rejected_by_route[route.name] = self.rejected_by_route.get(route.name, 0) + 1
         headers = {'Retry-After': str(max(1, int(retry_after + 0.999)))} if retry_after else {}
@@ -116,7 +126,7 @@ class PacingMiddleware(Middleware):
         }
 
 
-def _latency_for(latency: Dict[str, float], route) -> float:
+def _latency_for(latency: Dict[str, float], route: Route) -> float:
     if not latency:
         return 0.0
     return float(latency.get(route.name) or latency.get(route.template) or latency.get('*') or 0.0)

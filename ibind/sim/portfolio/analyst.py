@@ -6,13 +6,17 @@ Values are recomputed from the account ledger at each simulated day's close (see
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from ibind.sim.accounts.figures import amount, eastern_date, eastern_label, eastern_midnight, fx_rate, nav_at
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.portfolio.routes import account_ids_from_body
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -49,7 +53,7 @@ def day_close(day: _dt.date, now: float) -> float:
     return min(eastern_midnight(day + _dt.timedelta(days=1)) - 1, now)
 
 
-def consolidated_nav(gw, accounts: List[Account], t: float, base: str) -> float:
+def consolidated_nav(gw: Gateway, accounts: List[Account], t: float, base: str) -> float:
     return sum(nav_at(gw, account, t) * fx_rate(gw, account.base_currency, base, t) for account in accounts)
 
 
@@ -61,7 +65,7 @@ def _series_entry(id_: str, start: str, end: str, base: str, **values: Any) -> D
 
 
 @routes.post('/pa/performance', session='readonly')
-def pa_performance(gw, req):
+def pa_performance(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     account_ids = account_ids_from_body(gw, body)
     period = body.get('period')
@@ -134,7 +138,7 @@ def _transaction_days(body: Dict[str, Any]) -> int:
 
 
 @routes.post('/pa/transactions', session='readonly')
-def pa_transactions(gw, req):
+def pa_transactions(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     account_ids = account_ids_from_body(gw, body)
     conids = body.get('conids')

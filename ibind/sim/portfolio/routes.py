@@ -9,7 +9,7 @@ where that differs from the OpenAPI specification.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ibind.sim.accounts.figures import (
     DERIVATIVE_TYPES,
@@ -25,6 +25,10 @@ from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError, whole_number
 from ibind.sim.transport.router import RouteTable
 
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
+
 routes = RouteTable()
 
 POSITIONS_PAGE_SIZE = 100
@@ -35,14 +39,14 @@ POSITION_PERIODS = ('1D', '7D', '1W', '1M')  # documented 1D, 7D, 1M; the docume
 # ----------------------------------------------------------------- helpers
 
 
-def _account(gw, account_id: str) -> Account:
+def _account(gw: Gateway, account_id: str) -> Account:
     """A listed account of this user (400 if unknown; the "query /portfolio/accounts first" rule when on)."""
     account = gw.account(account_id)
     gw.portfolio.require_listed(account.account_id)
     return account
 
 
-def account_ids_from_body(gw, body: Dict[str, Any]) -> List[str]:
+def account_ids_from_body(gw: Gateway, body: Dict[str, Any]) -> List[str]:
     account_ids = body.get('acctIds')
     if not isinstance(account_ids, list) or not account_ids or not all(isinstance(a, str) for a in account_ids):
         raise ApiError(400, 'Bad Request: "acctIds" must be a non-empty array of account id strings')
@@ -51,7 +55,7 @@ def account_ids_from_body(gw, body: Dict[str, Any]) -> List[str]:
     return list(dict.fromkeys(account_ids))
 
 
-def _direction(req) -> Optional[str]:
+def _direction(req: SimRequest) -> Optional[str]:
     direction = req.query.get('direction')
     if direction in (None, ''):
         return None
@@ -95,7 +99,7 @@ def contract_description(instrument: Instrument) -> str:
 # ----------------------------------------------------------------- account descriptions
 
 
-def account_info(gw, account: Account, sub_account: bool = False) -> Dict[str, Any]:
+def account_info(gw: Gateway, account: Account, sub_account: bool = False) -> Dict[str, Any]:
     """One account as /portfolio/accounts, /subaccounts and /{id}/meta describe it (the documented example)."""
     account_id = account.account_id
     alias = account.alias if account.alias and account.alias != account_id else None
@@ -125,28 +129,28 @@ def account_info(gw, account: Account, sub_account: bool = False) -> Dict[str, A
     }
 
 
-def _portfolio_account_ids(gw) -> List[str]:
+def _portfolio_account_ids(gw: Gateway) -> List[str]:
     """Non-tiered: every account. FA: the master only (its sub-accounts are listed by /subaccounts)."""
-    portfolio = gw.portfolio
-    return [portfolio.master_account] if portfolio.is_advisor else list(portfolio.sub_accounts)
+    master = gw.portfolio.master_account  # set exactly when the user is an advisor (PortfolioState.is_advisor)
+    return [master] if master is not None else list(gw.portfolio.sub_accounts)
 
 
 @routes.get('/portfolio/accounts', session='readonly')
-def portfolio_accounts(gw, req):
+def portfolio_accounts(gw: Gateway, req: SimRequest) -> Any:
     ids = _portfolio_account_ids(gw)
     gw.portfolio.mark_listed(ids)
     return [account_info(gw, gw.accounts[account_id]) for account_id in ids]
 
 
 @routes.get('/portfolio/subaccounts', session='readonly')
-def portfolio_subaccounts(gw, req):
+def portfolio_subaccounts(gw: Gateway, req: SimRequest) -> Any:
     ids = list(gw.portfolio.sub_accounts)[:100]
     gw.portfolio.mark_listed(ids)
     return [account_info(gw, gw.accounts[account_id], sub_account=True) for account_id in ids]
 
 
 @routes.get('/portfolio/subaccounts2', session='readonly')
-def portfolio_subaccounts_large(gw, req):
+def portfolio_subaccounts_large(gw: Gateway, req: SimRequest) -> Any:
     (page_text,) = req.require_query('page')
     page = whole_number('page', page_text)
     ids = list(gw.portfolio.sub_accounts)
@@ -159,7 +163,7 @@ def portfolio_subaccounts_large(gw, req):
 
 
 @routes.get('/portfolio/{accountId}/meta', session='readonly')
-def portfolio_meta(gw, req):
+def portfolio_meta(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     sub_account = gw.portfolio.is_advisor and account.account_id != gw.portfolio.master_account
     return account_info(gw, account, sub_account=sub_account)
@@ -176,13 +180,13 @@ def _rounded_allocation(data: Dict[str, Dict[str, Dict[str, float]]]) -> Dict[st
 
 
 @routes.get('/portfolio/{accountId}/allocation', session='readonly')
-def portfolio_allocation(gw, req):
+def portfolio_allocation(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     return _rounded_allocation(allocation(gw, [account], gw.clock.now()))
 
 
 @routes.post('/portfolio/allocation', session='readonly')
-def portfolio_allocations(gw, req):
+def portfolio_allocations(gw: Gateway, req: SimRequest) -> Any:
     account_ids = account_ids_from_body(gw, req.body_dict())
     accounts = [_account(gw, account_id) for account_id in account_ids]
     return _rounded_allocation(allocation(gw, accounts, gw.clock.now()))
@@ -219,7 +223,7 @@ def position_row(holding: Holding) -> Dict[str, Any]:
     }
 
 
-def contract_details(gw, instrument: Instrument) -> Dict[str, Any]:
+def contract_details(gw: Gateway, instrument: Instrument) -> Dict[str, Any]:
     """The contract information and rules /portfolio/{id}/position/{conid} adds after its first answer."""
     derivative = instrument.sec_type in DERIVATIVE_TYPES
     has_options = any(
@@ -261,16 +265,16 @@ def _decimals(tick: float) -> int:
     return len(text.split('.')[1]) if '.' in text else 0
 
 
-def _position_rows(gw, account: Account) -> List[Dict[str, Any]]:
+def _position_rows(gw: Gateway, account: Account) -> List[Dict[str, Any]]:
     return [position_row(h) for h in holdings(gw, account, gw.clock.now())]
 
 
-def _page(req, name: str = 'pageId') -> int:
+def _page(req: SimRequest, name: str = 'pageId') -> int:
     return whole_number(name, req.path_params[name])
 
 
 @routes.get('/portfolio/{accountId}/positions/{pageId}', session='readonly')
-def positions(gw, req):
+def positions(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     page = _page(req)
     direction = _direction(req)
@@ -283,7 +287,7 @@ def positions(gw, req):
 
 
 @routes.post('/portfolio/{accountId}/positions/invalidate', session='readonly')
-def invalidate_positions(gw, req):
+def invalidate_positions(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     gw.portfolio.invalidate_positions(account.account_id)
     rows = gw.portfolio.cached_positions(account.account_id, lambda: _position_rows(gw, account))
@@ -291,7 +295,7 @@ def invalidate_positions(gw, req):
 
 
 @routes.get('/portfolio2/{accountId}/positions', session='readonly')
-def positions_real_time(gw, req):
+def positions_real_time(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     direction = _direction(req)
     timestamp = int(gw.clock.now())
@@ -323,7 +327,7 @@ def positions_real_time(gw, req):
 
 
 @routes.get('/portfolio/{acctId}/position/{conid}', session='readonly')
-def position_by_conid(gw, req):
+def position_by_conid(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['acctId'])
     instrument = gw.universe.get(req.path_params['conid'])
     first = gw.portfolio.first_contract_request(instrument.conid)
@@ -339,7 +343,7 @@ def position_by_conid(gw, req):
 
 
 @routes.get('/portfolio/positions/{conid}', session='readonly')
-def positions_all_accounts(gw, req):
+def positions_all_accounts(gw: Gateway, req: SimRequest) -> Any:
     instrument = gw.universe.get(req.path_params['conid'])
     now = gw.clock.now()
     rows = []
@@ -351,7 +355,7 @@ def positions_all_accounts(gw, req):
 
 
 @routes.get('/portfolio/{accountId}/combo/positions', session='readonly')
-def combo_positions(gw, req):
+def combo_positions(gw: Gateway, req: SimRequest) -> Any:
     _account(gw, req.path_params['accountId'])
     return []  # the simulator books no combination orders
 
@@ -373,7 +377,7 @@ def _summary_entry(
 
 
 @routes.get('/portfolio/{accountId}/summary', session='readonly')
-def portfolio_summary(gw, req):
+def portfolio_summary(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     now = gw.clock.now()
     figures = account_figures(gw, account, now)
@@ -506,7 +510,7 @@ def _ledger_entry(
 
 
 @routes.get('/portfolio/{accountId}/ledger', session='readonly')
-def portfolio_ledger(gw, req):
+def portfolio_ledger(gw: Gateway, req: SimRequest) -> Any:
     account = _account(gw, req.path_params['accountId'])
     now = gw.clock.now()
     figures = account_figures(gw, account, now)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set
 
 from ibind.sim.accounts.ledger import Account
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 INITIAL_POSITION_REF = 'initial_positions'  # order_ref of the fills that book the configured starting portfolio
 FA_MIN_SUBACCOUNTS = 3
 
 
 class PortfolioState:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         config = gateway.config
         self.master_account: Optional[str] = None
@@ -79,7 +82,7 @@ class PortfolioState:
 
     # ----------------------------------------------------------------- positions cache
 
-    def cached_positions(self, account_id: str, compute) -> List[Dict[str, Any]]:
+    def cached_positions(self, account_id: str, compute: Callable[[], List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
         """Rows as of the first call or the last invalidate (when the cache quirk is on), else fresh rows."""
         if not self.gateway.config.portfolio_positions_cache:
             return compute()
@@ -114,7 +117,7 @@ def _next_account_id(account_id: str, taken: Set[str]) -> str:
             return candidate
 
 
-def _book_initial_positions(gw, initial: Any) -> None:
+def _book_initial_positions(gw: Gateway, initial: Any) -> None:
     """Book ``initial_positions`` ({account: [{conid, quantity, avg_price}]}) through Account.apply_fill.
 
     The fills pay no commission; ``avg_price`` defaults to the current price. A malformed entry is a
@@ -142,7 +145,7 @@ def _book_initial_positions(gw, initial: Any) -> None:
             _book_one(gw, account, entry, now)
 
 
-def _book_one(gw, account: Account, entry: Any, now: float) -> None:
+def _book_one(gw: Gateway, account: Account, entry: Any, now: float) -> None:
     if not isinstance(entry, dict) or 'conid' not in entry or 'quantity' not in entry:
         raise ValueError(f'initial_positions: each entry needs "conid" and "quantity", got {entry!r}')
     unknown = set(entry) - {'conid', 'quantity', 'avg_price'}

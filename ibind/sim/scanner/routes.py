@@ -18,12 +18,16 @@ import datetime
 import numbers
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 from ibind.sim.watchlist.state import local_symbol
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -39,7 +43,16 @@ AVERAGE_TRADE_SIZE = 120  # shares per trade, to turn simulated volume into a tr
 class Metrics:
     """Today's numbers for one instrument, computed once per scan from the simulated market."""
 
-    def __init__(self, gw, instrument: Instrument):
+    last: float
+    prior_close: float
+    volume: float
+    average_volume: int
+    change_pct: float
+    trades: float
+    ask_yield: Optional[float]  # bonds with a coupon only
+    bid_yield: Optional[float]
+
+    def __init__(self, gw: Gateway, instrument: Instrument) -> None:
         stats = gw.market.day_stats(instrument.conid)
         self.instrument = instrument
         self.last = gw.market.last(instrument.conid)
@@ -302,7 +315,7 @@ def _instrument_list(instruments: Sequence[InstrumentType]) -> List[Dict[str, An
 
 
 @routes.get('/iserver/scanner/params')
-def scanner_params(gw, req):
+def scanner_params(gw: Gateway, req: SimRequest) -> Any:
     used = {code for instrument in ISERVER_INSTRUMENTS for code in instrument.filters}
     return {
         'scan_type_list': _scan_type_list(ISERVER_SCAN_TYPES),
@@ -327,7 +340,7 @@ def scanner_params(gw, req):
 
 
 @routes.get('/hmds/scanner/params')
-def hmds_scanner_params(gw, req):
+def hmds_scanner_params(gw: Gateway, req: SimRequest) -> Any:
     return {
         'instrument_list': _instrument_list(HMDS_INSTRUMENTS),
         'scan_type_list': _scan_type_list(HMDS_SCAN_TYPES),
@@ -386,7 +399,11 @@ def _filters(pairs: List[Tuple[str, Any]], instrument: InstrumentType) -> List[T
 
 
 def _scan(
-    gw, instrument: InstrumentType, location: Location, scan_type: ScanType, filters: List[Tuple[Filter, float]]
+    gw: Gateway,
+    instrument: InstrumentType,
+    location: Location,
+    scan_type: ScanType,
+    filters: List[Tuple[Filter, float]],
 ) -> List[Metrics]:
     """Every matching instrument of the universe, best first (ties broken by conid, so results are stable)."""
     ranked = []
@@ -403,7 +420,7 @@ def _scan(
 
 
 @routes.post('/iserver/scanner/run')
-def scanner_run(gw, req):
+def scanner_run(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     instrument_code, scan_code, location_code = req.require_body('instrument', 'type', 'location')
     instrument = _pick(ISERVER_INSTRUMENTS, lambda i: i.type, _text('instrument', instrument_code), 'instrument')
@@ -471,7 +488,7 @@ def _max_items(value: Any) -> int:
 
 
 @routes.post('/hmds/scanner/run')
-def hmds_scanner_run(gw, req):
+def hmds_scanner_run(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     instrument_code, locations_code, scan_code, sec_type = req.require_body(
         'instrument', 'locations', 'scanCode', 'secType'

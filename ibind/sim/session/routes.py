@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
 
 @routes.post('/iserver/auth/status', session='readonly')
-def auth_status(gw, req):
+def auth_status(gw: Gateway, req: SimRequest) -> Any:
     return gw.session.auth_status()
 
 
 @routes.post('/iserver/auth/ssodh/init', session='readonly')
-def ssodh_init(gw, req):
+def ssodh_init(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     if body.get('publish') is not True:
         raise ApiError(500, 'publish must be true')
@@ -27,18 +33,18 @@ def ssodh_init(gw, req):
 
 
 @routes.post('/iserver/reauthenticate', session='readonly')
-def reauthenticate(gw, req):
+def reauthenticate(gw: Gateway, req: SimRequest) -> Any:
     gw.session.open_brokerage(compete=False)
     return {'message': 'triggered'}
 
 
 @routes.post('/logout', session='readonly')
-def logout(gw, req):
+def logout(gw: Gateway, req: SimRequest) -> Any:
     gw.session.apply('logout')
     return {'status': True}
 
 
-def _tickle(gw, req):
+def _tickle(gw: Gateway, req: SimRequest) -> Any:
     session = gw.session
     now = gw.clock.now()
     expires_ms = int(max(0.0, session.started_at + gw.config.sso_lifetime - now) * 1000)
@@ -63,7 +69,7 @@ routes.get('/tickle', session='readonly')(_tickle)
 
 
 @routes.get('/sso/validate', session='readonly')
-def sso_validate(gw, req):
+def sso_validate(gw: Gateway, req: SimRequest) -> Any:
     session = gw.session
     now = gw.clock.now()
     return {

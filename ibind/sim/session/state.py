@@ -9,16 +9,20 @@ and ``/iserver/accounts`` must be called on a new brokerage session before snaps
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.config import SimConfig
+    from ibind.sim.engine.clock import SimClock
 
 MAC = '98:F2:B3:23:BF:A0'
 SERVER_INFO = {'serverName': 'JifN19053', 'serverVersion': 'Build 10.25.0p, Dec 5, 2023 5:48:12 PM'}
 
 
 class SessionState:
-    def __init__(self, config, clock, rng: random.Random):
+    def __init__(self, config: SimConfig, clock: SimClock, rng: random.Random) -> None:
         self.config = config
         self.clock = clock
         self.logged_in = True

@@ -12,10 +12,15 @@ POST /sim/ws   any of:
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any, Dict
 
 from ibind.sim.streaming import messages
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -24,18 +29,18 @@ _SETTINGS = ('ws_smd_expiry', 'ws_heartbeat_interval', 'ws_smd_interval')
 
 
 @routes.get('/ws', session='none')
-def describe(gw, req):
+def describe(gw: Gateway, req: SimRequest) -> Any:
     return gw.streaming.describe_streams()
 
 
 @routes.post('/ws', session='none')
-def steer(gw, req):
+def steer(gw: Gateway, req: SimRequest) -> Any:
     body = req.body_dict()
     known = {'fault', 'bulletin', 'notification', 'burst', 'config'}
     if not body or not set(body) <= known:
         raise ApiError(400, f'expected one or more of {sorted(known)}, e.g. {{"fault": "drop"}}')
     hub = gw.streaming
-    answer = {}
+    answer: Dict[str, Any] = {}
     if 'config' in body:
         answer['config'] = _configure(gw, body['config'])
     if 'fault' in body:
@@ -68,14 +73,15 @@ def steer(gw, req):
     return answer
 
 
-def _object(body, name):
+def _object(body: Dict[str, Any], name: str) -> Dict[str, Any]:
     item = body[name]
     if not isinstance(item, dict):
         raise ApiError(400, f'"{name}" must be a JSON object')
     return item
 
 
-def _configure(gw, settings):
+def _configure(gw: Gateway, settings: Any) -> Dict[str, Any]:
+    """Apply the stream settings of a /sim/ws ``config``; the settings now in force."""
     if not isinstance(settings, dict) or not set(settings) <= set(_SETTINGS):
         raise ApiError(400, f'"config" takes {list(_SETTINGS)}')
     for name, value in settings.items():

@@ -16,12 +16,15 @@ import json
 import threading
 import time
 from collections import defaultdict
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.middleware import Middleware
 from ibind.sim.streaming import messages
 from ibind.sim.streaming.session import StreamSession
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
 
 MALFORMED_TEXT = '{"topic":"smd+265598","31":"19'  # a message cut in the middle
 MALFORMED_BYTES = b'\xff\xfe\x00{"topic":'  # a binary frame that is not UTF-8
@@ -45,7 +48,7 @@ class StreamingHub(Middleware):
 
     poll_interval = 0.005
 
-    def __init__(self, gateway: Any):
+    def __init__(self, gateway: Gateway) -> None:
         self.gw = gateway
         self._lock = threading.Lock()
         self._connections: Dict[int, _Connection] = {}

@@ -7,12 +7,16 @@ with the gateway lock held.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from ibind.sim.accounts.routes import account_properties as account_props
 from ibind.sim.accounts.routes import allowed_features
 from ibind.sim.session.state import SERVER_INFO
 from ibind.sim.transport.http import SimRequest
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
 
 
 def _request(path_params: Optional[Dict[str, str]] = None, query: Optional[Dict[str, str]] = None) -> SimRequest:
@@ -32,7 +36,7 @@ def _request(path_params: Optional[Dict[str, str]] = None, query: Optional[Dict[
 # ----------------------------------------------------------------- unsolicited
 
 
-def system_hello(gw) -> Dict[str, Any]:
+def system_hello(gw: Gateway) -> Dict[str, Any]:
     return {'topic': 'system', 'success': gw.config.username, 'isFT': False, 'isPaper': True}
 
 
@@ -40,9 +44,11 @@ def heartbeat(now_ms: int) -> Dict[str, Any]:
     return {'topic': 'system', 'hb': now_ms}
 
 
-def auth_status(gw) -> Dict[str, Any]:
+def auth_status(gw: Gateway) -> Dict[str, Any]:
     status = gw.session.auth_status()
-    args = {key: status[key] for key in ('authenticated', 'competing', 'connected', 'message', 'fail') if key in status}
+    args: Dict[str, Any] = {
+        key: status[key] for key in ('authenticated', 'competing', 'connected', 'message', 'fail') if key in status
+    }
     if 'serverInfo' in status:
         args['serverName'] = status['serverInfo']['serverName']
         args['serverVersion'] = status['serverInfo']['serverVersion']
@@ -53,7 +59,7 @@ def auth_status(gw) -> Dict[str, Any]:
 _STREAM_ASSET_TYPES = 'STK,CFD,OPT,FOP,WAR,FUT,BAG,PDC,CASH,IND,BOND,BILL,FUND,SLB,News,CMDTY,IOPT,ICU,ICS,PHYSS,CRYPTO'
 
 
-def account_properties(gw) -> Dict[str, Any]:
+def account_properties(gw: Gateway) -> Dict[str, Any]:
     accounts = list(gw.config.accounts)
     return {
         'topic': 'act',
@@ -100,7 +106,7 @@ def notification(notification_id: str, text: str, title: str = '', url: str = ''
 # ----------------------------------------------------------------- market data
 
 
-def market_data_values(gw, instrument, field_ids: Iterable[str]) -> Dict[str, Any]:
+def market_data_values(gw: Gateway, instrument: Instrument, field_ids: Iterable[str]) -> Dict[str, Any]:
     """Field values now, from the same producers (and so the same price paths) as /iserver/marketdata/snapshot."""
     from ibind.sim.marketdata.fields import SnapshotFields
 
@@ -123,7 +129,7 @@ def market_data(
     return message
 
 
-def history(gw, conid_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
+def history(gw: Gateway, conid_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
     """The smh answer: /iserver/marketdata/history's body for the same conid, period and bar."""
     from ibind.sim.marketdata.routes import history as rest_history
 
@@ -136,7 +142,7 @@ def history(gw, conid_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
     return dict(response.body)
 
 
-def price_ladder(gw, instrument, rows: int = 10) -> List[Dict[str, Any]]:
+def price_ladder(gw: Gateway, instrument: Instrument, rows: int = 10) -> List[Dict[str, Any]]:
     """BookTrader rows around the last price: asks above, bids below, sizes from the price path's noise."""
     from ibind.sim.engine.market import round_to_tick, unit_noise
 
@@ -170,7 +176,7 @@ def order_args(orders: Iterable[Any]) -> List[Dict[str, Any]]:
     return [live_order_view(order) for order in orders]
 
 
-def trade_args(gw, executions: Iterable[Any]) -> List[Dict[str, Any]]:
+def trade_args(gw: Gateway, executions: Iterable[Any]) -> List[Dict[str, Any]]:
     """str "args": the /iserver/account/trades view of each execution."""
     from ibind.sim.orders.routes import trade_view
 
@@ -181,7 +187,7 @@ def trade_args(gw, executions: Iterable[Any]) -> List[Dict[str, Any]]:
 # ----------------------------------------------------------------- portfolio
 
 
-def profit_and_loss(gw) -> Dict[str, Any]:
+def profit_and_loss(gw: Gateway) -> Dict[str, Any]:
     """spl "args": /iserver/account/pnl/partitioned's rows, with "uel" as the websocket names excess liquidity."""
     from ibind.sim.accounts.routes import pnl_partitioned
 
@@ -194,7 +200,7 @@ def profit_and_loss(gw) -> Dict[str, Any]:
     return args
 
 
-def account_summary(gw, account_id: str, keys: List[str], fields: List[str]) -> List[Dict[str, Any]]:
+def account_summary(gw: Gateway, account_id: str, keys: List[str], fields: List[str]) -> List[Dict[str, Any]]:
     """ssd "result": /portfolio/{id}/summary as a list of {key, currency, monetaryValue|value, severity, timestamp}."""
     from ibind.sim.portfolio.routes import portfolio_summary
 
@@ -244,7 +250,7 @@ _LEDGER_NAMES = {
 }
 
 
-def ledger(gw, account_id: str, keys: List[str], fields: List[str]) -> Dict[str, Dict[str, Any]]:
+def ledger(gw: Gateway, account_id: str, keys: List[str], fields: List[str]) -> Dict[str, Dict[str, Any]]:
     """sld entries by key ("LedgerListUSD", "LedgerListBASE"), full (the caller blanks the unchanged ones)."""
     from ibind.sim.portfolio.routes import portfolio_ledger
 

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from ibind.sim.streaming import messages
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.engine.universe import Instrument
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.streaming.hub import StreamingHub
 
 BROKERAGE_TOPICS = ('smd', 'smh', 'sbd', 'sor', 'str')
 MAX_HISTORY = 5
@@ -46,7 +51,7 @@ class _AccountFeed:
 
 @dataclass
 class _Ladder:
-    instrument: Any
+    instrument: Instrument
     topic: str
     next_at: float
     last: Any = None
@@ -69,7 +74,7 @@ def parse_command(text: str) -> Tuple[str, List[str], Dict[str, Any]]:
 
 
 class StreamSession:
-    def __init__(self, gw, hub):
+    def __init__(self, gw: Gateway, hub: StreamingHub) -> None:
         self.gw = gw
         self.hub = hub
         now = gw.clock.now()
@@ -131,12 +136,12 @@ class StreamSession:
         except ApiError as error:  # the same refusal as the REST twin (e.g. "query /portfolio/accounts first")
             return [{'topic': '+'.join([topic] + targets), 'error': str(error)}]
 
-    def _instrument(self, text: str):
+    def _instrument(self, text: str) -> Optional[Instrument]:
         conid = text.split('@', 1)[0]
         instrument = self.gw.universe.find(conid) if conid.isdigit() else None
         return instrument
 
-    def _cmd_smd(self, targets, params):
+    def _cmd_smd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if not targets:
             return [{'topic': 'smd', 'error': 'smd needs a conid: smd+265598+{"fields":["31"]}'}]
         conid_ex = targets[0]
@@ -157,12 +162,12 @@ class StreamSession:
         )
         return []
 
-    def _cmd_umd(self, targets, params):
+    def _cmd_umd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if targets:
             self.market_data.pop(targets[0], None)
         return []
 
-    def _cmd_smh(self, targets, params):
+    def _cmd_smh(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if not targets or self._instrument(targets[0]) is None:
             return [{'topic': 'smh', 'error': 'smh needs a known conid: smh+265598+{"period":"1d","bar":"1hour"}'}]
         if len(self.histories) >= MAX_HISTORY:
@@ -177,34 +182,33 @@ class StreamSession:
         body['topic'] = f'smh+{targets[0]}'
         return [body]
 
-    def _cmd_umh(self, targets, params):
+    def _cmd_umh(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if targets:
             self.histories.pop(targets[0], None)
         return []
 
-    def _cmd_sbd(self, targets, params):
-        if len(targets) < 2 or self._instrument(targets[1]) is None:
+    def _cmd_sbd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
+        instrument = self._instrument(targets[1]) if len(targets) >= 2 else None
+        if instrument is None:
             return [{'topic': 'sbd', 'error': 'sbd needs an account and a known conid: sbd+DU1234567+265598'}]
         account = targets[0]
-        self.ladders[account] = _Ladder(
-            self._instrument(targets[1]), 'sbd+' + '+'.join(targets[:2]), next_at=self._now()
-        )
+        self.ladders[account] = _Ladder(instrument, 'sbd+' + '+'.join(targets[:2]), next_at=self._now())
         return []
 
-    def _cmd_ubd(self, targets, params):
+    def _cmd_ubd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if targets:
             self.ladders.pop(targets[0], None)
         return []
 
-    def _cmd_sor(self, targets, params):
+    def _cmd_sor(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         self.orders = {}
         return [self._order_update()]
 
-    def _cmd_uor(self, targets, params):
+    def _cmd_uor(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         self.orders = None
         return []
 
-    def _cmd_str(self, targets, params):
+    def _cmd_str(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         import math
 
         self.trades = set()
@@ -217,16 +221,16 @@ class StreamSession:
         self.trades.update(e.execution_id for e in self._executions() if e.time < since)
         return [self._trade_update()]
 
-    def _cmd_utr(self, targets, params):
+    def _cmd_utr(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         self.trades = None
         return []
 
-    def _cmd_spl(self, targets, params):
+    def _cmd_spl(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         args = messages.profit_and_loss(self.gw)
         self.pnl = _AccountFeed([], [], next_at=self._now() + PNL_INTERVAL, last=args)
         return [{'topic': 'spl', 'args': args}]
 
-    def _cmd_upl(self, targets, params):
+    def _cmd_upl(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         self.pnl = None
         return []
 
@@ -235,7 +239,7 @@ class StreamSession:
             return targets[0]
         return None
 
-    def _cmd_ssd(self, targets, params):
+    def _cmd_ssd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         account = self._account_target('ssd', targets)
         if account is None:
             return [{'topic': 'ssd', 'error': "ssd needs one of this user's accounts: ssd+DU1234567+{}"}]
@@ -249,12 +253,12 @@ class StreamSession:
         self.summaries[account] = feed
         return [{'topic': f'ssd+{account}', 'result': result}]
 
-    def _cmd_usd(self, targets, params):
+    def _cmd_usd(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if targets:
             self.summaries.pop(targets[0], None)
         return [{'topic': 'usd+' + '+'.join(targets), 'result': 'unsubscribed from summary'}]
 
-    def _cmd_sld(self, targets, params):
+    def _cmd_sld(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         account = self._account_target('sld', targets)
         if account is None:
             return [{'topic': 'sld', 'error': "sld needs one of this user's accounts: sld+DU1234567+{}"}]
@@ -268,7 +272,7 @@ class StreamSession:
         self.ledgers[account] = feed
         return [{'topic': f'sld+{account}', 'result': list(entries.values())}]
 
-    def _cmd_uld(self, targets, params):
+    def _cmd_uld(self, targets: List[str], params: Dict[str, Any]) -> List[Dict[str, Any]]:
         if targets:
             self.ledgers.pop(targets[0], None)
         return [{'topic': 'uld+' + '+'.join(targets), 'result': 'unsubscribed from ledger'}]
@@ -315,6 +319,9 @@ class StreamSession:
                 continue
             sub.next_at = now + self.hub.smd_interval
             instrument = self.gw.universe.find(sub.conid)
+            if instrument is None:  # found when subscribed; the universe only grows while a stream is open
+                del self.market_data[conid_ex]
+                continue
             values = messages.market_data_values(self.gw, instrument, sub.fields)
             changed = {key: value for key, value in values.items() if sub.last.get(key) != value}
             if not changed and sub.last:

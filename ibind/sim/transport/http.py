@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, overload
 
 HTML_NOT_FOUND = '<html><body><h1>Resource not found</h1></body></html>'
 
@@ -66,12 +66,24 @@ class SimRequest:
             raise ApiError(400, f'Bad Request: missing required field(s): {", ".join(missing)}')
         return [body[name] for name in names]
 
+    @overload
+    def query_int(self, name: str, default: int, minimum: int = 0) -> int: ...
+
+    @overload
+    def query_int(self, name: str, default: None = None, minimum: int = 0) -> Optional[int]: ...
+
     def query_int(self, name: str, default: Optional[int] = None, minimum: int = 0) -> Optional[int]:
         """A whole-number query parameter (``default`` when absent); anything else is the gateway's 400."""
         text = self.query.get(name)
         if text is None or text == '':
             return default
         return whole_number(name, text, minimum)
+
+    @overload
+    def query_bool(self, name: str, default: bool) -> bool: ...
+
+    @overload
+    def query_bool(self, name: str, default: None = None) -> Optional[bool]: ...
 
     def query_bool(self, name: str, default: Optional[bool] = None) -> Optional[bool]:
         value = self.query.get(name)

@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Type
 
 from ibind.sim.config import SimConfig
 from ibind.sim.gateway import Gateway
@@ -24,7 +24,10 @@ from ibind.sim.transport.http import ApiError, SimRequest, SimResponse
 from ibind.sim.transport.websocket import is_websocket_upgrade, serve_websocket
 
 if TYPE_CHECKING:
+    import ssl
+
     from ibind.sim.control.client import SimControl
+    from ibind.sim.transport.certs import TlsMaterial
 
 _log = logging.getLogger('ibind.sim.server')
 
@@ -38,18 +41,18 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, handler, gateway: Gateway):
+    def __init__(self, address: Tuple[str, int], handler: Type[BaseHTTPRequestHandler], gateway: Gateway) -> None:
         self.gateway = gateway
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address):
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
             self.connections.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request):
+    def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
@@ -68,7 +71,7 @@ _MAX_LINE = 65536
 _MAX_HEADERS = 100
 
 
-class _Headers(dict):
+class _Headers(Dict[str, str]):
     """Request headers by lower-cased name; ``get``, ``[]`` and ``in`` ignore case, as ``email.message.Message``
     does (``[]`` of a missing name is None, like there)."""
 
@@ -103,7 +106,7 @@ def _read_headers(rfile: Any) -> Optional[_Headers]:
             return None
         text = line.decode('latin-1')
         if text[0] in ' \t' and last is not None:  # obsolete line folding: a continuation of the previous header
-            headers[last] = f'{dict.get(headers, last)} {text.strip()}'
+            headers[last] = f'{headers.get(last)} {text.strip()}'
             continue
         name, separator, value = text.partition(':')
         if not separator or not name.strip():
@@ -170,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 300  # idle keep-alive connections are closed after this many seconds
     _date_second = -1  # the second _date_text was formatted for (per connection, see _date_header)
     _date_text = ''
+    server: _Server  # the server this handler answers for (socketserver sets it)
+    request_headers: _Headers  # this request's headers (instead of the stdlib's email-parsed ``headers``)
 
     def setup(self) -> None:
         super().setup()
@@ -204,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             if headers is None:
                 self.close_connection = True
                 return
-            self.headers = headers
+            self.request_headers = headers
             connection = headers.get('connection', '').lower()
             if self.request_version == 'HTTP/1.0':
                 self.close_connection = 'keep-alive' not in connection
@@ -240,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             split = urllib.parse.urlsplit(self.path)
             path, query = split.path, split.query
         query_all = urllib.parse.parse_qs(query, keep_blank_values=True) if query else {}
-        length_header = self.headers.get('Content-Length')
+        length_header = self.request_headers.get('Content-Length')
         if (
             length_header is None
             and self.command in ('POST', 'PUT', 'PATCH')
@@ -250,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(ApiError(411, 'Length Required').to_response())
             self.close_connection = True
             return
-        if 'transfer-encoding' in self.headers:  # not read here: its body would be taken for the next request
+        if 'transfer-encoding' in self.request_headers:  # not read here: its body would be taken for the next request
             raise _MalformedRequest(411, 'Length Required: send a Content-Length, not Transfer-Encoding')
         length = _content_length(length_header)
         if length > gateway.config.max_body_bytes:  # refused unread; the connection closes
@@ -262,11 +267,11 @@ class _Handler(BaseHTTPRequestHandler):
             query={k: v[-1] for k, v in query_all.items()},
             query_all=query_all,
             raw_body=raw_body,
-            headers=self.headers,
+            headers=self.request_headers,
             full_path=self.path,
             client=self.client_address[0],
         )
-        if path == API_PREFIX + '/ws' and self.command == 'GET' and is_websocket_upgrade(self.headers):
+        if path == API_PREFIX + '/ws' and self.command == 'GET' and is_websocket_upgrade(self.request_headers):
             serve_websocket(self, gateway, request)  # the connection is the WebSocket's until it ends
             return
         try:
@@ -283,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = gateway.handle(request)
         elif path.startswith(CONTROL_PREFIX + '/'):
             request.path = path[len(CONTROL_PREFIX) :]
-            refusal = control_refusal(self.command, self.headers, gateway.config.control_hosts)
+            refusal = control_refusal(self.command, self.request_headers, gateway.config.control_hosts)
             response = refusal.to_response() if refusal else gateway.handle_control(request)
         else:
             from ibind.sim.transport.http import html_not_found
@@ -361,10 +366,10 @@ class GatewaySimulator:
         self.gateway.public_scheme = 'https' if tls else 'http'
         self.gateway.restart_hook = self._restart_in_background
         self._tls_dir = tls_dir
-        self._tls_material = None
+        self._tls_material: Optional[TlsMaterial] = None
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
-        self._ssl_context = None
+        self._ssl_context: Optional[ssl.SSLContext] = None
 
     # -- lifecycle
     def start(self) -> GatewaySimulator:
@@ -374,8 +379,9 @@ class GatewaySimulator:
             from ibind.sim.transport.certs import make_tls_material
 
             directory = self._tls_dir or tempfile.mkdtemp(prefix='ibind-sim-tls-')
-            self._tls_material = make_tls_material(directory)
-            self._ssl_context = self._tls_material.server_context()
+            material = make_tls_material(directory)
+            self._tls_material = material
+            self._ssl_context = material.server_context()
         self._listen()
         return self
 

@@ -201,7 +201,7 @@ def serve_websocket(handler: Any, gateway: Any, request: Any) -> None:
     except ImportError as error:  # the simulator runs without its 'sim' extra: REST works, streaming does not
         handler._write(ApiError(501, str(error)).to_response())
         return
-    head = request_head(handler.command, handler.path, handler.request_version, handler.headers)
+    head = request_head(handler.command, handler.path, handler.request_version, handler.request_headers)
     try:
         if not websocket.accept(head):
             handler._write(ApiError(400, 'Bad Request: not a valid WebSocket upgrade').to_response())

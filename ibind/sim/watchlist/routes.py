@@ -10,11 +10,15 @@ State lives in ``gw.watchlists`` (ibind.sim.watchlist.state); see docs/simulator
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import TYPE_CHECKING, Any, List
 
 from ibind.sim.transport.http import ApiError
 from ibind.sim.transport.router import RouteTable
 from ibind.sim.watchlist.state import Row
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.transport.http import SimRequest
 
 routes = RouteTable()
 
@@ -31,7 +35,7 @@ def _list_id(value: Any) -> str:
     return text
 
 
-def _rows(gw, rows: Any) -> List[Row]:
+def _rows(gw: Gateway, rows: Any) -> List[Row]:
     if not isinstance(rows, list):
         raise ApiError(400, 'Bad Request: rows must be an array of {"C": conid} or {"H": ""} objects')
     parsed: List[Row] = []
@@ -51,7 +55,7 @@ def _rows(gw, rows: Any) -> List[Row]:
 
 
 @routes.post('/iserver/watchlist')
-def create_watchlist(gw, req):
+def create_watchlist(gw: Gateway, req: SimRequest) -> Any:
     list_id, name, rows = req.require_body('id', 'name', 'rows')
     list_id = _list_id(list_id)
     if not isinstance(name, str) or not name.strip():
@@ -60,7 +64,7 @@ def create_watchlist(gw, req):
     return {'id': watchlist.id, 'hash': watchlist.hash, 'name': watchlist.name, 'readOnly': False, 'instruments': []}
 
 
-def _all_watchlists(gw, req):
+def _all_watchlists(gw: Gateway, req: SimRequest) -> Any:
     scope = req.query.get('SC')
     if scope not in (None, '', USER_WATCHLIST):
         raise ApiError(400, f'Bad Request: SC must be {USER_WATCHLIST}, got {scope!r}')
@@ -79,7 +83,7 @@ routes.get('/iserver/watchlists')(_all_watchlists)
 
 
 @routes.get('/iserver/watchlist')
-def get_watchlist(gw, req):
+def get_watchlist(gw: Gateway, req: SimRequest) -> Any:
     if not req.query.get('id') and req.query.get('SC') is not None:
         return _all_watchlists(gw, req)  # the doc's Python example lists all watchlists on this path
     (list_id,) = req.require_query('id')
@@ -90,7 +94,7 @@ def get_watchlist(gw, req):
 
 
 @routes.delete('/iserver/watchlist')
-def delete_watchlist(gw, req):
+def delete_watchlist(gw: Gateway, req: SimRequest) -> Any:
     (list_id,) = req.require_query('id')
     watchlist = gw.watchlists.delete(_list_id(list_id))
     return {'data': {'deleted': watchlist.id}, 'action': 'context', 'MID': gw.watchlists.next_mid()}

@@ -12,10 +12,14 @@ re-logins; only ``/sim/reset`` clears them. Two documented details are reproduce
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ibind.sim.engine.universe import Instrument
 from ibind.sim.transport.http import ApiError
+
+if TYPE_CHECKING:
+    from ibind.sim.gateway import Gateway
+    from ibind.sim.interfaces import BrokerageSession
 
 Row = Tuple[str, Any]  # ('C', conid) for a contract, ('H', '') for a blank separator row
 _FUTURE_MONTH_CODES = 'FGHJKMNQUVXZ'
@@ -53,7 +57,7 @@ class Watchlist:
 
 
 class WatchlistStore:
-    def __init__(self, gateway):
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.lists: Dict[str, Watchlist] = {}
         self._mid = 0
@@ -79,7 +83,8 @@ class WatchlistStore:
 
     def next_mid(self) -> str:
         """The ``MID`` of the next list/delete answer: their count within the current brokerage session."""
-        session_marker = self.gateway.session.brokerage_opened_at
+        session: BrokerageSession = self.gateway.session
+        session_marker = session.brokerage_opened_at
         if session_marker != self._mid_session:
             self._mid_session = session_marker
             self._mid = 0
