@@ -24,6 +24,7 @@ from ibind.sim.streaming.session import StreamSession
 from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
+    from ibind.sim.fyi.state import Notification
     from ibind.sim.gateway import Gateway
 
 MALFORMED_TEXT = '{"topic":"smd+265598","31":"19'  # a message cut in the middle
@@ -207,10 +208,10 @@ class StreamingHub(Middleware):
             connection.outbox.append(item)
         return len(connections)
 
-    def publish_notification(self, notification: Any) -> int:
+    def publish_notification(self, notification: Notification) -> None:
         """An FYI notification (a fired alert...) reaches every stream as IBKR's unsolicited ``ntf`` message."""
         self.stats['notifications'] += 1
-        return self.push(messages.notification(notification.id, notification.message, notification.title))
+        self.push(messages.notification(notification.id, notification.message, notification.title))
 
     def malformed(self) -> int:
         connections = self._each()
