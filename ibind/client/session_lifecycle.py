@@ -20,7 +20,7 @@ from __future__ import annotations
 import atexit
 import threading
 import weakref
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ibind import var
 from ibind.base.rest_client import Result
@@ -34,6 +34,16 @@ from ibind.support.errors import (
     OAuthError,
 )
 from ibind.support.logs import project_logger
+
+if TYPE_CHECKING:
+    from ibind.base.rest_client import RestClient
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+
+    class _LifecycleHost(RestClient, IbkrClientHost):
+        """RestClient first, as in IbkrClient's MRO: ``super().request()``/``super().close()`` are RestClient's."""
+
+else:
+    _LifecycleHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 _LOGGER = project_logger('ibind.session')
 
@@ -60,7 +70,7 @@ def _relative(path: str, base_url: str) -> str:
     return path.lstrip('/')
 
 
-class SessionLifecycleMixin:
+class SessionLifecycleMixin(_LifecycleHost):
     """OAuth 1.0a methods of seed 001, the Tickler, automatic recovery, and clean shutdown."""
 
     def _init_lifecycle(self, auto_recover: bool) -> None:

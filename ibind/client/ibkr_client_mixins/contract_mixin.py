@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.response_shape import reading
 from ibind.client.stock_query import StockQueries, StockQuery, filter_stocks, single_conid, to_stock_queries
 from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, filter_none
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
 SCHEDULE_ASSET_CLASSES = ('STK', 'OPT', 'FUT', 'CFD', 'WAR', 'SWP', 'FND', 'BND', 'ICS')
@@ -114,7 +119,7 @@ def _sec_type(value: Any, expected: str, choices: Optional[tuple] = None) -> str
     return sec_type
 
 
-def _symbols(name: str, values: Optional[List[Any]]) -> List[str]:
+def _symbols(name: str, values: Optional[Iterable[Any]]) -> List[str]:
     if values is None:
         raise ValueError(f'{name!r} is required: expected one symbol or a list of symbols like ["ES", "MES"]')
     symbols = []
@@ -134,15 +139,15 @@ def _order_id(order_id: Any) -> Optional[int]:
     return int(str(order_id).strip())
 
 
-def _stock_queries(queries: Optional[List[Any]], default_filtering: bool) -> List[StockQuery]:
+def _stock_queries(queries: Optional[StockQueries], default_filtering: bool) -> List[StockQuery]:
     if queries is None:
         raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
     if not isinstance(default_filtering, bool):
         raise TypeError(f"'default_filtering' must be True or False, got {default_filtering!r}")
-    return to_stock_queries(queries)
+    return to_stock_queries(queries if isinstance(queries, list) else [queries])
 
 
-class ContractMixin:
+class ContractMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#contract"""
 
     @ensure_list_arg('conids')
