@@ -264,7 +264,7 @@ class Pacer:
                             retry_after=round(wait, 3),
                         )
                     self._sleep(wait + self.margin, method, path)
-                else:
+                elif full is not None:  # the rate allows it (wait <= 0), a concurrency limit does not yet
                     remaining = self.max_wait - elapsed
                     if remaining <= 0:
                         raise RateLimitError(
