@@ -66,43 +66,35 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, (decimal.Decimal, fractions.Fraction, numbers.Real)):
-        return _exact_plain(name, value)
-    raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
-
-
-def _exact_plain(name: str, value: Any) -> Union[int, float]:
-    """``plain_number`` of a Decimal, Fraction or other real (numpy float...): the int or float holding it exactly.
-
-    ``value`` is Any because the stubs of the ``numbers`` ABCs promise neither ``int()``, ``abs()`` nor a
-    constructor, which every real number type provides.
-    """
-    try:
-        if isinstance(value, decimal.Decimal) and not value.is_finite():
-            return float(value)  # nan/inf: the caller's finiteness check names it
-        if value == int(value):
-            return int(value) if abs(value) < 2**63 else float(value)
-    except (OverflowError, ValueError):
-        return float(value)
-    converted = float(value)
-    if not isinstance(value, (decimal.Decimal, fractions.Fraction)):  # numpy float32 0.1 -> 0.1, not 0.100000001
+        real: Any = value  # the numbers ABCs' stubs promise no int()/abs()/constructor; every real number type has them
         try:
-            shortest = float(str(value))
-            if type(value)(shortest) == value:
-                converted = shortest
-        except (TypeError, ValueError):
-            pass
-    exact = (
-        decimal.Decimal(repr(converted)) == value
-        if isinstance(value, decimal.Decimal)
-        else fractions.Fraction(repr(converted)) == value
-        if isinstance(value, fractions.Fraction)
-        else converted == value
-    )
-    if not exact:
-        raise ValueError(
-            f'{name!r} must be a number a float can hold exactly, got {value!r} (it would be sent as {converted!r})'
+            if isinstance(value, decimal.Decimal) and not value.is_finite():
+                return float(value)  # nan/inf: the caller's finiteness check names it
+            if real == int(real):
+                return int(real) if abs(real) < 2**63 else float(real)
+        except (OverflowError, ValueError):
+            return float(value)
+        converted = float(value)
+        if not isinstance(value, (decimal.Decimal, fractions.Fraction)):  # numpy float32 0.1 -> 0.1, not 0.100000001
+            try:
+                shortest = float(str(value))
+                if type(real)(shortest) == value:
+                    converted = shortest
+            except (TypeError, ValueError):
+                pass
+        exact = (
+            decimal.Decimal(repr(converted)) == value
+            if isinstance(value, decimal.Decimal)
+            else fractions.Fraction(repr(converted)) == value
+            if isinstance(value, fractions.Fraction)
+            else converted == value
         )
-    return converted
+        if not exact:
+            raise ValueError(
+                f'{name!r} must be a number a float can hold exactly, got {value!r} (it would be sent as {converted!r})'
+            )
+        return converted
+    raise TypeError(f'{name!r} must be a number, got {type(value).__name__} {value!r}')
 
 
 def whole_number(name: str, value: Any) -> Optional[int]:
