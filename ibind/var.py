@@ -14,6 +14,7 @@ This is the only module-level state in ibind.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 from typing import Any, Callable, Dict, Mapping, Optional, Union
@@ -71,7 +72,7 @@ class _Reader:
         value = self._get(name)
         return default if value is None else value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self._get(name)
         if value is None:
             return default
@@ -82,7 +83,7 @@ class _Reader:
             return False
         raise ValueError(f'{name}={value!r} is not a boolean: expected true/false (or 1/0, yes/no)')
 
-    def number(self, name: str, default: Optional[float], minimum: float = 0.0) -> Optional[float]:
+    def number(self, name: builtins.str, default: Optional[float], minimum: float = 0.0) -> Optional[float]:
         value = self._get(name)
         if value is None:
             return default
@@ -94,7 +95,7 @@ class _Reader:
             raise ValueError(f'{name}={value!r} must be a number >= {minimum}')
         return number
 
-    def int(self, name: str, default: int, minimum: int = 0) -> int:
+    def int(self, name: builtins.str, default: int, minimum: int = 0) -> int:
         value = self._get(name)
         if value is None:
             return default
@@ -106,13 +107,13 @@ class _Reader:
             raise ValueError(f'{name}={value!r} must be >= {minimum}')
         return number
 
-    def cacert(self, name: str) -> Union[str, bool]:
+    def cacert(self, name: builtins.str) -> Union[builtins.str, builtins.bool]:
         value = self._get(name)
         if value is None:
             return False
         return parse_cacert(value)
 
-    def choice(self, name: str, default: str, choices: tuple) -> str:
+    def choice(self, name: builtins.str, default: builtins.str, choices: tuple) -> builtins.str:
         value = self._get(name)
         if value is None:
             return default

@@ -195,7 +195,7 @@ class Pacer:
         self._global = TokenBucket(global_rate, 1.0, global_burst, now) if global_rate else None
         self._windows: Dict[Limit, _Window] = {limit: _Window(limit, now, None) for limit in self.limits}
         self._paused_until = 0.0
-        self._match_cache: Dict[Tuple[str, str], Tuple[_Window, ...]] = {}
+        self._match_cache: Dict[Tuple[str, str], Tuple[Tuple[_Window, ...], bool]] = {}
         self.waits = 0
         self.waited_seconds = 0.0
         self.penalties = 0
@@ -266,7 +266,7 @@ class Pacer:
                             retry_after=round(wait, 3),
                         )
                     self._sleep(wait + margin, method, path)
-                else:
+                elif full is not None:  # the rate allows it (wait <= 0), a concurrency limit does not yet
                     remaining = self.max_wait - elapsed
                     if remaining <= 0:
                         raise RateLimitError(

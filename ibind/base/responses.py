@@ -54,9 +54,13 @@ def decode_body(text: str, content_type: str, status: int, method: str, url: str
     if wants_json:
         try:
             return json.loads(text)
-        except ValueError as error:
+        except ValueError as error:  # JSONDecodeError, or valid JSON Python cannot hold (an int of > 4300 digits)
+            if isinstance(error, json.JSONDecodeError):
+                problem = f'invalid or truncated JSON ({error.msg} at position {error.pos})'
+            else:
+                problem = f'JSON that cannot be decoded ({error})'
             raise BadResponseError(
-                f'invalid or truncated JSON ({error.msg} at position {error.pos})',
+                problem,
                 status_code=status,
                 body=text,
                 method=method,

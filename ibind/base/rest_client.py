@@ -68,7 +68,7 @@ class Result:
 
     def __init__(
         self,
-        data: Optional[Union[list, dict, str, int, float, bool]] = None,
+        data: Any = None,
         request: Optional[dict] = None,
         status_code: Optional[int] = None,
     ):

@@ -92,8 +92,8 @@ class RetryPolicy:
             max_retry_after,
             bool(retry_unreachable),
         )
-        for name, value in zip(_POLICY_FIELDS, values):
-            object.__setattr__(self, name, value)
+        for name, setting in zip(_POLICY_FIELDS, values):
+            object.__setattr__(self, name, setting)
 
     def replace(self, **changes: object) -> RetryPolicy:
         """A copy with some settings changed: ``policy.replace(max_retries=0)``."""

@@ -15,12 +15,15 @@ import socket
 import threading
 import time
 import weakref
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 DEFAULT_DEADLINE_FACTOR = 3.0
@@ -216,7 +219,7 @@ def read_body(response: requests.Response, max_bytes: int) -> Optional[str]:
 
 def bound_cookies(session: requests.Session, max_count: int = MAX_COOKIES, max_bytes: int = MAX_COOKIE_BYTES) -> int:
     """Drop cookies beyond the caps (newest non-session cookies first); the number dropped."""
-    jar = session.cookies
+    jar: CookieJar = session.cookies  # iterated as a CookieJar: Cookie objects (its Mapping side yields names)
     cookies = list(jar)
     size = sum(len(c.name) + len(c.value or '') for c in cookies)
     if len(cookies) <= max_count and size <= max_bytes:

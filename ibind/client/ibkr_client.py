@@ -74,7 +74,7 @@ class IbkrClient(
     def __init__(
         self,
         account_id: Optional[str] = var.IBIND_ACCOUNT_ID,
-        url: str = var.IBIND_REST_URL,
+        url: Optional[str] = var.IBIND_REST_URL,
         host: str = 'localhost',
         port: str = '5000',
         base_route: str = '/v1/api/',

@@ -29,7 +29,7 @@ import collections
 import json
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from ibind import var
 from ibind.base.rest_client import RestClient
@@ -46,6 +46,9 @@ from ibind.client.ws_parsing import TopicParser
 from ibind.client.ws_subscriptions import KeyedQueues, QueueAccessor, Subscription, SubscriptionState, WsMessage
 from ibind.support.errors import CompetingSessionError
 from ibind.support.logs import project_logger
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client import IbkrClient
 
 _LOGGER = project_logger('ibind.ws')
 
@@ -94,7 +97,7 @@ class IbkrWsClient:
 
     def __init__(
         self,
-        ibkr_client: Any,
+        ibkr_client: IbkrClient,
         *,
         url: Optional[str] = var.IBIND_WS_URL,
         account_id: Optional[str] = None,
@@ -117,7 +120,9 @@ class IbkrWsClient:
             raise ValueError(f"'queue_size' must be a whole number >= 0 (0: unbounded), got {queue_size!r}")
         if on_event is not None and not callable(on_event):
             raise TypeError("'on_event' must be a callable on_event(name, detail) or None")
-        if not isinstance(ibkr_client, RestClient):
+        if not isinstance(ibkr_client, RestClient) or not all(
+            callable(getattr(ibkr_client, name, None)) for name in ('tickle', 'recover_brokerage_session')
+        ):  # a bare RestClient has no /tickle (the cookie) nor session recovery
             raise TypeError(f"'ibkr_client' must be an IbkrClient (or use client.websocket()), got {ibkr_client!r}")
         self.ibkr_client = ibkr_client
         self.account_id = account_id or getattr(ibkr_client, 'account_id', None)

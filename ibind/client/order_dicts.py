@@ -7,7 +7,7 @@ them for, and their numbers (numpy, Decimal, Fraction) become plain int/float ho
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, NoReturn
 
 from ibind.client.order_fields import ORDER_TYPES, TIFS, check_whole_quantity
 from ibind.support.arguments import conid_arg, identifier, plain_number, printable
@@ -35,7 +35,7 @@ def check_order_dict(order: Mapping[str, Any], argument: str) -> Dict[str, Any]:
     Returns a copy whose numbers are plain int/float (numpy, Decimal and Fraction values converted exactly)."""
     checked = dict(order)
 
-    def fail(key: str, expected: str, error: type = ValueError) -> None:
+    def fail(key: str, expected: str, error: type = ValueError) -> NoReturn:
         raise error(f'{argument}[{key!r}] must be {expected}, got {order.get(key)!r}')
 
     for key in order:

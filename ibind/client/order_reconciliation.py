@@ -70,8 +70,11 @@ def assign_coids(orders: List[Dict[str, Any]], sequence: Callable[[], int]) -> L
 
 
 def _same_instrument(order: Dict[str, Any], live: Dict[str, Any]) -> bool:
+    conid = live.get('conid')
+    if conid is None:
+        return False
     try:
-        return int(live.get('conid')) == int(order.get('conid') or str(order.get('conidex', '')).split('@')[0])
+        return int(conid) == int(order.get('conid') or str(order.get('conidex', '')).split('@')[0])
     except (TypeError, ValueError):
         return False
 
@@ -89,8 +92,11 @@ def _looks_like(order: Dict[str, Any], live: Dict[str, Any]) -> bool:
 
 
 def _order_id(live: Dict[str, Any]) -> Optional[int]:
+    order_id = live.get('orderId')
+    if order_id is None:
+        return None
     try:
-        return int(live.get('orderId'))
+        return int(order_id)
     except (TypeError, ValueError):
         return None
 
@@ -222,11 +228,13 @@ def find_order(live_orders: Sequence[Dict[str, Any]], order_id: Any) -> Optional
 def modification_applied(body: Dict[str, Any], live: Dict[str, Any]) -> bool:
     """Whether a live order shows the price and quantity a modification asked for."""
     for key, live_key in (('price', 'price'), ('quantity', 'totalSize')):
-        wanted = body.get(key)
+        wanted, shown = body.get(key), live.get(live_key)
         if wanted is None:
             continue
+        if shown is None:
+            return False
         try:
-            if abs(float(live.get(live_key)) - float(wanted)) > 1e-9:
+            if abs(float(shown) - float(wanted)) > 1e-9:
                 return False
         except (TypeError, ValueError):
             return False

@@ -32,6 +32,8 @@ class QuestionType(Enum):
     questions are in practice matched by their id.
     """
 
+    message_id: Optional[str]  # set by __new__ from each member's (text, message_id); an annotation, not a member
+
     PRICE_PERCENTAGE_CONSTRAINT = ('price exceeds the Percentage constraint of 3%', 'o163')
     MISSING_MARKET_DATA = (
         'You are submitting an order without market data. We strongly recommend against this as '

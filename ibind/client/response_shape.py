@@ -11,7 +11,7 @@ so the caller gets the same kind of error, with the same context, as for a broke
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Optional, Tuple, Type
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple, Type
 
 from ibind.base.rest_client import Result
 from ibind.support.errors import BadResponseError, ExternalBrokerError
@@ -59,8 +59,8 @@ def expect_object(result: Result, what: str, required: Optional[Mapping[str, typ
 
 
 def _kind_name(kind: Optional[type]) -> str:
-    names = {dict: 'object', list: 'array', str: 'string', bool: 'boolean'}
-    return names.get(kind, getattr(kind, '__name__', str(kind)))
+    names: Dict[Optional[type], str] = {dict: 'object', list: 'array', str: 'string', bool: 'boolean'}
+    return names.get(kind) or str(getattr(kind, '__name__', kind))
 
 
 def _kind(data: Any) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import atexit
 import threading
 import weakref
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from ibind import var
 from ibind.base.rest_client import Result
@@ -34,6 +34,17 @@ from ibind.support.errors import (
     OAuthError,
 )
 from ibind.support.logs import project_logger
+
+if TYPE_CHECKING:
+    from ibind.base.rest_client import RestClient
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+    from ibind.oauth.oauth1a import OAuth1aConfig, OAuthSigner
+
+    class _LifecycleHost(RestClient, IbkrClientHost):
+        """RestClient first, as in IbkrClient's MRO: ``super().request()``/``super().close()`` are RestClient's."""
+
+else:
+    _LifecycleHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 _LOGGER = project_logger('ibind.session')
 
@@ -60,13 +71,13 @@ def _relative(path: str, base_url: str) -> str:
     return path.lstrip('/')
 
 
-class SessionLifecycleMixin:
+class SessionLifecycleMixin(_LifecycleHost):
     """OAuth 1.0a methods of seed 001, the Tickler, automatic recovery, and clean shutdown."""
 
     def _init_lifecycle(self, auto_recover: bool) -> None:
         self.auto_recover = auto_recover
         self._tickler: Optional[Tickler] = None
-        self._signer = None
+        self._signer: Optional[OAuthSigner] = None
         self._refresh_lock = threading.Lock()
         self._lst_generation = 0
         self._recovery_lock = threading.Lock()
@@ -89,12 +100,13 @@ class SessionLifecycleMixin:
         """Run the Diffie-Hellman exchange for a new live session token, validate it, and sign with it from now on."""
         from ibind.oauth.oauth1a import LiveSessionTokenRequest, OAuthSigner
 
-        config = self.oauth_config
+        config = self._oauth('generate_live_session_token()')
         material = config.material()
-        if self._signer is None:
-            self._signer = OAuthSigner(material, config.lst_refresh_margin)
+        signer = self._signer
+        if signer is None:
+            signer = self._signer = OAuthSigner(material, config.lst_refresh_margin)
         url = self.base_url + config.live_session_token_endpoint.lstrip('/')
-        exchange = LiveSessionTokenRequest(material, url, self._signer.timestamps)
+        exchange = LiveSessionTokenRequest(material, url, signer.timestamps)
         try:
             result = super().request('POST', url, headers=exchange.headers, retry_safe=False)  # one nonce: no re-send
         except NotAuthenticatedError as error:
@@ -108,7 +120,7 @@ class SessionLifecycleMixin:
             ) from None
         with reading(result, errors=(BadResponseError, OAuthError)) as data:
             token, expires_ms = exchange.token_from(data)
-        self._signer.set_token(token, expires_ms)
+        signer.set_token(token, expires_ms)
         _LOGGER.info('New live session token, valid until epoch ms %s', expires_ms)
 
     def oauth_init(self, maintain_oauth: bool, shutdown_oauth: bool, init_brokerage_session: bool) -> None:
@@ -173,12 +185,19 @@ class SessionLifecycleMixin:
 
     # ----------------------------------------------------------------- signing
 
+    def _oauth(self, caller: str) -> OAuth1aConfig:
+        """The OAuth configuration, or OAuthError (before anything is sent) for a client that has none."""
+        if self.oauth_config is None:
+            raise OAuthError(f'{caller} needs a client created with use_oauth=True (or an oauth_config)')
+        return self.oauth_config
+
     def _request_headers(self, method: str, url: str, params: Any, json: Any) -> dict:
-        if not self.use_oauth or url.endswith(self.oauth_config.live_session_token_endpoint):
+        config = self.oauth_config
+        if not self.use_oauth or config is None or url.endswith(config.live_session_token_endpoint):
             return {}
         if self._signer is None or self._signer.needs_refresh():
             self.refresh_live_session_token()
-        return self._signer.headers(method, url)
+        return cast('OAuthSigner', self._signer).headers(method, url)  # refreshing made the signer, or raised
 
     def refresh_live_session_token(self, seen_generation: Optional[int] = None) -> None:
         """Renew the LST once for all threads: whoever waited while another renewed it does nothing."""

@@ -53,7 +53,7 @@ class StockQuery:
                 setattr(self, name, dict(value))
 
 
-StockQueries = List[StockQuery]
+StockQueries = Union[str, StockQuery, List[Union[str, StockQuery]]]
 """One or many stock queries; a bare symbol string stands for ``StockQuery(symbol)``."""
 
 

@@ -141,6 +141,13 @@ class OAuthMaterial:
         return f'OAuthMaterial(consumer_key={self.consumer_key!r}, realm={self.realm!r}, dh_bits={self.dh_prime.bit_length()})'
 
 
+def _required(value: Optional[str], name: str, variable: str, problems: List[str]) -> str:
+    """A setting that must be given: its value, or '' with the problem noted."""
+    if not value:
+        problems.append(f'{name} is missing (argument or {variable})')
+    return value or ''
+
+
 def _read_text(value: Optional[str], what: str, problems: List[str]) -> Optional[str]:
     """PEM text as given, or the content of the file it names."""
     if not value:
@@ -197,13 +204,11 @@ def read_dh_params(text: str) -> Tuple[int, int]:
 
 def _load_material(config: OAuth1aConfig) -> OAuthMaterial:
     problems: List[str] = []
-    for name, variable in (
-        ('access_token', 'IBIND_OAUTH1A_ACCESS_TOKEN'),
-        ('access_token_secret', 'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET'),
-        ('consumer_key', 'IBIND_OAUTH1A_CONSUMER_KEY'),
-    ):
-        if not getattr(config, name):
-            problems.append(f'{name} is missing (argument or {variable})')
+    access_token = _required(config.access_token, 'access_token', 'IBIND_OAUTH1A_ACCESS_TOKEN', problems)
+    access_token_secret = _required(
+        config.access_token_secret, 'access_token_secret', 'IBIND_OAUTH1A_ACCESS_TOKEN_SECRET', problems
+    )
+    consumer_key = _required(config.consumer_key, 'consumer_key', 'IBIND_OAUTH1A_CONSUMER_KEY', problems)
     encryption_text = config.encryption_key or _read_text(config.encryption_key_fp, 'encryption key', problems)
     signature_text = config.signature_key or _read_text(config.signature_key_fp, 'signature key', problems)
     if not (config.encryption_key or config.encryption_key_fp):
@@ -242,12 +247,12 @@ def _load_material(config: OAuth1aConfig) -> OAuthMaterial:
     if not config.realm:
         problems.append('realm is missing (limited_poa, or test_realm for TESTCONS)')
 
-    if problems:
+    if problems or prime is None:  # every way of leaving prime None added a problem
         raise OAuthError('OAuth 1.0a configuration is incomplete:\n- ' + '\n- '.join(problems))
     return OAuthMaterial(
-        consumer_key=config.consumer_key,
-        access_token=config.access_token,
-        access_token_secret=config.access_token_secret,
+        consumer_key=consumer_key,
+        access_token=access_token,
+        access_token_secret=access_token_secret,
         encryption_key=encryption_key,
         signature_key=signature_key,
         dh_prime=prime,
@@ -293,7 +298,7 @@ def calculate_prepend(access_token_secret: str, encryption_key: Any) -> str:
         plaintext = PKCS1_v1_5.new(encryption_key).decrypt(ciphertext, sentinel)
     except ValueError:  # e.g. "Ciphertext too large": made for another key
         plaintext = sentinel
-    if plaintext is sentinel:
+    if not isinstance(plaintext, bytes):  # the sentinel: PKCS#1 v1.5 padding did not check out
         raise OAuthError(
             'the access token secret could not be decrypted with the encryption key: wrong key, or a damaged secret'
         )

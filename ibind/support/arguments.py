@@ -68,18 +68,19 @@ def plain_number(name: str, value: Any) -> Union[int, float]:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, (decimal.Decimal, fractions.Fraction, numbers.Real)):
+        real: Any = value  # the numbers ABCs' stubs promise no int()/abs()/constructor; every real number type has them
         try:
             if isinstance(value, decimal.Decimal) and not value.is_finite():
                 return float(value)  # nan/inf: the caller's finiteness check names it
-            if value == int(value):
-                return int(value) if abs(value) < 2**63 else float(value)
+            if real == int(real):
+                return int(real) if abs(real) < 2**63 else float(real)
         except (OverflowError, ValueError):
             return float(value)
         converted = float(value)
         if not isinstance(value, (decimal.Decimal, fractions.Fraction)):  # numpy float32 0.1 -> 0.1, not 0.100000001
             try:
                 shortest = float(str(value))
-                if type(value)(shortest) == value:
+                if type(real)(shortest) == value:
                     converted = shortest
             except (TypeError, ValueError):
                 pass

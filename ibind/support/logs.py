@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from ibind import var
 
@@ -146,7 +146,7 @@ def ibind_logs_initialize(
         handler.close()
     logger.setLevel(level)
     formatter = logging.Formatter(log_format)
-    handlers = []
+    handlers: List[logging.Handler] = []
     if log_to_console:
         handlers.append(logging.StreamHandler())
     if log_to_file:

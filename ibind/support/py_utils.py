@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union, cast, overload
 
 T = TypeVar('T')
+F = TypeVar('F', bound=Callable[..., Any])
+K = TypeVar('K')
 
 OneOrMany = Union[T, List[T]]
 """An argument that accepts one value or a list of them; ``ensure_list_arg`` turns it into a list."""
@@ -58,15 +60,16 @@ def _as_list(name: str, value: Any) -> Any:
     return [value]
 
 
-def ensure_list_arg(*names: str) -> Callable:
+def ensure_list_arg(*names: str) -> Callable[[F], F]:
     """Decorator: the named arguments accept one value or many, and the function always receives a list.
 
     ``None`` is left alone (it means "not given"); an empty list is an error, because it would send a
     request that asks for nothing. Positions come from the function's code object (cheaper at import than
-    ``inspect.signature``, and this decorates dozens of methods).
+    ``inspect.signature``, and this decorates dozens of methods). The decorated function keeps its signature
+    for the type checker (callers may pass one or many); inside it, such an argument is always a list.
     """
 
-    def decorator(func: Callable) -> Callable:
+    def decorator(func: F) -> F:
         code = func.__code__
         parameters = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         unknown = [name for name in names if name not in parameters]
@@ -85,7 +88,7 @@ def ensure_list_arg(*names: str) -> Callable:
             return func(*args, **kwargs)
 
         wrapper.ensure_list_args = names  # type: ignore[attr-defined]  # introspectable (API surface tests)
-        return wrapper
+        return cast(F, wrapper)  # functools.wraps keeps the name and signature of func
 
     return decorator
 
@@ -113,8 +116,8 @@ class RateCap:
         self,
         per_second: Optional[float],
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
+        sleep: Callable[[float], object] = time.sleep,  # its result is ignored (Event.wait fits)
+    ) -> None:
         if per_second is not None and per_second <= 0:
             raise ValueError(f"'max_per_second' must be a positive number or None, got {per_second!r}")
         self._interval = 1.0 / per_second if per_second else 0.0
@@ -150,9 +153,31 @@ def _call(func: Callable, request: Any) -> Any:
     return func(*request.get('args', ()), **request.get('kwargs', {}))
 
 
+@overload
 def execute_in_parallel(
-    func: Callable,
-    requests: Union[List[Mapping], Dict[Any, Mapping]],
+    func: Callable[..., Any],
+    requests: Dict[K, Any],
+    max_workers: Optional[int] = None,
+    max_per_second: Optional[float] = 20,
+    raise_exceptions: bool = False,
+    on_result: Optional[Callable[[Any, Any], None]] = None,
+) -> Dict[K, Any]: ...
+
+
+@overload
+def execute_in_parallel(
+    func: Callable[..., Any],
+    requests: Union[List[Any], Tuple[Any, ...]],
+    max_workers: Optional[int] = None,
+    max_per_second: Optional[float] = 20,
+    raise_exceptions: bool = False,
+    on_result: Optional[Callable[[Any, Any], None]] = None,
+) -> List[Any]: ...
+
+
+def execute_in_parallel(
+    func: Callable[..., Any],
+    requests: Union[List[Any], Tuple[Any, ...], Dict[Any, Any]],
     max_workers: Optional[int] = None,
     max_per_second: Optional[float] = 20,
     raise_exceptions: bool = False,

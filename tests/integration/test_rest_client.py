@@ -80,6 +80,16 @@ def test_truncated_json_raises_bad_response_not_json_error(server):
     assert 'broken' in str(info.value) and '{"accounts"' in str(info.value)
 
 
+def test_json_with_an_integer_too_long_to_convert_raises_bad_response(server):
+    # valid JSON, but Python refuses to convert an integer of more than 4300 digits (a plain ValueError,
+    # not a JSONDecodeError): it used to escape as AttributeError
+    server.script('GET', '/v1/api/huge', Reply(body='{"conid": ' + '7' * 5000 + '}', content_type='application/json'))
+    with pytest.raises(BadResponseError) as info:
+        make_client(server).get('huge')
+    assert info.value.status_code == 200
+    assert 'digits' in str(info.value)
+
+
 def test_html_page_on_success_status_raises_bad_response(server):
     server.script('GET', '/v1/api/page', Reply(body='<html><body>Login</body></html>', content_type='text/html'))
     with pytest.raises(BadResponseError):

@@ -230,6 +230,13 @@ def test_competing_session_raises_a_dedicated_error_that_says_how_to_take_over(s
     assert client.live_orders().data['orders'] == []
 
 
+def test_live_session_token_without_oauth_config_is_a_clear_error_and_sends_nothing(sim, client):
+    # a gateway client has no OAuth configuration: this used to end in AttributeError on None
+    with pytest.raises(OAuthError, match='use_oauth=True'):
+        client.generate_live_session_token()
+    assert sim.control.received('POST /oauth/live_session_token') == 0
+
+
 def test_recovery_can_be_switched_off(sim):
     with IbkrClient(url=sim.url, account_id='DU1234567', pacing=False, auto_recover=False) as client:
         client.receive_brokerage_accounts()

@@ -1,5 +1,7 @@
 """StockQuery and the filtering of /trsrv/stocks answers (pure logic, no server)."""
 
+import typing
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,7 +83,8 @@ def test_stock_query_defaults_and_stripping():
         None,
         None,
     )
-    assert StockQueries.__origin__ is list and StockQueries.__args__ == (StockQuery,)
+    # what the methods taking StockQueries accept: one symbol, one StockQuery, or a list mixing both
+    assert typing.get_args(StockQueries) == (str, StockQuery, typing.List[typing.Union[str, StockQuery]])
 
 
 @pytest.mark.parametrize(

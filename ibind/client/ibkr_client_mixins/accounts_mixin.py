@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.support.arguments import identifier
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 
 def _required_text(name: str, value: object, expected: str) -> str:
@@ -13,7 +18,7 @@ def _required_text(name: str, value: object, expected: str) -> str:
     return identifier(name, value, expected, allow_int=False)
 
 
-class AccountsMixin:
+class AccountsMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#accounts
 
     Which accounts this login may trade, which one is active, and the account-level balances and PnL.

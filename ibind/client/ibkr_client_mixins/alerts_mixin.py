@@ -7,7 +7,7 @@ notifies: a TWS pop-up, an email, the mobile app, and an FYI notification. Alert
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import (
@@ -18,6 +18,11 @@ from ibind.client.ibkr_client_mixins._checks import (
     text_arg,
     whole_arg,
 )
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 CONDITION_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
 """1 price, 3 time, 4 margin, 5 trade, 6 volume, 7 MTA market, 8 MTA position, 9 MTA account daily PnL."""
@@ -58,7 +63,7 @@ def _conditions(conditions: Any) -> List[Dict[str, Any]]:
     return checked
 
 
-class AlertsMixin:
+class AlertsMixin(IbkrClientHost):
     """https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#alerts"""
 
     def create_alert(

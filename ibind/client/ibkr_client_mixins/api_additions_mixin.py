@@ -4,17 +4,22 @@ established ibind's names where it has them (``all_periods``, ``combination_posi
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import bool_arg, optional_bool, optional_text, text_arg, whole_arg
 from ibind.support.arguments import conid_arg, identifier
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
 
 
-class ApiAdditionsMixin:
+class ApiAdditionsMixin(IbkrClientHost):
     """https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/"""
 
     @ensure_list_arg('account_ids')

@@ -8,7 +8,7 @@ trading schedules, plus the ``StockQuery`` helpers that turn a symbol into exact
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.response_shape import reading
@@ -16,7 +16,10 @@ from ibind.support.arguments import conid_arg, identifier, is_digits, printable
 from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg, filter_none
 
 if TYPE_CHECKING:  # imported when used: they import dataclasses, costly at import
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
     from ibind.client.stock_query import StockQueries, StockQuery
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 SEARCH_SEC_TYPES = ('STK', 'IND', 'BOND')
 SCHEDULE_ASSET_CLASSES = ('STK', 'OPT', 'FUT', 'CFD', 'WAR', 'SWP', 'FND', 'BND', 'ICS')
@@ -115,7 +118,7 @@ def _sec_type(value: Any, expected: str, choices: Optional[tuple] = None) -> str
     return sec_type
 
 
-def _symbols(name: str, values: Optional[List[Any]]) -> List[str]:
+def _symbols(name: str, values: Optional[Iterable[Any]]) -> List[str]:
     if values is None:
         raise ValueError(f'{name!r} is required: expected one symbol or a list of symbols like ["ES", "MES"]')
     symbols = []
@@ -135,17 +138,17 @@ def _order_id(order_id: Any) -> Optional[int]:
     return int(str(order_id).strip())
 
 
-def _stock_queries(queries: Optional[List[Any]], default_filtering: bool) -> List[StockQuery]:
+def _stock_queries(queries: Optional[StockQueries], default_filtering: bool) -> List[StockQuery]:
     if queries is None:
         raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
     if not isinstance(default_filtering, bool):
         raise TypeError(f"'default_filtering' must be True or False, got {default_filtering!r}")
     from ibind.client.stock_query import to_stock_queries  # here: it imports dataclasses, costly at import
 
-    return to_stock_queries(queries)
+    return to_stock_queries(queries if isinstance(queries, list) else [queries])
 
 
-class ContractMixin:
+class ContractMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#contract"""
 
     @ensure_list_arg('conids')

@@ -7,16 +7,21 @@ an underlier that names the market. They are bought, never sold: buying the oppo
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from ibind.base.rest_client import Result
 from ibind.client.ibkr_client_mixins._checks import optional_text
 from ibind.support.arguments import conid_arg
 
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+
 FORECAST_EXCHANGE = 'FORECASTX'
 
 
-class EventContractsMixin:
+class EventContractsMixin(IbkrClientHost):
     """https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#event-contracts"""
 
     def event_contract_categories(self) -> Result:

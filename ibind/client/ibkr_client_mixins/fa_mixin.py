@@ -4,11 +4,16 @@ written for it runs unchanged; targets are fractions in [0, 1] that add up to 1 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
 from ibind.client.ibkr_client_mixins._checks import bool_arg, choice_arg, number_arg, optional_bool, text_arg, whole_arg
 from ibind.support.arguments import conid_arg
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 ALLOCATION_METHODS = ('A', 'E', 'N', 'C', 'P', 'R', 'S')
 """A available equity, E equal, N net liquidation (IB-computed); C cash, P percentage, R ratios, S shares (user)."""
@@ -38,7 +43,9 @@ def _group_accounts(accounts: Any) -> List[Dict[str, Any]]:
     for index, entry in enumerate(accounts):
         if not isinstance(entry, dict) or 'name' not in entry:
             raise ValueError(f"'accounts[{index}]' must be a dict with a 'name': {expected}")
-        row = {'name': text_arg(f'accounts[{index}].name', entry['name'], "a sub-account id like 'U1234567'")}
+        row: Dict[str, Any] = {
+            'name': text_arg(f'accounts[{index}].name', entry['name'], "a sub-account id like 'U1234567'")
+        }
         if entry.get('amount') is not None:
             row['amount'] = number_arg(f'accounts[{index}].amount', entry['amount'], 'the allocation amount')
         checked.append(row)
@@ -69,7 +76,7 @@ def _model(model: Any) -> str:
     return text_arg('model', model, "the model's name (case-sensitive), e.g. 'Growth'")
 
 
-class FaMixin:
+class FaMixin(IbkrClientHost):
     """https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#fa-allocation"""
 
     # ----------------------------------------------------------------- allocation groups and presets

@@ -3,11 +3,16 @@ messages...), their settings per type code, disclaimers and delivery options (em
 
 from __future__ import annotations
 
-from typing import List, Optional, Union
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import bool_arg, optional_text, text_arg, whole_arg
 from ibind.support.py_utils import OneOrMany
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 FYI_TYPECODES = (
     'BA',
@@ -54,7 +59,7 @@ def _codes(name: str, value: Optional[OneOrMany[str]]) -> Optional[str]:
     return ','.join(_typecode(code) for code in codes)
 
 
-class FyiMixin:
+class FyiMixin(IbkrClientHost):
     """https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#fyi"""
 
     def unread_number_of_notifications(self) -> Result:

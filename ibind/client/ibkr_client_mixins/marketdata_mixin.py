@@ -11,7 +11,7 @@ of five concurrent history requests.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result
 from ibind.client.history import (
@@ -32,8 +32,11 @@ from ibind.support.logs import project_logger
 from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
 
-if TYPE_CHECKING:  # imported when used: they import dataclasses, costly at import
+if TYPE_CHECKING:  # the stock_query types are imported when used: they import dataclasses, costly at import
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
     from ibind.client.stock_query import StockQueries, StockQuery
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 _LOGGER = project_logger('ibind.marketdata')
 
@@ -55,7 +58,7 @@ def _snapshot_conid(value: Any) -> str:
     return conid_arg('conids', value)
 
 
-def _field_ids(fields: Optional[List[Any]]) -> List[str]:
+def _field_ids(fields: Optional[Iterable[Any]]) -> List[str]:
     if fields is None:
         raise ValueError(
             "'fields' is required: expected field ids like '31' or names like 'last_price' "
@@ -132,7 +135,7 @@ def _entry_conid(entry: Dict[str, Any]) -> int:
         raise BadResponseError(f'snapshot entry has an invalid conid {entry.get("conid")!r}', body=entry) from None
 
 
-class MarketdataMixin:
+class MarketdataMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#md"""
 
     snapshot_attempts: int = 5
@@ -224,11 +227,13 @@ class MarketdataMixin:
                     values.update({field_id: entry[field_id] for field_id in field_ids if field_id in entry})
             if all(wanted <= set(values) for values in collected.values()):
                 return collected
-        missing = {conid: sorted(wanted - set(values)) for conid, values in collected.items() if wanted - set(values)}
+        still_missing = {
+            conid: sorted(wanted - set(values)) for conid, values in collected.items() if wanted - set(values)
+        }
         _LOGGER.info(
             'snapshot fields still missing after %d attempts (IBKR has no value for them): %s',
             self.snapshot_attempts,
-            missing,
+            still_missing,
         )
         return collected
 

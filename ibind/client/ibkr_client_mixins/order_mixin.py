@@ -10,7 +10,7 @@ arrives: two interleaved conversations would fail with "reply id not found".
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.order_dicts import order_dict as _order_dict
@@ -39,8 +39,11 @@ from ibind.support.logs import project_logger
 from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
 
 if TYPE_CHECKING:  # imported when used, not at import time: only programs that place orders pay for them
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
     from ibind.client.order_request import OrderRequest
     from ibind.client.questions import Answers
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 _LOGGER = project_logger('ibind.orders')
 
@@ -64,7 +67,7 @@ _FILTERS_BY_LETTERS = {value.replace('_', ''): value for value in LIVE_ORDER_FIL
 OrderInput = Union[Dict[str, Any], 'OrderRequest']
 
 
-class OrderMixin:
+class OrderMixin(IbkrClientHost):
     """Order monitoring and orders.
 
     * https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#order-monitor
@@ -74,7 +77,9 @@ class OrderMixin:
     # ------------------------------------------------------------------ order monitoring
 
     @ensure_list_arg('filters')
-    def live_orders(self, filters: OneOrMany[str] = None, force: bool = None, account_id: str = None) -> Result:
+    def live_orders(
+        self, filters: Optional[OneOrMany[str]] = None, force: Optional[bool] = None, account_id: Optional[str] = None
+    ) -> Result:
         """The account's orders of the day (working, filled, cancelled), optionally filtered by status.
 
         Arguments:
@@ -104,7 +109,7 @@ class OrderMixin:
         """
         return self.get(f'iserver/account/order/status/{_order_id(order_id)}')
 
-    def trades(self, days: str = None, account_id: str = None) -> Result:
+    def trades(self, days: Optional[Union[str, int]] = None, account_id: Optional[str] = None) -> Result:
         """Executions of the current day, or of the last ``days`` days (1 to 7), for the selected account.
 
         IBKR advises calling this once per session (it is paced at 1 request per 5 seconds).
@@ -117,7 +122,9 @@ class OrderMixin:
     # ------------------------------------------------------------------ orders
 
     @ensure_list_arg('order_request')
-    def place_order(self, order_request: OneOrMany[OrderInput], answers: Answers, account_id: str = None) -> Result:
+    def place_order(
+        self, order_request: OneOrMany[OrderInput], answers: Answers, account_id: Optional[str] = None
+    ) -> Result:
         """Place one order, or one bracket/OCA group (a list), answering IBKR's questions from ``answers``.
 
         Arguments:
@@ -143,7 +150,8 @@ class OrderMixin:
         """
         if order_request is None:
             raise TypeError("'order_request' is required: expected an OrderRequest, an order dict, or a list of them")
-        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(order_request)]
+        requests = order_request if isinstance(order_request, list) else [order_request]  # a list: ensure_list_arg
+        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
         from ibind.client.questions import validate_answers
 
         answers = validate_answers(answers)
@@ -205,7 +213,7 @@ class OrderMixin:
                 found.append(dict(entry, live=live))
         return found
 
-    def reply(self, reply_id, confirmed: bool) -> Result:
+    def reply(self, reply_id: Union[str, int], confirmed: bool) -> Result:
         """Answer one precautionary question: True transmits the order (or brings the next question), False discards it.
 
         ``reply_id`` is the question's ``id``; it can be used once, and only until the next order request.
@@ -253,7 +261,7 @@ class OrderMixin:
             retry_safe=True,
         )
 
-    def cancel_order(self, order_id: str, account_id: str = None) -> Result:
+    def cancel_order(self, order_id: str, account_id: Optional[str] = None) -> Result:
         """Cancel an open order; ``order_id='-1'`` cancels every open order of the account.
 
         The answer (``{"msg": "Request was submitted", "order_id": ..., "conid": ..., "account": ...}``) says the
@@ -317,7 +325,7 @@ class OrderMixin:
         )
 
     def modify_order(
-        self, order_id: str, order_request: OrderInput, answers: Answers, account_id: str = None
+        self, order_id: str, order_request: OrderInput, answers: Answers, account_id: Optional[str] = None
     ) -> Result:
         """Modify an open order, answering IBKR's questions from ``answers`` (as in ``place_order``).
 
@@ -489,7 +497,7 @@ def _unanswered_message(unanswered: List[Any], outcome: str) -> str:
     return '\n'.join(lines)
 
 
-def _filter_values(filters: List[Any]) -> List[str]:
+def _filter_values(filters: Iterable[Any]) -> List[str]:
     values = []
     for value in filters:
         if not isinstance(value, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import choice_arg, optional_text, text_arg
@@ -10,6 +10,11 @@ from ibind.support.arguments import conid_arg, identifier, is_digits
 from ibind.support.errors import BadResponseError
 from ibind.support.progress import Progress, ProgressOption, check_progress
 from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
+
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
 """Periods of the positions' PnL column: 1D, 7D and 1M are documented; IBKR's own example sends 1W."""
@@ -34,11 +39,11 @@ def _count(name: str, value: Any, minimum: int) -> int:
     return value
 
 
-def _account_list(name: str, values: List[Any]) -> List[str]:
+def _account_list(name: str, values: Iterable[Any]) -> List[str]:
     return [identifier(name, value, "account ids like 'DU1234567'", allow_int=False) for value in values]
 
 
-class PortfolioMixin:
+class PortfolioMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#portfolio and #pa
 
     Positions, balances and allocation of the accounts (these work on a read-only session, without a
@@ -197,7 +202,7 @@ class PortfolioMixin:
         }
         return self.get(f'portfolio2/{path_segment("account_id", account_id)}/positions', params=params)
 
-    def positions_by_conid(self, account_id: str, conid: str) -> Result:
+    def positions_by_conid(self, account_id: Optional[str], conid: str) -> Result:
         """An account's position in one contract (a list: empty when there is none).
 
         Arguments:
@@ -207,9 +212,9 @@ class PortfolioMixin:
         IBKR's first answer for a contract carries only the position; later ones add the contract's
         details and rules (name, exchanges, increments, ...).
         """
-        account_id = self._account(account_id)
-        conid = int(conid_arg('conid', conid))
-        return self.get(f'portfolio/{path_segment("account_id", account_id)}/position/{conid}')
+        account = self._account(account_id)
+        number = int(conid_arg('conid', conid))
+        return self.get(f'portfolio/{path_segment("account_id", account)}/position/{number}')
 
     def invalidate_backend_portfolio_cache(self, account_id: Optional[str] = None) -> Result:
         """Drop IBKR's cached positions of an account; the answer is the fresh first page of ``positions``.
@@ -228,8 +233,8 @@ class PortfolioMixin:
         Arguments:
             conid: the contract id.
         """
-        conid = int(conid_arg('conid', conid))
-        return self.get(f'portfolio/positions/{conid}')
+        number = int(conid_arg('conid', conid))
+        return self.get(f'portfolio/positions/{number}')
 
     # ----------------------------------------------------------------- balances
 

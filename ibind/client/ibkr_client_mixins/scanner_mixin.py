@@ -9,15 +9,20 @@ locations and filters; the run endpoints take values from those lists.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
 from ibind.support.arguments import printable
 
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+
 HMDS_MAX_ITEMS = 250
 
 
-class ScannerMixin:
+class ScannerMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#scanner"""
 
     def scanner_parameters(self) -> Result:

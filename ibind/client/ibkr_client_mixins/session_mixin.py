@@ -7,16 +7,21 @@ both, open the brokerage session, keep it alive and end it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ibind.base.rest_client import Result
 from ibind.support.errors import ExternalBrokerError
 from ibind.support.logs import project_logger
 
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+
 _LOGGER = project_logger('ibind.session')
 
 
-class SessionMixin:
+class SessionMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#session"""
 
     def authentication_status(self) -> Result:

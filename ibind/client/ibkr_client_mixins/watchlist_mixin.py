@@ -7,15 +7,20 @@ separator rows (``{'H': ''}``).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result
 from ibind.support.arguments import printable
 
+if TYPE_CHECKING:
+    from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+else:
+    IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+
 USER_WATCHLIST = 'USER_WATCHLIST'
 
 
-class WatchlistMixin:
+class WatchlistMixin(IbkrClientHost):
     """https://ibkrcampus.com/ibkr-api-page/cpapi-v1/#watchlists"""
 
     def create_watchlist(self, id: str, name: str, rows: List[Dict[str, Union[str, int]]]) -> Result:

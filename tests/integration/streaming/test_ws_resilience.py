@@ -20,7 +20,7 @@ from conftest import (
     ws_threads,
 )
 
-from ibind import IbkrClient, IbkrWsClient, IbkrWsKey
+from ibind import IbkrClient, IbkrWsClient, IbkrWsKey, RestClient
 from ibind.client.ws_subscriptions import SubscriptionState
 
 pytestmark = pytest.mark.timeout(90)
@@ -188,6 +188,9 @@ def test_the_stream_needs_a_rest_client_and_leaves_it_open(tls_sim):
         IbkrWsClient(None)
     with pytest.raises(TypeError, match='ibkr_client'):
         IbkrWsClient(tls_sim.url)
+    with RestClient(tls_sim.url, cacert=tls_sim.cacert) as bare:  # no /tickle, no session recovery: refused at once
+        with pytest.raises(TypeError, match='must be an IbkrClient'):
+            IbkrWsClient(bare)
     with IbkrClient(url=tls_sim.url, cacert=tls_sim.cacert, account_id=ACCOUNT, pacing=False) as rest:
         ws = IbkrWsClient(rest, account_id=ACCOUNT, start=True)
         try:
