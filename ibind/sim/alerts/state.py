@@ -8,6 +8,7 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
+from ibind.sim.accounts.figures import account_figures
 from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
@@ -29,10 +30,11 @@ CONDITION_TYPES = {
     8: 'MTA Position',
     9: 'MTA Account Daily PnL',
 }
-WATCHED_TYPES = (PRICE, TIME)  # the others are stored and listed, and never fire in the simulator
+WATCHED_TYPES = (PRICE, TIME, MARGIN, VOLUME)  # trade and the MTA types are stored and listed, and never fire
 OPERATORS = ('>=', '<=')
 LOGIC_BINDS = ('a', 'o', 'n')
 MAX_STEPS_PER_SYNC = 240  # price samples per condition between two requests, at most
+ACCOUNT_STEPS_PER_SYNC = 24  # margin samples (each values the whole account), at most
 TIME_FORMAT = '%Y%m%d-%H:%M:%S'
 
 
@@ -175,7 +177,7 @@ class AlertBook:
             raise ApiError(400, f'Bad Request: {where}.value must be a string, got {value!r}')
         value = str(value)
         conidex = str(raw.get('conidex') or '')
-        if kind == PRICE:
+        if kind in (PRICE, VOLUME):
             conid_text = conidex.split('@', 1)[0]
             if not conid_text.isdecimal():
                 raise ApiError(400, f'Bad Request: {where}.conidex must be "conid@exchange", got {conidex!r}')
@@ -183,7 +185,15 @@ class AlertBook:
             try:
                 float(value)
             except ValueError:
-                raise ApiError(400, f'Bad Request: {where}.value must be a price, got {value!r}') from None
+                what = 'a price' if kind == PRICE else 'a number of shares'
+                raise ApiError(400, f'Bad Request: {where}.value must be {what}, got {value!r}') from None
+        elif kind == MARGIN:
+            try:
+                float(value)
+            except ValueError:
+                raise ApiError(
+                    400, f'Bad Request: {where}.value must be a margin cushion in %, got {value!r}'
+                ) from None
         elif kind == TIME:
             parse_time(value, f'{where}.value')
         return Condition(
@@ -254,8 +264,10 @@ class AlertBook:
         expires = parse_time(alert.expire_time, 'expireTime') if alert.expire_time else None
         steps = 1
         for condition in alert.conditions:
-            if condition.type == PRICE:
+            if condition.type in (PRICE, VOLUME):
                 steps = MAX_STEPS_PER_SYNC
+            elif condition.type == MARGIN:
+                steps = max(steps, ACCOUNT_STEPS_PER_SYNC)
         step = (end - start) / steps
         for index in range(1, steps + 1):
             t = start + step * index
@@ -275,16 +287,21 @@ class AlertBook:
         result: Optional[bool] = None
         bind = 'n'
         for condition in alert.conditions:
-            value = self._condition_holds(condition, t)
+            value = self._condition_holds(condition, alert.account, t)
             result = value if result is None else (result and value if bind == 'a' else result or value)
             bind = condition.logic_bind
         return bool(result)
 
-    def _condition_holds(self, condition: Condition, t: float) -> bool:
+    def _condition_holds(self, condition: Condition, account: str, t: float) -> bool:
+        observed: float
         if condition.type == PRICE:
             observed = self.gateway.market.last(condition.conid, t)
         elif condition.type == TIME:
             observed = t
+        elif condition.type == VOLUME:  # the day's volume so far
+            observed = self.gateway.market.day_stats(condition.conid, t)['volume']
+        elif condition.type == MARGIN:  # the account's cushion (excess liquidity / net liquidation), in %
+            observed = 100.0 * account_figures(self.gateway, self.gateway.account(account), t).cushion
         else:
             return False
         target = parse_time(condition.value, 'value') if condition.type == TIME else float(condition.value)

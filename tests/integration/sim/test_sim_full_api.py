@@ -93,6 +93,56 @@ def test_an_alert_does_not_fire_for_being_true_already_nor_when_inactive(start_s
     assert sorted(a['alert_active'] for a in listed) == [0, 1]
 
 
+def _alert(name, condition_type, operator, value, conidex=''):
+    condition = {'conidex': conidex, 'logicBind': 'n', 'operator': operator, 'triggerMethod': '0'}
+    return {
+        'alertName': name,
+        'alertMessage': f'{name} {operator} {value}',
+        'alertRepeatable': 0,
+        'outsideRth': 1,
+        'tif': 'GTC',
+        'conditions': [{**condition, 'type': condition_type, 'value': str(value)}],
+    }
+
+
+def _fired(sim, name):
+    return [n for n in _notifications(sim) if n['MS'] == name]
+
+
+def test_a_volume_alert_fires_when_the_days_volume_reaches_it(start_simulator):
+    sim = start_simulator(**OPTIONS)
+    get(sim, 'iserver/accounts')
+    market = sim.gateway.market
+    now_volume, later_volume = (market.day_stats(AAPL, t)['volume'] for t in (START, START + 4 * 3600))
+    assert later_volume > now_volume  # the day's volume grows
+    target = (now_volume + later_volume) // 2
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _alert('AAPL volume', 6, '>=', target, f'{AAPL}@SMART'))
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert _fired(sim, 'AAPL volume') == []
+    control(sim, 'POST', 'clock', {'set': START + 4 * 3600})
+    assert len(_fired(sim, 'AAPL volume')) == 1
+
+
+def test_a_margin_alert_fires_when_a_trade_brings_the_cushion_below_it(start_simulator):
+    sim = start_simulator(order_questions=False, **OPTIONS)
+    get(sim, 'iserver/accounts')
+    get(sim, 'portfolio/accounts')
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _alert('cushion', 4, '<=', 90))
+    control(sim, 'POST', 'clock', {'advance': 60})
+    summary = get(sim, f'portfolio/{ACCOUNT}/summary').json()
+    cushion = float(summary['cushion']['value'])
+    assert cushion > 0.9 and _fired(sim, 'cushion') == []  # no positions: all of it is cushion
+    net_liquidation = summary['netliquidation']['amount']
+    shares = int(0.6 * net_liquidation / sim.gateway.market.last(AAPL, START + 60))
+    order = {'conid': AAPL, 'side': 'BUY', 'quantity': shares, 'orderType': 'MKT', 'tif': 'DAY'}
+    placed = post(sim, f'iserver/account/{ACCOUNT}/orders', {'orders': [order]})
+    assert placed.status_code == 200, placed.text
+    control(sim, 'POST', 'clock', {'advance': 60})
+    after = float(get(sim, f'portfolio/{ACCOUNT}/summary').json()['cushion']['value'])
+    assert after < 0.9, after
+    assert len(_fired(sim, 'cushion')) == 1
+
+
 def test_a_switched_off_fyi_type_posts_nothing(start_simulator):
     sim = start_simulator(**OPTIONS)
     get(sim, 'iserver/accounts')
