@@ -5,7 +5,8 @@ Sequential GETs against the simulator in a process of its own (as a gateway is),
 rounds so drift on the machine hits all alike:
 
 - ``requests.Session``: what a user of requests gets by default (it re-reads the proxy environment and looks
-  for ~/.netrc on every call);
+  for ~/.netrc on every call), with the same (connect, read) timeouts as the client: a socket with a timeout
+  polls before each read, one system call more per read than a blocking one, and no client should go without;
 - ``requests trust_env=False``: the same without that, the floor of any client built on requests;
 - IbkrClient with pacing off, and with pacing on at a rate this loop never reaches (100,000/s), so the
   figure is the pacer's bookkeeping, not a wait.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Tuple
 
 import requests
 from sim_process import simulator_process
@@ -38,14 +40,14 @@ def client_calls(client: IbkrClient, count: int) -> float:
     return time.perf_counter() - started
 
 
-def bare_calls(session: requests.Session, url: str, count: int) -> float:
+def bare_calls(session: requests.Session, url: str, count: int, timeout: Tuple[float, float]) -> float:
     started = time.perf_counter()
     for n in range(count):
         conid = CONIDS[n % len(CONIDS)]
         if n % 2:
-            response = session.get(f'{url}iserver/contract/{conid}/info')
+            response = session.get(f'{url}iserver/contract/{conid}/info', timeout=timeout)
         else:
-            response = session.get(f'{url}trsrv/secdef', params={'conids': conid})
+            response = session.get(f'{url}trsrv/secdef', params={'conids': conid}, timeout=timeout)
         response.raise_for_status()
         response.json()
     return time.perf_counter() - started
@@ -64,9 +66,10 @@ def main() -> None:
         IbkrClient(url=sim.url, account_id='DU1234567', pacing=Pacer(global_rate=100_000)) as paced,
     ):
         bare_session.trust_env = False
+        timeout = (client.connect_timeout, client.timeout)
         sides = {
-            'requests.Session': lambda n: bare_calls(session, sim.url, n),
-            'requests trust_env=False': lambda n: bare_calls(bare_session, sim.url, n),
+            'requests.Session': lambda n: bare_calls(session, sim.url, n, timeout),
+            'requests trust_env=False': lambda n: bare_calls(bare_session, sim.url, n, timeout),
             'IbkrClient pacing off': lambda n: client_calls(client, n),
             'IbkrClient pacing on': lambda n: client_calls(paced, n),
         }

@@ -235,17 +235,16 @@ class Pacer:
             self._condition.notify_all()
 
     def _acquire(self, method: str, path: str, windows: Tuple[_Window, ...]) -> None:
-        started = self._clock()
-        waited_for = 'its turn'
+        waited_for = ''  # what it waited for; empty while it has not waited
         with self._condition:
+            started = now = self._clock()
             while True:
-                now = self._clock()
                 elapsed = now - started
                 wait, reason, margin = self._rate_wait(now, windows)
                 full = next((w for w in windows if w.limit.concurrency and w.in_flight >= w.limit.concurrency), None)
                 if wait <= 0 and full is None:
                     self._take(now, windows)
-                    if elapsed > 0:
+                    if waited_for:
                         self.waits += 1
                         self.waited_seconds += elapsed
                         if elapsed >= 0.5:  # said here, so a slow call is not blamed on the server
@@ -274,6 +273,7 @@ class Pacer:
                             f'{full.limit.describe()}; not sent'
                         )
                     self._sleep(remaining, method, path)
+                now = self._clock()
 
     def _sleep(self, seconds: float, method: str, path: str) -> None:
         """Wait on the condition. A worker of ``execute_in_parallel`` whose work was stopped (Ctrl-C) gives up

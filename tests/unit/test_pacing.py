@@ -192,3 +192,23 @@ def test_pacer_validates_arguments():
         Pacer(global_rate=0)
     with pytest.raises(ValueError, match="'max_wait'"):
         Pacer(max_wait=-1)
+
+
+def test_only_requests_that_slept_count_as_waits():
+    pacer = Pacer(global_rate=1e9)  # real clock: two readings always differ, which is not a wait
+    for _ in range(200):
+        with pacer.slot('GET', 'iserver/accounts'):
+            pass
+    assert (pacer.waits, pacer.waited_seconds) == (0, 0.0)
+    paced, clock = make_pacer(global_rate=10)
+    grant_times(paced, clock, 'GET', 'iserver/accounts', 3)
+    assert paced.waits == 2 and paced.waited_seconds == pytest.approx(0.2)
+
+
+def test_the_margin_is_spread_over_the_limits_window():
+    pacer, clock = make_pacer(global_rate=10, margin=0.005)
+    times = grant_times(pacer, clock, 'GET', 'iserver/accounts', 11)
+    assert times[-1] == pytest.approx(10 * (0.1 + 0.0005))  # 0.5 ms per request at 10/s, not 5 ms
+    orders, clock = make_pacer(global_rate=None, margin=0.005)
+    times = grant_times(orders, clock, 'GET', 'iserver/account/orders', 3)
+    assert times[-1] == pytest.approx(2 * (5 + 0.005))  # 1 per 5 s: the whole margin each time
