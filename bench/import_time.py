@@ -5,13 +5,20 @@ cumulative times of every outermost import the statement caused (start-up import
 median of several runs. Also checks that nothing
 heavy (the simulator, pycryptodome, pandas, numpy) is imported by ``import ibind`` itself.
 
-    python bench/import_time.py [--runs 11]
+    python bench/import_time.py [--runs 11] [--instructions]
+
+Wall-clock import times move by 10-20% from one run to the next on a shared machine, ratios included.
+``--instructions`` also counts the instructions each statement executes beyond an empty interpreter, with
+valgrind's callgrind (repeatable to a fraction of a percent, whatever else the machine does; it leaves out
+the time of system calls, such as the stat and read of each module file).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,9 +72,37 @@ def modules_beyond_requests(statement: str) -> list:
     return [m for m in out.strip().split(',') if m]
 
 
+def instructions(statement: str) -> int:
+    """Instructions a fresh interpreter executes for ``statement`` (callgrind, hash seed fixed)."""
+    proc = subprocess.run(
+        ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', sys.executable, '-c', statement],
+        capture_output=True,
+        text=True,
+        env={**ENV, 'PYTHONHASHSEED': '0'},
+        check=True,
+    )
+    match = re.search(r'Collected : (\d+)', proc.stderr)
+    if match is None:
+        raise RuntimeError('callgrind printed no total: ' + proc.stderr[-500:])
+    return int(match.group(1))
+
+
+def print_instructions() -> None:
+    if shutil.which('valgrind') is None:
+        print('(--instructions needs valgrind)')
+        return
+    empty = instructions('pass')
+    counts = {statement: instructions(statement) - empty for statement in STATEMENTS}
+    floor = counts['import requests']
+    print(f'{"statement":<32}{"M instructions":>15}{"x requests":>12}')
+    for statement, count in counts.items():
+        print(f'{statement:<32}{count / 1e6:>15.1f}{count / floor:>12.3f}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=11)
+    parser.add_argument('--instructions', action='store_true', help='also count instructions with callgrind')
     args = parser.parse_args()
     startup = set(_top_level_imports('pass'))
     for statement in STATEMENTS:  # warm-up: write the bytecode caches
@@ -86,6 +121,8 @@ def main() -> None:
     print(f'heavy modules imported by ibind: {", ".join(heavy) if heavy else "none"}')
     print(f'stdlib/third-party modules IbkrClient loads beyond requests: {", ".join(beyond) if beyond else "none"}')
     print(f'(python {sys.version.split()[0]}, {args.runs} runs each, median)')
+    if args.instructions:
+        print_instructions()
 
 
 if __name__ == '__main__':
