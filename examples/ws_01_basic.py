@@ -37,7 +37,10 @@ with client.websocket() as ws:  # start() on enter, close() on exit
     quotes = ws.subscribe(f'md+{AAPL}', {'fields': snapshot_keys_to_ids(['last_price', 'bid', 'ask', 'symbol'])})
     quotes.wait_active(timeout=10)
     for _ in range(3):
-        message = ws.get(IbkrWsKey.MARKET_DATA, timeout=10)
+        message = ws.get(IbkrWsKey.MARKET_DATA, timeout=30)  # a message comes only when a value changes
+        if message is None:
+            print('no quote change within 30 s (is the market open?)')
+            break
         print(
             f'AAPL quote: last={message.data.get("last_price")} bid={message.data.get("bid")} '
             f'ask={message.data.get("ask")} (server time {message.data["_updated"]})'
