@@ -149,6 +149,7 @@ def parse(raw: Mapping[str, str]) -> Dict[str, object]:
         # transport
         'IBIND_TIMEOUT': r.number('IBIND_TIMEOUT', 10.0, minimum=0.001),
         'IBIND_CONNECT_TIMEOUT': r.number('IBIND_CONNECT_TIMEOUT', 5.0, minimum=0.001),
+        'IBIND_TOTAL_TIMEOUT': r.number('IBIND_TOTAL_TIMEOUT', None, minimum=0.001),
         'IBIND_MAX_RETRIES': r.int('IBIND_MAX_RETRIES', 3),
         'IBIND_RETRY_BACKOFF': r.number('IBIND_RETRY_BACKOFF', 0.5),
         'IBIND_RETRY_BACKOFF_MAX': r.number('IBIND_RETRY_BACKOFF_MAX', 10.0),
@@ -243,6 +244,7 @@ IBIND_CACERT: Union[str, bool] = _settings['IBIND_CACERT']  # type: ignore[assig
 IBIND_USE_SESSION: bool = _settings['IBIND_USE_SESSION']  # type: ignore[assignment]
 IBIND_TIMEOUT: float = _settings['IBIND_TIMEOUT']  # type: ignore[assignment]
 IBIND_CONNECT_TIMEOUT: float = _settings['IBIND_CONNECT_TIMEOUT']  # type: ignore[assignment]
+IBIND_TOTAL_TIMEOUT: Optional[float] = _settings['IBIND_TOTAL_TIMEOUT']  # None: 3 x the read timeout
 IBIND_MAX_RETRIES: int = _settings['IBIND_MAX_RETRIES']  # type: ignore[assignment]
 IBIND_RETRY_BACKOFF: float = _settings['IBIND_RETRY_BACKOFF']  # type: ignore[assignment]
 IBIND_RETRY_BACKOFF_MAX: float = _settings['IBIND_RETRY_BACKOFF_MAX']  # type: ignore[assignment]

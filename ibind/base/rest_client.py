@@ -140,7 +140,9 @@ class RestClient:
     """Whether every 2xx answer must be JSON (an empty or non-JSON body is then a BadResponseError);
     a request's ``expect_json`` overrides it. IbkrClient sets it: every IBKR endpoint it calls answers JSON."""
 
-    @var.from_environment(use_session='IBIND_USE_SESSION', connect_timeout='IBIND_CONNECT_TIMEOUT')
+    @var.from_environment(
+        use_session='IBIND_USE_SESSION', connect_timeout='IBIND_CONNECT_TIMEOUT', total_timeout='IBIND_TOTAL_TIMEOUT'
+    )
     def __init__(
         self,
         url: str,
@@ -154,7 +156,7 @@ class RestClient:
         pacer: Any = None,
         verify_always: bool = False,
         pool_maxsize: int = 32,
-        total_timeout: Optional[float] = None,
+        total_timeout: Optional[float] = var.IBIND_TOTAL_TIMEOUT,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not url or not isinstance(url, str):

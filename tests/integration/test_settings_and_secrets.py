@@ -36,12 +36,15 @@ def test_environment_set_after_import_is_used_by_a_new_client():
         os.environ['IBIND_TIMEOUT'] = '3.5'
         os.environ['IBIND_OAUTH1A_REALM'] = 'test_realm'
         client = IbkrClient(pacing=False)
-        print(client.account_id, client.base_url, client.timeout, OAuth1aConfig().realm)
+        print(client.account_id, client.base_url, client.timeout, OAuth1aConfig().realm, client.total_timeout)
+        os.environ['IBIND_TOTAL_TIMEOUT'] = '7'
+        print(IbkrClient(pacing=False).total_timeout)
         explicit = IbkrClient(account_id='DU1', timeout=2, pacing=False)  # arguments still win
         print(explicit.account_id, explicit.timeout)
     """)
-    assert out.split('\n')[0] == 'DU7654321 http://127.0.0.1:5999/v1/api/ 3.5 test_realm'
-    assert out.split('\n')[1] == 'DU1 2.0'
+    assert out.split('\n')[0] == 'DU7654321 http://127.0.0.1:5999/v1/api/ 3.5 test_realm 10.5'  # 3 x timeout
+    assert out.split('\n')[1] == '7.0'
+    assert out.split('\n')[2] == 'DU1 2.0'
 
 
 def test_a_malformed_setting_set_after_import_is_a_value_error_at_creation():
