@@ -26,6 +26,14 @@ class DeadlinePassed(requests.exceptions.Timeout):
     """The whole-request deadline passed (the watchdog ended the read)."""
 
 
+class HandshakeFailed(requests.exceptions.SSLError):
+    """The connection never came up: its TLS handshake stalled past the timeout or was cut. Nothing was sent."""
+
+
+def handshake_message(error: BaseException) -> str:
+    return f'the connection was not established: the TLS handshake did not complete ({_root_cause(error)})'
+
+
 def classify(error: requests.RequestException) -> FailureKind:
     """Did the server possibly see this request? Only a failure to connect or to agree on TLS proves it did not."""
     if isinstance(error, requests.exceptions.ConnectTimeout):

@@ -20,7 +20,14 @@ from typing import Any, Callable, Dict, Optional, Type, Union
 import requests
 
 from ibind import var
-from ibind.base.failures import DeadlinePassed, classify, deadline_message, transport_error
+from ibind.base.failures import (
+    DeadlinePassed,
+    HandshakeFailed,
+    classify,
+    deadline_message,
+    handshake_message,
+    transport_error,
+)
 from ibind.base.pacing import NoPacing
 from ibind.base.responses import (
     check_success_body,
@@ -405,9 +412,14 @@ class RestClient:
                 )
                 too_large = read_body(response, self.max_body_bytes)
             except requests.RequestException as error:
+                connecting = watchdog.failed_connecting()
                 if watchdog.disarm():
                     raise DeadlinePassed(deadline_message(deadline - started)) from error
-                if classify(error) in (FailureKind.UNREACHABLE, FailureKind.TLS):
+                kind = classify(error)
+                if connecting and kind not in (FailureKind.UNREACHABLE, FailureKind.TLS, FailureKind.NOT_SENT):
+                    # a timeout or a reset before the connection was up (a TLS handshake that stalls or is cut)
+                    raise HandshakeFailed(handshake_message(error)) from error
+                if kind in (FailureKind.UNREACHABLE, FailureKind.TLS):
                     refund = getattr(self._pacer, 'refund', None)
                     if refund is not None:
                         refund(method, path)  # nothing reached the server: its pacing slot was not used

@@ -57,6 +57,7 @@ class Watchdog:
 
     def arm(self, deadline: float) -> None:
         self._local.deadline = deadline
+        self._local.connecting = False
         if self._thread is None:
             self._start()
 
@@ -70,6 +71,15 @@ class Watchdog:
                 self._cut.discard(ident)
                 return True
         return False
+
+    def connecting(self, started: bool) -> None:
+        """Called by a connection around ``connect()`` (the TCP connect and the TLS handshake): a failure while it
+        is set happened before anything was sent."""
+        self._local.connecting = started
+
+    def failed_connecting(self) -> bool:
+        """True when this thread's request failed inside ``connect()``: the request itself never went out."""
+        return getattr(self._local, 'connecting', False)
 
     def watch(self, connection: Any) -> None:
         """Called by a connection about to read an answer on the requesting thread."""
@@ -126,6 +136,14 @@ def _watch_loop(watchdog_ref: weakref.ref[Watchdog], stopped: threading.Event, t
 class _WatchedHTTPConnection(HTTPConnection):
     watchdog: Optional[Watchdog] = None
 
+    def connect(self) -> None:
+        if self.watchdog is None:
+            super().connect()
+            return
+        self.watchdog.connecting(True)
+        super().connect()  # on failure the mark stays: the request's error is then known to be "never sent"
+        self.watchdog.connecting(False)
+
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         if self.watchdog is not None:
             self.watchdog.watch(self)
@@ -134,6 +152,14 @@ class _WatchedHTTPConnection(HTTPConnection):
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     watchdog: Optional[Watchdog] = None
+
+    def connect(self) -> None:
+        if self.watchdog is None:
+            super().connect()
+            return
+        self.watchdog.connecting(True)
+        super().connect()  # on failure the mark stays: the request's error is then known to be "never sent"
+        self.watchdog.connecting(False)
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         if self.watchdog is not None:

@@ -4,6 +4,7 @@ Each case asserts the exact exception, that nothing was done twice or sent elsew
 bound on how long failing takes (the figures are bounds, not speed measurements).
 """
 
+import socket
 import ssl
 import subprocess
 import sys
@@ -262,3 +263,53 @@ def test_cacert_false_prints_no_insecure_request_warning(tls_hostile):
     assert proc.returncode == 0, proc.stderr
     assert 'InsecureRequestWarning' not in proc.stderr and 'Unverified' not in proc.stderr
     assert 'others warned: True' in proc.stdout
+
+
+# --------------------------------------------------------------------------- a TLS handshake that drips
+
+
+@pytest.fixture
+def handshake_dripper():
+    """A TCP server that answers a TLS ClientHello with a record header announcing 16 kB, then one byte of it
+    every 0.2 s: each read gets a byte well within the read timeout, and the handshake never completes."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen()
+    stop = threading.Event()
+    accepted = []
+
+    def serve(connection):
+        with connection:
+            connection.recv(4096)  # the ClientHello
+            connection.sendall(b'\x16\x03\x03\x40\x00')  # a handshake record of 16,384 bytes is coming
+            deadline = time.monotonic() + 15
+            while not stop.is_set() and time.monotonic() < deadline:
+                try:
+                    connection.sendall(b'\x02')
+                except OSError:
+                    return
+                stop.wait(0.2)
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f'https://127.0.0.1:{listener.getsockname()[1]}/v1/api/', accepted
+    stop.set()
+    listener.close()
+
+
+def test_a_dripping_tls_handshake_ends_at_the_total_deadline_as_not_sent(handshake_dripper):
+    url, accepted = handshake_dripper
+    with ibkr(url, timeout=0.5, total_timeout=1.0, max_retries=3) as client:
+        error, seconds = failing(client.portfolio_accounts)
+        assert isinstance(error, TLSError) and 'handshake did not complete' in str(error), error
+        assert seconds < 3 and len(accepted) == 1  # never retried
+        error, seconds = failing(lambda: client.place_order(ORDER, answers={}))
+    assert isinstance(error, TLSError) and seconds < 3  # nothing was sent: not placed, nothing to reconcile
