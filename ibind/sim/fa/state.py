@@ -68,6 +68,25 @@ def largest_remainder(total: int, weights: Dict[str, float]) -> Dict[str, int]:
     return shares
 
 
+def allocate_fill(allocation: Dict[str, int], booked: Dict[str, int], fraction: float) -> Dict[str, int]:
+    """The shares each account gets from a fill that brings a group order to ``fraction`` of its quantity.
+
+    Share by share, to the account furthest behind its part of ``allocation`` at that fraction: no account
+    ever passes its part, every account ends exactly at it when the order is complete, and the shares booked
+    so far never have to be taken back (a fresh largest-remainder split per partial fill would not add up)."""
+    total = sum(allocation.values())
+    due = min(total, int(round(total * fraction)))
+    new: Dict[str, int] = {}
+    for count in range(sum(booked.values()) + 1, due + 1):
+        # how far each account is behind its part after `count` shares; ties go to the first account
+        behind = {
+            name: part * count / total - booked.get(name, 0) - new.get(name, 0) for name, part in allocation.items()
+        }
+        name = max(behind, key=behind.__getitem__)
+        new[name] = new.get(name, 0) + 1
+    return new
+
+
 class FaState:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

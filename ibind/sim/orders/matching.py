@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 from ibind.sim.engine.market import round_to_tick
+from ibind.sim.fa.state import allocate_fill
 from ibind.sim.orders import hours, liquidity
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder
 
@@ -199,8 +200,12 @@ class Matching:
         quantity = order.remaining if quantity is None else min(quantity, order.remaining)
         groups: AllocationGroups = gw.fa
         shares: Mapping[str, float]
-        if groups.is_group(order.account):  # an FA allocation group: its method splits the fill across accounts
-            shares = groups.split(groups.groups[order.account], quantity, price)
+        if groups.is_group(order.account):  # an FA allocation group: its method splits the order across accounts
+            if order.allocation is None:
+                order.allocation = groups.split(groups.groups[order.account], order.quantity, price)
+            shares = allocate_fill(order.allocation, order.allocated, (order.filled + quantity) / order.quantity)
+            for account_id, booked in shares.items():
+                order.allocated[account_id] = order.allocated.get(account_id, 0) + int(booked)
         else:
             shares = {gw.account(order.account).account_id: quantity}
         for account_id, part in shares.items():

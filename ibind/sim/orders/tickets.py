@@ -250,6 +250,9 @@ class SimOrder:
     last_execution_at: Optional[float] = None
     cancel_reason: Optional[str] = None
     modifications: List[Dict[str, Any]] = field(default_factory=list)
+    # an FA group order: each account's shares of the whole order (set at its first fill), and those booked so far
+    allocation: Optional[Dict[str, int]] = None
+    allocated: Dict[str, int] = field(default_factory=dict)
 
     @property
     def conid(self) -> int:

@@ -275,6 +275,33 @@ def test_an_order_for_an_allocation_group_is_split_by_its_method(start_simulator
     ]
 
 
+def test_partial_fills_of_a_group_order_add_up_to_its_allocation(start_simulator):
+    """Each partial fill books its shares on top of the earlier ones: the accounts always hold what has been
+    filled, no account passes its part, and the complete order is split exactly as the group says."""
+    sim = start_simulator(financial_advisor=True, partial_fills=True, order_questions=False, **OPTIONS)
+    get(sim, 'iserver/accounts')
+    ford = 1500000162  # F, about $7: a large order without margin trouble
+    _group(sim, 'Fixed', 'S', [30_000, 20_000, 10_000])
+    get(sim, 'iserver/marketdata/snapshot', conids=ford, fields='31')
+    order = {'acctId': 'Fixed', 'conid': ford, 'orderType': 'MKT', 'side': 'BUY', 'quantity': 60_000, 'tif': 'DAY'}
+    answer = post(sim, f'iserver/account/{MASTER}/orders', {'orders': [order]})
+    assert answer.status_code == 200, answer.text
+    order_id = answer.json()[0]['order_id']
+    fills = []
+    for _ in range(60):
+        status = get(sim, 'iserver/account/order/status/' + str(order_id)).json()
+        accounts = state(sim)['accounts']
+        held = [accounts[a]['positions'].get(str(ford), {}).get('quantity', 0) for a in SUBS]
+        fills.append((float(status['cum_fill']), held))
+        if status['order_status'] == 'Filled':
+            break
+        control(sim, 'POST', 'clock', {'advance': 1})
+    assert len({filled for filled, _ in fills}) > 2, fills  # it filled in several parts
+    for filled, held in fills:
+        assert sum(held) == filled and held[0] <= 30_000 and held[1] <= 20_000 and held[2] <= 10_000, fills
+    assert fills[-1][1] == [30_000, 20_000, 10_000]
+
+
 def test_a_model_invests_its_targets_into_a_sub_account(start_simulator):
     sim = start_simulator(financial_advisor=True, **OPTIONS)
     get(sim, 'iserver/accounts')
