@@ -449,7 +449,7 @@ class _OAuthDiagnoser(_Diagnoser):
         import dataclasses
 
         from ibind import IbkrClient
-        from ibind.support.errors import ExternalBrokerError
+        from ibind.support.errors import ExternalBrokerError, NotAuthenticatedError, OAuthError
 
         quiet = dataclasses.replace(
             self.config,
@@ -471,7 +471,7 @@ class _OAuthDiagnoser(_Diagnoser):
                 auto_recover=False,
             )
             self.client.generate_live_session_token()
-        except ExternalBrokerError as error:
+        except (OAuthError, NotAuthenticatedError) as error:
             return self.add(
                 'live session token',
                 FAIL,
@@ -479,6 +479,13 @@ class _OAuthDiagnoser(_Diagnoser):
                 'check the consumer key, access token and secret and the keys registered in the Self Service '
                 "Portal (a paper account has its own), the realm ('test_realm' for the TESTCONS consumer), "
                 "and this machine's clock",
+            )
+        except ExternalBrokerError as error:  # a redirect, a body cut or too large, a deadline: no answer to judge
+            return self.add(
+                'live session token',
+                FAIL,
+                f'no usable answer: {_reason(error)}',
+                "is the URL IBKR's OAuth REST URL (IBIND_OAUTH1A_REST_URL, https://api.ibkr.com/v1/api/)?",
             )
         return self.add('live session token', OK, 'obtained and validated: the credentials work')
 

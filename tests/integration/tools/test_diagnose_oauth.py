@@ -76,3 +76,21 @@ def test_cli_diagnose_with_oauth_from_the_environment(oauth_sim, creds, tmp_path
     )
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert '[FAIL] live session token' in proc.stdout and '[ok  ] oauth config' in proc.stdout
+
+
+def test_a_redirecting_server_is_no_usable_answer_not_a_refusal(tls_material, tmp_path):
+    import ssl
+
+    from hostile_server import HostileServer
+
+    from ibind.sim.oauth import make_test_credentials
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_material.cert_path, tls_material.key_path)
+    creds = make_test_credentials(str(tmp_path))
+    with HostileServer(ssl_context=context) as server:
+        server.behave('POST', 'oauth/live_session_token', 'redirect')
+        result = diagnose(cacert=tls_material.ca_path, oauth_config=creds.client_config(server.url(host='localhost')))
+    assert result.problem.name == 'live session token', str(result)
+    assert result.problem.detail.startswith('no usable answer') and 'redirect' in result.problem.detail
+    assert 'IBIND_OAUTH1A_REST_URL' in result.problem.hint
