@@ -25,6 +25,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
+    _ConnectionBase = HTTPConnection  # the type checker sees what super() reaches at run time
+else:
+    _ConnectionBase = object
+
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 DEFAULT_DEADLINE_FACTOR = 3.0
 MAX_COOKIES = 50
@@ -133,7 +137,10 @@ def _watch_loop(watchdog_ref: weakref.ref[Watchdog], stopped: threading.Event, t
         del watchdog
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched(_ConnectionBase):
+    """What both connection classes add: ``connect()`` marks the thread as connecting (a failure there means the
+    request never went out), and ``getresponse()`` puts the socket under the watchdog while the answer is read."""
+
     watchdog: Optional[Watchdog] = None
 
     def connect(self) -> None:
@@ -150,21 +157,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         return super().getresponse(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    watchdog: Optional[Watchdog] = None
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def connect(self) -> None:
-        if self.watchdog is None:
-            super().connect()
-            return
-        self.watchdog.connecting(True)
-        super().connect()  # on failure the mark stays: the request's error is then known to be "never sent"
-        self.watchdog.connecting(False)
 
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        if self.watchdog is not None:
-            self.watchdog.watch(self)
-        return super().getresponse(*args, **kwargs)
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _QuietUnverifiedHTTPSPool(HTTPSConnectionPool):
