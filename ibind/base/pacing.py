@@ -22,6 +22,7 @@ from typing import Callable, ContextManager, Dict, List, NamedTuple, Optional, S
 
 from ibind.support.errors import RateLimitError, RequestCancelledError
 from ibind.support.logs import project_logger
+from ibind.support.py_utils import parallel_stop_event
 
 _LOGGER = project_logger('ibind.pacing')
 
@@ -278,7 +279,7 @@ class Pacer:
     def _sleep(self, seconds: float, method: str, path: str) -> None:
         """Wait on the condition. A worker of ``execute_in_parallel`` whose work was stopped (Ctrl-C) gives up
         rather than send once its turn comes: the caller has already been told the work ended."""
-        stop = getattr(threading.current_thread(), 'ibind_stop', None)
+        stop = parallel_stop_event()
         if stop is None:
             self._wait(seconds)
             return

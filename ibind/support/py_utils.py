@@ -215,7 +215,7 @@ def execute_in_parallel(
     cap = RateCap(max_per_second, sleep=stop.wait)
 
     def run(request: Any) -> Any:
-        threading.current_thread().ibind_stop = stop  # type: ignore[attr-defined]  # read by parallel_cancelled()
+        threading.current_thread().ibind_stop = stop  # type: ignore[attr-defined]  # read by parallel_stop_event()
         cap.wait()
         if stop.is_set():
             return _Failure(_Cancelled())
@@ -252,12 +252,17 @@ def execute_in_parallel(
     return [value for _, value in results]
 
 
+def parallel_stop_event() -> Optional[threading.Event]:
+    """The stop event of the ``execute_in_parallel`` work this thread runs (set on Ctrl-C), or None elsewhere."""
+    return getattr(threading.current_thread(), 'ibind_stop', None)
+
+
 def parallel_cancelled() -> bool:
     """True on an ``execute_in_parallel`` worker whose work was stopped (Ctrl-C): do not start another request.
 
     Cheap, and only asked on failure paths (before a retry), so the request path pays nothing for it.
     """
-    stop = getattr(threading.current_thread(), 'ibind_stop', None)
+    stop = parallel_stop_event()
     return stop is not None and stop.is_set()
 
 
