@@ -415,15 +415,21 @@ class RestClient:
                 connecting = watchdog.failed_connecting()
                 if watchdog.disarm():
                     raise DeadlinePassed(deadline_message(deadline - started)) from error
-                kind = classify(error)
-                if connecting and kind not in (FailureKind.UNREACHABLE, FailureKind.TLS, FailureKind.NOT_SENT):
+                failure: requests.RequestException = error
+                if connecting and classify(error) not in (
+                    FailureKind.UNREACHABLE,
+                    FailureKind.TLS,
+                    FailureKind.NOT_SENT,
+                ):
                     # a timeout or a reset before the connection was up (a TLS handshake that stalls or is cut)
-                    raise HandshakeFailed(handshake_message(error)) from error
-                if kind in (FailureKind.UNREACHABLE, FailureKind.TLS):
+                    failure = HandshakeFailed(handshake_message(error))
+                if classify(failure) in (FailureKind.UNREACHABLE, FailureKind.TLS):
                     refund = getattr(self._pacer, 'refund', None)
                     if refund is not None:
                         refund(method, path)  # nothing reached the server: its pacing slot was not used
-                raise
+                if failure is error:
+                    raise
+                raise failure from error
             finally:
                 if session is not self._session:
                     session.close()

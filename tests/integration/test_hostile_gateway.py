@@ -313,3 +313,11 @@ def test_a_dripping_tls_handshake_ends_at_the_total_deadline_as_not_sent(handsha
         assert seconds < 3 and len(accepted) == 1  # never retried
         error, seconds = failing(lambda: client.place_order(ORDER, answers={}))
     assert isinstance(error, TLSError) and seconds < 3  # nothing was sent: not placed, nothing to reconcile
+
+
+def test_a_stalled_handshake_gives_back_its_pacing_slot(handshake_dripper):
+    url, _ = handshake_dripper
+    with ibkr(url, timeout=0.5, total_timeout=1.0, pacing=True) as client:  # live orders: 1 per 5 s
+        failing(client.live_orders)
+        error, seconds = failing(client.live_orders)
+    assert isinstance(error, TLSError) and seconds < 3  # no 5 s wait for a slot the first call never used
