@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.sim.accounts.figures import account_figures
+from ibind.sim.engine.crossing import first_reach
 from ibind.sim.transport.http import ApiError
 
 if TYPE_CHECKING:
@@ -262,6 +263,11 @@ class AlertBook:
         if not all(c.type in WATCHED_TYPES for c in alert.conditions):
             return
         expires = parse_time(alert.expire_time, 'expireTime') if alert.expire_time else None
+        if len(alert.conditions) == 1 and alert.conditions[0].type == PRICE:
+            self._watch_price(alert, alert.conditions[0], start, end if expires is None else min(end, expires))
+            if expires is not None and end > expires:
+                alert.active = 0
+            return
         steps = 1
         for condition in alert.conditions:
             if condition.type in (PRICE, VOLUME):
@@ -281,6 +287,31 @@ class AlertBook:
                     alert.holding = holds
                     return
             alert.holding = holds
+
+    def _watch_price(self, alert: Alert, condition: Condition, start: float, end: float) -> None:
+        """A lone price condition is followed exactly: no excursion between two requests goes unseen."""
+        rising, level = condition.operator == '>=', float(condition.value)
+
+        def holds(t: float) -> bool:
+            return self._condition_holds(condition, alert.account, t)
+
+        t = start
+        for _ in range(MAX_STEPS_PER_SYNC):  # fires (of a repeatable alert) per sync, at most
+            if not alert.holding:
+                hit = first_reach(self.gateway.market, condition.conid, t, end, holds, level, rising)
+                if hit is None:
+                    return
+                self._fire(alert, hit)
+                alert.holding = True
+                if not alert.repeatable:
+                    return
+                t = hit
+            release = first_reach(
+                self.gateway.market, condition.conid, t, end, lambda x: not holds(x), level, not rising
+            )
+            if release is None:
+                return
+            alert.holding, t = False, release
 
     def _holds(self, alert: Alert, t: float) -> bool:
         """The alert's conditions at time ``t``, combined left to right by their logicBind ('a' AND, 'o' OR)."""

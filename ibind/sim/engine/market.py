@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 SECONDS_PER_YEAR = 365.25 * 86400
 _SCALES = (5.0, 60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, 180 * 86400.0)
+FINEST_SCALE = _SCALES[0]  # every scale is a multiple of it, so the path is linear between its multiples
 _MASK = (1 << 64) - 1
 
 
@@ -58,6 +59,10 @@ class PricePath:
             b = unit_noise(self.seed, self.conid, layer, index + 1)
             total += amplitude * (a + (b - a) * frac)
         return total
+
+    def reach(self, seconds: float) -> float:
+        """How far the log-price can move within ``seconds``: each layer by its slope, at most twice its amplitude."""
+        return sum(amplitude * min(2.0, 2.0 * seconds / scale) for scale, amplitude in zip(_SCALES, self._amplitudes))
 
     def raw(self, t: float) -> float:
         return self.reference_price * math.exp(self.log_offset(t))
