@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Optional, cast
 from ibind import var
 from ibind.base.rest_client import Result
 from ibind.client.response_shape import expect_object, reading
-from ibind.client.tickler import Tickler, checked_interval
 from ibind.support.errors import (
     BadResponseError,
     CompetingSessionError,
@@ -38,6 +37,7 @@ from ibind.support.logs import project_logger
 if TYPE_CHECKING:
     from ibind.base.rest_client import RestClient
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+    from ibind.client.tickler import Tickler
     from ibind.oauth.oauth1a import OAuth1aConfig, OAuthSigner
 
     class _LifecycleHost(RestClient, IbkrClientHost):
@@ -150,6 +150,8 @@ class SessionLifecycleMixin(_LifecycleHost):
 
         Called while it runs, it keeps the running thread and takes the new ``interval`` from its next round.
         """
+        from ibind.client.tickler import Tickler, checked_interval  # here: gateway programs may never start one
+
         interval = var.IBIND_TICKLER_INTERVAL if interval is None else interval
         if self._tickler is not None and self._tickler.running:
             self._tickler.interval = checked_interval(interval)

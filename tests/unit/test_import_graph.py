@@ -1,7 +1,8 @@
 """Every module of ``ibind`` imports in a fresh interpreter, and no two modules import each other (even lazily).
 
 The import graph is read from the source with ``ast``: every ``import``/``from ... import`` of an ``ibind``
-module counts, at module level or inside a function (a lazy import only hides a cycle), except under
+module counts, at module level or inside a function (a lazy import only hides a cycle), and so does a
+``LazyModule('ibind...')``, except under
 ``if TYPE_CHECKING:`` (never executed). A package importing its own submodules in ``__init__`` is the
 normal way to re-export names and is not an edge back from the submodule to the package.
 """
@@ -61,6 +62,10 @@ def _imports(tree: ast.AST, module: str, is_package: bool, modules: Set[str]) ->
             for alias in node.names:
                 if alias.name in modules:
                     targets.add(alias.name)
+        elif isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'LazyModule' and node.args:
+            name = getattr(node.args[0], 'value', None)  # LazyModule('ibind.x') imports ibind.x on first use
+            if name in modules:
+                targets.add(name)
         elif isinstance(node, ast.ImportFrom):
             source = resolve(node.module, node.level)
             for alias in node.names:
@@ -142,10 +147,11 @@ def test_lazy_imports_count_and_type_checking_imports_do_not():
     source = (
         'from typing import TYPE_CHECKING\n'
         'if TYPE_CHECKING:\n    from ibind.x import Thing\n'
+        "else:\n    w = LazyModule('ibind.w')\n"
         'def later():\n    from ibind.y import other\n'
     )
-    found = _imports(ast.parse(source), 'ibind.z', False, {'ibind.x', 'ibind.y', 'ibind.z'})
-    assert found == {'ibind.y'}
+    found = _imports(ast.parse(source), 'ibind.z', False, {'ibind.w', 'ibind.x', 'ibind.y', 'ibind.z'})
+    assert found == {'ibind.y', 'ibind.w'}
 
 
 def test_every_module_imports_in_a_fresh_interpreter():

@@ -56,3 +56,28 @@ def test_from_ibind_import_ibkrclient_adds_no_stdlib_module_beyond_requests():
     )
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr
+
+
+DEFERRED = (
+    'ibind.client.history',
+    'ibind.client.ibkr_definitions',
+    'ibind.client.order_dicts',
+    'ibind.client.order_reconciliation',
+    'ibind.client.tickler',
+    'ibind.support.progress',
+)
+
+
+def test_parts_only_some_calls_need_load_on_the_first_such_call(client):
+    """Import time: history, order reconciliation, progress bars and the Tickler load when first used."""
+    code = f'import sys; from ibind import IbkrClient; print(sorted(m for m in {DEFERRED!r} if m in sys.modules))'
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr
+    # and in this process, where other tests may have loaded them already, they work through the deferral
+    seen = []
+    bars = client.marketdata_history_by_conids(
+        ['265598'], bar='1d', period='5d', progress=lambda *report: seen.append(report)
+    )
+    assert bars['265598'] and [done for _, _, done, _ in seen] == [1], (bars, seen)
+    assert client.start_tickler(interval=60).running
+    assert client.stop_tickler(timeout=5)

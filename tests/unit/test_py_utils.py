@@ -1,5 +1,7 @@
 """ensure_list_arg, filter_none, execute_in_parallel, RateCap."""
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -142,3 +144,19 @@ def test_on_result_must_be_callable():
 
     with pytest.raises(TypeError, match='on_result'):
         execute_in_parallel(lambda: 1, [None], on_result='progress')
+
+
+def test_lazy_module_imports_on_first_attribute_and_names_a_missing_one():
+    code = (
+        'import sys\n'
+        'from ibind.support.py_utils import LazyModule\n'
+        "colours = LazyModule('colorsys')\n"
+        "before = 'colorsys' in sys.modules\n"
+        'print(before, colours.rgb_to_hsv(1.0, 0.0, 0.0), repr(colours))\n'
+        'try:\n    colours.no_such_function\n'
+        'except AttributeError as error:\n    print(error)\n'
+    )
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "False (0.0, 1.0, 1.0) LazyModule('colorsys', loaded=True)"
+    assert 'colorsys' in lines[1] and 'no_such_function' in lines[1]

@@ -14,29 +14,24 @@ import datetime
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result
-from ibind.client.history import (
-    collect_history,
-    format_start_time,
-    validate_history_bar,
-    validate_history_period,
-    validate_hmds_bar,
-    validate_hmds_bar_type,
-    validate_hmds_direction,
-    validate_hmds_period,
-)
-from ibind.client.ibkr_definitions import snapshot_field_name, snapshot_keys_to_ids
 from ibind.client.response_shape import reading
 from ibind.support.arguments import conid_arg, printable
 from ibind.support.errors import BadResponseError, ExternalBrokerError, RateLimitError
 from ibind.support.logs import project_logger
-from ibind.support.progress import Progress, ProgressOption, check_progress
-from ibind.support.py_utils import OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
+from ibind.support.py_utils import LazyModule, OneOrMany, ensure_list_arg, execute_in_parallel, parallel_cancelled
 
 if TYPE_CHECKING:  # the stock_query types are imported when used: they import dataclasses, costly at import
+    from ibind.client import history, ibkr_definitions
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost
     from ibind.client.stock_query import StockQueries, StockQuery
+    from ibind.support import progress as progress_bars
+    from ibind.support.progress import ProgressOption
 else:
     IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+    # loaded by the first call that needs them, not by every program that imports the client
+    history = LazyModule('ibind.client.history')
+    ibkr_definitions = LazyModule('ibind.client.ibkr_definitions')
+    progress_bars = LazyModule('ibind.support.progress')
 
 _LOGGER = project_logger('ibind.marketdata')
 
@@ -65,7 +60,7 @@ def _field_ids(fields: Optional[Iterable[Any]]) -> List[str]:
             '(see ibind.client.ibkr_definitions)'
         )
     try:
-        ids = snapshot_keys_to_ids(fields)
+        ids = ibkr_definitions.snapshot_keys_to_ids(fields)
     except ValueError as error:
         raise ValueError(f"'fields': {error}") from None
     return list(dict.fromkeys(ids))
@@ -95,9 +90,9 @@ def _history_query(bar: Any, exchange: Any, period: Any, outside_rth: Any, start
     """The /iserver/marketdata/history query without the conid, every argument checked."""
     return {
         'exchange': _optional_exchange(exchange),
-        'period': None if period is None else validate_history_period(period),
-        'bar': validate_history_bar(bar),
-        'startTime': format_start_time(start_time),
+        'period': None if period is None else history.validate_history_period(period),
+        'bar': history.validate_history_bar(bar),
+        'startTime': history.format_start_time(start_time),
         'outsideRth': _optional_bool('outside_rth', outside_rth),
     }
 
@@ -202,7 +197,9 @@ class MarketdataMixin(IbkrClientHost):
         for symbol, conid in conid_of.items():
             values = collected[conid]
             named[symbol] = {
-                snapshot_field_name(field_id): values[field_id] for field_id in field_ids if field_id in values
+                ibkr_definitions.snapshot_field_name(field_id): values[field_id]
+                for field_id in field_ids
+                if field_id in values
             }
         return named
 
@@ -307,12 +304,12 @@ class MarketdataMixin(IbkrClientHost):
         """
         query = {
             'conid': conid_arg('conid', conid),
-            'period': validate_hmds_period(period),
-            'bar': validate_hmds_bar(bar),
+            'period': history.validate_hmds_period(period),
+            'bar': history.validate_hmds_bar(bar),
             'outsideRth': _optional_bool('outside_rth', outside_rth),
-            'startTime': format_start_time(start_time),
-            'direction': validate_hmds_direction(direction),
-            'barType': validate_hmds_bar_type(bar_type),
+            'startTime': history.format_start_time(start_time),
+            'direction': history.validate_hmds_direction(direction),
+            'barType': history.validate_hmds_bar_type(bar_type),
         }
         try:
             return self.get('hmds/history', query)
@@ -381,10 +378,10 @@ class MarketdataMixin(IbkrClientHost):
         query = _history_query(bar, None, period, outside_rth, start_time)
         _bool('raise_on_error', raise_on_error)
         _bool('run_in_parallel', run_in_parallel)
-        with Progress(progress, len(targets), 'history', unit='symbol') as tracker:
+        with progress_bars.Progress(progress, len(targets), 'history', unit='symbol') as tracker:
             outcomes = self._fetch_histories(targets, query, run_in_parallel, raise_on_error, tracker)
             tracker.raise_if_cancelled()
-        return collect_history(outcomes, raise_on_error)
+        return history.collect_history(outcomes, raise_on_error)
 
     @ensure_list_arg('queries')
     def marketdata_history_by_symbols(
@@ -407,7 +404,7 @@ class MarketdataMixin(IbkrClientHost):
         _history_query(bar, None, period, outside_rth, start_time)
         _bool('raise_on_error', raise_on_error)
         _bool('run_in_parallel', run_in_parallel)
-        check_progress(progress)
+        progress_bars.check_progress(progress)
         if queries is None:
             raise ValueError("'queries' is required: expected a StockQuery, a symbol, or a list of them")
         conids = self.stock_conid_by_symbol(queries).data
@@ -423,7 +420,7 @@ class MarketdataMixin(IbkrClientHost):
         query: Dict[str, Any],
         run_in_parallel: bool,
         raise_on_error: bool,
-        tracker: Progress,
+        tracker: progress_bars.Progress,
     ) -> Dict[Any, Any]:
         """{key: Result or the ExternalBrokerError its request ended with}, at most five requests at once."""
         if run_in_parallel and len(targets) > 1:

@@ -13,18 +13,6 @@ import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.order_dicts import order_dict as _order_dict
-from ibind.client.order_reconciliation import (
-    CANCELLED_STATES,
-    WORKING_STATES,
-    as_broker_error,
-    assign_coids,
-    find_order,
-    modification_applied,
-    needs_reconciliation,
-    reconcile_placement,
-    wait_for,
-)
 from ibind.client.pending_orders import found_in
 from ibind.client.response_shape import reading
 from ibind.support.arguments import identifier, is_digits
@@ -36,14 +24,18 @@ from ibind.support.errors import (
     OutcomeUnknownError,
 )
 from ibind.support.logs import project_logger
-from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
+from ibind.support.py_utils import LazyModule, LazyPattern, OneOrMany, ensure_list_arg
 
 if TYPE_CHECKING:  # imported when used, not at import time: only programs that place orders pay for them
+    from ibind.client import order_dicts
+    from ibind.client import order_reconciliation as reconciliation
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost
     from ibind.client.order_request import OrderRequest
     from ibind.client.questions import Answers
 else:
     IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+    order_dicts = LazyModule('ibind.client.order_dicts')  # turns order requests into IBKR's JSON, before sending
+    reconciliation = LazyModule('ibind.client.order_reconciliation')  # what became of an order without an answer
 
 _LOGGER = project_logger('ibind.orders')
 
@@ -151,12 +143,12 @@ class OrderMixin(IbkrClientHost):
         if order_request is None:
             raise TypeError("'order_request' is required: expected an OrderRequest, an order dict, or a list of them")
         requests = order_request if isinstance(order_request, list) else [order_request]  # a list: ensure_list_arg
-        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
+        orders = [order_dicts.order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
         from ibind.client.questions import validate_answers
 
         answers = validate_answers(answers)
         account = self._account(account_id)
-        orders = assign_coids(orders, self._next_coid_sequence)
+        orders = reconciliation.assign_coids(orders, self._next_coid_sequence)
         path = f'iserver/account/{path_segment("account_id", account)}/orders'
         record = {'method': 'POST', 'url': self.base_url + path, 'params': None, 'json': {'orders': orders}}
         coid = next((order.get('cOID') for order in orders if order.get('cOID')), None)
@@ -166,13 +158,13 @@ class OrderMixin(IbkrClientHost):
                     lambda: self.post(path, json={'orders': orders}, error_class=OrderRejectedError), answers, 'placed'
                 )
             except Exception as error:  # no answer, one that cannot be read, or anything unexpected while reading it
-                if not needs_reconciliation(error):
+                if not reconciliation.needs_reconciliation(error):
                     raise
-                error = as_broker_error(error, record)
+                error = reconciliation.as_broker_error(error, record)
                 _LOGGER.warning(
                     'placement of cOID %s got no usable answer (%s); looking for it in live orders', coid, error.message
                 )
-                acknowledgements = reconcile_placement(
+                acknowledgements = reconciliation.reconcile_placement(
                     orders,
                     lambda: self.live_orders().data,
                     timeout=self.order_reconcile_timeout,
@@ -252,7 +244,7 @@ class OrderMixin(IbkrClientHost):
         requests = order_request if isinstance(order_request, (list, tuple)) else [order_request]
         if not requests:
             raise ValueError("'order_request' must not be empty: pass one order or a list of them")
-        orders = [_order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
+        orders = [order_dicts.order_dict(order, f'order_request[{index}]') for index, order in enumerate(requests)]
         account = self._account(account_id)
         return self.post(
             f'iserver/account/{path_segment("account_id", account)}/orders/whatif',
@@ -276,9 +268,11 @@ class OrderMixin(IbkrClientHost):
             try:
                 return send()
             except Exception as error:
-                if not needs_reconciliation(error):
+                if not reconciliation.needs_reconciliation(error):
                     raise
-                return self._reconcile_cancel(str(order_id).strip(), send, as_broker_error(error, record))
+                return self._reconcile_cancel(
+                    str(order_id).strip(), send, reconciliation.as_broker_error(error, record)
+                )
 
     def _reconcile_cancel(self, order_id: str, send: Callable[[], Result], error: ExternalBrokerError) -> Result:
         """A cancel that got no answer: report it done if the order is (being) cancelled; if it still works, the
@@ -286,19 +280,25 @@ class OrderMixin(IbkrClientHost):
 
         def check(live_orders: List[Dict[str, Any]]) -> Optional[str]:
             if order_id == '-1':
-                return 'working' if any(o.get('status') in WORKING_STATES for o in live_orders) else 'cancelled'
-            live = find_order(live_orders, order_id)
+                return (
+                    'working'
+                    if any(o.get('status') in reconciliation.WORKING_STATES for o in live_orders)
+                    else 'cancelled'
+                )
+            live = reconciliation.find_order(live_orders, order_id)
             if live is None:
                 return None
-            return 'cancelled' if live.get('status') in CANCELLED_STATES else str(live.get('status'))
+            return 'cancelled' if live.get('status') in reconciliation.CANCELLED_STATES else str(live.get('status'))
 
-        state = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
+        state = reconciliation.wait_for(
+            lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep
+        )
         if state == 'cancelled':
             return Result(
                 data={'msg': 'Request was submitted', 'order_id': int(order_id), 'reconciled': True},
                 request={'method': 'DELETE', 'url': error.url, 'params': None, 'json': None},
             )
-        if state in WORKING_STATES or state == 'working':
+        if state in reconciliation.WORKING_STATES or state == 'working':
             _LOGGER.warning(
                 'cancel of order %s got no usable answer and the order still works; sending the cancel again', order_id
             )
@@ -332,7 +332,7 @@ class OrderMixin(IbkrClientHost):
         ``order_request`` must mirror the original order (same conid and side, every field again), with the
         values to change; it is sent as a single object. Filled or cancelled orders cannot be modified.
         """
-        body = _order_dict(order_request, 'order_request')
+        body = order_dicts.order_dict(order_request, 'order_request')
         from ibind.client.questions import validate_answers
 
         answers = validate_answers(answers)
@@ -345,18 +345,22 @@ class OrderMixin(IbkrClientHost):
                     lambda: self.post(path, json=body, error_class=OrderRejectedError), answers, 'modified'
                 )
             except Exception as error:
-                if not needs_reconciliation(error):
+                if not reconciliation.needs_reconciliation(error):
                     raise
-                return self._reconcile_modification(str(order_id).strip(), body, as_broker_error(error, record))
+                return self._reconcile_modification(
+                    str(order_id).strip(), body, reconciliation.as_broker_error(error, record)
+                )
 
     def _reconcile_modification(self, order_id: str, body: Dict[str, Any], error: ExternalBrokerError) -> Result:
         """A modification that got no answer is never sent again; it is reported done once the order shows it."""
 
         def check(live_orders: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-            live = find_order(live_orders, order_id)
-            return live if live is not None and modification_applied(body, live) else None
+            live = reconciliation.find_order(live_orders, order_id)
+            return live if live is not None and reconciliation.modification_applied(body, live) else None
 
-        live = wait_for(lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep)
+        live = reconciliation.wait_for(
+            lambda: self.live_orders().data, check, self.order_reconcile_timeout, self._sleep
+        )
         if live is not None:
             return Result(
                 data=[{'order_id': order_id, 'order_status': live.get('status'), 'reconciled': True}],

@@ -8,13 +8,15 @@ from ibind.base.rest_client import Result, path_segment
 from ibind.client.ibkr_client_mixins._checks import choice_arg, optional_text, text_arg
 from ibind.support.arguments import conid_arg, identifier, is_digits
 from ibind.support.errors import BadResponseError
-from ibind.support.progress import Progress, ProgressOption, check_progress
-from ibind.support.py_utils import LazyPattern, OneOrMany, ensure_list_arg
+from ibind.support.py_utils import LazyModule, LazyPattern, OneOrMany, ensure_list_arg
 
 if TYPE_CHECKING:
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost
+    from ibind.support import progress as progress_bars
+    from ibind.support.progress import ProgressOption
 else:
     IbkrClientHost = object  # the host is for the type checker only: nothing of it may shadow IbkrClient
+    progress_bars = LazyModule('ibind.support.progress')  # loaded by the first call that shows progress
 
 POSITION_PERIODS = ('1D', '7D', '1W', '1M')
 """Periods of the positions' PnL column: 1D, 7D and 1M are documented; IBKR's own example sends 1W."""
@@ -161,10 +163,10 @@ class PortfolioMixin(IbkrClientHost):
         list of every position and whose ``request`` is the last page's.
         """
         max_pages = _count('max_pages', max_pages, 1)
-        check_progress(progress)
+        progress_bars.check_progress(progress)
         positions: List[Any] = []
         result = Result(data=[])
-        with Progress(progress, None, 'positions', unit='page') as tracker:
+        with progress_bars.Progress(progress, None, 'positions', unit='page') as tracker:
             for page in range(max_pages):
                 result = tracker.call(page, self.positions, account_id, page, model, sort, direction, period)
                 rows = result.data
