@@ -2,7 +2,8 @@
 
 Each statement runs in a fresh interpreter with ``python -X importtime``; the figure is the sum of the
 cumulative times of every outermost import the statement caused (start-up imports excluded), the
-median of several runs. Also checks that nothing
+median of several runs. A paired figure times ``import requests`` and then the statement in one
+interpreter, whose ratio is steadier than one of two medians from different processes. Also checks that nothing
 heavy (the simulator, pycryptodome, pandas, numpy) is imported by ``import ibind`` itself.
 
     python bench/import_time.py [--runs 11] [--instructions]
@@ -72,6 +73,30 @@ def modules_beyond_requests(statement: str) -> list:
     return [m for m in out.strip().split(',') if m]
 
 
+PAIRED = (
+    'import time\n'
+    't0 = time.perf_counter()\n'
+    'import requests\n'
+    't1 = time.perf_counter()\n'
+    '{statement}\n'
+    't2 = time.perf_counter()\n'
+    'print(t1 - t0, t2 - t1)\n'
+)
+
+
+def paired_ratio(statement: str) -> float:
+    """(requests + what ``statement`` adds) / requests, both timed in one fresh interpreter (no -X importtime).
+
+    Timed in the same process, the two share the machine's state of that moment, so this ratio moves far
+    less from run to run than the ratio of two medians taken in different processes.
+    """
+    out = subprocess.run(
+        [sys.executable, '-c', PAIRED.format(statement=statement)], capture_output=True, text=True, check=True, env=ENV
+    ).stdout
+    requests_s, added_s = (float(x) for x in out.split())
+    return (requests_s + added_s) / requests_s
+
+
 def instructions(statement: str) -> int:
     """Instructions a fresh interpreter executes for ``statement`` (callgrind, hash seed fixed)."""
     proc = subprocess.run(
@@ -116,6 +141,11 @@ def main() -> None:
     for statement, samples in results.items():
         median = statistics.median(samples)
         print(f'{statement:<32}{median / 1000:>11.1f}{median / floor:>12.2f}')
+    # the simulator does not use requests: only the client's statements have requests under them
+    paired = {statement: [paired_ratio(statement) for _ in range(args.runs)] for statement in STATEMENTS[1:3]}
+    print('paired, requests then the statement in one interpreter (median ratio; lowest-highest):')
+    for statement, ratios in paired.items():
+        print(f'  {statement:<30}{statistics.median(ratios):>8.3f}  ({min(ratios):.3f}-{max(ratios):.3f})')
     heavy = heavy_modules_after('import ibind; from ibind import IbkrClient')
     beyond = modules_beyond_requests('from ibind import IbkrClient')
     print(f'heavy modules imported by ibind: {", ".join(heavy) if heavy else "none"}')

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from typing import Any, Optional, Type
+from typing import TYPE_CHECKING, Any, Optional, Type
 
 from ibind.support.errors import (
     BadResponseError,
@@ -21,7 +21,12 @@ from ibind.support.errors import (
     NotAuthenticatedError,
     RateLimitError,
 )
-from ibind.support.ibkr_advice import with_advice
+from ibind.support.py_utils import LazyModule
+
+if TYPE_CHECKING:
+    from ibind.support import ibkr_advice
+else:
+    ibkr_advice = LazyModule('ibind.support.ibkr_advice')  # needed only once IBKR answers with an error
 
 # Keys an IBKR error object may carry besides "error"; anything else means the dict is data that
 # merely has an "error" field (e.g. contract rules, whatif previews).
@@ -124,7 +129,7 @@ def raise_for_failure(
     error_class: Type[ExternalBrokerError] = ExternalBrokerError,
 ) -> None:
     """Raise the ExternalBrokerError that fits a failed (status >= 400) or error-bodied response."""
-    message = with_advice(status, error_text(data))  # IBKR's terse text, and what to do about it
+    message = ibkr_advice.with_advice(status, error_text(data))  # IBKR's terse text, and what to do about it
     body = data if data is not None else raw_text
     if status == 429:
         raise RateLimitError(

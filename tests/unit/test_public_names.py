@@ -64,6 +64,7 @@ DEFERRED = (
     'ibind.client.order_dicts',
     'ibind.client.order_reconciliation',
     'ibind.client.tickler',
+    'ibind.support.ibkr_advice',
     'ibind.support.progress',
 )
 

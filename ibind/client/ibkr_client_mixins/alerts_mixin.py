@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.ibkr_client_mixins._checks import (
+from ibind.support.arguments import (
     choice_arg,
     flag_arg,
     optional_flag,

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.ibkr_client_mixins._checks import bool_arg, optional_bool, optional_text, text_arg, whole_arg
-from ibind.support.arguments import conid_arg, identifier
+from ibind.support.arguments import bool_arg, conid_arg, identifier, optional_bool, optional_text, text_arg, whole_arg
 from ibind.support.py_utils import OneOrMany, ensure_list_arg
 
 if TYPE_CHECKING:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional, Union
 
 from ibind.base.rest_client import Result
-from ibind.client.ibkr_client_mixins._checks import optional_text
-from ibind.support.arguments import conid_arg
+from ibind.support.arguments import conid_arg, optional_text
 
 if TYPE_CHECKING:
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ibind.base.rest_client import Result
-from ibind.client.ibkr_client_mixins._checks import bool_arg, choice_arg, number_arg, optional_bool, text_arg, whole_arg
-from ibind.support.arguments import conid_arg
+from ibind.support.arguments import bool_arg, choice_arg, conid_arg, number_arg, optional_bool, text_arg, whole_arg
 
 if TYPE_CHECKING:
     from ibind.client.ibkr_client_mixins._host import IbkrClientHost

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.ibkr_client_mixins._checks import bool_arg, optional_text, text_arg, whole_arg
+from ibind.support.arguments import bool_arg, optional_text, text_arg, whole_arg
 from ibind.support.py_utils import OneOrMany
 
 if TYPE_CHECKING:

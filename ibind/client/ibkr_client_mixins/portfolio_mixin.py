@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.client.ibkr_client_mixins._checks import choice_arg, optional_text, text_arg
-from ibind.support.arguments import conid_arg, identifier, is_digits
+from ibind.support.arguments import choice_arg, conid_arg, identifier, is_digits, optional_text, text_arg
 from ibind.support.errors import BadResponseError
 from ibind.support.py_utils import LazyModule, LazyPattern, OneOrMany, ensure_list_arg
 
