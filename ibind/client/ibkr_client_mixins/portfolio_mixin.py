@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from ibind.base.rest_client import Result, path_segment
-from ibind.support.arguments import choice_arg, conid_arg, identifier, is_digits, optional_text, text_arg
+from ibind.support.arguments import choice_arg, conid_arg, identifier, optional_text, text_arg, whole_arg
 from ibind.support.errors import BadResponseError
 from ibind.support.py_utils import LazyModule, LazyPattern, OneOrMany, ensure_list_arg
 
@@ -27,17 +27,6 @@ SORT_DIRECTIONS = ('a', 'd')
 POSITIONS_PAGE_SIZE = 100
 """Positions per page of /portfolio/{accountId}/positions/{pageId}: a shorter page is the last one."""
 _CURRENCY = LazyPattern(r'^[A-Za-z]{3}$')
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    """A whole number >= minimum, given as an int or a string of digits."""
-    if isinstance(value, str) and is_digits(value.strip()):
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f'{name!r} must be an int >= {minimum}, got {type(value).__name__} {value!r}')
-    if value < minimum:
-        raise ValueError(f'{name!r} must be an int >= {minimum}, got {value}')
-    return value
 
 
 def _account_list(name: str, values: Iterable[Any]) -> List[str]:
@@ -78,7 +67,7 @@ class PortfolioMixin(IbkrClientHost):
         Arguments:
             page: the page to return, from 0.
         """
-        return self.get('portfolio/subaccounts2', params={'page': _count('page', page, 0)})
+        return self.get('portfolio/subaccounts2', params={'page': whole_arg('page', page, 0)})
 
     def portfolio_account_information(self, account_id: Optional[str] = None) -> Result:
         """Descriptive information of one account: title, alias, base currency, type, status.
@@ -135,7 +124,7 @@ class PortfolioMixin(IbkrClientHost):
         ``invalidate_backend_portfolio_cache``. ``positions2`` is near real time.
         """
         account_id = self._account(account_id)
-        page = _count('page', page, 0)
+        page = whole_arg('page', page, 0)
         params = {
             'model': optional_text('model', model, 'a model portfolio code'),
             'sort': optional_text('sort', sort, "a column name like 'position'"),
@@ -161,7 +150,7 @@ class PortfolioMixin(IbkrClientHost):
         bound that stops a gateway that keeps answering full pages. Returns a Result whose ``data`` is the
         list of every position and whose ``request`` is the last page's.
         """
-        max_pages = _count('max_pages', max_pages, 1)
+        max_pages = whole_arg('max_pages', max_pages, 1)
         progress_bars.check_progress(progress)
         positions: List[Any] = []
         result = Result(data=[])
@@ -316,5 +305,5 @@ class PortfolioMixin(IbkrClientHost):
             'currency': currency.upper(),
         }
         if days is not None:
-            body['days'] = _count('days', days, 1)
+            body['days'] = whole_arg('days', days, 1)
         return self.post('pa/transactions', json=body, retry_safe=True)
