@@ -69,6 +69,11 @@ class _Server(ThreadingHTTPServer):
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+# After refusing a request whose body was not read: how long, and how much, to keep reading and dropping
+# what the client still sends before closing (RFC 9112 9.6), so the close does not reset the connection
+# under the client's feet and lose the refusal it has not read yet.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 16 * 1024 * 1024
 
 
 class _Headers(Dict[str, str]):
@@ -225,8 +230,33 @@ class _Handler(BaseHTTPRequestHandler):
         except _MalformedRequest as error:
             self.close_connection = True
             self._write(ApiError(error.status, error.reason).to_response())
+            self._linger()
         except TimeoutError:  # the client sent nothing for ``timeout`` seconds: drop the connection
             self.close_connection = True
+
+    def _linger(self) -> None:
+        """Close our side, then drop what the client is still sending until it closes too (bounded).
+
+        Closing a socket with unread input makes the kernel answer with a reset, which can reach the client
+        before it has read the refusal just written (a 413 while it still sends a large body): it would
+        see a broken pipe or a reset instead of the status.
+        """
+        connection = self.connection
+        deadline = time.monotonic() + _LINGER_SECONDS
+        dropped = 0
+        try:
+            connection.shutdown(socket.SHUT_WR)
+            while dropped < _LINGER_BYTES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                connection.settimeout(left)
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                dropped += len(chunk)
+        except OSError:  # the client reset or went away first; timeouts are OSErrors too
+            pass
 
     def _date_header(self) -> str:
         """The Date header, formatted once per second per connection."""

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -81,6 +82,30 @@ def test_a_huge_content_length_is_413_without_reading_the_body(sim):
 def test_a_body_above_the_limit_is_413(sim):
     answer = post_raw(sim, '/v1/api/tickle', b' ' * 1_000_001)
     assert status_of(answer) == 413
+    still_serving(sim)
+
+
+def test_a_client_still_sending_a_refused_body_reads_the_413_and_a_clean_close(sim):
+    """The refusal comes before the body is sent; the rest of the body must not meet a reset."""
+    body = b' ' * 1_000_001
+    head = (
+        f'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+        f'Content-Length: {len(body)}\r\n\r\n'
+    ).encode()
+    with socket.create_connection((sim.host, sim.port), timeout=10) as connection:
+        connection.sendall(head + body[:1000])
+        answer = connection.recv(65536)
+        while b'\r\n\r\n' not in answer:
+            answer += connection.recv(65536)
+        assert status_of(answer) == 413
+        time.sleep(0.2)  # the server has closed its side by now
+        connection.sendall(body[1000:])  # a reset would fail this: broken pipe or connection reset
+        connection.shutdown(socket.SHUT_WR)
+        rest = connection.recv(65536)
+        while rest:
+            answer += rest
+            rest = connection.recv(65536)
+    assert answer.count(b'HTTP/1.1 ') == 1
     still_serving(sim)
 
 
