@@ -220,8 +220,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = 'keep-alive' not in connection
             else:
                 self.close_connection = 'close' in connection
-            if headers.get('expect', '').lower() == '100-continue':
-                self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')
             if not (self.command.isascii() and self.command.isalpha() and self.command.isupper()):
                 raise _MalformedRequest(400, f'Bad Request: malformed method {self.command!r}')
             if self.command not in _METHODS:
@@ -290,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = _content_length(length_header)
         if length > gateway.config.max_body_bytes:  # refused unread; the connection closes
             raise _MalformedRequest(413, f'Payload Too Large: at most {gateway.config.max_body_bytes} bytes')
+        if length > 0 and self.request_headers.get('expect', '').lower() == '100-continue':
+            self.wfile.write(b'HTTP/1.1 100 Continue\r\n\r\n')  # only once the body is known to be welcome
         raw_body = self.rfile.read(length) if length > 0 else b''
         request = SimRequest(
             method=self.command,

@@ -109,6 +109,23 @@ def test_a_client_still_sending_a_refused_body_reads_the_413_and_a_clean_close(s
     still_serving(sim)
 
 
+def test_expect_100_continue_is_answered_only_for_a_body_that_will_be_read(sim):
+    def head(length: int) -> bytes:
+        return (
+            f'POST /v1/api/tickle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+            f'Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n'
+        ).encode()
+
+    with socket.create_connection((sim.host, sim.port), timeout=10) as connection:
+        connection.sendall(head(2_000_000))  # too large: refused at once, no invitation to send it
+        assert connection.recv(65536).startswith(b'HTTP/1.1 413 ')
+    with socket.create_connection((sim.host, sim.port), timeout=10) as connection:
+        connection.sendall(head(2))
+        assert connection.recv(65536) == b'HTTP/1.1 100 Continue\r\n\r\n'
+        connection.sendall(b'{}')
+        assert connection.recv(65536).startswith(b'HTTP/1.1 200 ')
+
+
 @pytest.mark.parametrize('value', ['abc', '-5', '1.5', '0x10', '10, 20', '', '٣'])
 def test_an_invalid_content_length_is_a_400_and_the_body_is_never_run_as_a_request(sim, value):
     smuggled = (
