@@ -15,6 +15,7 @@ the client's thread; an exception in one is logged and does not end the connecti
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
 import ssl
@@ -28,6 +29,21 @@ from ibind.support.logs import project_logger
 _LOGGER = project_logger('ibind.ws')
 # the library's own log (handshake headers at DEBUG) goes through ibind's redaction: the api cookie never shows
 _PROTOCOL_LOGGER = project_logger('ibind.ws.protocol')
+
+
+def _demote_teardown_race(record: logging.LogRecord) -> bool:
+    """websockets (17.x, sync) logs "unexpected internal error" with an EOFError when bytes arrive just as its
+    close timeout closes the socket: its reader thread feeds them after the protocol saw the end of the
+    stream. Nothing is lost (the connection is ending), so it is a DEBUG line, not an ERROR in users' logs."""
+    exc_type = record.exc_info[0] if record.exc_info else None
+    if record.levelno >= logging.ERROR and exc_type is EOFError and record.msg == 'unexpected internal error':
+        record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        record.msg = 'websockets: data arrived after the end of the stream, while closing (ignored)'
+        return _PROTOCOL_LOGGER.isEnabledFor(logging.DEBUG)  # handlers at any level would still print it
+    return True
+
+
+_PROTOCOL_LOGGER.addFilter(_demote_teardown_race)
 
 IDLE, CONNECTING, OPEN, RECONNECTING, CLOSED = 'idle', 'connecting', 'open', 'reconnecting', 'closed'
 

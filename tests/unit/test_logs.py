@@ -72,3 +72,35 @@ def test_library_is_silent_by_default():
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[] ['NullHandler']", proc.stdout + proc.stderr
     assert 'should not be printed' not in proc.stderr
+
+
+def _websockets_teardown_error(logger: logging.Logger, error: BaseException) -> None:
+    """What websockets' sync reader thread logs when bytes arrive as its close timeout closes the socket."""
+    try:
+        raise error
+    except BaseException:
+        logger.error('unexpected internal error', exc_info=True)
+
+
+def test_the_websockets_teardown_race_is_a_debug_line_and_other_errors_stay_errors():
+    import ibind.base.ws_client  # noqa: F401  # attaches the filter to the protocol logger
+
+    logger = logging.getLogger('ibind.ws.protocol')
+    records = []
+    handler = logging.Handler()  # level NOTSET: it takes whatever the logger lets through
+    handler.emit = records.append
+    logger.addHandler(handler)
+    previous = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        _websockets_teardown_error(logger, EOFError('stream ended'))
+        assert records == []
+        _websockets_teardown_error(logger, ValueError('a real bug'))
+        assert [r.levelname for r in records] == ['ERROR']
+        records.clear()
+        logger.setLevel(logging.DEBUG)
+        _websockets_teardown_error(logger, EOFError('stream ended'))
+        assert [(r.levelname, 'while closing' in r.getMessage()) for r in records] == [('DEBUG', True)]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
