@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
-from ibind.sim.engine.market import round_to_tick
+from ibind.sim.engine.crossing import first_reach
+from ibind.sim.engine.market import PricePath, round_to_tick
 from ibind.sim.fa.state import allocate_fill
 from ibind.sim.orders import hours, liquidity
 from ibind.sim.orders.tickets import STOP_TYPES, SimOrder
@@ -156,7 +157,7 @@ class Matching:
         tick = order.instrument.tick
         if order.order_type in STOP_TYPES and not order.triggered:
             stop = order.stop_price
-            if stop is not None and self._crossed_stop(order, high if order.is_buy else low):
+            if stop is not None and self._reaches(order, t0, t1, stop, order.is_buy, high if order.is_buy else low):
                 trigger_price = max(stop, open_) if order.is_buy else min(stop, open_)
                 self._trigger(order)
                 if order.order_type in ('STP', 'TRAIL'):
@@ -170,14 +171,31 @@ class Matching:
                 self._follow_trail(order, high, low)
         elif order.limit_price is not None:
             limit = order.limit_price
-            if order.is_buy and low <= limit:
+            if order.is_buy and self._reaches(order, t0, t1, limit, False, low):
                 self._fill(order, round_to_tick(min(limit, open_), tick), t1, self._liquidity(order, t0, t1))
-            elif not order.is_buy and high >= limit:
+            elif not order.is_buy and self._reaches(order, t0, t1, limit, True, high):
                 self._fill(order, round_to_tick(max(limit, open_), tick), t1, self._liquidity(order, t0, t1))
         elif order.filled and order.order_type in ('MKT', 'STP', 'TRAIL', 'MIDPRICE'):  # the rest of a partial fill
             self._fill(order, round_to_tick(open_, tick), t1, self._liquidity(order, t0, t1))
         if order.is_open and order.expires_at is not None and t1 >= order.expires_at:
             self._cancel(order, order.expires_at, f'{order.tif} order expired')
+
+    def _reaches(self, order: SimOrder, t0: float, t1: float, level: float, rising: bool, sampled: float) -> bool:
+        """Whether the price reaches ``level`` within (t0, t1]: the bar's sampled extreme says so, or the exact
+        search (engine.crossing) finds a moment between the samples, so a long clock jump cannot skip a short
+        touch of a limit or stop. Options, priced through their underlying, keep the samples."""
+        if (sampled >= level) if rising else (sampled <= level):
+            return True
+        market = self.gateway.market
+        conid = order.conid
+        if not isinstance(market.path(conid), PricePath):
+            return False
+
+        def holds(t: float) -> bool:
+            price = market.last(conid, t)
+            return price >= level if rising else price <= level
+
+        return first_reach(market, conid, t0, t1, holds, level, rising) is not None
 
     def _follow_trail(self, order: SimOrder, high: float, low: float) -> None:
         tick = order.instrument.tick

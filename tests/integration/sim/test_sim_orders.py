@@ -501,6 +501,30 @@ def test_limit_order_fills_only_when_simulated_time_moves_the_price_across_it(qu
     assert position['quantity'] == 10 and position['avg_price'] == pytest.approx(float(status['average_price']))
 
 
+def test_a_limit_touched_for_a_moment_within_a_long_clock_jump_fills(quiet):
+    """A long jump is worked in 120 bars of 6 samples; the exact search finds a touch between samples."""
+    gw = quiet.sim.gateway
+    with gw.lock:
+        now = gw.clock.now()
+        prices = [gw.market.last(AAPL, now + second) for second in range(30 * 3600)]  # one per second
+
+        def engine_samples(jump):  # the bars sync() works a jump of this length in
+            step = jump / 120
+            return [prices[int(step * bar + step * k / 6)] for bar in range(120) for k in range(7) if bar or k]
+
+        # a jump (20-30 h) whose lowest price after the first 10 minutes falls between the engine's samples
+        jump, limit = next(
+            (hours * 3600, min(prices[600 : hours * 3600]))
+            for hours in range(20, 30)
+            if min(engine_samples(hours * 3600)) > min(prices[600 : hours * 3600])
+        )
+    order_id = quiet.place(order(order_type='LMT', price=limit, tif='GTC')).json()[0]['order_id']
+    assert quiet.status(order_id)['order_status'] == 'Submitted'
+    quiet.advance(jump)
+    status = quiet.status(order_id)
+    assert status['order_status'] == 'Filled' and float(status['average_price']) <= limit
+
+
 def test_marketable_limit_fills_at_the_touch(quiet):
     bid, ask, _ = quiet.quote()
     ack = quiet.place(order(order_type='LMT', price=round(ask * 1.01, 2))).json()[0]
