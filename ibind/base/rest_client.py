@@ -15,19 +15,11 @@ import threading
 import time
 import urllib.parse
 import weakref
-from typing import Any, Callable, Dict, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, Union
 
 import requests
 
 from ibind import var
-from ibind.base.failures import (
-    DeadlinePassed,
-    HandshakeFailed,
-    classify,
-    deadline_message,
-    handshake_message,
-    transport_error,
-)
 from ibind.base.pacing import NoPacing
 from ibind.base.responses import (
     check_success_body,
@@ -55,10 +47,15 @@ from ibind.support.errors import (
     RedirectError,
 )
 from ibind.support.logs import project_logger
-from ibind.support.py_utils import parallel_cancelled
+from ibind.support.py_utils import LazyModule, parallel_cancelled
 from ibind.var import parse_cacert
 
 _LOGGER = project_logger('ibind.rest')
+
+if TYPE_CHECKING:
+    from ibind.base import failures
+else:
+    failures = LazyModule('ibind.base.failures')  # classifies and describes failures: the happy path never loads it
 _KEEP = object()
 USER_AGENT = 'ibind'
 
@@ -275,7 +272,7 @@ class RestClient:
             try:
                 response = self._send_once(method, path, url, query, json, headers, timeout)
             except requests.RequestException as error:
-                kind = classify(error)
+                kind = failures.classify(error)
                 if self._should_retry(kind, method, retry_safe, attempt, limit):
                     self._back_off(attempt, f'{kind.value}: {type(error).__name__}', method, url)
                     attempt += 1
@@ -414,16 +411,16 @@ class RestClient:
             except requests.RequestException as error:
                 connecting = watchdog.failed_connecting()
                 if watchdog.disarm():
-                    raise DeadlinePassed(deadline_message(deadline - started)) from error
+                    raise failures.DeadlinePassed(failures.deadline_message(deadline - started)) from error
                 failure: requests.RequestException = error
-                if connecting and classify(error) not in (
+                if connecting and failures.classify(error) not in (
                     FailureKind.UNREACHABLE,
                     FailureKind.TLS,
                     FailureKind.NOT_SENT,
                 ):
                     # a timeout or a reset before the connection was up (a TLS handshake that stalls or is cut)
-                    failure = HandshakeFailed(handshake_message(error))
-                if classify(failure) in (FailureKind.UNREACHABLE, FailureKind.TLS):
+                    failure = failures.HandshakeFailed(failures.handshake_message(error))
+                if failures.classify(failure) in (FailureKind.UNREACHABLE, FailureKind.TLS):
                     refund = getattr(self._pacer, 'refund', None)
                     if refund is not None:
                         refund(method, path)  # nothing reached the server: its pacing slot was not used
@@ -434,7 +431,7 @@ class RestClient:
                 if session is not self._session:
                     session.close()
             if watchdog.disarm():  # cut while reading headers: what arrived is not a whole answer
-                raise DeadlinePassed(deadline_message(deadline - started))
+                raise failures.DeadlinePassed(failures.deadline_message(deadline - started))
         if too_large is not None:
             raise BadResponseError(too_large, status_code=response.status_code, method=method, url=url)
         if 'set-cookie' in response.headers and self._session is not None:
@@ -479,7 +476,7 @@ class RestClient:
     def _transport_error(
         self, kind: FailureKind, error: Exception, method: str, url: str, retry_safe: Optional[bool], attempt: int
     ) -> ExternalBrokerError:
-        return transport_error(
+        return failures.transport_error(
             kind,
             error,
             method,

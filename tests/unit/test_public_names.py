@@ -59,6 +59,7 @@ def test_from_ibind_import_ibkrclient_adds_no_stdlib_module_beyond_requests():
 
 
 DEFERRED = (
+    'ibind.base.failures',
     'ibind.client.history',
     'ibind.client.ibkr_definitions',
     'ibind.client.order_dicts',
@@ -70,7 +71,7 @@ DEFERRED = (
 
 
 def test_parts_only_some_calls_need_load_on_the_first_such_call(client):
-    """Import time: history, order reconciliation, progress bars and the Tickler load when first used."""
+    """Import time: history, order reconciliation, progress bars, the Tickler and failure handling load when first used."""
     code = f'import sys; from ibind import IbkrClient; print(sorted(m for m in {DEFERRED!r} if m in sys.modules))'
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.stdout.strip() == '[]', proc.stdout + proc.stderr
@@ -82,3 +83,20 @@ def test_parts_only_some_calls_need_load_on_the_first_such_call(client):
     assert bars['265598'] and [done for _, _, done, _ in seen] == [1], (bars, seen)
     assert client.start_tickler(interval=60).running
     assert client.stop_tickler(timeout=5)
+
+
+def test_a_failure_in_a_fresh_interpreter_loads_its_deferred_handling():
+    """The failure path is deferred: its first use must still classify and describe (nothing listens on port 9)."""
+    code = (
+        'import sys\n'
+        'from ibind.base.rest_client import RestClient\n'
+        'from ibind.support.errors import GatewayUnreachableError\n'
+        'assert "ibind.base.failures" not in sys.modules\n'
+        'with RestClient("http://127.0.0.1:9/v1/api/", timeout=5) as client:\n'
+        '    try:\n'
+        '        client.get("iserver/auth/status")\n'
+        '    except GatewayUnreachableError as error:\n'
+        '        print(type(error).__name__, "ibind.base.failures" in sys.modules)\n'
+    )
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == 'GatewayUnreachableError True', proc.stdout + proc.stderr
