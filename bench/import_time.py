@@ -6,7 +6,13 @@ median of several runs. A paired figure times ``import requests`` and then the s
 interpreter, whose ratio is steadier than one of two medians from different processes. Also checks that nothing
 heavy (the simulator, pycryptodome, pandas, numpy) is imported by ``import ibind`` itself.
 
-    python bench/import_time.py [--runs 11] [--instructions]
+    python bench/import_time.py [--runs 11] [--instructions] [--installed]
+
+``--installed`` repeats the paired figure where a user's ibind lives: a throw-away virtual environment with
+ibind installed from this checkout as a regular (non-editable) package and its dependencies from the package
+index. A development checkout's editable install differs: its import finder, loaded at start-up, imports
+pathlib, urllib.parse and ipaddress, which ``import requests`` would otherwise pay for, so there the
+denominator is smaller and the ratio higher.
 
 Wall-clock import times move by 10-20% from one run to the next on a shared machine, ratios included.
 ``--instructions`` also counts the instructions each statement executes beyond an empty interpreter, with
@@ -23,6 +29,8 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 STATEMENTS = ('import requests', 'import ibind', 'from ibind import IbkrClient', 'import ibind.sim')
 # Bytecode is cached as after `pip install` (which compiles .pyc files), even where the environment says
@@ -84,14 +92,14 @@ PAIRED = (
 )
 
 
-def paired_ratio(statement: str) -> float:
+def paired_ratio(statement: str, python: str = sys.executable, cwd: str | None = None) -> float:
     """(requests + what ``statement`` adds) / requests, both timed in one fresh interpreter (no -X importtime).
 
     Timed in the same process, the two share the machine's state of that moment, so this ratio moves far
     less from run to run than the ratio of two medians taken in different processes.
     """
     out = subprocess.run(
-        [sys.executable, '-c', PAIRED.format(statement=statement)], capture_output=True, text=True, check=True, env=ENV
+        [python, '-c', PAIRED.format(statement=statement)], capture_output=True, text=True, check=True, env=ENV, cwd=cwd
     ).stdout
     requests_s, added_s = (float(x) for x in out.split())
     return (requests_s + added_s) / requests_s
@@ -124,10 +132,50 @@ def print_instructions() -> None:
         print(f'{statement:<32}{count / 1e6:>15.1f}{count / floor:>12.3f}')
 
 
+def print_paired(runs: int, python: str = sys.executable, cwd: str | None = None) -> None:
+    # the simulator does not use requests: only the client's statements have requests under them
+    paired = {statement: [paired_ratio(statement, python, cwd) for _ in range(runs)] for statement in STATEMENTS[1:3]}
+    print('paired, requests then the statement in one interpreter (median ratio; lowest-highest):')
+    for statement, ratios in paired.items():
+        print(f'  {statement:<30}{statistics.median(ratios):>8.3f}  ({min(ratios):.3f}-{max(ratios):.3f})')
+
+
+def startup_modules(python: str, cwd: str | None = None) -> set:
+    code = 'import sys; print(",".join(sys.modules))'
+    out = subprocess.run([python, '-c', code], capture_output=True, text=True, check=True, env=ENV, cwd=cwd).stdout
+    return set(out.strip().split(','))
+
+
+def print_installed(runs: int) -> None:
+    """The paired figure in a fresh virtual environment holding a regular install of this checkout."""
+    checkout = str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory(prefix='ibind-import-') as scratch:
+        venv = Path(scratch) / 'venv'
+        subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+        python = str(venv / 'bin' / 'python')
+        subprocess.run(
+            [python, '-m', 'pip', 'install', '-q', checkout], check=True, env=ENV, cwd=scratch, capture_output=True
+        )
+        versions = subprocess.run(
+            [python, '-c', 'import requests, urllib3; print(requests.__version__, urllib3.__version__)'],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=ENV,
+            cwd=scratch,
+        ).stdout.split()
+        print(f'installed (regular install in a fresh venv; requests {versions[0]}, urllib3 {versions[1]}):')
+        print_paired(runs, python, cwd=scratch)  # cwd: the checkout's own ibind/ must not shadow the installed one
+        preloaded = startup_modules(sys.executable) - startup_modules(python, cwd=scratch)
+        named = sorted(m for m in preloaded if '.' not in m and not m.startswith('_'))
+        print(f'this interpreter preloads {len(preloaded)} more modules at start-up than the venv: {", ".join(named)}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=11)
     parser.add_argument('--instructions', action='store_true', help='also count instructions with callgrind')
+    parser.add_argument('--installed', action='store_true', help='also measure a regular install in a fresh venv')
     args = parser.parse_args()
     startup = set(_top_level_imports('pass'))
     for statement in STATEMENTS:  # warm-up: write the bytecode caches
@@ -141,16 +189,14 @@ def main() -> None:
     for statement, samples in results.items():
         median = statistics.median(samples)
         print(f'{statement:<32}{median / 1000:>11.1f}{median / floor:>12.2f}')
-    # the simulator does not use requests: only the client's statements have requests under them
-    paired = {statement: [paired_ratio(statement) for _ in range(args.runs)] for statement in STATEMENTS[1:3]}
-    print('paired, requests then the statement in one interpreter (median ratio; lowest-highest):')
-    for statement, ratios in paired.items():
-        print(f'  {statement:<30}{statistics.median(ratios):>8.3f}  ({min(ratios):.3f}-{max(ratios):.3f})')
+    print_paired(args.runs)
     heavy = heavy_modules_after('import ibind; from ibind import IbkrClient')
     beyond = modules_beyond_requests('from ibind import IbkrClient')
     print(f'heavy modules imported by ibind: {", ".join(heavy) if heavy else "none"}')
     print(f'stdlib/third-party modules IbkrClient loads beyond requests: {", ".join(beyond) if beyond else "none"}')
     print(f'(python {sys.version.split()[0]}, {args.runs} runs each, median)')
+    if args.installed:
+        print_installed(args.runs)
     if args.instructions:
         print_instructions()
 
