@@ -8,7 +8,7 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ibind.sim.accounts.figures import account_figures
+from ibind.sim.accounts.figures import account_figures, day_start, nav_at, state_at
 from ibind.sim.engine.crossing import first_reach
 from ibind.sim.transport.http import ApiError
 
@@ -20,7 +20,7 @@ _LOGGER = logging.getLogger('ibind.sim.alerts')
 FIRST_ALERT_ID = 9_876_543_210 - 1000  # alert ids look like the docs' (order ids of a separate series)
 MTA_ORDER_ID = 9_998_887_776
 MTA_TOOL_ID = 55_834_574_848
-PRICE, TIME, MARGIN, TRADE, VOLUME = 1, 3, 4, 5, 6
+PRICE, TIME, MARGIN, TRADE, VOLUME, MTA_MARKET, POSITION, DAILY_PNL = 1, 3, 4, 5, 6, 7, 8, 9
 CONDITION_TYPES = {
     1: 'Price',
     3: 'Time',
@@ -31,12 +31,21 @@ CONDITION_TYPES = {
     8: 'MTA Position',
     9: 'MTA Account Daily PnL',
 }
-WATCHED_TYPES = (PRICE, TIME, MARGIN, VOLUME)  # trade and the MTA types are stored and listed, and never fire
+# 'MTA market' (7) has no documented meaning: stored and listed, it never fires
+WATCHED_TYPES = (PRICE, TIME, MARGIN, TRADE, VOLUME, POSITION, DAILY_PNL)
+ACCOUNT_TYPES = (MARGIN, POSITION, DAILY_PNL)  # conditions that value the account (sampled less often)
 OPERATORS = ('>=', '<=')
 LOGIC_BINDS = ('a', 'o', 'n')
 MAX_STEPS_PER_SYNC = 240  # price samples per condition between two requests, at most
 ACCOUNT_STEPS_PER_SYNC = 24  # margin samples (each values the whole account), at most
 TIME_FORMAT = '%Y%m%d-%H:%M:%S'
+NUMERIC_VALUES = {  # what the value of these condition types is (a trade condition's value is not read: "*")
+    PRICE: 'a price',
+    VOLUME: 'a number of shares',
+    MARGIN: 'a margin cushion in %',
+    POSITION: 'a position (signed number of shares or contracts)',
+    DAILY_PNL: "an amount of the day's PnL in the account's base currency",
+}
 
 
 @dataclass
@@ -74,6 +83,7 @@ class Alert:
     created_at: float = 0.0
     fired_times: List[float] = field(default_factory=list)
     holding: bool = False  # the condition held at the last sample (a repeatable alert re-arms)
+    executions_seen: int = 0  # the account's executions before this count are not new to a trade condition
 
 
 def parse_time(text: str, name: str) -> float:
@@ -157,6 +167,7 @@ class AlertBook:
             del self.alerts[old.order_id]  # a modified alert gets a new id, as the docs say of the MTA alert
         alert.order_id = self._new_id()
         alert.holding = self._holds(alert, now)  # an alert fires on a crossing, not for being already true
+        alert.executions_seen = len(gw.account(account).executions)
         self.alerts[alert.order_id] = alert
         return alert
 
@@ -178,22 +189,17 @@ class AlertBook:
             raise ApiError(400, f'Bad Request: {where}.value must be a string, got {value!r}')
         value = str(value)
         conidex = str(raw.get('conidex') or '')
-        if kind in (PRICE, VOLUME):
+        if kind in (PRICE, VOLUME, TRADE, POSITION):
             conid_text = conidex.split('@', 1)[0]
             if not conid_text.isdecimal():
                 raise ApiError(400, f'Bad Request: {where}.conidex must be "conid@exchange", got {conidex!r}')
             self.gateway.universe.get(int(conid_text))  # an unknown conid is the gateway's 400
-            try:
-                float(value)
-            except ValueError:
-                what = 'a price' if kind == PRICE else 'a number of shares'
-                raise ApiError(400, f'Bad Request: {where}.value must be {what}, got {value!r}') from None
-        elif kind == MARGIN:
+        if kind in NUMERIC_VALUES:
             try:
                 float(value)
             except ValueError:
                 raise ApiError(
-                    400, f'Bad Request: {where}.value must be a margin cushion in %, got {value!r}'
+                    400, f'Bad Request: {where}.value must be {NUMERIC_VALUES[kind]}, got {value!r}'
                 ) from None
         elif kind == TIME:
             parse_time(value, f'{where}.value')
@@ -230,6 +236,7 @@ class AlertBook:
         alert.active = active
         if active:
             alert.holding = self._holds(alert, self.gateway.clock.now())
+            alert.executions_seen = len(self.gateway.account(account).executions)  # trades while off do not count
         return alert
 
     def delete(self, account: str, alert_id: Any) -> List[int]:
@@ -263,8 +270,9 @@ class AlertBook:
         if not all(c.type in WATCHED_TYPES for c in alert.conditions):
             return
         expires = parse_time(alert.expire_time, 'expireTime') if alert.expire_time else None
-        if len(alert.conditions) == 1 and alert.conditions[0].type == PRICE:
-            self._watch_price(alert, alert.conditions[0], start, end if expires is None else min(end, expires))
+        if len(alert.conditions) == 1 and alert.conditions[0].type in (PRICE, TRADE):
+            watch = self._watch_price if alert.conditions[0].type == PRICE else self._watch_trades
+            watch(alert, alert.conditions[0], start, end if expires is None else min(end, expires))
             if expires is not None and end > expires:
                 alert.active = 0
             return
@@ -272,7 +280,7 @@ class AlertBook:
         for condition in alert.conditions:
             if condition.type in (PRICE, VOLUME):
                 steps = MAX_STEPS_PER_SYNC
-            elif condition.type == MARGIN:
+            elif condition.type in ACCOUNT_TYPES:
                 steps = max(steps, ACCOUNT_STEPS_PER_SYNC)
         step = (end - start) / steps
         for index in range(1, steps + 1):
@@ -280,7 +288,7 @@ class AlertBook:
             if expires is not None and t > expires:
                 alert.active = 0
                 return
-            holds = self._holds(alert, t)
+            holds = self._holds(alert, t, since=t - step)
             if holds and not alert.holding:
                 self._fire(alert, t)
                 if not alert.repeatable:
@@ -293,7 +301,7 @@ class AlertBook:
         rising, level = condition.operator == '>=', float(condition.value)
 
         def holds(t: float) -> bool:
-            return self._condition_holds(condition, alert.account, t)
+            return self._condition_holds(condition, alert.account, t, t)
 
         t = start
         for _ in range(MAX_STEPS_PER_SYNC):  # fires (of a repeatable alert) per sync, at most
@@ -313,18 +321,44 @@ class AlertBook:
                 return
             alert.holding, t = False, release
 
-    def _holds(self, alert: Alert, t: float) -> bool:
-        """The alert's conditions at time ``t``, combined left to right by their logicBind ('a' AND, 'o' OR)."""
+    def _watch_trades(self, alert: Alert, condition: Condition, start: float, end: float) -> None:
+        """A lone trade condition fires at each execution of its contract in the alert's account after the alert
+        was made (the first only, unless it is repeatable). Executions are counted, not timed, so a fill in the
+        very instant the alert was made (a frozen clock) still counts when it came after."""
+        executions = self.gateway.account(alert.account).executions
+        for index in range(alert.executions_seen, len(executions)):
+            execution = executions[index]
+            if execution.time > end:  # not yet, as of ``end`` (the alert's expiry)
+                return
+            alert.executions_seen = index + 1
+            if execution.conid == condition.conid:
+                self._fire(alert, max(execution.time, start))
+                if not alert.repeatable:
+                    return
+
+    def _executions(self, account: str, conid: int, since: float, until: float) -> List[Any]:
+        """The account's executions of ``conid`` in (since, until], oldest first."""
+        executions = self.gateway.account(account).executions
+        return [e for e in executions if e.conid == conid and since < e.time <= until]
+
+    def _holds(self, alert: Alert, t: float, since: Optional[float] = None) -> bool:
+        """The alert's conditions at time ``t``, combined left to right by their logicBind ('a' AND, 'o' OR).
+
+        A trade condition holds when its contract traded in the account in (since, t]: at creation (no
+        ``since``) it does not hold."""
         result: Optional[bool] = None
         bind = 'n'
         for condition in alert.conditions:
-            value = self._condition_holds(condition, alert.account, t)
+            value = self._condition_holds(condition, alert.account, t, t if since is None else since)
             result = value if result is None else (result and value if bind == 'a' else result or value)
             bind = condition.logic_bind
         return bool(result)
 
-    def _condition_holds(self, condition: Condition, account: str, t: float) -> bool:
+    def _condition_holds(self, condition: Condition, account: str, t: float, since: float) -> bool:
         observed: float
+        gw = self.gateway
+        if condition.type == TRADE:
+            return bool(self._executions(account, condition.conid, since, t))
         if condition.type == PRICE:
             observed = self.gateway.market.last(condition.conid, t)
         elif condition.type == TIME:
@@ -332,7 +366,11 @@ class AlertBook:
         elif condition.type == VOLUME:  # the day's volume so far
             observed = self.gateway.market.day_stats(condition.conid, t)['volume']
         elif condition.type == MARGIN:  # the account's cushion (excess liquidity / net liquidation), in %
-            observed = 100.0 * account_figures(self.gateway, self.gateway.account(account), t).cushion
+            observed = 100.0 * account_figures(gw, gw.account(account), t).cushion
+        elif condition.type == POSITION:  # the account's position in the contract: + long, - short
+            observed = state_at(gw, gw.account(account), t)[1].get(condition.conid, 0.0)
+        elif condition.type == DAILY_PNL:  # net liquidation now less at 00:00 UTC, as the summary's dpl
+            observed = nav_at(gw, gw.account(account), t) - nav_at(gw, gw.account(account), day_start(t))
         else:
             return False
         target = parse_time(condition.value, 'value') if condition.type == TIME else float(condition.value)

@@ -143,6 +143,61 @@ def test_a_margin_alert_fires_when_a_trade_brings_the_cushion_below_it(start_sim
     assert len(_fired(sim, 'cushion')) == 1
 
 
+def _buy(sim, conid, quantity, side='BUY'):
+    order = {'conid': conid, 'side': side, 'quantity': quantity, 'orderType': 'MKT', 'tif': 'DAY'}
+    placed = post(sim, f'iserver/account/{ACCOUNT}/orders', {'orders': [order]})
+    assert placed.status_code == 200 and placed.json()[0]['order_status'] == 'Filled', placed.text
+
+
+def test_a_trade_alert_fires_at_each_execution_of_its_contract_in_the_account(start_simulator):
+    sim = start_simulator(order_questions=False, **OPTIONS)
+    get(sim, 'iserver/accounts')
+    once = _alert('AAPL traded', 5, '>=', '*', f'{AAPL}@SMART')
+    every = {**_alert('AAPL traded again', 5, '>=', '*', f'{AAPL}@SMART'), 'alertRepeatable': 1}
+    for body in (once, every):
+        assert post(sim, f'iserver/account/{ACCOUNT}/alert', body).status_code == 200
+    control(sim, 'POST', 'clock', {'advance': 60})
+    _buy(sim, IBM, 5)  # another contract: not this alert's
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert _fired(sim, 'AAPL traded') == [] and _fired(sim, 'AAPL traded again') == []
+    _buy(sim, AAPL, 5)
+    control(sim, 'POST', 'clock', {'advance': 60})
+    _buy(sim, AAPL, 5, side='SELL')
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert len(_fired(sim, 'AAPL traded')) == 1  # not repeatable: the first execution only
+    fired = _fired(sim, 'AAPL traded again')
+    executions = [e for e in sim.gateway.account(ACCOUNT).executions if e.conid == AAPL]
+    assert len(fired) == 2 and sorted(int(n['D']) for n in fired) == sorted(int(e.time) for e in executions)
+
+
+def test_a_position_alert_fires_when_the_position_reaches_it_and_a_daily_pnl_alert_on_the_days_pnl(
+    start_simulator,
+):
+    sim = start_simulator(order_questions=False, **OPTIONS)
+    get(sim, 'iserver/accounts')
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _alert('long 100', 8, '>=', 100, f'{AAPL}@SMART'))
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _alert('flat', 8, '<=', 0, f'{AAPL}@SMART'))  # true already
+    control(sim, 'POST', 'clock', {'advance': 60})
+    _buy(sim, AAPL, 60)
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert _fired(sim, 'long 100') == []  # 60 shares: below the level
+    _buy(sim, AAPL, 40)
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert len(_fired(sim, 'long 100')) == 1 and _fired(sim, 'flat') == []  # flat held from the start
+    # daily PnL: the 100 shares move with AAPL; an alert $30 above today's PnL fires once AAPL is up $0.50
+    market, now = sim.gateway.market, sim.gateway.clock.now()
+    midnight = now - now % 86400 + 86400
+    rise = next(
+        t for t in range(int(now) + 60, int(midnight), 60) if market.last(AAPL, t) >= market.last(AAPL, now) + 0.5
+    )
+    today = get(sim, 'iserver/account/pnl/partitioned').json()['upnl'][f'{ACCOUNT}.Core']['dpl']
+    post(sim, f'iserver/account/{ACCOUNT}/alert', _alert('PnL up 30', 9, '>=', round(today + 30, 2)))
+    control(sim, 'POST', 'clock', {'advance': 60})
+    assert _fired(sim, 'PnL up 30') == []
+    control(sim, 'POST', 'clock', {'set': rise + 60})
+    assert len(_fired(sim, 'PnL up 30')) == 1
+
+
 def test_a_switched_off_fyi_type_posts_nothing(start_simulator):
     sim = start_simulator(**OPTIONS)
     get(sim, 'iserver/accounts')
@@ -216,6 +271,10 @@ def test_alert_arguments_are_checked():
         gtd = {**_price_alert(100.0), 'tif': 'GTD'}
         assert 'expireTime' in post(sim, f'iserver/account/{ACCOUNT}/alert', gtd).json()['error']
         assert get(sim, 'iserver/account/alert/123', type='X').status_code == 400
+        position = _alert('long', 8, '>=', 'many', f'{AAPL}@SMART')
+        assert 'a position' in post(sim, f'iserver/account/{ACCOUNT}/alert', position).json()['error']
+        trade = _alert('traded', 5, '>=', '*', 'AAPL')
+        assert 'conidex' in post(sim, f'iserver/account/{ACCOUNT}/alert', trade).json()['error']
 
 
 # ----------------------------------------------------------------- FA
