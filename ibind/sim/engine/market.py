@@ -31,12 +31,26 @@ def _mix(value: int) -> int:
     return value ^ (value >> 31)
 
 
-def unit_noise(*keys: int) -> float:
-    """A deterministic value in [-1, 1) for a tuple of integers."""
-    state = 0x5DEECE66D
+_NOISE_START = 0x5DEECE66D
+_UNIT = float(1 << 52)
+
+
+def noise_state(*keys: int) -> int:
+    """The hash state after ``keys``: ``unit_noise(*keys, k)`` is ``noise_at(noise_state(*keys), k)``."""
+    state = _NOISE_START
     for key in keys:
         state = _mix(state ^ (key & _MASK))
-    return (state >> 11) / float(1 << 52) - 1.0
+    return state
+
+
+def noise_at(state: int, key: int) -> float:
+    """``unit_noise`` of the keys that led to ``state``, then ``key``: one hash instead of one per key."""
+    return (_mix(state ^ (key & _MASK)) >> 11) / _UNIT - 1.0
+
+
+def unit_noise(*keys: int) -> float:
+    """A deterministic value in [-1, 1) for a tuple of integers."""
+    return (noise_state(*keys) >> 11) / _UNIT - 1.0
 
 
 class PricePath:
@@ -48,15 +62,22 @@ class PricePath:
         self.reference_price = reference_price
         self.tick = tick
         self._amplitudes = [volatility * math.sqrt(scale / SECONDS_PER_YEAR) * 1.7 for scale in _SCALES]
+        # each layer's hash state after (seed, conid, layer): a price then costs one hash per knot, not four
+        self._layers = [
+            (scale, amplitude, noise_state(seed, conid, layer))
+            for layer, (scale, amplitude) in enumerate(zip(_SCALES, self._amplitudes))
+        ]
 
     def log_offset(self, t: float) -> float:
+        """The sum of the layers at ``t``: each interpolates linearly between seeded knots at multiples of its
+        scale (knot values are ``unit_noise(seed, conid, layer, index)``)."""
         total = 0.0
-        for layer, (scale, amplitude) in enumerate(zip(_SCALES, self._amplitudes)):
+        for scale, amplitude, state in self._layers:
             u = t / scale
             index = math.floor(u)
             frac = u - index
-            a = unit_noise(self.seed, self.conid, layer, index)
-            b = unit_noise(self.seed, self.conid, layer, index + 1)
+            a = noise_at(state, index)
+            b = noise_at(state, index + 1)
             total += amplitude * (a + (b - a) * frac)
         return total
 
