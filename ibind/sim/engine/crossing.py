@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
-from ibind.sim.engine.market import FINEST_SCALE, PricePath
+from ibind.sim.engine.market import FINEST_SCALE, PricePath, round_to_tick
 
 if TYPE_CHECKING:
     from ibind.sim.engine.market import Market
@@ -125,3 +125,87 @@ def _bisect(before: float, after: float, holds: Callable[[float], bool]) -> floa
         else:
             before = middle
     return after
+
+
+def trailing_stop(
+    market: Market,
+    conid: int,
+    start: float,
+    end: float,
+    stop: float,
+    offset: Callable[[float], float],
+    selling: bool,
+) -> Tuple[Optional[float], float]:
+    """Follow a trailing stop exactly over ``(start, end]``: (the instant it triggers or None, the stop then).
+
+    A sell stop (``selling``) triggers when the price falls to it, and rises whenever the price less
+    ``offset(price)`` (the trail: an amount, or a share of the price), on the tick, is above it; a buy stop is
+    the mirror image. The price is monotone between 5-second marks, so visiting the marks in order sees every
+    new extreme and the first mark at or beyond the stop; spans of time in which the price cannot reach
+    either the stop or a new extreme (by the path's bound on its moves) are skipped after one evaluation.
+    ``conid`` must have a plain :class:`PricePath`.
+    """
+    path = market.path(conid)
+    assert isinstance(path, PricePath), 'trailing_stop follows plain price paths only'
+    tick = path.tick
+
+    def triggers(t: float) -> bool:
+        price = market.last(conid, t)
+        return price <= stop if selling else price >= stop
+
+    def follow(price: float) -> float:
+        moved = round_to_tick(price - offset(price) if selling else price + offset(price), tick)
+        return max(stop, moved) if selling else min(stop, moved)
+
+    # The extreme the stop trails, as far as it matters: a price short of it cannot move the stop. A price
+    # short of every price followed cannot (the stop is at least where each of them put it), nor can one
+    # within half the trail of the stop (an amount, or a share of the price up to 100%, must be passed whole).
+    first = market.last(conid, start)
+    stop = follow(first)
+    extreme = max(first, stop + offset(stop) / 2) if selling else min(first, stop - offset(stop) / 2)
+    evaluations = 0
+    for begin, finish in _trading_spans(market, conid, start, end):
+        if begin > start:  # an open: the price jumps from the last close
+            if triggers(begin):
+                return begin, stop
+            price = market.last(conid, begin)
+            stop, extreme = follow(price), max(extreme, price) if selling else min(extreme, price)
+        previous = begin  # the last instant known not to trigger
+        pending = [(begin, finish)]
+        while pending:
+            a, b = pending.pop()
+            if b - a <= 2 * GRID:
+                for t in _marks(a, b):
+                    if triggers(t):
+                        return _bisect(previous, t, triggers), stop
+                    price = market.last(conid, t)
+                    stop, previous = follow(price), t
+                    extreme = max(extreme, price) if selling else min(extreme, price)
+                continue
+            evaluations += 1
+            if evaluations > MAX_EVALUATIONS:  # a path hugging the stop for weeks: sample the rest
+                return _sampled_trail(market, conid, a, end, stop, follow, selling)
+            centre, reach = path.log_offset(a), path.reach(b - a)
+            low = path.reference_price * math.exp(centre - reach) - tick
+            high = path.reference_price * math.exp(centre + reach) + tick
+            # a span whose price stays between the stop and the extreme changes nothing
+            if (low > stop and high < extreme) if selling else (high < stop and low > extreme):
+                previous = b
+                continue
+            middle = round((a + b) / 2 / GRID) * GRID
+            pending.append((middle, b))
+            pending.append((a, middle))
+    return None, stop
+
+
+def _sampled_trail(
+    market: Market, conid: int, start: float, end: float, stop: float, follow: Callable[[float], float], selling: bool
+) -> Tuple[Optional[float], float]:
+    step = (end - start) / 240
+    for index in range(1, 241):
+        t = end if index == 240 else start + step * index
+        price = market.last(conid, t)
+        if price <= stop if selling else price >= stop:
+            return t, stop
+        stop = follow(price)
+    return None, stop

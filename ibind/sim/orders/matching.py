@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
-from ibind.sim.engine.crossing import first_reach
+from ibind.sim.engine.crossing import first_reach, trailing_stop
 from ibind.sim.engine.market import PricePath, round_to_tick
 from ibind.sim.fa.state import allocate_fill
 from ibind.sim.orders import hours, liquidity
@@ -156,9 +156,8 @@ class Matching:
         open_, high, low, _ = self.gateway.market.ohlc(order.conid, t0, t1, samples=samples)
         tick = order.instrument.tick
         if order.order_type in STOP_TYPES and not order.triggered:
-            stop = order.stop_price
-            if stop is not None and self._reaches(order, t0, t1, stop, order.is_buy, high if order.is_buy else low):
-                trigger_price = max(stop, open_) if order.is_buy else min(stop, open_)
+            trigger_price = self._stop_triggers(order, t0, t1, open_, high, low)
+            if trigger_price is not None:
                 self._trigger(order)
                 if order.order_type in ('STP', 'TRAIL'):
                     self._fill(order, round_to_tick(trigger_price, tick), t1, self._liquidity(order, t0, t1))
@@ -167,8 +166,6 @@ class Matching:
                 if limit is not None and (trigger_price <= limit if order.is_buy else trigger_price >= limit):
                     self._fill(order, round_to_tick(trigger_price, tick), t1, self._liquidity(order, t0, t1))
                 return
-            if order.order_type in ('TRAIL', 'TRAILLMT'):
-                self._follow_trail(order, high, low)
         elif order.limit_price is not None:
             limit = order.limit_price
             if order.is_buy and self._reaches(order, t0, t1, limit, False, low):
@@ -179,6 +176,31 @@ class Matching:
             self._fill(order, round_to_tick(open_, tick), t1, self._liquidity(order, t0, t1))
         if order.is_open and order.expires_at is not None and t1 >= order.expires_at:
             self._cancel(order, order.expires_at, f'{order.tif} order expired')
+
+    def _stop_triggers(
+        self, order: SimOrder, t0: float, t1: float, open_: float, high: float, low: float
+    ) -> Optional[float]:
+        """The price a stop triggers at within [t0, t1] (None: it does not), moving a trailing stop as it goes.
+
+        A trailing stop on a plain price path is followed exactly (engine.crossing.trailing_stop); on an
+        option's path it follows the bar's sampled high (sell) / low (buy) and triggers on the next bar."""
+        stop = order.stop_price  # set by _activate for every stop type; None: nothing to trigger
+        if stop is None:
+            return None
+        market = self.gateway.market
+        if order.order_type in ('TRAIL', 'TRAILLMT') and isinstance(market.path(order.conid), PricePath):
+            hit, order.stop_price = trailing_stop(
+                market, order.conid, t0, t1, stop, lambda price: self._trail_offset(order, price), not order.is_buy
+            )
+            if hit is None:
+                return None
+            price = market.last(order.conid, hit)  # the stop, or beyond it where the market opened through it
+            return max(order.stop_price, price) if order.is_buy else min(order.stop_price, price)
+        if self._reaches(order, t0, t1, stop, order.is_buy, high if order.is_buy else low):
+            return max(stop, open_) if order.is_buy else min(stop, open_)
+        if order.order_type in ('TRAIL', 'TRAILLMT'):
+            self._follow_trail(order, high, low)
+        return None
 
     def _reaches(self, order: SimOrder, t0: float, t1: float, level: float, rising: bool, sampled: float) -> bool:
         """Whether the price reaches ``level`` within (t0, t1]: the bar's sampled extreme says so, or the exact

@@ -525,6 +525,47 @@ def test_a_limit_touched_for_a_moment_within_a_long_clock_jump_fills(quiet):
     assert status['order_status'] == 'Filled' and float(status['average_price']) <= limit
 
 
+def _walk_trailing_stop(gw, start, stop, offset, selling, horizon):
+    """(the 5-second mark at which a trailing stop triggers, its stop then), visiting every mark from ``start``."""
+    for t in range(int(start) - int(start) % 5 + 5, int(start + horizon), 5):
+        price = gw.market.last(AAPL, t)
+        if (price <= stop) if selling else (price >= stop):
+            return t, stop
+        moved = round(price - offset(price) if selling else price + offset(price), 2)
+        stop = max(stop, moved) if selling else min(stop, moved)
+    return None, stop
+
+
+@pytest.mark.parametrize('side, trailing_type', [('SELL', 'amt'), ('BUY', '%')])
+def test_a_trailing_stop_follows_every_new_extreme_within_a_long_clock_jump(quiet, side, trailing_type):
+    """A day's jump is worked in bars of 12 minutes; the stop still moves with each new high (low) and triggers
+    where a walk over every 5-second mark says, at that stop."""
+    gw, selling = quiet.sim.gateway, side == 'SELL'
+    with gw.lock:
+        now = gw.clock.now()
+        price = gw.market.last(AAPL, now)
+        # the narrowest trail (in steps) that triggers between 2 and 20 hours from now
+        for step in range(1, 200):
+            amount = 0.2 * step if trailing_type == 'amt' else 0.1 * step
+
+            def offset(p, amount=amount):
+                return amount if trailing_type == 'amt' else p * amount / 100
+
+            stop = round(price - offset(price) if selling else price + offset(price), 2)
+            mark, expected = _walk_trailing_stop(gw, now, stop, offset, selling, 24 * 3600)
+            if mark is not None and 2 * 3600 < mark - now < 20 * 3600:
+                break
+        else:
+            pytest.fail('no trail triggers between 2 and 20 hours')
+    trailing = {'trailingAmt': round(amount, 2), 'trailingType': trailing_type}
+    order_id = quiet.place(order(side=side, order_type='TRAIL', **trailing)).json()[0]['order_id']
+    assert quiet.status(order_id)['order_status'] == 'PreSubmitted'
+    quiet.advance(24 * 3600)  # one request: the whole day at once
+    status = quiet.status(order_id)
+    assert status['order_status'] == 'Filled'
+    assert float(status['average_price']) == pytest.approx(expected), (expected, mark - now)
+
+
 def test_marketable_limit_fills_at_the_touch(quiet):
     bid, ask, _ = quiet.quote()
     ack = quiet.place(order(order_type='LMT', price=round(ask * 1.01, 2))).json()[0]
