@@ -168,6 +168,7 @@ def parse(raw: Mapping[str, str]) -> Dict[str, object]:
         'IBIND_TICKLER_INTERVAL': r.number('IBIND_TICKLER_INTERVAL', 60.0, minimum=0.001),
         'IBIND_AUTO_RECOVER': r.bool('IBIND_AUTO_RECOVER', True),
         'IBIND_ORDER_RECONCILE_TIMEOUT': r.number('IBIND_ORDER_RECONCILE_TIMEOUT', 10.0),
+        'IBIND_PENDING_ORDERS_FILE': r.str('IBIND_PENDING_ORDERS_FILE'),
         # streaming (IbkrWsClient)
         'IBIND_WS_URL': r.str('IBIND_WS_URL'),
         'IBIND_WS_SILENCE_TIMEOUT': r.number('IBIND_WS_SILENCE_TIMEOUT', 30.0, minimum=0.001),
@@ -260,6 +261,7 @@ IBIND_LOGS_DIR: str = _settings['IBIND_LOGS_DIR']  # type: ignore[assignment]
 IBIND_TICKLER_INTERVAL: float = _settings['IBIND_TICKLER_INTERVAL']  # type: ignore[assignment]
 IBIND_AUTO_RECOVER: bool = _settings['IBIND_AUTO_RECOVER']  # type: ignore[assignment]
 IBIND_ORDER_RECONCILE_TIMEOUT: float = _settings['IBIND_ORDER_RECONCILE_TIMEOUT']  # type: ignore[assignment]
+IBIND_PENDING_ORDERS_FILE: Optional[str] = _settings['IBIND_PENDING_ORDERS_FILE']  # type: ignore[assignment]
 IBIND_WS_URL: Optional[str] = _settings['IBIND_WS_URL']  # type: ignore[assignment]
 IBIND_WS_SILENCE_TIMEOUT: float = _settings['IBIND_WS_SILENCE_TIMEOUT']  # type: ignore[assignment]
 IBIND_WS_RECONNECT_BACKOFF: float = _settings['IBIND_WS_RECONNECT_BACKOFF']  # type: ignore[assignment]

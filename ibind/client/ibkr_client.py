@@ -59,6 +59,10 @@ class IbkrClient(
     See https://interactivebrokers.github.io/cpwebapi/endpoints. Arguments follow the API reference:
     ``url`` wins over ``host``/``port``/``base_route``; every default comes from the matching IBIND_*
     variable (or ``.env``), so ``IbkrClient()`` with no arguments is configured by the environment.
+
+    Besides RestClient's keyword options: ``auto_recover``, ``order_reconcile_timeout``, ``pacing`` and
+    ``pending_orders_file`` (``IBIND_PENDING_ORDERS_FILE``), a journal in which order requests whose outcome
+    is not known outlive the program (see ``pending_orders()``).
     """
 
     expects_json = True  # every endpoint of the Client Portal Web API answers JSON: anything else is a BadResponseError
@@ -97,7 +101,10 @@ class IbkrClient(
         _check_gateway_address(host, port, base_route)
         self._order_flow_lock = threading.RLock()  # one question/reply sequence at a time per client
         self._coid_sequence = itertools.count(1)  # numbers the cOIDs this client gives orders
-        self._pending_orders = PendingOrders()  # order requests whose outcome is not known yet
+        # order requests whose outcome is not known yet; in a journal file that outlives the program, if named
+        self._pending_orders = PendingOrders(
+            _journal_path(options.pop('pending_orders_file', var.IBIND_PENDING_ORDERS_FILE))
+        )
         if self.use_oauth:
             from ibind.oauth.oauth1a import OAuth1aConfig
 
@@ -185,3 +192,17 @@ def _check_oauth_config(oauth_config: Any) -> None:
 
     if not isinstance(oauth_config, OAuth1aConfig):
         raise TypeError(f"'oauth_config' must be an OAuth1aConfig or None, got {type(oauth_config).__name__}")
+
+
+def _journal_path(path: Any) -> Optional[str]:
+    """``pending_orders_file`` checked where a mistake shows at once, not at the first order."""
+    if path is None or path == '':
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"'pending_orders_file' must be a file path or None, got {type(path).__name__} {path!r}")
+    full = os.path.abspath(os.fspath(path))
+    if os.path.isdir(full):
+        raise ValueError(f"'pending_orders_file' must name a file, not the directory {full!r}")
+    if not os.path.isdir(os.path.dirname(full)):
+        raise ValueError(f"'pending_orders_file' {full!r}: its directory does not exist")
+    return full

@@ -5,15 +5,23 @@ with a definite answer (acknowledged, rejected, never sent) is forgotten; one th
 (OutcomeUnknownError, an unexpected exception, Ctrl-C, SIGTERM) stays listed in ``client.pending_orders()``
 until ``reconcile_pending_orders()`` finds it among the live orders or the caller forgets it. Ctrl-C becomes
 ``OrderInterruptedError`` (still a KeyboardInterrupt) carrying the cOID, and is logged at WARNING.
+
+With a journal file (``pending_orders_file``, ``IBIND_PENDING_ORDERS_FILE``) the list also survives the
+program: each request is written there before it is sent and removed once its outcome is known, so a
+program killed mid-order (SIGKILL, an out-of-memory kill, a power cut, a cron job's timeout) finds the order
+in ``pending_orders()`` when it starts again, and ``reconcile_pending_orders()`` looks it up. The file is
+replaced atomically (written aside, flushed to disk, renamed), so a crash never leaves half a journal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+import os
 import threading
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from ibind.support.errors import ExternalBrokerError, OrderInterruptedError, OutcomeUnknownError
 from ibind.support.logs import project_logger
@@ -21,13 +29,24 @@ from ibind.support.logs import project_logger
 _LOGGER = project_logger('ibind.orders')
 
 
-class PendingOrders:
-    """The order requests of one client whose outcome is not known (thread-safe)."""
+JOURNAL_VERSION = 1
+_FIELDS = ('action', 'coid', 'order_id', 'since', 'reason', 'request')
 
-    def __init__(self) -> None:
+
+class PendingOrders:
+    """The order requests of one client whose outcome is not known (thread-safe), kept in ``path`` if given.
+
+    One journal file belongs to one client at a time: two clients writing the same file would each replace
+    the other's entries.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike, None] = None) -> None:
         self._entries: Dict[int, Dict[str, Any]] = {}
         self._keys = itertools.count(1)
         self._lock = threading.Lock()
+        self.path = None if path is None else os.path.abspath(os.fspath(path))
+        if self.path is not None:
+            self._load(self.path)
 
     def list(self) -> List[Dict[str, Any]]:
         with self._lock:
@@ -35,7 +54,70 @@ class PendingOrders:
 
     def forget(self, key: int) -> bool:
         with self._lock:
-            return self._entries.pop(key, None) is not None
+            found = self._entries.pop(key, None) is not None
+            if found:
+                try:
+                    self._save()
+                except OSError as error:  # never hide an outcome for it: the entry stays on disk, to reconcile
+                    _LOGGER.warning('could not update the pending orders journal %r: %s', self.path, error)
+            return found
+
+    # ----------------------------------------------------------------- the journal
+
+    def _load(self, path: str) -> None:
+        """Take over the entries a previous run left in the journal (none when there is no file yet)."""
+        try:
+            with open(path, encoding='utf-8') as file:
+                text = file.read()
+        except FileNotFoundError:
+            return
+        try:
+            journal = json.loads(text)
+            if not isinstance(journal, dict) or journal.get('version') != JOURNAL_VERSION:
+                raise ValueError(f'expected {{"version": {JOURNAL_VERSION}, "entries": [...]}}')
+            entries = journal.get('entries')
+            if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get('action'), str) for e in entries
+            ):
+                raise ValueError('"entries" must be a list of objects with an "action"')
+        except ValueError as error:  # json.JSONDecodeError is one
+            raise ValueError(
+                f'pending_orders_file {path!r} is not a journal of pending orders ({error}); it is left untouched: '
+                'look at it (orders may be listed there), then move it aside or name another file'
+            ) from None
+        for raw in entries:
+            key = next(self._keys)
+            entry: Dict[str, Any] = {name: raw.get(name) for name in _FIELDS}
+            reason = entry['reason'] or 'unknown'
+            if reason == 'in flight':
+                reason = 'in flight when its program stopped'
+            entry.update(key=key, reason=f'previous run: {reason}', previous_run=True)
+            self._entries[key] = entry
+        if self._entries:
+            _LOGGER.warning(
+                '%d order request(s) of a previous run have no known outcome (%s): call '
+                'reconcile_pending_orders() before sending them again',
+                len(self._entries),
+                ', '.join(_describe(e['action'], e['coid'], e['order_id']) for e in self._entries.values()),
+            )
+
+    def _save(self) -> None:
+        """Replace the journal with the current entries (under ``_lock``); a no-op without a journal."""
+        if self.path is None:
+            return
+        entries = [{name: entry.get(name) for name in _FIELDS} for entry in self._entries.values()]
+        text = json.dumps({'version': JOURNAL_VERSION, 'entries': entries}, indent=1, default=str)
+        aside = f'{self.path}.{os.getpid()}.tmp'
+        try:
+            with open(aside, 'w', encoding='utf-8') as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(aside, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(aside)
+            raise
 
     @contextlib.contextmanager
     def track(
@@ -54,6 +136,11 @@ class PendingOrders:
         }
         with self._lock:
             self._entries[key] = entry
+            try:
+                self._save()  # on disk before the request is sent
+            except BaseException:
+                del self._entries[key]
+                raise
         try:
             yield entry
         except KeyboardInterrupt as interrupt:
@@ -94,6 +181,8 @@ class PendingOrders:
             entry = self._entries.get(key)
             if entry is not None:
                 entry['reason'] = reason
+                with contextlib.suppress(OSError):  # the entry is on disk already (as in flight): it is not lost
+                    self._save()
 
 
 def _describe(action: str, coid: Optional[str], order_id: Optional[str]) -> str:

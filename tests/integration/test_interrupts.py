@@ -171,3 +171,42 @@ def test_ctrl_c_during_bulk_history_stops_within_half_a_second_and_sends_nothing
     # loaded machine) a worker may start the request it was about to send: at most one per worker (5).
     assert outcome['after'] - outcome['before_signal'] <= 5, outcome
     print('bulk history interrupt:', outcome)
+
+
+def test_a_program_killed_mid_order_finds_the_order_in_its_journal_when_it_starts_again(start_simulator, tmp_path):
+    """SIGKILL leaves no handler a chance: only what was on disk before the order went out tells the next run."""
+    sim = start_simulator(order_questions=False)
+    journal = tmp_path / 'pending.json'
+    sim.control.add_fault('/iserver/account/*/orders', 'stall_after', seconds=5)
+    proc = run_child(f"""
+        client = IbkrClient(url={sim.url!r}, account_id='DU1234567', cacert=False, pacing=False,
+                            pending_orders_file={str(journal)!r})
+        client.receive_brokerage_accounts()
+        before = {sim.control.received(ORDER_ROUTE)!r}
+        from ibind.sim.control.client import SimControl
+        control = SimControl({sim.control_url!r})
+        send_signal_when(lambda: control.received({ORDER_ROUTE!r}) > before, signal.SIGKILL)
+        client.place_order({{'conid': 265598, 'side': 'BUY', 'quantity': 1, 'orderType': 'MKT', 'tif': 'DAY',
+                            'cOID': 'killed-1'}}, answers={{}})
+        print('not reached')
+    """)
+    assert proc.returncode == -9 and 'not reached' not in proc.stdout, proc.stderr
+    sim.control.clear_faults()
+
+    from ibind import IbkrClient
+
+    with IbkrClient(
+        url=sim.url, account_id='DU1234567', cacert=False, pacing=False, pending_orders_file=journal
+    ) as client:
+        pending = client.pending_orders()
+        assert [(e['action'], e['coid'], e['previous_run']) for e in pending] == [('placement', 'killed-1', True)]
+        assert pending[0]['reason'] == 'previous run: in flight when its program stopped'
+        assert pending[0]['request']['json']['orders'][0]['cOID'] == 'killed-1'
+        found = client.reconcile_pending_orders()
+        assert [(e['coid'], e['live']['order_ref']) for e in found] == [('killed-1', 'killed-1')]
+        assert client.pending_orders() == []
+    # the journal is empty again, so the next run starts clean
+    with IbkrClient(
+        url=sim.url, account_id='DU1234567', cacert=False, pacing=False, pending_orders_file=journal
+    ) as client:
+        assert client.pending_orders() == []

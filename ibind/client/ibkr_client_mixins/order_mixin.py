@@ -182,10 +182,19 @@ class OrderMixin(IbkrClientHost):
         Each entry: ``action`` ('placement', 'reply', 'modification', 'cancel'), ``coid`` (placements),
         ``order_id`` (modify/cancel; the reply id for a reply), ``since`` (epoch seconds), ``reason`` and
         ``request`` (method, URL, body). Requests in flight on other threads are listed too ('in flight').
-        Look them up with ``reconcile_pending_orders()`` or ``live_orders()`` before sending them again; a
-        program that restarts should keep the cOIDs (they are in the exceptions and in the WARNING log).
+        Look them up with ``reconcile_pending_orders()`` or ``live_orders()`` before sending them again. With
+        ``pending_orders_file`` the list outlives the program: entries a previous run left (it was killed or
+        crashed mid-order) come back with ``previous_run`` True. Without it, a program that restarts should keep
+        the cOIDs (they are in the exceptions and in the WARNING log).
         """
         return self._pending_orders.list()
+
+    def forget_pending_order(self, key: int) -> bool:
+        """Drop one entry of ``pending_orders()`` (by its ``key``) once you know its outcome yourself, e.g. an
+        order that is not among the live orders because it never reached IBKR. True if it was listed."""
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise TypeError(f"'key' must be the int 'key' of a pending_orders() entry, got {key!r}")
+        return self._pending_orders.forget(key)
 
     def reconcile_pending_orders(self) -> List[Dict[str, Any]]:
         """Look every pending order request up in ``live_orders()`` once; forget the ones found.
