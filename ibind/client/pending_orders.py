@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import json
 import os
+import sys
 import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Union
@@ -36,8 +37,9 @@ _FIELDS = ('action', 'coid', 'order_id', 'since', 'reason', 'request')
 class PendingOrders:
     """The order requests of one client whose outcome is not known (thread-safe), kept in ``path`` if given.
 
-    One journal file belongs to one client at a time: two clients writing the same file would each replace
-    the other's entries.
+    One journal file belongs to one client at a time (two clients writing the same file would each replace
+    the other's entries), so the journal is locked (``<path>.lock``, an OS lock that ends with the process)
+    until ``close()``; a second client naming it is refused.
     """
 
     def __init__(self, path: Union[str, os.PathLike, None] = None) -> None:
@@ -45,8 +47,22 @@ class PendingOrders:
         self._keys = itertools.count(1)
         self._lock = threading.Lock()
         self.path = None if path is None else os.path.abspath(os.fspath(path))
+        self._lock_file: Optional[Any] = None
         if self.path is not None:
-            self._load(self.path)
+            self._lock_file = _lock_journal(self.path)
+            try:
+                self._load(self.path)
+            except BaseException:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        """Release the journal's lock; from then on the journal is left as it is (a request still in flight on
+        another thread stays recorded there, for the next run to reconcile). Idempotent."""
+        with self._lock:
+            handle, self._lock_file = self._lock_file, None
+        if handle is not None:
+            handle.close()  # closing the file ends the OS lock
 
     def list(self) -> List[Dict[str, Any]]:
         with self._lock:
@@ -102,8 +118,9 @@ class PendingOrders:
             )
 
     def _save(self) -> None:
-        """Replace the journal with the current entries (under ``_lock``); a no-op without a journal."""
-        if self.path is None:
+        """Replace the journal with the current entries (under ``_lock``); a no-op without a journal or once
+        it is closed."""
+        if self.path is None or self._lock_file is None:
             return
         entries = [{name: entry.get(name) for name in _FIELDS} for entry in self._entries.values()]
         text = json.dumps({'version': JOURNAL_VERSION, 'entries': entries}, indent=1, default=str)
@@ -183,6 +200,28 @@ class PendingOrders:
                 entry['reason'] = reason
                 with contextlib.suppress(OSError):  # the entry is on disk already (as in flight): it is not lost
                     self._save()
+
+
+def _lock_journal(path: str) -> Any:
+    """An open lock file whose exclusive OS lock says this process's client owns the journal ``path``."""
+    lock_path = path + '.lock'
+    handle = open(lock_path, 'a+', encoding='utf-8')  # noqa: SIM115 -- held open until PendingOrders.close()
+    try:
+        if sys.platform == 'win32':
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ValueError(
+            f'pending_orders_file {path!r} is in use by another client (its lock {lock_path!r} is held): '
+            'give each client its own journal, or close the other client first'
+        ) from None
+    return handle
 
 
 def _describe(action: str, coid: Optional[str], order_id: Optional[str]) -> str:

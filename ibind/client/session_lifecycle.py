@@ -325,6 +325,9 @@ class SessionLifecycleMixin(_LifecycleHost):
             self.oauth_shutdown()
         atexit.unregister(self._close_at_exit)
         super().close()
+        pending = getattr(self, '_pending_orders', None)
+        if pending is not None:
+            pending.close()  # the journal's lock: another client may take the journal over
 
     def _on_shutdown_signal(self) -> None:
         pending = getattr(self, '_pending_orders', None)

@@ -4,6 +4,9 @@ The crash itself (SIGKILL while a placement is in flight) is in test_interrupts.
 """
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -87,4 +90,37 @@ def test_an_unwritable_journal_stops_the_order_before_it_is_sent(sim, tmp_path):
         with pytest.raises(OSError):
             client.place_order(dict(ORDER, cOID='unwritten-1'), answers={})
         assert sim.control.received('POST /iserver/account/{accountId}/orders') == before  # nothing went out
+        assert client.pending_orders() == []
+
+
+def test_a_journal_belongs_to_one_client_at_a_time(sim, tmp_path):
+    path = tmp_path / 'pending.json'
+    first = IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pending_orders_file=path)
+    with pytest.raises(ValueError, match='is in use by another client'):
+        IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pending_orders_file=path)
+    first.close()
+    with IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pending_orders_file=path) as second:
+        assert second.pending_orders() == []
+
+
+def test_a_journal_held_by_another_process_is_refused_until_that_process_ends(sim, tmp_path):
+    path = tmp_path / 'pending.json'
+    code = (
+        'import sys\n'
+        'from ibind import IbkrClient\n'
+        f'client = IbkrClient(url={sim.url!r}, cacert=False, pending_orders_file={str(path)!r})\n'
+        'print("holding", flush=True)\n'
+        'sys.stdin.readline()\n'  # holds the journal until told to end (without closing the client)
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    holder = subprocess.Popen(
+        [sys.executable, '-c', code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert holder.stdout.readline().strip() == 'holding'
+        with pytest.raises(ValueError, match='is in use by another client'):
+            IbkrClient(url=sim.url, cacert=False, pending_orders_file=path)
+    finally:
+        holder.communicate('\n', timeout=30)
+    with IbkrClient(url=sim.url, cacert=False, pending_orders_file=path) as client:  # the OS lock ended with it
         assert client.pending_orders() == []
