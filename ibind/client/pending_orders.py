@@ -96,9 +96,10 @@ class PendingOrders:
                 isinstance(e, dict) and isinstance(e.get('action'), str) for e in entries
             ):
                 raise ValueError('"entries" must be a list of objects with an "action"')
-        except ValueError as error:  # json.JSONDecodeError is one
+        except (ValueError, RecursionError) as error:  # json.JSONDecodeError is a ValueError
+            problem = 'nested too deeply' if isinstance(error, RecursionError) else str(error)
             raise ValueError(
-                f'pending_orders_file {path!r} is not a journal of pending orders ({error}); it is left untouched: '
+                f'pending_orders_file {path!r} is not a journal of pending orders ({problem}); it is left untouched: '
                 'look at it (orders may be listed there), then move it aside or name another file'
             ) from None
         for raw in entries:

@@ -65,7 +65,8 @@ def test_an_entry_a_previous_run_left_that_never_reached_ibkr_stays_until_forgot
 
 def test_a_file_that_is_not_a_journal_is_refused_and_left_untouched(sim, tmp_path):
     path = tmp_path / 'pending.json'
-    for text in ('{not json', '[1, 2]', '{"version": 2, "entries": []}', '{"version": 1, "entries": [{"x": 1}]}'):
+    hostile = ('{not json', '[1, 2]', '{"version": 2, "entries": []}', '{"version": 1, "entries": [{"x": 1}]}')
+    for text in hostile + ('[' * 100_000 + ']' * 100_000,):  # the last nested deeper than the parser goes
         path.write_text(text)
         with pytest.raises(ValueError, match='pending_orders_file .*is not a journal of pending orders'):
             IbkrClient(url=sim.url, account_id='DU1234567', cacert=False, pending_orders_file=path)
