@@ -68,3 +68,30 @@ def test_a_stop_that_never_moves_triggers_like_a_plain_stop():
     wide = lambda price: price  # noqa: E731 -- a trail as wide as the price: no new high moves the stop
     hit, stop = trailing_stop(m, STOCK.conid, start, start + 4 * 3600, low, wide, selling=True)
     assert stop == low and hit is not None and m.last(STOCK.conid, hit) <= low
+
+
+def test_past_its_budget_the_search_samples_and_the_stop_still_only_ratchets(monkeypatch):
+    import ibind.sim.engine.crossing as crossing
+
+    monkeypatch.setattr(crossing, 'MAX_EVALUATIONS', 0)  # sample from the first span on
+    m = market()
+
+    def samples(start):
+        return [m.last(STOCK.conid, start + 86400 / 240 * index) for index in range(1, 241)]
+
+    # a day that ends well below its highest sample: a stop that followed only the last sample would be lower
+    start = next(s for s in range(int(START), int(START) + 60 * 86400, 86400) if samples(s)[-1] < max(samples(s)) - 1)
+    end = start + 86400
+    offset = trail(20.0, False)  # wide: no trigger within the day, so the stop ends at the day's highest sample
+    moved_stop = mover(True, offset)
+    stop = moved_stop(m.last(STOCK.conid, start))
+    expected_hit, expected_stop = None, stop
+    for index in range(1, 241):  # the same 240 samples, the stop moving with each one that does not trigger
+        t = end if index == 240 else start + (end - start) / 240 * index
+        if m.last(STOCK.conid, t) <= expected_stop:
+            expected_hit = t
+            break
+        expected_stop = max(expected_stop, moved_stop(m.last(STOCK.conid, t)))
+    hit, found_stop = trailing_stop(m, STOCK.conid, start, end, stop, offset, True)
+    assert expected_hit is None and expected_stop > stop
+    assert (hit, found_stop) == (expected_hit, expected_stop)

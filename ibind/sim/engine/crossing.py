@@ -157,6 +157,13 @@ def trailing_stop(
         moved = round_to_tick(price - offset(price) if selling else price + offset(price), tick)
         return max(stop, moved) if selling else min(stop, moved)
 
+    def triggers_or_follows(t: float) -> bool:  # for sampling: a sample that does not trigger moves the stop
+        nonlocal stop
+        if triggers(t):
+            return True
+        stop = follow(market.last(conid, t))
+        return False
+
     # The extreme the stop trails, as far as it matters: a price short of it cannot move the stop. A price
     # short of every price followed cannot (the stop is at least where each of them put it), nor can one
     # within half the trail of the stop (an amount, or a share of the price up to 100%, must be passed whole).
@@ -184,7 +191,7 @@ def trailing_stop(
                 continue
             evaluations += 1
             if evaluations > MAX_EVALUATIONS:  # a path hugging the stop for weeks: sample the rest
-                return _sampled_trail(market, conid, a, end, stop, follow, selling)
+                return _sampled(a, end, triggers_or_follows, 240), stop
             centre, reach = path.log_offset(a), path.reach(b - a)
             low = path.reference_price * math.exp(centre - reach) - tick
             high = path.reference_price * math.exp(centre + reach) + tick
@@ -195,17 +202,4 @@ def trailing_stop(
             middle = round((a + b) / 2 / GRID) * GRID
             pending.append((middle, b))
             pending.append((a, middle))
-    return None, stop
-
-
-def _sampled_trail(
-    market: Market, conid: int, start: float, end: float, stop: float, follow: Callable[[float], float], selling: bool
-) -> Tuple[Optional[float], float]:
-    step = (end - start) / 240
-    for index in range(1, 241):
-        t = end if index == 240 else start + step * index
-        price = market.last(conid, t)
-        if price <= stop if selling else price >= stop:
-            return t, stop
-        stop = follow(price)
     return None, stop
