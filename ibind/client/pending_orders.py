@@ -120,9 +120,10 @@ class PendingOrders:
 
     def _save(self) -> None:
         """Replace the journal with the current entries (under ``_lock``); a no-op without a journal or once
-        it is closed."""
-        if self.path is None or self._lock_file is None:
+        it is closed (either way there is no lock file)."""
+        if self._lock_file is None:
             return
+        assert self.path is not None  # a lock file is only ever taken for a journal path
         entries = [{name: entry.get(name) for name in _FIELDS} for entry in self._entries.values()]
         text = json.dumps({'version': JOURNAL_VERSION, 'entries': entries}, indent=1, default=str)
         aside = f'{self.path}.{os.getpid()}.tmp'

@@ -370,7 +370,8 @@ class AlertBook:
         elif condition.type == POSITION:  # the account's position in the contract: + long, - short
             observed = state_at(gw, gw.account(account), t)[1].get(condition.conid, 0.0)
         elif condition.type == DAILY_PNL:  # net liquidation now less at 00:00 UTC, as the summary's dpl
-            observed = nav_at(gw, gw.account(account), t) - nav_at(gw, gw.account(account), day_start(t))
+            book = gw.account(account)
+            observed = nav_at(gw, book, t) - nav_at(gw, book, day_start(t))
         else:
             return False
         target = parse_time(condition.value, 'value') if condition.type == TIME else float(condition.value)
